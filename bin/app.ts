@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { ConfigError, loadConfig } from '../lib/config';
+import { addComplianceChecks, addDrStages } from '../lib/dr-app';
+import { findSynthesisErrors } from '../lib/synth-gate';
+
+const app = new App();
+try {
+  addDrStages(app, loadConfig(app.node));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    // One `key: rule` line per problem, without a stack trace: this is the user's input, not a bug.
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+addComplianceChecks(app);
+
+const errors = findSynthesisErrors(app.synth());
+if (errors.length > 0) {
+  console.error(`Synthesis found ${errors.length} problem(s):\n${errors.map((line) => `  ${line}`).join('\n')}`);
+  process.exit(1);
+}

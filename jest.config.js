@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // Type-checking is `npm run build` (tsc --noEmit); ts-jest only transpiles, which keeps
+    // the suite fast on two cores.
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  },
+  // Synthesizing a whole region and running cfn-lint over it takes tens of seconds.
+  testTimeout: 180000,
+  // Two cores: one worker synthesizes while the other runs cfn-lint; more only thrashes.
+  maxWorkers: 2,
+};

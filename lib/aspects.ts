@@ -1,0 +1,91 @@
+import { Annotations, Aspects, CfnDeletionPolicy, CfnResource, IAspect, Tags } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** The four tags every taggable resource carries. */
+export const TagKey = {
+  environment: 'Environment',
+  region: 'Region',
+  application: 'Application',
+  managedBy: 'ManagedBy',
+} as const;
+
+/** Value of the `ManagedBy` tag. */
+export const MANAGED_BY = 'aws-cdk';
+
+/**
+ * Properties that switch on deletion protection, by CloudFormation resource type. Each one, when
+ * true, makes `cdk destroy` fail; this project must be destroyable, so the guard refuses them.
+ */
+const DELETION_PROTECTION_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
+  'AWS::RDS::DBCluster': ['deletionProtection'],
+  'AWS::RDS::DBInstance': ['deletionProtection'],
+  'AWS::RDS::GlobalCluster': ['deletionProtection'],
+  'AWS::DynamoDB::Table': ['deletionProtectionEnabled'],
+  'AWS::Logs::LogGroup': ['deletionProtectionEnabled'],
+  'AWS::Cognito::UserPool': ['deletionProtection'],
+  'AWS::Neptune::DBCluster': ['deletionProtection'],
+  'AWS::DocDB::DBCluster': ['deletionProtection'],
+};
+
+const FORBIDDEN_POLICIES = new Set<CfnDeletionPolicy>([
+  CfnDeletionPolicy.RETAIN,
+  CfnDeletionPolicy.SNAPSHOT,
+  CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE,
+]);
+
+/** Reads an L1 resource's declared properties (CfnResource keeps them behind a protected getter). */
+function declaredProperties(resource: CfnResource): Record<string, unknown> {
+  return (resource as unknown as { cfnProperties: Record<string, unknown> }).cfnProperties ?? {};
+}
+
+/**
+ * Fails synthesis on anything that would survive `cdk destroy`: a Retain or Snapshot deletion
+ * or update-replace policy, or deletion protection (including on a global table's replicas).
+ * Errors are annotations, so `cdk synth` stops and names the construct path.
+ */
+export class DestroyableGuard implements IAspect {
+  public visit(node: IConstruct): void {
+    if (!CfnResource.isCfnResource(node)) return;
+    const { deletionPolicy, updateReplacePolicy } = node.cfnOptions;
+    if (deletionPolicy && FORBIDDEN_POLICIES.has(deletionPolicy)) {
+      Annotations.of(node).addError(
+        `DestroyableGuard: ${node.cfnResourceType} has DeletionPolicy ${deletionPolicy}; set removalPolicy: RemovalPolicy.DESTROY so the stack can be torn down`,
+      );
+    }
+    if (updateReplacePolicy && FORBIDDEN_POLICIES.has(updateReplacePolicy)) {
+      Annotations.of(node).addError(
+        `DestroyableGuard: ${node.cfnResourceType} has UpdateReplacePolicy ${updateReplacePolicy}; set removalPolicy: RemovalPolicy.DESTROY`,
+      );
+    }
+    const properties = declaredProperties(node);
+    for (const property of DELETION_PROTECTION_PROPERTIES[node.cfnResourceType] ?? []) {
+      if (properties[property] === true) {
+        Annotations.of(node).addError(`DestroyableGuard: ${node.cfnResourceType} has ${property} on; turn it off so the stack can be torn down`);
+      }
+    }
+    if (node.cfnResourceType === 'AWS::DynamoDB::GlobalTable') {
+      const replicas = (properties.replicas as Array<Record<string, unknown>> | undefined) ?? [];
+      if (replicas.some((replica) => replica.deletionProtectionEnabled === true)) {
+        Annotations.of(node).addError('DestroyableGuard: a global table replica has deletionProtectionEnabled on; turn it off');
+      }
+    }
+  }
+}
+
+export interface GuardrailProps {
+  /** Value of the `Environment` tag (the environment suffix). */
+  readonly environment: string;
+  /** Value of the `Region` tag. */
+  readonly region: string;
+  /** Value of the `Application` tag. */
+  readonly application: string;
+}
+
+/** Tags every taggable resource below `scope` and refuses anything that cannot be destroyed. */
+export function applyGuardrails(scope: IConstruct, props: GuardrailProps): void {
+  Tags.of(scope).add(TagKey.environment, props.environment);
+  Tags.of(scope).add(TagKey.region, props.region);
+  Tags.of(scope).add(TagKey.application, props.application);
+  Tags.of(scope).add(TagKey.managedBy, MANAGED_BY);
+  Aspects.of(scope).add(new DestroyableGuard());
+}

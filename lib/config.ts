@@ -1,0 +1,257 @@
+import { z } from 'zod';
+import type { Node } from 'constructs';
+import { maxSuffixLength, kindRule } from './naming';
+
+/**
+ * The whole app's configuration: one zod schema, read from `cdk.json` context with every key
+ * overridable by `-c key=value`. The TypeScript type is inferred from the schema, so the
+ * schema is the single source of truth (and the README's table is checked against it).
+ */
+
+/** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const REGION = /^[a-z]{2}(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
+const SUFFIX = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
+const APP_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** `-c` values arrive as strings; lists may be written `a,b,c` or as a JSON array. */
+function stringList(): z.ZodType<string[]> {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const trimmed = value.trim();
+    if (trimmed.startsWith('[')) {
+      try {
+        return JSON.parse(trimmed);
+      } catch {
+        // Not JSON after all: let the array schema report the original string as the wrong type.
+        return value;
+      }
+    }
+    return trimmed === '' ? [] : trimmed.split(',').map((item) => item.trim());
+  }, z.array(z.string())) as z.ZodType<string[]>;
+}
+
+/** `-c` numbers arrive as strings; an empty or non-numeric string must fail, not become 0. */
+function integer(min: number, max: number): z.ZodType<number> {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value),
+    z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+  ) as z.ZodType<number>;
+}
+
+function retentionDays(): z.ZodType<number> {
+  return integer(1, 3653).refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+    message: `must be one of the CloudWatch Logs retention periods (${LOG_RETENTION_DAYS.join(', ')})`,
+  }) as unknown as z.ZodType<number>;
+}
+
+function region(): z.ZodString {
+  return z.string().regex(REGION, 'must be an AWS region name such as us-east-1');
+}
+
+function cidr(): z.ZodString {
+  return z.string().refine((value) => parseCidr(value) !== undefined, {
+    message: 'must be an IPv4 CIDR block between /16 and /24 with no host bits set, such as 10.10.0.0/16',
+  }) as unknown as z.ZodString;
+}
+
+const suffixLimit = maxSuffixLength();
+
+export const configSchema = z
+  .object({
+    /** Short application name: parameter paths (`/{appName}/{suffix}/...`), tags, metric namespace. */
+    appName: z
+      .string()
+      .regex(APP_NAME, 'must be lower-case letters, digits and hyphens, starting with a letter')
+      .max(24, 'must be at most 24 characters')
+      .default('trading-dr'),
+    /** Carried by every physical name, so several environments can share an account. */
+    environmentSuffix: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(
+        suffixLimit.length,
+        `must be at most ${suffixLimit.length} characters (the longest name is limited by: ${kindRule(suffixLimit.limitedBy)})`,
+      )
+      .regex(SUFFIX, 'must use only a-z, 0-9 and single hyphens inside (no upper case, no "_", no "--", no leading or trailing hyphen)')
+      .default('dev'),
+    /** The AWS account both regions deploy into. The default is a placeholder for offline synth. */
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').default('111111111111'),
+    /** The region that holds the writer and takes traffic in normal operation. */
+    primaryRegion: region().default('us-east-1'),
+    /** The standby region, promoted on failover. */
+    secondaryRegion: region().default('us-east-2'),
+    /** Availability zones of the primary VPC (given, so synth never looks them up). */
+    primaryAvailabilityZones: stringList().default(['us-east-1a', 'us-east-1b', 'us-east-1c']),
+    /** Availability zones of the secondary VPC. */
+    secondaryAvailabilityZones: stringList().default(['us-east-2a', 'us-east-2b', 'us-east-2c']),
+    /** The primary VPC's CIDR block; must not overlap the secondary's (they are peered). */
+    primaryVpcCidr: cidr().default('10.10.0.0/16'),
+    /** The secondary VPC's CIDR block. */
+    secondaryVpcCidr: cidr().default('10.20.0.0/16'),
+    /** Prefix length of each application subnet (Lambda ENIs, endpoints), one per AZ. */
+    appSubnetCidrMask: integer(16, 28).default(22),
+    /** Prefix length of each database subnet, one per AZ. */
+    dataSubnetCidrMask: integer(16, 28).default(24),
+    /** The DNS zone the API is served under (`api.<domainName>`). */
+    domainName: z.string().regex(HOSTNAME, 'must be a lower-case DNS name such as trading.example.com').default('trading.example.com'),
+    /** Where critical alerts are e-mailed; empty means no e-mail subscription. */
+    alertEmail: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.email('must be an e-mail address such as sre@example.com').optional(),
+    ),
+    /** Retention of VPC flow logs in days. */
+    flowLogRetentionDays: retentionDays().default(90),
+    /** Retention of function, API and state machine logs in days. */
+    logRetentionDays: retentionDays().default(30),
+  })
+  .superRefine((config, ctx) => {
+    if (config.primaryRegion === config.secondaryRegion) {
+      ctx.addIssue({ code: 'custom', path: ['secondaryRegion'], message: `must differ from primaryRegion (both are ${config.primaryRegion})` });
+    }
+    for (const [key, regionName] of [
+      ['primaryAvailabilityZones', config.primaryRegion],
+      ['secondaryAvailabilityZones', config.secondaryRegion],
+    ] as const) {
+      const zones = config[key];
+      if (zones.length < 2) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'must list at least 2 availability zones (Aurora needs subnets in two)' });
+      }
+      const foreign = zones.filter((zone) => !new RegExp(`^${regionName}[a-z]$`).test(zone));
+      if (foreign.length > 0) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must be zones of ${regionName} such as ${regionName}a (got ${foreign.join(', ')})` });
+      }
+      if (new Set(zones).size !== zones.length) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'must not list a zone twice' });
+      }
+    }
+    const primary = parseCidr(config.primaryVpcCidr);
+    const secondary = parseCidr(config.secondaryVpcCidr);
+    if (primary && secondary && cidrsOverlap(primary, secondary)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secondaryVpcCidr'],
+        message: `must not overlap primaryVpcCidr (${config.secondaryVpcCidr} and ${config.primaryVpcCidr} share addresses; peered VPCs need disjoint ranges)`,
+      });
+    }
+    for (const [key, block, zones] of [
+      ['primaryVpcCidr', primary, config.primaryAvailabilityZones],
+      ['secondaryVpcCidr', secondary, config.secondaryAvailabilityZones],
+    ] as const) {
+      if (!block) continue;
+      const needed = zones.length * (2 ** (32 - config.appSubnetCidrMask) + 2 ** (32 - config.dataSubnetCidrMask));
+      const available = 2 ** (32 - block.prefix);
+      if (needed > available) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is too small for ${zones.length} app /${config.appSubnetCidrMask} and ${zones.length} data /${config.dataSubnetCidrMask} subnets (${needed} addresses needed, ${available} available)`,
+        });
+      }
+    }
+  });
+
+/** The validated configuration of one deployment. */
+export type AppConfig = z.infer<typeof configSchema>;
+
+/** The keys of the configuration, for reading context and checking the README. */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof AppConfig)[];
+
+/** Thrown when configuration is invalid; its message has one `key: rule` line per problem. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates raw values (from context or a test) and returns the typed config. */
+export function parseConfig(raw: Record<string, unknown>): AppConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  return result.data;
+}
+
+/** Reads every config key from CDK context (`cdk.json` or `-c key=value`) and validates it. */
+export function loadConfig(node: Node): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = node.tryGetContext(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  return parseConfig(raw);
+}
+
+export interface ParsedCidr {
+  readonly network: number;
+  readonly prefix: number;
+}
+
+/** Parses an IPv4 CIDR block with a /16 to /24 prefix and no host bits; undefined if it is not one. */
+export function parseCidr(value: string): ParsedCidr | undefined {
+  const match = CIDR.exec(value);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((octet) => octet > 255) || prefix < 16 || prefix > 24) return undefined;
+  const network = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const hostMask = 2 ** (32 - prefix) - 1;
+  if ((network & hostMask) !== 0) return undefined;
+  return { network, prefix };
+}
+
+/** True when two CIDR blocks share any address. */
+export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {
+  const shorter = Math.min(a.prefix, b.prefix);
+  const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0;
+  return ((a.network & mask) >>> 0) === ((b.network & mask) >>> 0);
+}
+
+/** The role a region plays in normal operation. */
+export enum RegionRole {
+  PRIMARY = 'primary',
+  SECONDARY = 'secondary',
+}
+
+/** Everything a stage needs to know about its own region and its peer. */
+export interface RegionSettings {
+  readonly role: RegionRole;
+  readonly region: string;
+  readonly peerRegion: string;
+  readonly vpcCidr: string;
+  readonly peerVpcCidr: string;
+  readonly availabilityZones: string[];
+  readonly peerAvailabilityZones: string[];
+}
+
+/** Resolves the per-region view of the config for one role. */
+export function regionSettings(config: AppConfig, role: RegionRole): RegionSettings {
+  const primary = {
+    region: config.primaryRegion,
+    vpcCidr: config.primaryVpcCidr,
+    availabilityZones: config.primaryAvailabilityZones,
+  };
+  const secondary = {
+    region: config.secondaryRegion,
+    vpcCidr: config.secondaryVpcCidr,
+    availabilityZones: config.secondaryAvailabilityZones,
+  };
+  const [own, peer] = role === RegionRole.PRIMARY ? [primary, secondary] : [secondary, primary];
+  return {
+    role,
+    region: own.region,
+    peerRegion: peer.region,
+    vpcCidr: own.vpcCidr,
+    peerVpcCidr: peer.vpcCidr,
+    availabilityZones: own.availabilityZones,
+    peerAvailabilityZones: peer.availabilityZones,
+  };
+}

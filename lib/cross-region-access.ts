@@ -1,0 +1,164 @@
+import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledgeScopedWildcards } from './nag';
+import { Naming, Purpose } from './naming';
+
+export interface CrossRegionAccessProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The other region of the deployment, whose resources these roles also act on. */
+  readonly peerRegion: string;
+}
+
+/**
+ * The IAM roles for work that spans both regions: the failover orchestrator (Step Functions) and
+ * the failover-readiness check (Lambda) in one region read and act on the other region's
+ * resources. Every statement is scoped to this deployment's resource ARNs, which are built from
+ * deterministic names, so the roles exist before the resources do and never reach beyond them.
+ *
+ * Neither role can change Route 53: failover moves traffic through health checks (the data
+ * plane), never through record changes on Route 53's control plane in us-east-1.
+ */
+export class CrossRegionAccess extends Construct {
+  /** Assumed by the failover state machine: fences, promotes, records metrics. */
+  public readonly orchestratorRole: iam.IRole;
+  /** Assumed by the readiness function: reads state in both regions, records metrics. */
+  public readonly readinessRole: iam.IRole;
+
+  private readonly naming: Naming;
+  private readonly regions: string[];
+
+  constructor(scope: Construct, id: string, props: CrossRegionAccessProps) {
+    super(scope, id);
+    this.naming = props.naming;
+    this.regions = [props.naming.region, props.peerRegion];
+
+    const orchestratorRole = new iam.Role(this, 'OrchestratorRole', {
+      roleName: props.naming.name('role', Purpose.orchestrator),
+      description: 'Failover orchestrator: fences the control table, promotes the Aurora global cluster, records metrics',
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+    });
+    for (const statement of [
+      this.readParameters(),
+      new iam.PolicyStatement({
+        sid: 'FenceControlTable',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+        resources: this.tableArns(Purpose.control),
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadOrderJournal',
+        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        resources: [...this.tableArns(Purpose.orderJournal), ...this.journalIndexArns()],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PromoteGlobalDatabase',
+        actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster', 'rds:DescribeGlobalClusters'],
+        resources: [this.globalClusterArn(), ...this.clusterArns()],
+      }),
+      new iam.PolicyStatement({ sid: 'DescribeClusters', actions: ['rds:DescribeDBClusters'], resources: this.clusterArns() }),
+      this.putMetrics(),
+    ]) {
+      orchestratorRole.addToPolicy(statement);
+    }
+
+    const readinessRole = new iam.Role(this, 'ReadinessRole', {
+      roleName: props.naming.name('role', Purpose.readiness),
+      description: 'Failover readiness check: reads replication and failover state in both regions, records metrics',
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    for (const statement of [
+      this.readParameters(),
+      new iam.PolicyStatement({
+        sid: 'DescribeTables',
+        actions: ['dynamodb:DescribeTable'],
+        resources: [Purpose.control, Purpose.orderJournal, Purpose.sessions].flatMap((purpose) => this.tableArns(purpose)),
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeGlobalDatabase',
+        actions: ['rds:DescribeGlobalClusters', 'rds:DescribeDBClusters'],
+        resources: [this.globalClusterArn(), ...this.clusterArns()],
+      }),
+      this.putMetrics(),
+    ]) {
+      readinessRole.addToPolicy(statement);
+    }
+
+    for (const role of [orchestratorRole, readinessRole]) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to this deployment by the cloudwatch:namespace condition',
+      });
+      acknowledgeScopedWildcards(role, this.readParameters().resources, 'Reads only the parameters under this deployment\'s own prefix, in its two regions');
+    }
+    acknowledgeScopedWildcards(
+      orchestratorRole,
+      this.journalIndexArns(),
+      'Reconciliation queries the order journal\'s own indexes (named by the data layer); no other table',
+    );
+
+    this.orchestratorRole = orchestratorRole;
+    this.readinessRole = readinessRole;
+  }
+
+  private readParameters(): iam.PolicyStatement {
+    const stack = Stack.of(this);
+    return new iam.PolicyStatement({
+      sid: 'ReadDeploymentParameters',
+      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+      resources: this.regions.flatMap((region) => [
+        Arn.format({ service: 'ssm', region, resource: 'parameter', resourceName: `${this.naming.parameterPrefix().slice(1)}/*` }, stack),
+      ]),
+    });
+  }
+
+  private putMetrics(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'PutDeploymentMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      // PutMetricData supports no resource-level permissions; the namespace condition scopes it.
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': this.naming.metricNamespace() } },
+    });
+  }
+
+  private tableArns(purpose: string): string[] {
+    const stack = Stack.of(this);
+    const tableName = this.naming.name('table', purpose);
+    return this.regions.map((region) => Arn.format({ service: 'dynamodb', region, resource: 'table', resourceName: tableName }, stack));
+  }
+
+  private journalIndexArns(): string[] {
+    return this.tableArns(Purpose.orderJournal).map((arn) => `${arn}/index/*`);
+  }
+
+  private globalClusterArn(): string {
+    return Arn.format(
+      {
+        service: 'rds',
+        region: '',
+        resource: 'global-cluster',
+        resourceName: this.naming.name('globalCluster', Purpose.orders),
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      Stack.of(this),
+    );
+  }
+
+  private clusterArns(): string[] {
+    const stack = Stack.of(this);
+    return this.regions.map((region) =>
+      Arn.format(
+        {
+          service: 'rds',
+          region,
+          resource: 'cluster',
+          resourceName: this.naming.forRegion(region).name('dbCluster', Purpose.orders),
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        stack,
+      ),
+    );
+  }
+}

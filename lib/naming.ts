@@ -1,0 +1,239 @@
+/**
+ * The only place physical names are built.
+ *
+ * Every name has the shape `{resource-type}-{purpose}[-{qualifiers}]-{environmentSuffix}`.
+ * Qualifiers are added only where the service needs them to stay unique:
+ * - IAM names are global to the account, so they carry the region code (the two stages
+ *   would otherwise collide);
+ * - S3 bucket names are global to all of AWS, so they carry the region code and the account;
+ * - names of regional resources that exist once per region (clusters, functions) carry the
+ *   region code so logs and consoles never leave a reader guessing which region they see.
+ * Names the *other* region must know (global tables, the global cluster) carry no region,
+ * so both stages compute the same name without a cross-stage reference.
+ */
+
+/** The longest purpose any construct may use; the suffix budget is computed from it. */
+export const MAX_PURPOSE_LENGTH = 20;
+
+/** The longest region code `regionCode()` produces (`apse2`, `usgw1`, ...). */
+const MAX_REGION_CODE_LENGTH = 5;
+
+/** An AWS account id is always 12 digits. */
+const ACCOUNT_ID_LENGTH = 12;
+
+/** What must be added to a name so that it stays unique where the service requires it. */
+enum Scope {
+  /** Unique per account and region: nothing to add beyond the suffix. */
+  REGIONAL = 'regional',
+  /** Shared by both regions on purpose (global tables, global cluster). */
+  SHARED = 'shared',
+  /** Visible in a single region but named per region for clarity. */
+  PER_REGION = 'per-region',
+  /** Unique per account across regions (IAM): carries the region. */
+  ACCOUNT_GLOBAL = 'account-global',
+  /** Unique across all AWS accounts (S3): carries the region and the account. */
+  WORLD_GLOBAL = 'world-global',
+}
+
+interface KindRule {
+  /** The `{resource-type}` prefix. */
+  readonly prefix: string;
+  /** The service's maximum length for this name. */
+  readonly maxLength: number;
+  readonly scope: Scope;
+  /** What the service accepts; names are always lower-case `[a-z0-9-]` here, so this is a check. */
+  readonly pattern: RegExp;
+  /** Human-readable statement of the service rule, used in error messages. */
+  readonly rule: string;
+}
+
+const LOWER_HYPHEN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+/** Aurora and RDS identifiers: letter first, no two consecutive hyphens, no trailing hyphen. */
+const RDS_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/;
+
+/**
+ * Each kind of named resource, with its service's rules. Lengths are the service limits from
+ * the AWS documentation of each resource's name property.
+ */
+const KINDS = {
+  bucket: { prefix: 's3', maxLength: 63, scope: Scope.WORLD_GLOBAL, pattern: LOWER_HYPHEN, rule: 'S3 bucket names: 3-63 characters, lower-case letters, digits and hyphens' },
+  table: { prefix: 'ddb', maxLength: 255, scope: Scope.SHARED, pattern: LOWER_HYPHEN, rule: 'DynamoDB table names: 3-255 characters' },
+  globalCluster: { prefix: 'aurora-global', maxLength: 63, scope: Scope.SHARED, pattern: RDS_IDENTIFIER, rule: 'Aurora global cluster identifiers: 1-63 characters, a letter first, no "--"' },
+  dbCluster: { prefix: 'aurora', maxLength: 63, scope: Scope.PER_REGION, pattern: RDS_IDENTIFIER, rule: 'Aurora cluster identifiers: 1-63 characters, a letter first, no "--"' },
+  role: { prefix: 'role', maxLength: 64, scope: Scope.ACCOUNT_GLOBAL, pattern: LOWER_HYPHEN, rule: 'IAM role names: at most 64 characters' },
+  policy: { prefix: 'policy', maxLength: 128, scope: Scope.ACCOUNT_GLOBAL, pattern: LOWER_HYPHEN, rule: 'IAM policy names: at most 128 characters' },
+  function: { prefix: 'fn', maxLength: 64, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'Lambda function names: at most 64 characters' },
+  queue: { prefix: 'sqs', maxLength: 80, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'SQS queue names: at most 80 characters' },
+  topic: { prefix: 'sns', maxLength: 256, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'SNS topic names: at most 256 characters' },
+  stateMachine: { prefix: 'sfn', maxLength: 80, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'Step Functions state machine names: at most 80 characters' },
+  eventBus: { prefix: 'bus', maxLength: 256, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'EventBridge bus names: at most 256 characters' },
+  rule: { prefix: 'rule', maxLength: 64, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'EventBridge rule names: at most 64 characters' },
+  secret: { prefix: 'secret', maxLength: 512, scope: Scope.SHARED, pattern: LOWER_HYPHEN, rule: 'Secrets Manager names: at most 512 characters' },
+  logGroup: { prefix: 'logs', maxLength: 512, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudWatch log group names: at most 512 characters' },
+  alarm: { prefix: 'alarm', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudWatch alarm names: at most 255 characters' },
+  dashboard: { prefix: 'dash', maxLength: 255, scope: Scope.REGIONAL, pattern: LOWER_HYPHEN, rule: 'CloudWatch dashboard names: at most 255 characters' },
+  securityGroup: { prefix: 'sg', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'security group names: at most 255 characters' },
+  vpc: { prefix: 'vpc', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'Name tags: at most 255 characters' },
+  keyAlias: { prefix: 'alias/kms', maxLength: 256, scope: Scope.PER_REGION, pattern: /^alias\/[a-z0-9-]+$/, rule: 'KMS alias names: at most 256 characters' },
+  api: { prefix: 'api', maxLength: 1024, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'API Gateway names: at most 1024 characters' },
+  stack: { prefix: 'stack', maxLength: 128, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudFormation stack names: at most 128 characters' },
+} satisfies Record<string, KindRule>;
+
+/** The kinds of named resources this app creates. */
+export type ResourceKind = keyof typeof KINDS;
+
+/**
+ * Purposes used by more than one file (a construct and the tests, or two stages). Keeping
+ * them here means a name is spelled once.
+ */
+export const Purpose = {
+  network: 'network',
+  endpoints: 'endpoints',
+  awsCalls: 'aws-calls',
+  flowLogs: 'flow-logs',
+  peering: 'peering',
+  orchestrator: 'orchestrator',
+  readiness: 'readiness',
+  control: 'control',
+  orderJournal: 'order-journal',
+  sessions: 'sessions',
+  orders: 'orders',
+  failover: 'failover',
+  config: 'config',
+  auditLogs: 'audit-logs',
+  regional: 'regional',
+} as const;
+
+/** SSM parameter keys below `/{app}/{suffix}/`; both stages read and write these paths. */
+export const ParameterKey = {
+  regionRole: 'region/role',
+  peerRegion: 'region/peer',
+  vpcId: 'network/vpc-id',
+  vpcCidr: 'network/vpc-cidr',
+  routeTableIds: 'network/route-table-ids',
+  peeringConnectionId: 'network/peering-connection-id',
+} as const;
+export type ParameterKeyName = (typeof ParameterKey)[keyof typeof ParameterKey];
+
+/** Two-letter area plus direction initials plus number: us-east-1 -> use1, ap-southeast-2 -> apse2. */
+export function regionCode(region: string): string {
+  const parts = region.split('-');
+  if (parts.length < 3) {
+    throw new Error(`regionCode: '${region}' is not a region name like us-east-1`);
+  }
+  const area = parts[0];
+  const number = parts[parts.length - 1];
+  const directions = parts
+    .slice(1, -1)
+    .map((word) => {
+      const compound = /^(north|south)(east|west)$/.exec(word);
+      return compound ? compound[1][0] + compound[2][0] : word[0];
+    })
+    .join('');
+  return `${area}${directions}${number}`;
+}
+
+function fixedOverhead(kind: ResourceKind): number {
+  const rule: KindRule = KINDS[kind];
+  // prefix + '-' + purpose + '-' + suffix
+  let overhead = rule.prefix.length + 2;
+  if (rule.scope === Scope.ACCOUNT_GLOBAL || rule.scope === Scope.PER_REGION) {
+    overhead += MAX_REGION_CODE_LENGTH + 1;
+  }
+  if (rule.scope === Scope.WORLD_GLOBAL) {
+    overhead += MAX_REGION_CODE_LENGTH + 1 + ACCOUNT_ID_LENGTH + 1;
+  }
+  return overhead;
+}
+
+/**
+ * The longest environment suffix every kind of name can still hold with the longest purpose.
+ * Config validation uses it, so a suffix that fits here fits everywhere.
+ */
+export function maxSuffixLength(): { length: number; limitedBy: ResourceKind } {
+  let best: { length: number; limitedBy: ResourceKind } | undefined;
+  for (const kind of Object.keys(KINDS) as ResourceKind[]) {
+    const length = KINDS[kind].maxLength - fixedOverhead(kind) - MAX_PURPOSE_LENGTH;
+    if (!best || length < best.length) {
+      best = { length, limitedBy: kind };
+    }
+  }
+  return best!;
+}
+
+/** The service rule for a kind, for error messages and documentation. */
+export function kindRule(kind: ResourceKind): string {
+  return KINDS[kind].rule;
+}
+
+export interface NamingProps {
+  /** Short application name, used in parameter paths and tags. */
+  readonly appName: string;
+  /** Environment suffix carried by every name. */
+  readonly environmentSuffix: string;
+  /** The account the names live in (bucket names need it). */
+  readonly account: string;
+  /** The region the names are built for. */
+  readonly region: string;
+}
+
+/** Builds the physical names of one deployment in one region. */
+export class Naming {
+  constructor(public readonly props: NamingProps) {}
+
+  /** The same naming for another region of this deployment (to name the peer's resources). */
+  public forRegion(region: string): Naming {
+    return new Naming({ ...this.props, region });
+  }
+
+  public get suffix(): string {
+    return this.props.environmentSuffix;
+  }
+
+  public get region(): string {
+    return this.props.region;
+  }
+
+  public get regionCode(): string {
+    return regionCode(this.props.region);
+  }
+
+  /** `{resource-type}-{purpose}[-{qualifiers}]-{suffix}`, checked against the service's rules. */
+  public name(kind: ResourceKind, purpose: string): string {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(purpose)) {
+      throw new Error(`Naming: purpose '${purpose}' must be lower-case letters, digits and single hyphens`);
+    }
+    if (purpose.length > MAX_PURPOSE_LENGTH) {
+      throw new Error(`Naming: purpose '${purpose}' is longer than ${MAX_PURPOSE_LENGTH} characters`);
+    }
+    const rule: KindRule = KINDS[kind];
+    const parts = [rule.prefix, purpose];
+    if (rule.scope === Scope.ACCOUNT_GLOBAL || rule.scope === Scope.PER_REGION) {
+      parts.push(this.regionCode);
+    }
+    if (rule.scope === Scope.WORLD_GLOBAL) {
+      parts.push(this.regionCode, this.props.account);
+    }
+    parts.push(this.props.environmentSuffix);
+    const name = parts.join('-');
+    if (name.length > rule.maxLength || !rule.pattern.test(name)) {
+      throw new Error(`Naming: '${name}' breaks the rule for ${kind} (${rule.rule})`);
+    }
+    return name;
+  }
+
+  /** An SSM parameter path: `/{app}/{suffix}/{key}`. */
+  public parameterName(key: ParameterKeyName): string {
+    return `${this.parameterPrefix()}/${key}`;
+  }
+
+  /** The path every parameter of this deployment lives under, for IAM scoping. */
+  public parameterPrefix(): string {
+    return `/${this.props.appName}/${this.props.environmentSuffix}`;
+  }
+
+  /** The CloudWatch namespace this deployment's custom metrics are published in. */
+  public metricNamespace(): string {
+    return `${this.props.appName}/${this.props.environmentSuffix}`;
+  }
+}

@@ -1,0 +1,83 @@
+import { Stage, StageProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { applyGuardrails } from '../lib/aspects';
+import { AppConfig, RegionRole, regionSettings } from '../lib/config';
+import { CrossRegionAccess } from '../lib/cross-region-access';
+import { Naming, ParameterKey, Purpose } from '../lib/naming';
+import { Network, routeTableCount } from '../lib/network';
+import { RegionalParameters } from '../lib/regional-parameters';
+import { VpcPeering } from '../lib/vpc-peering';
+import { RegionalStack } from './regional-stack';
+
+export interface DrStageProps extends StageProps {
+  /** The validated app configuration. */
+  readonly config: AppConfig;
+  /** Which region of the pair this stage deploys. */
+  readonly role: RegionRole;
+}
+
+/**
+ * The full infrastructure of one region of the deployment. Both regions are built from the same
+ * constructs; the role decides only what needs both regions: the secondary, deployed after the
+ * primary, completes the cross-region wiring (VPC peering and the primary's return routes).
+ */
+export class DrStage extends Stage {
+  /** The stack holding this region's resources. */
+  public readonly regionalStack: RegionalStack;
+  /** Names of this region's resources. */
+  public readonly naming: Naming;
+
+  constructor(scope: Construct, id: string, props: DrStageProps) {
+    const settings = regionSettings(props.config, props.role);
+    super(scope, id, { ...props, env: { account: props.config.account, region: settings.region } });
+
+    const naming = new Naming({
+      appName: props.config.appName,
+      environmentSuffix: props.config.environmentSuffix,
+      account: props.config.account,
+      region: settings.region,
+    });
+    this.naming = naming;
+    applyGuardrails(this, { environment: props.config.environmentSuffix, region: settings.region, application: props.config.appName });
+
+    const stack = new RegionalStack(this, 'Regional', {
+      stackName: naming.name('stack', Purpose.regional),
+      description: `${props.config.appName} ${props.role} region (${settings.region}), environment ${props.config.environmentSuffix}`,
+      availabilityZones: settings.availabilityZones,
+      env: { account: props.config.account, region: settings.region },
+    });
+    this.regionalStack = stack;
+
+    const parameters = new RegionalParameters(stack, 'Parameters', { naming, role: props.role, peerRegion: settings.peerRegion });
+
+    const network = new Network(stack, 'Network', {
+      naming,
+      cidr: settings.vpcCidr,
+      appSubnetCidrMask: props.config.appSubnetCidrMask,
+      dataSubnetCidrMask: props.config.dataSubnetCidrMask,
+      flowLogRetention: props.config.flowLogRetentionDays as logs.RetentionDays,
+    });
+    parameters.publish(ParameterKey.vpcId, network.vpc.vpcId, 'This region\'s VPC id (read by the peer region to request peering)');
+    parameters.publish(ParameterKey.vpcCidr, network.vpc.vpcCidrBlock, 'This region\'s VPC CIDR block');
+    parameters.publish(
+      ParameterKey.routeTableIds,
+      network.routeTableIds.join(','),
+      'This region\'s subnet route tables, comma-separated (the peer region adds its return routes to them)',
+    );
+
+    if (props.role === RegionRole.SECONDARY) {
+      const peering = new VpcPeering(stack, 'Peering', {
+        naming,
+        vpc: network.vpc,
+        routeTableIds: network.routeTableIds,
+        peerRegion: settings.peerRegion,
+        peerVpcCidr: settings.peerVpcCidr,
+        peerRouteTableCount: routeTableCount(settings.peerAvailabilityZones.length),
+      });
+      parameters.publish(ParameterKey.peeringConnectionId, peering.peeringConnectionId, 'The VPC peering connection to the peer region');
+    }
+
+    new CrossRegionAccess(stack, 'CrossRegionAccess', { naming, peerRegion: settings.peerRegion });
+  }
+}
