@@ -1,4 +1,4 @@
-import { Annotations, Aspects, CfnDeletionPolicy, CfnResource, IAspect, Tags } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnDeletionPolicy, CfnResource, IAspect, Stack, Tags } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The four tags every taggable resource carries. */
@@ -33,9 +33,13 @@ const FORBIDDEN_POLICIES = new Set<CfnDeletionPolicy>([
   CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE,
 ]);
 
-/** Reads an L1 resource's declared properties (CfnResource keeps them behind a protected getter). */
+/**
+ * An L1 resource's declared properties, with tokens resolved (a TableV2's replicas, for one, are
+ * rendered lazily). CfnResource keeps them behind a protected getter.
+ */
 function declaredProperties(resource: CfnResource): Record<string, unknown> {
-  return (resource as unknown as { cfnProperties: Record<string, unknown> }).cfnProperties ?? {};
+  const properties = (resource as unknown as { cfnProperties: Record<string, unknown> }).cfnProperties ?? {};
+  return Stack.of(resource).resolve(properties) as Record<string, unknown>;
 }
 
 /**
@@ -64,7 +68,7 @@ export class DestroyableGuard implements IAspect {
       }
     }
     if (node.cfnResourceType === 'AWS::DynamoDB::GlobalTable') {
-      const replicas = (properties.replicas as Array<Record<string, unknown>> | undefined) ?? [];
+      const replicas = Array.isArray(properties.replicas) ? (properties.replicas as Array<Record<string, unknown>>) : [];
       if (replicas.some((replica) => replica.deletionProtectionEnabled === true)) {
         Annotations.of(node).addError('DestroyableGuard: a global table replica has deletionProtectionEnabled on; turn it off');
       }

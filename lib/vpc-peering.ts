@@ -77,7 +77,7 @@ export class VpcPeering extends Construct {
         DestinationCidrBlock: ownCidr,
         VpcPeeringConnectionId: peering.ref,
       };
-      const returnRoute = new cr.AwsCustomResource(this, `RouteFromPeer${index}`, {
+      new cr.AwsCustomResource(this, `RouteFromPeer${index}`, {
         resourceType: 'Custom::PeerRoute',
         ...this.callSupport(),
         onCreate: {
@@ -108,7 +108,6 @@ export class VpcPeering extends Construct {
           }),
         ]),
       });
-      returnRoute.node.addDependency(peering);
     }
   }
 

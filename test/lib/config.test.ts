@@ -1,0 +1,137 @@
+import { App } from 'aws-cdk-lib';
+import { ConfigError, CONFIG_KEYS, loadConfig, parseConfig, RegionRole, regionSettings } from '../../lib/config';
+
+/** The `key: rule` lines a raw config is rejected with. */
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`config ${JSON.stringify(raw)} was accepted`);
+}
+
+describe('config', () => {
+  it('gives working defaults with no context at all', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      environmentSuffix: 'dev',
+      account: '111111111111',
+      primaryRegion: 'us-east-1',
+      secondaryRegion: 'us-east-2',
+      domainName: 'trading.example.com',
+    });
+    expect(config.alertEmail).toBeUndefined();
+  });
+
+  it('reads every key from context, with -c strings coerced to their types', () => {
+    const app = new App({
+      context: {
+        environmentSuffix: 'qa-2',
+        flowLogRetentionDays: '30',
+        primaryAvailabilityZones: 'us-east-1a,us-east-1d',
+        secondaryAvailabilityZones: '["us-east-2b","us-east-2c"]',
+        alertEmail: 'sre@example.com',
+      },
+    });
+    const config = loadConfig(app.node);
+    expect(config.environmentSuffix).toBe('qa-2');
+    expect(config.flowLogRetentionDays).toBe(30);
+    expect(config.primaryAvailabilityZones).toEqual(['us-east-1a', 'us-east-1d']);
+    expect(config.secondaryAvailabilityZones).toEqual(['us-east-2b', 'us-east-2c']);
+    expect(config.alertEmail).toBe('sre@example.com');
+  });
+
+  it.each([
+    ['upper case and symbols', 'Bad_Suffix!'],
+    ['a leading hyphen', '-dev'],
+    ['a trailing hyphen', 'dev-'],
+    ['a double hyphen', 'dev--1'],
+  ])('refuses a suffix with %s', (_case, environmentSuffix) => {
+    expect(problemsOf({ environmentSuffix })).toEqual([expect.stringMatching(/^environmentSuffix: must use only a-z, 0-9 and single hyphens/)]);
+  });
+
+  it('refuses a suffix too long for the longest name (an S3 bucket name)', () => {
+    expect(problemsOf({ environmentSuffix: 'a'.repeat(21) })).toEqual([
+      expect.stringMatching(/^environmentSuffix: must be at most 20 characters \(the longest name is limited by: S3 bucket names/),
+    ]);
+    expect(() => parseConfig({ environmentSuffix: 'a'.repeat(20) })).not.toThrow();
+  });
+
+  it('refuses the same region twice', () => {
+    const problems = problemsOf({ secondaryRegion: 'us-east-1', secondaryAvailabilityZones: 'us-east-1a,us-east-1b' });
+    expect(problems).toEqual(['secondaryRegion: must differ from primaryRegion (both are us-east-1)']);
+  });
+
+  it('refuses overlapping VPC CIDRs', () => {
+    expect(problemsOf({ secondaryVpcCidr: '10.10.128.0/17' })).toEqual([
+      expect.stringMatching(/^secondaryVpcCidr: must not overlap primaryVpcCidr/),
+    ]);
+  });
+
+  it('refuses a CIDR that is malformed or has host bits set', () => {
+    expect(problemsOf({ primaryVpcCidr: '10.10.0.1/16' })).toEqual([expect.stringMatching(/^primaryVpcCidr: must be an IPv4 CIDR block/)]);
+    expect(problemsOf({ primaryVpcCidr: '300.1.0.0/16' })).toEqual([expect.stringMatching(/^primaryVpcCidr: must be an IPv4 CIDR block/)]);
+  });
+
+  it('refuses a VPC too small for its subnets', () => {
+    expect(problemsOf({ primaryVpcCidr: '10.10.0.0/21' })).toEqual([
+      'primaryVpcCidr: is too small for 3 app /22 and 3 data /24 subnets (3840 addresses needed, 2048 available)',
+    ]);
+    expect(() => parseConfig({ primaryVpcCidr: '10.10.0.0/20' })).not.toThrow();
+  });
+
+  it('refuses a malformed account id', () => {
+    expect(problemsOf({ account: '12345' })).toEqual(['account: must be a 12-digit AWS account id']);
+  });
+
+  it('refuses a malformed e-mail and accepts an empty one as none', () => {
+    expect(problemsOf({ alertEmail: 'sre-at-example' })).toEqual(['alertEmail: must be an e-mail address such as sre@example.com']);
+    expect(parseConfig({ alertEmail: '' }).alertEmail).toBeUndefined();
+  });
+
+  it('refuses availability zones of another region, too few, or repeated', () => {
+    expect(problemsOf({ primaryAvailabilityZones: 'us-east-2a,us-east-1b' })).toEqual([
+      'primaryAvailabilityZones: must be zones of us-east-1 such as us-east-1a (got us-east-2a)',
+    ]);
+    expect(problemsOf({ primaryAvailabilityZones: 'us-east-1a' })).toEqual([
+      'primaryAvailabilityZones: must list at least 2 availability zones (Aurora needs subnets in two)',
+    ]);
+    expect(problemsOf({ primaryAvailabilityZones: 'us-east-1a,us-east-1a' })).toEqual(['primaryAvailabilityZones: must not list a zone twice']);
+  });
+
+  it('refuses a retention CloudWatch Logs does not offer, and a number that is not one', () => {
+    expect(problemsOf({ flowLogRetentionDays: '8' })).toEqual([
+      expect.stringMatching(/^flowLogRetentionDays: must be one of the CloudWatch Logs retention periods/),
+    ]);
+    expect(problemsOf({ logRetentionDays: 'thirty' })).toEqual(['logRetentionDays: must be a whole number']);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const error = (() => {
+      try {
+        parseConfig({ environmentSuffix: 'Bad_Suffix!', account: 'x' });
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error.problems).toHaveLength(2);
+    expect(error.message.split('\n')).toEqual([
+      'Invalid configuration:',
+      expect.stringMatching(/^ {2}environmentSuffix: /),
+      '  account: must be a 12-digit AWS account id',
+    ]);
+  });
+
+  it('resolves each role\'s own region and its peer', () => {
+    const config = parseConfig({});
+    expect(regionSettings(config, RegionRole.PRIMARY)).toMatchObject({ region: 'us-east-1', peerRegion: 'us-east-2', vpcCidr: '10.10.0.0/16', peerVpcCidr: '10.20.0.0/16' });
+    expect(regionSettings(config, RegionRole.SECONDARY)).toMatchObject({ region: 'us-east-2', peerRegion: 'us-east-1', vpcCidr: '10.20.0.0/16', peerVpcCidr: '10.10.0.0/16' });
+  });
+
+  it('lists every key in the schema', () => {
+    expect(CONFIG_KEYS).toEqual(expect.arrayContaining(['environmentSuffix', 'account', 'primaryVpcCidr', 'alertEmail']));
+  });
+});
