@@ -1,4 +1,4 @@
-import { Annotations, Aspects, CfnDeletionPolicy, CfnResource, IAspect, Stack, Tags } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnDeletionPolicy, CfnResource, IAspect, Stack, TagManager, Tags } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The four tags every taggable resource carries. */
@@ -76,6 +76,25 @@ export class DestroyableGuard implements IAspect {
   }
 }
 
+/**
+ * Resource types that CDK's own providers create as plain CfnResources (the custom-resource
+ * provider framework), which `Tags.of()` cannot reach; all take tags as a Key/Value list.
+ */
+const RAW_TAGGABLE_TYPES = new Set(['AWS::IAM::Role', 'AWS::Lambda::Function']);
+
+/** Tags the plain CfnResources of taggable types that the standard tag aspect skips. */
+export class RawResourceTagger implements IAspect {
+  constructor(private readonly tags: Readonly<Record<string, string>>) {}
+
+  public visit(node: IConstruct): void {
+    if (!CfnResource.isCfnResource(node) || TagManager.isTaggable(node) || !RAW_TAGGABLE_TYPES.has(node.cfnResourceType)) return;
+    node.addPropertyOverride(
+      'Tags',
+      Object.entries(this.tags).map(([key, value]) => ({ Key: key, Value: value })),
+    );
+  }
+}
+
 export interface GuardrailProps {
   /** Value of the `Environment` tag (the environment suffix). */
   readonly environment: string;
@@ -87,9 +106,15 @@ export interface GuardrailProps {
 
 /** Tags every taggable resource below `scope` and refuses anything that cannot be destroyed. */
 export function applyGuardrails(scope: IConstruct, props: GuardrailProps): void {
-  Tags.of(scope).add(TagKey.environment, props.environment);
-  Tags.of(scope).add(TagKey.region, props.region);
-  Tags.of(scope).add(TagKey.application, props.application);
-  Tags.of(scope).add(TagKey.managedBy, MANAGED_BY);
+  const tags: Record<string, string> = {
+    [TagKey.application]: props.application,
+    [TagKey.environment]: props.environment,
+    [TagKey.managedBy]: MANAGED_BY,
+    [TagKey.region]: props.region,
+  };
+  for (const [key, value] of Object.entries(tags)) {
+    Tags.of(scope).add(key, value);
+  }
+  Aspects.of(scope).add(new RawResourceTagger(tags));
   Aspects.of(scope).add(new DestroyableGuard());
 }

@@ -14,6 +14,8 @@ export interface VpcPeeringProps {
   readonly naming: Naming;
   /** This region's VPC, the requester. */
   readonly vpc: ec2.IVpc;
+  /** This VPC's CIDR block as configured (a literal, so the peer's routes are checkable at synth). */
+  readonly vpcCidr: string;
   /** Route tables of this region's subnets; each gets a route to the peer. */
   readonly routeTableIds: string[];
   /** The accepter's region, where its stage deployed first and published its VPC to SSM. */
@@ -65,7 +67,7 @@ export class VpcPeering extends Construct {
     });
 
     // The return path lives in the peer region's route tables, which this stack cannot own.
-    const ownCidr = props.vpc.vpcCidrBlock;
+    const ownCidr = props.vpcCidr;
     for (let index = 0; index < props.peerRouteTableCount; index++) {
       const peerRouteTableId = Fn.select(index, Fn.split(',', peerRouteTableIds));
       const routeArn = Arn.format(

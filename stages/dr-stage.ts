@@ -70,6 +70,7 @@ export class DrStage extends Stage {
       const peering = new VpcPeering(stack, 'Peering', {
         naming,
         vpc: network.vpc,
+        vpcCidr: settings.vpcCidr,
         routeTableIds: network.routeTableIds,
         peerRegion: settings.peerRegion,
         peerVpcCidr: settings.peerVpcCidr,
