@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AwsCallSupport } from './aws-call-support';
-import { Naming, ParameterKey, ParameterKeyName, Purpose } from './naming';
+import { Naming, ParameterKey, Purpose } from './naming';
+import { PeerParameter } from './peer-parameter';
 
 /** EC2 error codes that mean a route is already gone; deleting it again must not fail teardown. */
 const ROUTE_ALREADY_GONE = 'InvalidRoute\\.NotFound|InvalidRouteTableID\\.NotFound|InvalidVpcPeeringConnectionID\\.NotFound';
@@ -38,16 +39,18 @@ export class VpcPeering extends Construct {
   public readonly peeringConnectionId: string;
 
   private readonly naming: Naming;
-  private readonly peerRegion: string;
 
   constructor(scope: Construct, id: string, props: VpcPeeringProps) {
     super(scope, id);
     this.naming = props.naming;
-    this.peerRegion = props.peerRegion;
     const account = Stack.of(this).account;
 
-    const peerVpcId = this.readPeerParameter('PeerVpcId', ParameterKey.vpcId);
-    const peerRouteTableIds = this.readPeerParameter('PeerRouteTableIds', ParameterKey.routeTableIds);
+    const peerVpcId = new PeerParameter(this, 'PeerVpcId', { naming: props.naming, peerRegion: props.peerRegion, key: ParameterKey.vpcId }).value;
+    const peerRouteTableIds = new PeerParameter(this, 'PeerRouteTableIds', {
+      naming: props.naming,
+      peerRegion: props.peerRegion,
+      key: ParameterKey.routeTableIds,
+    }).value;
 
     const peering = new ec2.CfnVPCPeeringConnection(this, 'Connection', {
       vpcId: props.vpc.vpcId,
@@ -117,34 +120,5 @@ export class VpcPeering extends Construct {
   private callSupport(): Pick<cr.AwsCustomResourceProps, 'role' | 'logGroup' | 'installLatestAwsSdk'> {
     const support = AwsCallSupport.of(this, { naming: this.naming });
     return { role: support.role, logGroup: support.logGroup, installLatestAwsSdk: false };
-  }
-
-  /** Reads a parameter the peer region's stage published, at deploy time, in the peer region. */
-  private readPeerParameter(id: string, key: ParameterKeyName): string {
-    const parameterName = this.naming.parameterName(key);
-    const stack = Stack.of(this);
-    const parameterArn = Arn.format(
-      { service: 'ssm', region: this.peerRegion, account: stack.account, resource: 'parameter', resourceName: parameterName.slice(1) },
-      stack,
-    );
-    const call: cr.AwsSdkCall = {
-      service: 'SSM',
-      action: 'getParameter',
-      region: this.peerRegion,
-      parameters: { Name: parameterName },
-      // Read on create and on any update of this resource. The peer VPC id only changes if the
-      // peer's VPC is replaced, an operation the README's network notes cover (redeploy this stage).
-      physicalResourceId: cr.PhysicalResourceId.of(`${this.peerRegion}:${parameterName}`),
-    };
-    const reader = new cr.AwsCustomResource(this, id, {
-      resourceType: 'Custom::PeerParameter',
-      ...this.callSupport(),
-      onCreate: call,
-      onUpdate: call,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }),
-      ]),
-    });
-    return reader.getResponseField('Parameter.Value');
   }
 }

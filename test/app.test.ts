@@ -154,8 +154,11 @@ describe('the compliance gate', () => {
   });
 
   it('finds nag findings and guard errors in the assembly when the CLI runs the app', () => {
-    // Under the CLI the app writes the report instead of throwing; bin/app.ts reads it back.
+    // Under the CLI the app writes the report instead of throwing (and prints it, silenced here);
+    // bin/app.ts reads it back.
+    const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const assembly = appWithBadBucket({ '@aws-cdk/core:appMode': 'process' }).synth();
+    printed.mockRestore();
     const errors = findSynthesisErrors(assembly);
     expect(errors).toEqual(
       expect.arrayContaining([
