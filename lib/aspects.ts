@@ -27,6 +27,12 @@ const DELETION_PROTECTION_PROPERTIES: Readonly<Record<string, readonly string[]>
   'AWS::DocDB::DBCluster': ['deletionProtection'],
 };
 
+/**
+ * Types whose DeletionPolicy defaults to Snapshot when the template leaves it out: they must state
+ * Delete explicitly, or teardown leaves snapshots behind.
+ */
+const SNAPSHOT_BY_DEFAULT = new Set(['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::EC2::Volume', 'AWS::Neptune::DBCluster', 'AWS::DocDB::DBCluster', 'AWS::Redshift::Cluster', 'AWS::ElastiCache::CacheCluster', 'AWS::ElastiCache::ReplicationGroup']);
+
 const FORBIDDEN_POLICIES = new Set<CfnDeletionPolicy>([
   CfnDeletionPolicy.RETAIN,
   CfnDeletionPolicy.SNAPSHOT,
@@ -59,6 +65,11 @@ export class DestroyableGuard implements IAspect {
     if (updateReplacePolicy && FORBIDDEN_POLICIES.has(updateReplacePolicy)) {
       Annotations.of(node).addError(
         `DestroyableGuard: ${node.cfnResourceType} has UpdateReplacePolicy ${updateReplacePolicy}; set removalPolicy: RemovalPolicy.DESTROY`,
+      );
+    }
+    if (!deletionPolicy && SNAPSHOT_BY_DEFAULT.has(node.cfnResourceType)) {
+      Annotations.of(node).addError(
+        `DestroyableGuard: ${node.cfnResourceType} defaults to DeletionPolicy Snapshot; apply RemovalPolicy.DESTROY explicitly`,
       );
     }
     const properties = declaredProperties(node);

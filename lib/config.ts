@@ -109,6 +109,41 @@ export const configSchema = z
     flowLogRetentionDays: retentionDays().default(90),
     /** Retention of function, API and state machine logs in days. */
     logRetentionDays: retentionDays().default(30),
+    /**
+     * The third region of the strongly consistent (MRSC) tables: holds no data, only votes, so a
+     * write still commits when one of the two replica regions is down.
+     */
+    witnessRegion: region().default('us-west-2'),
+    /** Aurora PostgreSQL engine version (`major.minor`) of the global database. */
+    auroraEngineVersion: z.string().regex(/^\d{2}\.\d{1,2}$/, 'must be an Aurora PostgreSQL version such as 17.9').default('17.9'),
+    /** Instance class of every Aurora instance (global databases need memory-optimized classes). */
+    dbInstanceClass: z.string().regex(/^(r|x)\d+[a-z]*\.[a-z0-9]+$/, 'must be a memory-optimized instance class such as r6g.large').default('r6g.large'),
+    /** Readers per regional cluster besides the writer (the secondary's are all readers until promoted). */
+    dbReaderCount: integer(0, 15).default(1),
+    /** Port the database listens on. */
+    dbPort: integer(1150, 65535).default(5432),
+    /** How many days of automated backups Aurora keeps. */
+    dbBackupRetentionDays: integer(1, 35).default(7),
+    /**
+     * Managed RPO of the global database (`rds.global_db_rpo`, seconds): the writer pauses
+     * commits when no secondary has caught up within this time. Aurora's minimum is 20.
+     */
+    globalDbRpoSeconds: integer(20, 3600).default(20),
+    /** Days between rotations of the database master secret. */
+    dbSecretRotationDays: integer(1, 365).default(30),
+    /**
+     * Partitions of the order journal's "not yet applied" index: reconciliation queries each; more
+     * spreads a burst of intake over more index partitions.
+     */
+    journalPendingShards: integer(1, 64).default(8),
+    /** Days until a noncurrent object version in the config and audit buckets expires. */
+    noncurrentVersionExpirationDays: integer(1, 3650).default(30),
+    /** Days until audit logs move to Glacier Instant Retrieval. */
+    auditLogTransitionDays: integer(30, 3650).default(90),
+    /** Days until audit logs expire (the default keeps them six years, as SEC rule 17a-4 asks of broker-dealer records). */
+    auditLogExpirationDays: integer(1, 36500).default(2190),
+    /** Days until S3 server access logs expire. */
+    accessLogExpirationDays: integer(1, 3650).default(365),
   })
   .superRefine((config, ctx) => {
     if (config.primaryRegion === config.secondaryRegion) {
@@ -129,6 +164,16 @@ export const configSchema = z
       if (new Set(zones).size !== zones.length) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'must not list a zone twice' });
       }
+    }
+    if (config.witnessRegion === config.primaryRegion || config.witnessRegion === config.secondaryRegion) {
+      ctx.addIssue({ code: 'custom', path: ['witnessRegion'], message: 'must differ from primaryRegion and secondaryRegion (a witness is a third region)' });
+    }
+    if (config.auditLogExpirationDays <= config.auditLogTransitionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auditLogExpirationDays'],
+        message: `must be later than auditLogTransitionDays (${config.auditLogTransitionDays})`,
+      });
     }
     const primary = parseCidr(config.primaryVpcCidr);
     const secondary = parseCidr(config.secondaryVpcCidr);

@@ -59,6 +59,8 @@ const KINDS = {
   bucket: { prefix: 's3', maxLength: 63, scope: Scope.WORLD_GLOBAL, pattern: LOWER_HYPHEN, rule: 'S3 bucket names: 3-63 characters, lower-case letters, digits and hyphens' },
   table: { prefix: 'ddb', maxLength: 255, scope: Scope.SHARED, pattern: LOWER_HYPHEN, rule: 'DynamoDB table names: 3-255 characters' },
   globalCluster: { prefix: 'aurora-global', maxLength: 63, scope: Scope.SHARED, pattern: RDS_IDENTIFIER, rule: 'Aurora global cluster identifiers: 1-63 characters, a letter first, no "--"' },
+  dbInstance: { prefix: 'aurora', maxLength: 63, scope: Scope.PER_REGION, pattern: RDS_IDENTIFIER, rule: 'Aurora instance identifiers: 1-63 characters, a letter first, no "--"' },
+  dbSubnetGroup: { prefix: 'dbsubnets', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'DB subnet group names: at most 255 characters' },
   dbCluster: { prefix: 'aurora', maxLength: 63, scope: Scope.PER_REGION, pattern: RDS_IDENTIFIER, rule: 'Aurora cluster identifiers: 1-63 characters, a letter first, no "--"' },
   role: { prefix: 'role', maxLength: 64, scope: Scope.ACCOUNT_GLOBAL, pattern: LOWER_HYPHEN, rule: 'IAM role names: at most 64 characters' },
   policy: { prefix: 'policy', maxLength: 128, scope: Scope.ACCOUNT_GLOBAL, pattern: LOWER_HYPHEN, rule: 'IAM policy names: at most 128 characters' },
@@ -98,6 +100,13 @@ export const Purpose = {
   orderJournal: 'order-journal',
   sessions: 'sessions',
   orders: 'orders',
+  database: 'database',
+  databaseClients: 'database-clients',
+  secretRotation: 'secret-rotation',
+  migration: 'migration',
+  storage: 'storage',
+  accessLogs: 'access-logs',
+  replication: 'replication',
   failover: 'failover',
   config: 'config',
   auditLogs: 'audit-logs',
@@ -112,6 +121,9 @@ export const ParameterKey = {
   vpcCidr: 'network/vpc-cidr',
   routeTableIds: 'network/route-table-ids',
   peeringConnectionId: 'network/peering-connection-id',
+  databaseEndpoint: 'database/endpoint',
+  databaseReaderEndpoint: 'database/reader-endpoint',
+  storageKeyArn: 'storage/key-arn',
 } as const;
 export type ParameterKeyName = (typeof ParameterKey)[keyof typeof ParameterKey];
 

@@ -3,7 +3,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { applyGuardrails } from '../lib/aspects';
 import { AppConfig, RegionRole, regionSettings } from '../lib/config';
+import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
+import { GlobalDatabase } from '../lib/global-database';
+import { OrderJournal } from '../lib/order-journal';
+import { SessionStore } from '../lib/session-store';
 import { Naming, ParameterKey, Purpose } from '../lib/naming';
 import { Network, routeTableCount } from '../lib/network';
 import { RegionalParameters } from '../lib/regional-parameters';
@@ -27,6 +31,14 @@ export class DrStage extends Stage {
   public readonly regionalStack: RegionalStack;
   /** Names of this region's resources. */
   public readonly naming: Naming;
+  /** This region's replica of the order journal. */
+  public readonly orderJournal: OrderJournal;
+  /** This region's replica of the control table. */
+  public readonly controlTable: ControlTable;
+  /** This region's replica of the session table. */
+  public readonly sessionStore: SessionStore;
+  /** This region's member of the Aurora global database. */
+  public readonly database: GlobalDatabase;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const settings = regionSettings(props.config, props.role);
@@ -80,5 +92,29 @@ export class DrStage extends Stage {
     }
 
     new CrossRegionAccess(stack, 'CrossRegionAccess', { naming, peerRegion: settings.peerRegion });
+
+    const tableProps = { naming, role: props.role, peerRegion: settings.peerRegion };
+    this.orderJournal = new OrderJournal(stack, 'OrderJournal', { ...tableProps, witnessRegion: props.config.witnessRegion });
+    this.controlTable = new ControlTable(stack, 'ControlTable', { ...tableProps, witnessRegion: props.config.witnessRegion });
+    this.sessionStore = new SessionStore(stack, 'SessionStore', tableProps);
+
+    this.database = new GlobalDatabase(stack, 'Database', {
+      naming,
+      role: props.role,
+      peerRegion: settings.peerRegion,
+      vpc: network.vpc,
+      vpcCidr: settings.vpcCidr,
+      peerVpcCidr: settings.peerVpcCidr,
+      engineVersion: props.config.auroraEngineVersion,
+      instanceClass: props.config.dbInstanceClass,
+      readerCount: props.config.dbReaderCount,
+      port: props.config.dbPort,
+      backupRetentionDays: props.config.dbBackupRetentionDays,
+      globalDbRpoSeconds: props.config.globalDbRpoSeconds,
+      secretRotationDays: props.config.dbSecretRotationDays,
+      logRetention: props.config.logRetentionDays as logs.RetentionDays,
+    });
+    parameters.publish(ParameterKey.databaseEndpoint, this.database.clusterEndpoint, 'This region\'s Aurora cluster endpoint (the writer when this region is primary)');
+    parameters.publish(ParameterKey.databaseReaderEndpoint, this.database.readerEndpoint, 'This region\'s Aurora reader endpoint');
   }
 }
