@@ -7,9 +7,11 @@ module.exports = {
     // Type-checking is `npm run build` (tsc --noEmit); ts-jest only transpiles, which keeps
     // the suite fast on two cores.
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    '^.+\\.sql$': '<rootDir>/test/helpers/text-transform.cjs',
   },
   // Synthesizing a whole region and running cfn-lint over it takes tens of seconds.
   testTimeout: 180000,
+  moduleFileExtensions: ['ts', 'js', 'json', 'sql'],
   // Two cores: one worker synthesizes while the other runs cfn-lint; more only thrashes.
   maxWorkers: 2,
 };

@@ -104,6 +104,7 @@ export const Purpose = {
   databaseClients: 'database-clients',
   secretRotation: 'secret-rotation',
   migration: 'migration',
+  migrationProvider: 'migration-provider',
   storage: 'storage',
   accessLogs: 'access-logs',
   replication: 'replication',

@@ -7,7 +7,11 @@ import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
 import { GlobalDatabase } from '../lib/global-database';
 import { OrderJournal } from '../lib/order-journal';
+import { PeerParameter } from '../lib/peer-parameter';
+import { SchemaMigration } from '../lib/schema-migration';
 import { SessionStore } from '../lib/session-store';
+import { Storage } from '../lib/storage';
+import { PeerBucketReplication } from '../lib/storage-replication';
 import { Naming, ParameterKey, Purpose } from '../lib/naming';
 import { Network, routeTableCount } from '../lib/network';
 import { RegionalParameters } from '../lib/regional-parameters';
@@ -39,6 +43,8 @@ export class DrStage extends Stage {
   public readonly sessionStore: SessionStore;
   /** This region's member of the Aurora global database. */
   public readonly database: GlobalDatabase;
+  /** This region's config, audit and access-log buckets. */
+  public readonly storage: Storage;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const settings = regionSettings(props.config, props.role);
@@ -115,6 +121,31 @@ export class DrStage extends Stage {
       logRetention: props.config.logRetentionDays as logs.RetentionDays,
     });
     parameters.publish(ParameterKey.databaseEndpoint, this.database.clusterEndpoint, 'This region\'s Aurora cluster endpoint (the writer when this region is primary)');
+    if (props.role === RegionRole.PRIMARY) {
+      new SchemaMigration(stack, 'SchemaMigration', { naming, database: this.database, vpc: network.vpc, logRetention: props.config.logRetentionDays as logs.RetentionDays });
+    }
+
+    const storageSettings = {
+      naming,
+      noncurrentVersionExpirationDays: props.config.noncurrentVersionExpirationDays,
+      auditLogTransitionDays: props.config.auditLogTransitionDays,
+      auditLogExpirationDays: props.config.auditLogExpirationDays,
+      accessLogExpirationDays: props.config.accessLogExpirationDays,
+    };
+    if (props.role === RegionRole.PRIMARY) {
+      this.storage = new Storage(stack, 'Storage', storageSettings);
+      parameters.publish(ParameterKey.storageKeyArn, this.storage.key.keyArn, 'This region\'s storage key (replicas from the peer region are encrypted with it)');
+    } else {
+      // The primary deployed first: replicate both ways now that both sides exist.
+      const peerStorageKeyArn = new PeerParameter(stack, 'PeerStorageKey', { naming, peerRegion: settings.peerRegion, key: ParameterKey.storageKeyArn }).value;
+      this.storage = new Storage(stack, 'Storage', { ...storageSettings, replicateTo: { region: settings.peerRegion, keyArn: peerStorageKeyArn } });
+      new PeerBucketReplication(stack, 'PeerBucketReplication', {
+        naming,
+        peerRegion: settings.peerRegion,
+        keyArn: this.storage.key.keyArn,
+        peerKeyArn: peerStorageKeyArn,
+      });
+    }
     parameters.publish(ParameterKey.databaseReaderEndpoint, this.database.readerEndpoint, 'This region\'s Aurora reader endpoint');
   }
 }

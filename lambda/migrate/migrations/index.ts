@@ -1,0 +1,11 @@
+import orders0001 from './0001_orders.sql';
+
+/** One versioned schema change. */
+export interface Migration {
+  /** Sorts in application order; never renamed once released. */
+  readonly version: string;
+  readonly sql: string;
+}
+
+/** Every migration, in the order they are applied. Append only: never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [{ version: '0001_orders', sql: orders0001 }];
