@@ -14,4 +14,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json', 'sql'],
   // Two cores: one worker synthesizes while the other runs cfn-lint; more only thrashes.
   maxWorkers: 2,
+  // PostgreSQL and moto_server on loopback for the handler tests (test/helpers/services.ts).
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/helpers/aws-env.ts'],
 };

@@ -1,0 +1,7 @@
+import type { RunningMoto, RunningPostgres } from './services';
+
+export default async function globalTeardown(): Promise<void> {
+  const services = (globalThis as Record<string, unknown>).__services as { postgres?: RunningPostgres; moto?: RunningMoto } | undefined;
+  services?.moto?.stop();
+  services?.postgres?.stop();
+}

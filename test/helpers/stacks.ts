@@ -1,0 +1,23 @@
+import { Stack } from 'aws-cdk-lib';
+import { RegionRole } from '../../lib/config';
+import { Naming } from '../../lib/naming';
+import { Network } from '../../lib/network';
+import { RegionalStack } from '../../stages/regional-stack';
+import { newApp } from './app';
+
+export const ACCOUNT = '111111111111';
+
+/** A regional stack with a network, for testing one construct without the whole app. */
+export function regionalStack(role: RegionRole): { stack: Stack; naming: Naming; network: Network; peerRegion: string; cidr: string; peerCidr: string } {
+  const region = role === RegionRole.PRIMARY ? 'us-east-1' : 'us-east-2';
+  const peerRegion = role === RegionRole.PRIMARY ? 'us-east-2' : 'us-east-1';
+  const cidr = role === RegionRole.PRIMARY ? '10.10.0.0/16' : '10.20.0.0/16';
+  const peerCidr = role === RegionRole.PRIMARY ? '10.20.0.0/16' : '10.10.0.0/16';
+  const stack = new RegionalStack(newApp(), `Test-${role}`, {
+    env: { account: ACCOUNT, region },
+    availabilityZones: [`${region}a`, `${region}b`, `${region}c`],
+  });
+  const naming = new Naming({ appName: 'trading-dr', environmentSuffix: 'dev', account: ACCOUNT, region });
+  const network = new Network(stack, 'Network', { naming, cidr });
+  return { stack, naming, network, peerRegion, cidr, peerCidr };
+}

@@ -1,0 +1,71 @@
+import { backoffDelay, RetriesExhaustedError, withRetry } from '../../lambda/shared/retry';
+import { clientConfig, isTransientDatabaseError } from '../../lambda/shared/postgres';
+
+const noSleep = async (): Promise<void> => undefined;
+
+describe('withRetry', () => {
+  it('keeps every delay within the exponential ceiling and the cap (full jitter)', () => {
+    expect(backoffDelay(0, 100, 5000, () => 0.999)).toBe(99);
+    expect(backoffDelay(3, 100, 5000, () => 0.999)).toBe(799);
+    expect(backoffDelay(10, 100, 5000, () => 0.999)).toBe(4995);
+    expect(backoffDelay(10, 100, 5000, () => 0)).toBe(0);
+  });
+
+  it('retries a transient failure and returns the eventual result', async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      'flaky call',
+      async () => {
+        calls++;
+        if (calls < 3) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+        return 'done';
+      },
+      { sleep: noSleep, random: () => 0.5, onRetry: (_error, _attempt, delay) => delays.push(delay) },
+    );
+    expect(result).toBe('done');
+    expect(calls).toBe(3);
+    expect(delays).toEqual([50, 100]);
+  });
+
+  it('rethrows a non-retryable error at once', async () => {
+    let calls = 0;
+    const failure = new Error('bad input');
+    await expect(
+      withRetry('validation', async () => {
+        calls++;
+        throw failure;
+      }, { isRetryable: () => false, sleep: noSleep }),
+    ).rejects.toBe(failure);
+    expect(calls).toBe(1);
+  });
+
+  it('names the operation and the last error when attempts run out', async () => {
+    const attempt = withRetry('connect to writer', async () => {
+      throw new Error('ECONNREFUSED 10.10.0.5:5432');
+    }, { attempts: 3, sleep: noSleep });
+    await expect(attempt).rejects.toThrow(RetriesExhaustedError);
+    await expect(attempt).rejects.toThrow('connect to writer failed after 3 attempt(s): ECONNREFUSED 10.10.0.5:5432');
+  });
+});
+
+describe('database connections', () => {
+  it('verifies the server certificate by default', () => {
+    const config = clientConfig({ host: 'writer', port: 5432, database: 'trading', credentials: { username: 'u', password: 'p' } });
+    expect(config.ssl).toEqual({ rejectUnauthorized: true });
+  });
+
+  it.each([
+    ['connection failure', { code: '08006' }, true],
+    ['too many connections', { code: '53300' }, true],
+    ['admin shutdown during failover', { code: '57P01' }, true],
+    ['read-only after demotion', { code: '25006' }, true],
+    ['serialization failure', { code: '40001' }, true],
+    ['socket reset', { code: 'ECONNRESET' }, true],
+    ['unique violation', { code: '23505' }, false],
+    ['syntax error', { code: '42601' }, false],
+    ['plain error', new Error('boom'), false],
+  ])('classifies %s as transient=%s', (_case, error, transient) => {
+    expect(isTransientDatabaseError(error)).toBe(transient);
+  });
+});
