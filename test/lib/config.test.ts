@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, CONFIG_KEYS, loadConfig, parseConfig, RegionRole, regionSettings } from '../../lib/config';
 
@@ -133,5 +135,14 @@ describe('config', () => {
 
   it('lists every key in the schema', () => {
     expect(CONFIG_KEYS).toEqual(expect.arrayContaining(['environmentSuffix', 'account', 'primaryVpcCidr', 'alertEmail']));
+  });
+});
+
+describe('the README', () => {
+  it('documents every config key in its configuration table', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const key of CONFIG_KEYS) {
+      expect({ key, documented: readme.includes(`| \`${key}\` |`) }).toEqual({ key, documented: true });
+    }
   });
 });
