@@ -144,6 +144,31 @@ export const configSchema = z
     auditLogExpirationDays: integer(1, 36500).default(2190),
     /** Days until S3 server access logs expire. */
     accessLogExpirationDays: integer(1, 3650).default(365),
+    /** An existing public hosted zone for `domainName` (recommended: ACM validates certificates in it). Empty: the primary stage creates the zone. */
+    hostedZoneId: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ').optional(),
+    ),
+    /** The API's host label: the API answers at `{apiSubdomain}.{domainName}`. */
+    apiSubdomain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api').default('api'),
+    /** Steady-state requests per second the API stage admits. */
+    apiThrottleRateLimit: integer(1, 100000).default(1000),
+    /** Burst of requests the API stage admits. */
+    apiThrottleBurstLimit: integer(1, 100000).default(2000),
+    /** Largest order request body accepted, in bytes. */
+    maxOrderBodyBytes: integer(256, 65536).default(4096),
+    /** Receives of an order message before it moves to the dead-letter queue. */
+    orderQueueMaxReceiveCount: integer(1, 1000).default(5),
+    /** Messages per processor invocation. */
+    processorBatchSize: integer(1, 100).default(25),
+    /** Processor invocations at once per region (bounds database connections). */
+    processorMaxConcurrency: integer(2, 1000).default(10),
+    /** Processor timeout in seconds; the queue's visibility timeout is six times this. */
+    processorTimeoutSeconds: integer(5, 900).default(30),
+    /** Database connections each function container keeps. */
+    dbPoolSize: integer(1, 20).default(4),
+    /** Time each /health check may take, in milliseconds; all run at once, inside Route 53's 2 s response limit. */
+    healthCheckTimeoutMs: integer(100, 1900).default(1500),
   })
   .superRefine((config, ctx) => {
     if (config.primaryRegion === config.secondaryRegion) {

@@ -4,18 +4,8 @@ import { RegionRole } from './config';
 import { globalTable } from './global-table';
 import { Naming, Purpose } from './naming';
 
-/** Attribute names and well-known items of the control table, shared with the handlers. */
-export const ControlTableSchema = {
-  /** Partition key. */
-  pk: 'pk',
-  /** The item holding the active region and the fencing epoch. */
-  activeRegionItem: 'active-region',
-  /** The item a running failover holds as its lock. */
-  failoverLockItem: 'failover-lock',
-  activeRegion: 'activeRegion',
-  /** Increases by one on every change of the active region; processors commit only under the current one. */
-  fencingEpoch: 'fencingEpoch',
-} as const;
+export { ControlTableSchema } from '../lambda/shared/tables';
+import { ControlTableSchema } from '../lambda/shared/tables';
 
 export interface ControlTableProps {
   /** Names for this region's resources. */

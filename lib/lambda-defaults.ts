@@ -8,8 +8,9 @@ export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
 
 /**
  * Bundling for every NodejsFunction: the locally installed esbuild (never Docker), minified with
- * source maps, the AWS SDK v3 taken from the runtime, SQL migrations bundled as text. Identical
- * options in both regions give byte-identical assets.
+ * source maps, SQL migrations bundled as text. The AWS SDK is bundled too rather than taken from
+ * the runtime: the package then runs the SDK version the tests ran, whatever the runtime ships.
+ * Identical options in both regions give byte-identical assets.
  */
 export function lambdaBundling(): nodejs.BundlingOptions {
   return {
@@ -19,7 +20,7 @@ export function lambdaBundling(): nodejs.BundlingOptions {
     sourcesContent: false,
     target: 'node24',
     format: nodejs.OutputFormat.CJS,
-    externalModules: ['@aws-sdk/*'],
+    externalModules: [],
     loader: { '.sql': 'text' },
   };
 }

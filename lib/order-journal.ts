@@ -4,17 +4,8 @@ import { RegionRole } from './config';
 import { globalTable } from './global-table';
 import { Naming, Purpose } from './naming';
 
-/** Attribute and index names of the order journal, shared with the handlers that use it. */
-export const OrderJournalSchema = {
-  /** Partition key: the client's order id, which is the idempotency key. */
-  clientOrderId: 'clientOrderId',
-  /** Present only until the order is in Aurora: `p#0` .. `p#{shards-1}`. */
-  pendingShard: 'pendingShard',
-  /** ISO-8601 time the order was accepted; sort key of the pending index. */
-  acceptedAt: 'acceptedAt',
-  /** Sparse index of entries not yet applied to Aurora, for reconciliation after failover. */
-  pendingIndex: 'pending-by-shard',
-} as const;
+export { OrderJournalSchema } from '../lambda/shared/tables';
+import { OrderJournalSchema } from '../lambda/shared/tables';
 
 export interface OrderJournalProps {
   /** Names for this region's resources. */

@@ -4,12 +4,8 @@ import { RegionRole } from './config';
 import { globalTable } from './global-table';
 import { Naming, Purpose } from './naming';
 
-/** Attribute names of the session table, shared with the handlers. */
-export const SessionStoreSchema = {
-  sessionId: 'sessionId',
-  /** Epoch seconds after which DynamoDB deletes the session. */
-  expiresAt: 'expiresAt',
-} as const;
+export { SessionStoreSchema } from '../lambda/shared/tables';
+import { SessionStoreSchema } from '../lambda/shared/tables';
 
 export interface SessionStoreProps {
   /** Names for this region's resources. */

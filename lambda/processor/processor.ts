@@ -1,0 +1,129 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { readControlState } from '../shared/control';
+import type { Database } from '../shared/database';
+import { AcceptedOrder, AcceptedOrderSchema, fieldProblems } from '../shared/order';
+import { OrderJournalSchema } from '../shared/tables';
+
+export interface ProcessorDependencies {
+  readonly database: Database;
+  readonly documents: DynamoDBDocumentClient;
+  readonly journalTable: string;
+  readonly controlTable: string;
+  readonly region: string;
+  readonly primaryRegion: string;
+  readonly logger: Logger;
+  readonly record?: (outcome: ProcessorOutcome, count?: number) => void;
+}
+
+export type ProcessorOutcome = 'committed' | 'poison' | 'fenced' | 'failed';
+
+/** A message that can never be processed; it fails until the queue moves it to the dead-letter queue. */
+export class PoisonMessageError extends Error {
+  constructor(messageId: string, reason: string) {
+    super(`message ${messageId} is not an order and goes to the dead-letter queue after the receive limit: ${reason}`);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+function parseOrder(record: SQSRecord): AcceptedOrder {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new PoisonMessageError(record.messageId, 'body is not JSON');
+  }
+  const parsed = AcceptedOrderSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new PoisonMessageError(record.messageId, fieldProblems(parsed.error).map((problem) => `${problem.field} ${problem.rule}`).join('; '));
+  }
+  return parsed.data;
+}
+
+const UPSERT_ORDER = `
+  INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
+                      accepted_at, accepted_region, fencing_epoch)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+  ON CONFLICT DO NOTHING`;
+
+/** Commits one order to Aurora (idempotent by order id and idempotency key), then marks its journal entry applied. */
+async function commitOrder(order: AcceptedOrder, fencingEpoch: number, deps: ProcessorDependencies): Promise<void> {
+  await deps.database.query('upsert order', UPSERT_ORDER, [
+    order.orderId,
+    order.clientOrderId,
+    order.accountId,
+    order.symbol,
+    order.side,
+    order.orderType,
+    order.quantity,
+    order.limitPrice ?? null,
+    order.acceptedAt,
+    order.acceptedRegion,
+    fencingEpoch,
+  ]);
+  try {
+    await deps.documents.send(
+      new UpdateCommand({
+        TableName: deps.journalTable,
+        Key: { [OrderJournalSchema.clientOrderId]: order.clientOrderId },
+        UpdateExpression: 'REMOVE #pending SET appliedAt = :now, appliedRegion = :region',
+        ConditionExpression: 'attribute_exists(#key) AND orderId = :orderId',
+        ExpressionAttributeNames: { '#pending': OrderJournalSchema.pendingShard, '#key': OrderJournalSchema.clientOrderId },
+        ExpressionAttributeValues: { ':now': new Date().toISOString(), ':region': deps.region, ':orderId': order.orderId },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new PoisonMessageError(order.orderId, `no journal entry for ${order.clientOrderId} with this orderId`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * SQS batch handler: partial batch responses through Powertools, so a failing record is retried
+ * (and after the receive limit dead-lettered) while the rest of the batch is committed. Nothing
+ * is committed unless the control table names this region active; a demoted writer refuses
+ * writes as well (read-only errors are retried, and the message waits).
+ */
+export async function processOrders(event: SQSEvent, deps: ProcessorDependencies): Promise<SQSBatchResponse> {
+  const record = deps.record ?? (() => undefined);
+  const control = await readControlState(deps.documents, deps.controlTable, deps.primaryRegion);
+  if (control.activeRegion !== deps.region) {
+    deps.logger.warn('region is not active: committing nothing, messages stay queued', {
+      activeRegion: control.activeRegion,
+      fencingEpoch: control.fencingEpoch,
+      messages: event.Records.length,
+    });
+    record('fenced', event.Records.length);
+    return { batchItemFailures: event.Records.map((each) => ({ itemIdentifier: each.messageId })) };
+  }
+
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(
+    event,
+    async (message: SQSRecord) => {
+      try {
+        const order = parseOrder(message);
+        await commitOrder(order, control.fencingEpoch, deps);
+        record('committed');
+      } catch (error) {
+        const poison = error instanceof PoisonMessageError;
+        record(poison ? 'poison' : 'failed');
+        deps.logger.error(poison ? 'poison message' : 'order not committed; it will be retried', {
+          messageId: message.messageId,
+          receiveCount: message.attributes?.ApproximateReceiveCount,
+          error: (error as Error).message,
+        });
+        throw error;
+      }
+    },
+    processor,
+    // Batch failures are reported per record; an all-failed batch is not an invocation error.
+    { throwOnFullBatchFailure: false },
+  );
+  return response;
+}

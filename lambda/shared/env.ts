@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+/** Reads a function's environment through a schema; a misconfigured function fails at cold start, naming each variable. */
+export function readEnvironment<T extends z.ZodType>(schema: T, environment: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const parsed = schema.safeParse(environment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid function environment: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
