@@ -155,6 +155,8 @@ export const configSchema = z
     apiThrottleRateLimit: integer(1, 100000).default(1000),
     /** Burst of requests the API stage admits. */
     apiThrottleBurstLimit: integer(1, 100000).default(2000),
+    /** Requests one client IP may send in five minutes before the API's firewall blocks it. */
+    apiWafRateLimit: integer(100, 2000000000).default(20000),
     /** Largest order request body accepted, in bytes. */
     maxOrderBodyBytes: integer(256, 65536).default(4096),
     /** Receives of an order message before it moves to the dead-letter queue. */

@@ -13,6 +13,8 @@ export interface FunctionRoleProps {
   readonly description: string;
   /** Whether the function runs in a VPC (it then manages its network interfaces). @default false */
   readonly inVpc?: boolean;
+  /** Whether the function sends X-Ray traces. @default false */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export class FunctionRole extends Construct {
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logStreams] }));
     acknowledgeScopedWildcards(role, [logStreams], 'Log streams of this function\'s own log group; stream names are chosen by Lambda');
+    const unscopedReasons: string[] = [];
     if (props.inVpc) {
       role.addToPolicy(
         new iam.PolicyStatement({
@@ -50,10 +53,16 @@ export class FunctionRole extends Construct {
           resources: ['*'],
         }),
       );
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Lambda creates and deletes its VPC network interfaces with EC2 actions that take no resource-level scope (as AWSLambdaVPCAccessExecutionRole)',
-      });
+      unscopedReasons.push('Lambda creates and deletes its VPC network interfaces with EC2 actions that take no resource-level scope (as AWSLambdaVPCAccessExecutionRole)');
+    }
+    if (props.tracing) {
+      role.addToPolicy(
+        new iam.PolicyStatement({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+      );
+      unscopedReasons.push('X-Ray trace writes support no resource-level permissions');
+    }
+    if (unscopedReasons.length > 0) {
+      Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: unscopedReasons.join('; ') });
     }
     this.role = role;
   }

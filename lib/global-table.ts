@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { RegionRole } from './config';
 import { Naming } from './naming';
@@ -58,4 +59,12 @@ export function globalTable(scope: Construct, id: string, props: GlobalTableProp
       ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.strongConsistencyWitnessRegion }
       : { multiRegionConsistency: dynamodb.MultiRegionConsistency.EVENTUAL }),
   });
+}
+
+/**
+ * Grants item actions on the table itself, not its indexes: `ITableV2.grant` also grants
+ * `{table}/index/*`, which none of the handlers that use this needs.
+ */
+export function grantItemActions(table: dynamodb.ITableV2, grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
 }

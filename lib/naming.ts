@@ -77,6 +77,7 @@ const KINDS = {
   securityGroup: { prefix: 'sg', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'security group names: at most 255 characters' },
   vpc: { prefix: 'vpc', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'Name tags: at most 255 characters' },
   keyAlias: { prefix: 'alias/kms', maxLength: 256, scope: Scope.PER_REGION, pattern: /^alias\/[a-z0-9-]+$/, rule: 'KMS alias names: at most 256 characters' },
+  webAcl: { prefix: 'waf', maxLength: 128, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'WAF web ACL names: at most 128 characters' },
   api: { prefix: 'api', maxLength: 1024, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'API Gateway names: at most 1024 characters' },
   stack: { prefix: 'stack', maxLength: 128, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudFormation stack names: at most 128 characters' },
 } satisfies Record<string, KindRule>;
@@ -105,6 +106,14 @@ export const Purpose = {
   secretRotation: 'secret-rotation',
   migration: 'migration',
   migrationProvider: 'migration-provider',
+  ordersDeadLetter: 'orders-dlq',
+  orderProcessor: 'order-processor',
+  orderIntake: 'order-intake',
+  orderLookup: 'order-lookup',
+  health: 'health',
+  api: 'orders-api',
+  apiAccessLogs: 'api-access',
+  firewall: 'api-firewall',
   storage: 'storage',
   accessLogs: 'access-logs',
   replication: 'replication',
@@ -125,6 +134,10 @@ export const ParameterKey = {
   databaseEndpoint: 'database/endpoint',
   databaseReaderEndpoint: 'database/reader-endpoint',
   storageKeyArn: 'storage/key-arn',
+  hostedZoneId: 'dns/hosted-zone-id',
+  apiRegionalDomainName: 'api/regional-domain-name',
+  apiRegionalHostedZoneId: 'api/regional-hosted-zone-id',
+  apiUrl: 'api/url',
 } as const;
 export type ParameterKeyName = (typeof ParameterKey)[keyof typeof ParameterKey];
 

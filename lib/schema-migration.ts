@@ -1,17 +1,14 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import * as fs from 'fs';
-import { createHash } from 'crypto';
 import { DATABASE_NAME, GlobalDatabase } from './global-database';
-import { lambdaBundling, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-defaults';
-import { FunctionRole } from './function-role';
-import { SubnetGroup } from './network';
+import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
 
 /** Where the versioned SQL migrations live (bundled into the function as text). */
@@ -52,40 +49,17 @@ export class SchemaMigration extends Construct {
   constructor(scope: Construct, id: string, props: SchemaMigrationProps) {
     super(scope, id);
     const { naming, database } = props;
-    const functionName = naming.name('function', Purpose.migration);
-
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/lambda/${functionName}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const { role } = new FunctionRole(this, 'Role', {
+    const { function: fn } = new HandlerFunction(this, 'Handler', {
       naming,
       purpose: Purpose.migration,
-      description: 'Schema migration: reads the database secret, connects to the writer from the VPC',
-      inVpc: true,
-    });
-
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
-      functionName,
+      codeFolder: 'migrate',
       description: 'Applies the versioned schema migrations to the Aurora writer',
-      entry: path.join(__dirname, '..', 'lambda', 'migrate', 'index.ts'),
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: LAMBDA_ARCHITECTURE,
-      memorySize: 256,
-      timeout: Duration.minutes(5),
-      role,
-      logGroup,
       vpc: props.vpc,
-      vpcSubnets: { subnetGroupName: SubnetGroup.app },
       securityGroups: [database.clientSecurityGroup],
-      bundling: lambdaBundling(),
-      environment: {
-        // Node 20+ runtimes trust only Node's own CAs unless told; this bundle holds the RDS CAs.
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-        POWERTOOLS_SERVICE_NAME: 'schema-migration',
-      },
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      logRetention: props.logRetention,
+      tracing: false,
     });
     database.secret.grantRead(fn);
     this.function = fn;

@@ -1,4 +1,4 @@
-import { Stage, StageProps } from 'aws-cdk-lib';
+import { Duration, Stage, StageProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { applyGuardrails } from '../lib/aspects';
@@ -6,7 +6,10 @@ import { AppConfig, RegionRole, regionSettings } from '../lib/config';
 import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
 import { GlobalDatabase } from '../lib/global-database';
+import { ApiHostedZone } from '../lib/hosted-zone';
+import { OrderApi } from '../lib/order-api';
 import { OrderJournal } from '../lib/order-journal';
+import { OrderProcessing } from '../lib/order-processing';
 import { PeerParameter } from '../lib/peer-parameter';
 import { SchemaMigration } from '../lib/schema-migration';
 import { SessionStore } from '../lib/session-store';
@@ -43,6 +46,10 @@ export class DrStage extends Stage {
   public readonly sessionStore: SessionStore;
   /** This region's member of the Aurora global database. */
   public readonly database: GlobalDatabase;
+  /** This region's order queue and processor. */
+  public readonly orderProcessing: OrderProcessing;
+  /** This region's order API. */
+  public readonly orderApi: OrderApi;
   /** This region's config, audit and access-log buckets. */
   public readonly storage: Storage;
 
@@ -124,6 +131,54 @@ export class DrStage extends Stage {
     if (props.role === RegionRole.PRIMARY) {
       new SchemaMigration(stack, 'SchemaMigration', { naming, database: this.database, vpc: network.vpc, logRetention: props.config.logRetentionDays as logs.RetentionDays });
     }
+
+    const hostedZone = new ApiHostedZone(stack, 'HostedZone', {
+      naming,
+      role: props.role,
+      peerRegion: settings.peerRegion,
+      zoneName: props.config.domainName,
+      hostedZoneId: props.config.hostedZoneId,
+    });
+    if (hostedZone.created) {
+      parameters.publish(ParameterKey.hostedZoneId, hostedZone.zone.hostedZoneId, 'The public hosted zone of the API names (created by the primary stage)');
+    }
+
+    this.orderProcessing = new OrderProcessing(stack, 'OrderProcessing', {
+      naming,
+      primaryRegion: props.config.primaryRegion,
+      journal: this.orderJournal.table,
+      controlTable: this.controlTable.table,
+      database: this.database,
+      vpc: network.vpc,
+      maxReceiveCount: props.config.orderQueueMaxReceiveCount,
+      batchSize: props.config.processorBatchSize,
+      maxConcurrency: props.config.processorMaxConcurrency,
+      timeout: Duration.seconds(props.config.processorTimeoutSeconds),
+      poolSize: props.config.dbPoolSize,
+      logRetention: props.config.logRetentionDays as logs.RetentionDays,
+    });
+    this.orderApi = new OrderApi(stack, 'OrderApi', {
+      naming,
+      primaryRegion: props.config.primaryRegion,
+      domainName: `${props.config.apiSubdomain}.${props.config.domainName}`,
+      hostedZone: hostedZone.zone,
+      journal: this.orderJournal.table,
+      controlTable: this.controlTable.table,
+      queue: this.orderProcessing.queue,
+      database: this.database,
+      vpc: network.vpc,
+      pendingShards: props.config.journalPendingShards,
+      maxOrderBodyBytes: props.config.maxOrderBodyBytes,
+      throttleRateLimit: props.config.apiThrottleRateLimit,
+      throttleBurstLimit: props.config.apiThrottleBurstLimit,
+      wafRateLimit: props.config.apiWafRateLimit,
+      healthCheckTimeoutMs: props.config.healthCheckTimeoutMs,
+      poolSize: props.config.dbPoolSize,
+      logRetention: props.config.logRetentionDays as logs.RetentionDays,
+    });
+    parameters.publish(ParameterKey.apiRegionalDomainName, this.orderApi.domain.domainNameAliasDomainName, 'This region\'s API Gateway domain target (for the failover records)');
+    parameters.publish(ParameterKey.apiRegionalHostedZoneId, this.orderApi.domain.domainNameAliasHostedZoneId, 'The hosted zone of this region\'s API Gateway domain target');
+    parameters.publish(ParameterKey.apiUrl, this.orderApi.api.url, 'This region\'s API stage URL (execute-api), for drills and operators');
 
     const storageSettings = {
       naming,

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { json } from '../shared/http';
@@ -104,7 +105,9 @@ export async function acceptOrder(rawBody: string | null | undefined, isBase64En
       record('journal_unavailable');
       return json(503, { error: 'journal_unavailable', message: 'the order was not accepted; retry with the same clientOrderId' });
     }
-    existing = (error.Item as Record<string, unknown> | undefined) ?? (await readJournalEntry(deps, order.clientOrderId));
+    // The exception carries the existing item in DynamoDB's wire format (the document client
+    // does not convert exceptions); without it, read the entry.
+    existing = error.Item ? unmarshall(error.Item) : await readJournalEntry(deps, order.clientOrderId);
   }
 
   if (existing) {

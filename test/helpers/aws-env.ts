@@ -5,3 +5,6 @@ process.env.AWS_SESSION_TOKEN = 'testing';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_DEFAULT_REGION = 'us-east-1';
 delete process.env.AWS_PROFILE;
+// Handlers log through Powertools; tests assert on answers and data, not on log lines.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';

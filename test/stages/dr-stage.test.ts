@@ -127,7 +127,7 @@ describe('vpc peering', () => {
 
   it('lets the deploy-time calls touch only the primary\'s route tables and parameters', () => {
     const statements = statementsOf(secondary).filter((statement) =>
-      [statement.Action].flat().some((action: string) => /^ec2:|^ssm:GetParameter$/.test(action)),
+      [statement.Action].flat().some((action: string) => /^ec2:(Create|Replace|Delete)Route$|^ssm:GetParameter$/.test(action)),
     );
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
@@ -171,8 +171,9 @@ describe('cross-region access', () => {
   it('allows a wildcard resource only where AWS offers no resource scope, and says why', () => {
     for (const statement of [...statementsOf(primary), ...statementsOf(secondary)]) {
       if (![statement.Resource].flat().includes('*')) continue;
-      if (statement.Sid === 'ManageVpcNetworkInterfaces') {
-        expect([statement.Action].flat().every((action: string) => action.startsWith('ec2:'))).toBe(true);
+      const actions = [statement.Action].flat() as string[];
+      // Network interfaces of VPC functions, X-Ray trace writes: no resource-level scope exists.
+      if (actions.every((action) => /^ec2:(Create|Describe|Delete)NetworkInterfaces?$|^ec2:DescribeSubnets$|^ec2:(Assign|Unassign)PrivateIpAddresses$|^xray:Put(TraceSegments|TelemetryRecords)$/.test(action))) {
         continue;
       }
       expect(statement.Action).toBe('cloudwatch:PutMetricData');

@@ -1,0 +1,97 @@
+import * as path from 'path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { FunctionRole } from './function-role';
+import { lambdaBundling, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-defaults';
+import { SubnetGroup } from './network';
+import { Naming } from './naming';
+
+/** Where handler code lives: `lambda/<folder>/index.ts`, exporting `handler`. */
+const LAMBDA_ROOT = path.join(__dirname, '..', 'lambda');
+
+export interface HandlerFunctionProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The function's purpose: names the function, its role and its log group. */
+  readonly purpose: string;
+  /** The folder under `lambda/` holding `index.ts`. */
+  readonly codeFolder: string;
+  /** What the function does. */
+  readonly description: string;
+  /** Environment variables (each handler validates its own with zod). @default - none */
+  readonly environment?: Record<string, string>;
+  /** Run in this VPC's app subnets (to reach the database). @default - outside any VPC */
+  readonly vpc?: ec2.IVpc;
+  /** Security groups in the VPC. @default - none */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** Timeout. @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** Memory in MB (CPU scales with it). @default 512 */
+  readonly memorySize?: number;
+  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** X-Ray active tracing. @default true */
+  readonly tracing?: boolean;
+}
+
+/**
+ * A handler from `lambda/`, built the same way everywhere: bundled by the local esbuild with the
+ * shared options (so both regions get the same package), the newest Node.js on arm64, a role
+ * without managed policies, its own JSON log group destroyed with the stack, X-Ray tracing, and
+ * Powertools' service name.
+ */
+export class HandlerFunction extends Construct {
+  /** The function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** Its execution role, for grants. */
+  public readonly role: iam.IRole;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const tracing = props.tracing ?? true;
+    const { role, functionName } = new FunctionRole(this, 'Role', {
+      naming: props.naming,
+      purpose: props.purpose,
+      description: props.description,
+      inVpc: props.vpc !== undefined,
+      tracing,
+    });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName,
+      description: props.description,
+      entry: path.join(LAMBDA_ROOT, props.codeFolder, 'index.ts'),
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: LAMBDA_ARCHITECTURE,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      bundling: lambdaBundling(),
+      ...(props.vpc ? { vpc: props.vpc, vpcSubnets: { subnetGroupName: SubnetGroup.app }, securityGroups: props.securityGroups } : {}),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.purpose,
+        ...(props.vpc
+          ? {
+              // Node 20+ runtimes trust only Node's own CAs unless told; this bundle holds the RDS CAs.
+              NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+            }
+          : {}),
+        ...props.environment,
+      },
+    });
+    this.role = role;
+  }
+}

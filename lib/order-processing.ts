@@ -1,0 +1,116 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DATABASE_NAME, GlobalDatabase } from './global-database';
+import { grantItemActions } from './global-table';
+import { HandlerFunction } from './handler-function';
+import { Naming, Purpose } from './naming';
+
+/** Lambda's guidance for SQS event sources: a visibility timeout of at least six function timeouts. */
+const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
+/** The longest SQS keeps a message: dead letters wait two weeks for an operator. */
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
+export interface OrderProcessingProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The deployment's primary region (active before any failover is recorded). */
+  readonly primaryRegion: string;
+  /** This region's replica of the order journal. */
+  readonly journal: dynamodb.ITableV2;
+  /** This region's replica of the control table. */
+  readonly controlTable: dynamodb.ITableV2;
+  /** This region's database member. */
+  readonly database: GlobalDatabase;
+  /** The VPC the processor runs in. */
+  readonly vpc: ec2.IVpc;
+  /** Receives of a message before it goes to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** Messages per invocation. @default 25 */
+  readonly batchSize?: number;
+  /** Concurrent invocations (bounds database connections). @default 10 */
+  readonly maxConcurrency?: number;
+  /** Processor timeout. @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** Connections per processor container. @default 4 */
+  readonly poolSize?: number;
+  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * This region's order queue and its processor: intake sends accepted orders here; the processor
+ * commits them to Aurora and marks them applied in the journal, with partial batch responses so
+ * one bad message never holds back the rest, and a dead-letter queue after the receive limit.
+ */
+export class OrderProcessing extends Construct {
+  /** The order queue intake sends to. */
+  public readonly queue: sqs.IQueue;
+  /** Where messages go after the receive limit. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** The processor. */
+  public readonly processor: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: OrderProcessingProps) {
+    super(scope, id);
+    const { naming } = props;
+    const timeout = props.timeout ?? Duration.seconds(30);
+
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: naming.name('queue', Purpose.ordersDeadLetter),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const queue = new sqs.Queue(this, 'Queue', {
+      queueName: naming.name('queue', Purpose.orders),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const handler = new HandlerFunction(this, 'Processor', {
+      naming,
+      purpose: Purpose.orderProcessor,
+      codeFolder: 'processor',
+      description: 'Commits accepted orders to Aurora and marks them applied in the journal',
+      vpc: props.vpc,
+      securityGroups: [props.database.clientSecurityGroup],
+      timeout,
+      logRetention: props.logRetention,
+      environment: {
+        JOURNAL_TABLE: props.journal.tableName,
+        CONTROL_TABLE: props.controlTable.tableName,
+        PRIMARY_REGION: props.primaryRegion,
+        DB_HOST: props.database.clusterEndpoint,
+        DB_PORT: String(props.database.port),
+        DB_NAME: DATABASE_NAME,
+        DB_SECRET_ARN: props.database.secret.secretArn,
+        DB_POOL_SIZE: String(props.poolSize ?? 4),
+      },
+    });
+    grantItemActions(props.journal, handler.function, 'dynamodb:UpdateItem');
+    grantItemActions(props.controlTable, handler.function, 'dynamodb:GetItem');
+    props.database.secret.grantRead(handler.function);
+    handler.function.addEventSource(
+      new sources.SqsEventSource(queue, {
+        batchSize: props.batchSize ?? 25,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency ?? 10,
+      }),
+    );
+
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.processor = handler.function;
+  }
+}

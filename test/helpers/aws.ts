@@ -1,0 +1,94 @@
+import { randomBytes } from 'crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
+
+/** SDK clients against moto_server (AWS_ENDPOINT_URL is set by the global setup). */
+export const dynamodb = new DynamoDBClient({});
+export const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+export const sqs = new SQSClient({});
+export const silentLogger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+
+function unique(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/** The order journal with the same keys and index as lib/order-journal.ts. */
+export async function createJournalTable(): Promise<string> {
+  const TableName = unique('journal');
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: OrderJournalSchema.clientOrderId, AttributeType: 'S' },
+        { AttributeName: OrderJournalSchema.pendingShard, AttributeType: 'S' },
+        { AttributeName: OrderJournalSchema.acceptedAt, AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: OrderJournalSchema.clientOrderId, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: OrderJournalSchema.pendingIndex,
+          KeySchema: [
+            { AttributeName: OrderJournalSchema.pendingShard, KeyType: 'HASH' },
+            { AttributeName: OrderJournalSchema.acceptedAt, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  return TableName;
+}
+
+/** The control table with the same key as lib/control-table.ts. */
+export async function createControlTable(): Promise<string> {
+  const TableName = unique('control');
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: ControlTableSchema.pk, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: ControlTableSchema.pk, KeyType: 'HASH' }],
+    }),
+  );
+  return TableName;
+}
+
+/** An order queue with a dead-letter queue and redrive, as lib/order-processing.ts builds them. */
+export async function createOrderQueues(maxReceiveCount: number, visibilityTimeoutSeconds = 0): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
+  const name = unique('orders');
+  const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const deadLetterArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount }),
+      },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl!, deadLetterQueueUrl: deadLetter.QueueUrl! };
+}
+
+/** Every item of a table (paginated). */
+export async function scanAll(tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+export async function queueDepth(queueUrl: string): Promise<number> {
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(attributes.Attributes!.ApproximateNumberOfMessages) + Number(attributes.Attributes!.ApproximateNumberOfMessagesNotVisible);
+}

@@ -1,0 +1,134 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { acceptOrder, IntakeDependencies } from '../../lambda/intake/intake';
+import { processOrders } from '../../lambda/processor/processor';
+import { Database } from '../../lambda/shared/database';
+import { createControlTable, createJournalTable, createOrderQueues, documents, queueDepth, scanAll, silentLogger, sqs } from '../helpers/aws';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { injectInsertFailures, migratedDatabase, sqsEvent } from '../helpers/orders';
+
+/**
+ * The whole order path under faults, on real services: 10,000 orders through intake (moto_server's
+ * DynamoDB and SQS) with 5% of requests repeated, poison messages in the queue, and every 20th
+ * database insert failing; the processor drains the queue as Lambda's SQS poller would (batches,
+ * partial failures, redrive after the receive limit). Every valid order must be in PostgreSQL
+ * exactly once, every poison message in the dead-letter queue, and nothing lost.
+ */
+const ORDERS = Number(process.env.FAULT_TEST_ORDERS ?? 10_000);
+const DUPLICATE_EVERY = 20; // 5% of requests repeat an earlier order
+const POISON_MESSAGES = 40;
+const MAX_RECEIVE_COUNT = 3;
+const INTAKE_CONCURRENCY = 32;
+const BATCH_SIZE = 10;
+
+function orderBody(index: number): string {
+  const limit = index % 2 === 0;
+  return JSON.stringify({
+    clientOrderId: `ord-${index}`,
+    accountId: `acct-${index % 97}`,
+    symbol: ['AAPL', 'MSFT', 'NVDA', 'BRK.B'][index % 4],
+    side: index % 3 === 0 ? 'sell' : 'buy',
+    orderType: limit ? 'limit' : 'market',
+    quantity: `${(index % 500) + 1}`,
+    ...(limit ? { limitPrice: `${100 + (index % 50)}.25` } : {}),
+  });
+}
+
+async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        await work(item);
+      }
+    }),
+  );
+}
+
+describe('order path under faults (10,000 orders)', () => {
+  let testDatabase: TestDatabase;
+  let database: Database;
+
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase('faults');
+    database = await migratedDatabase(testDatabase, 8);
+    await injectInsertFailures(testDatabase, 20);
+  });
+
+  afterAll(async () => {
+    await database.end();
+    await testDatabase.drop();
+  });
+
+  it('stores every valid order exactly once and dead-letters every poison message', async () => {
+    const [journalTable, controlTable, queues] = await Promise.all([createJournalTable(), createControlTable(), createOrderQueues(MAX_RECEIVE_COUNT)]);
+    const intake: IntakeDependencies = { documents, sqs, journalTable, queueUrl: queues.queueUrl, region: 'us-east-1', pendingShards: 8, maxBodyBytes: 4096, logger: silentLogger };
+
+    // Intake: each order once, and every 20th request repeats an earlier order (a client retry).
+    const requests: number[] = [];
+    for (let index = 0; index < ORDERS; index++) {
+      requests.push(index);
+      if (index % DUPLICATE_EVERY === DUPLICATE_EVERY - 1) requests.push(index - 7);
+    }
+    const started = Date.now();
+    const statuses = new Map<number, number>();
+    await inParallel(requests, INTAKE_CONCURRENCY, async (index) => {
+      const response = await acceptOrder(orderBody(index), false, intake);
+      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+    });
+    const duplicates = requests.length - ORDERS;
+    console.error(`intake done ${Date.now() - started} ms`);
+    expect(Object.fromEntries(statuses)).toEqual({ 201: ORDERS, 200: duplicates });
+
+    // Poison: messages no intake would write, put straight into the queue.
+    for (let batch = 0; batch < POISON_MESSAGES / 10; batch++) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: Array.from({ length: 10 }, (_unused, index) => ({ Id: `p${index}`, MessageBody: index % 2 ? '{"broken": ' : JSON.stringify({ orderId: 'not-a-uuid' }) })),
+        }),
+      );
+    }
+
+    // Processor: poll like Lambda's SQS event source, delete what succeeded, leave failures.
+    let emptyPolls = 0;
+    while (emptyPolls < 3) {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: BATCH_SIZE, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+      );
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) {
+        emptyPolls++;
+        continue;
+      }
+      emptyPolls = 0;
+      const response = await processOrders(
+        sqsEvent(messages.map((message) => ({ messageId: message.MessageId!, body: message.Body!, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) }))),
+        { database, documents, journalTable, controlTable, region: 'us-east-1', primaryRegion: 'us-east-1', logger: silentLogger },
+      );
+      const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      const done = messages.filter((message) => !failed.has(message.MessageId!));
+      if (done.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }),
+        );
+      }
+    }
+
+    console.error(`processing done ${Date.now() - started} ms`);
+    const stored = await database.query<{ total: number; distinct_keys: number }>(
+      'count orders',
+      'SELECT count(*)::int AS total, count(DISTINCT client_order_id)::int AS distinct_keys FROM orders',
+    );
+    expect(stored).toEqual([{ total: ORDERS, distinct_keys: ORDERS }]);
+    const missing = await database.query<{ n: number }>(
+      'find missing',
+      `SELECT count(*)::int AS n FROM generate_series(0, ${ORDERS - 1}) AS i WHERE NOT EXISTS (SELECT 1 FROM orders WHERE client_order_id = 'ord-' || i)`,
+    );
+    expect(missing).toEqual([{ n: 0 }]);
+    expect(await queueDepth(queues.deadLetterQueueUrl)).toBe(POISON_MESSAGES);
+    expect(await queueDepth(queues.queueUrl)).toBe(0);
+    const pending = (await scanAll(journalTable)).filter((entry) => entry.pendingShard !== undefined);
+    expect(pending).toEqual([]);
+  }, 900_000);
+});
