@@ -1,0 +1,73 @@
+import { lookupOrder, LookupDependencies } from '../../lambda/get-order/lookup';
+import { acceptOrder } from '../../lambda/intake/intake';
+import { processOrders } from '../../lambda/processor/processor';
+import { Database } from '../../lambda/shared/database';
+import { createControlTable, createJournalTable, documents, silentLogger } from '../helpers/aws';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { unreachableDatabase, migratedDatabase, sqsEvent } from '../helpers/orders';
+
+describe('order lookup against PostgreSQL and moto_server', () => {
+  let testDatabase: TestDatabase;
+  let database: Database;
+  let deps: LookupDependencies;
+  let controlTable: string;
+
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase('lookup');
+    database = await migratedDatabase(testDatabase, 2);
+  });
+
+  afterAll(async () => {
+    await database.end();
+    await testDatabase.drop();
+  });
+
+  beforeEach(async () => {
+    const [journalTable, control] = await Promise.all([createJournalTable(), createControlTable()]);
+    controlTable = control;
+    deps = { database, documents, journalTable, logger: silentLogger };
+  });
+
+  async function accept(clientOrderId: string): Promise<string> {
+    let queued = '';
+    const capture = { send: async (command: { input: { MessageBody: string } }) => (queued = command.input.MessageBody) } as never;
+    const response = await acceptOrder(
+      JSON.stringify({ clientOrderId, accountId: 'acct-1', symbol: 'NVDA', side: 'buy', orderType: 'limit', quantity: '5', limitPrice: '120.5' }),
+      false,
+      { documents, sqs: capture, journalTable: deps.journalTable, queueUrl: 'unused', region: 'us-east-1', pendingShards: 4, maxBodyBytes: 4096, logger: silentLogger },
+    );
+    expect(response.statusCode).toBe(201);
+    return queued;
+  }
+
+  it('answers from the journal while the order is not in Aurora yet', async () => {
+    await accept('look-1');
+    const response = await lookupOrder('look-1', deps);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ clientOrderId: 'look-1', status: 'accepted', source: 'journal', limitPrice: '120.5' });
+    expect(JSON.parse(response.body).requestDigest).toBeUndefined();
+  });
+
+  it('answers from Aurora once the order is committed', async () => {
+    const body = await accept('look-2');
+    await processOrders(sqsEvent([{ messageId: 'm', body }]), { database, documents, journalTable: deps.journalTable, controlTable, region: 'us-east-1', primaryRegion: 'us-east-1', logger: silentLogger });
+    const response = await lookupOrder('look-2', deps);
+    expect(JSON.parse(response.body)).toMatchObject({ clientOrderId: 'look-2', source: 'database', quantity: '5.00000000', symbol: 'NVDA' });
+  });
+
+  it('falls back to the journal when Aurora cannot answer', async () => {
+    await accept('look-3');
+    const down = await unreachableDatabase(200);
+    const response = await lookupOrder('look-3', { ...deps, database: down });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ source: 'journal' });
+    await down.end();
+  });
+
+  it('answers 404 for an unknown order and 400 for a malformed id', async () => {
+    expect((await lookupOrder('nobody', deps)).statusCode).toBe(404);
+    const bad = await lookupOrder('has spaces', deps);
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body).problems[0].field).toBe('id');
+  });
+});
