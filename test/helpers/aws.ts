@@ -16,9 +16,9 @@ function unique(prefix: string): string {
 }
 
 /** The order journal with the same keys and index as lib/order-journal.ts. */
-export async function createJournalTable(): Promise<string> {
+export async function createJournalTable(client: DynamoDBDocumentClient = documents): Promise<string> {
   const TableName = unique('journal');
-  await dynamodb.send(
+  await client.send(
     new CreateTableCommand({
       TableName,
       BillingMode: 'PAY_PER_REQUEST',
@@ -44,9 +44,9 @@ export async function createJournalTable(): Promise<string> {
 }
 
 /** The control table with the same key as lib/control-table.ts. */
-export async function createControlTable(): Promise<string> {
+export async function createControlTable(client: DynamoDBDocumentClient = documents): Promise<string> {
   const TableName = unique('control');
-  await dynamodb.send(
+  await client.send(
     new CreateTableCommand({
       TableName,
       BillingMode: 'PAY_PER_REQUEST',
@@ -58,11 +58,11 @@ export async function createControlTable(): Promise<string> {
 }
 
 /** An order queue with a dead-letter queue and redrive, as lib/order-processing.ts builds them. */
-export async function createOrderQueues(maxReceiveCount: number, visibilityTimeoutSeconds = 0): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
+export async function createOrderQueues(maxReceiveCount: number, visibilityTimeoutSeconds = 0, client: SQSClient = sqs): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
   const name = unique('orders');
-  const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-  const deadLetterArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
-  const queue = await sqs.send(
+  const deadLetter = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const deadLetterArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+  const queue = await client.send(
     new CreateQueueCommand({
       QueueName: name,
       Attributes: {
@@ -75,19 +75,19 @@ export async function createOrderQueues(maxReceiveCount: number, visibilityTimeo
 }
 
 /** Every item of a table (paginated). */
-export async function scanAll(tableName: string): Promise<Record<string, unknown>[]> {
+export async function scanAll(tableName: string, client: DynamoDBDocumentClient = documents): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
-    const page = await documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
 }
 
-export async function queueDepth(queueUrl: string): Promise<number> {
-  const attributes = await sqs.send(
+export async function queueDepth(queueUrl: string, client: SQSClient = sqs): Promise<number> {
+  const attributes = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
   return Number(attributes.Attributes!.ApproximateNumberOfMessages) + Number(attributes.Attributes!.ApproximateNumberOfMessagesNotVisible);

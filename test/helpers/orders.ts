@@ -1,10 +1,11 @@
 import { SecretsManagerClient, CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { MIGRATIONS } from '../../lambda/migrate/migrations';
 import { applyMigrations } from '../../lambda/migrate/migrator';
 import { Database } from '../../lambda/shared/database';
 import { silentLogger } from './aws';
 import { TestDatabase } from './database';
+
+export { sqsEvent } from './sqs-event';
 
 /** The migrated schema in a test database, and a pooled Database for the handlers (no TLS on loopback). */
 export async function migratedDatabase(testDatabase: TestDatabase, poolSize = 4): Promise<Database> {
@@ -47,30 +48,6 @@ export async function injectInsertFailures(testDatabase: TestDatabase, every: nu
   } finally {
     await client.end();
   }
-}
-
-/** An SQS event as Lambda delivers it. */
-export function sqsEvent(messages: Array<{ messageId: string; body: string; receiveCount?: number }>): SQSEvent {
-  return {
-    Records: messages.map(
-      (message): SQSRecord => ({
-        messageId: message.messageId,
-        receiptHandle: `handle-${message.messageId}`,
-        body: message.body,
-        attributes: {
-          ApproximateReceiveCount: String(message.receiveCount ?? 1),
-          SentTimestamp: String(Date.now()),
-          SenderId: 'test',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:orders',
-        awsRegion: 'us-east-1',
-      }),
-    ),
-  };
 }
 
 /** A Database whose server never answers (a closed loopback port), for outage paths. */
