@@ -41,7 +41,7 @@ const MIGRATIONS: Migration[] = fs
   .sort()
   .map((file) => ({ version: file.replace(/\.sql$/, ''), sql: fs.readFileSync(path.join(MIGRATIONS_DIRECTORY, file), 'utf8') }));
 
-const logger = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });
+const logger = new Logger({ serviceName: 'bench', logLevel: (process.env.BENCH_LOG_LEVEL ?? 'SILENT') as 'SILENT' });
 
 function order(index: number): AcceptedOrder {
   const request = { clientOrderId: `bench-${index}`, accountId: 'acct-1', symbol: 'AAPL', side: 'buy' as const, orderType: 'limit' as const, quantity: '10', limitPrice: '187.25' };

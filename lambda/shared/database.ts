@@ -28,7 +28,8 @@ const INVALID_PASSWORD = '28P01';
  * the secret again once (rotation) before giving up.
  */
 export class Database {
-  private pool: Pool | undefined;
+  /** One pool per container; a promise, so records of a batch that start at once share it. */
+  private pool: Promise<Pool> | undefined;
   private credentials: DatabaseCredentials | undefined;
 
   constructor(
@@ -92,11 +93,22 @@ export class Database {
   public async end(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    await pool?.end();
+    await (await pool?.catch(() => undefined))?.end();
   }
 
-  private async getPool(): Promise<Pool> {
-    if (this.pool) return this.pool;
+  private getPool(): Promise<Pool> {
+    if (!this.pool) {
+      const creating = this.createPool();
+      // A failed creation (the secret unreadable) must not stick: the next call tries again.
+      creating.catch(() => {
+        if (this.pool === creating) this.pool = undefined;
+      });
+      this.pool = creating;
+    }
+    return this.pool;
+  }
+
+  private async createPool(): Promise<Pool> {
     const credentials = this.credentials ?? (await this.readCredentials());
     this.credentials = credentials;
     const pool = new Pool({
@@ -113,7 +125,6 @@ export class Database {
     });
     // An idle client losing its connection (a failover) must not crash the container.
     pool.on('error', (error) => this.logger.warn('idle database connection lost', { error: error.message }));
-    this.pool = pool;
     return pool;
   }
 

@@ -69,3 +69,21 @@ describe('database connections', () => {
     expect(isTransientDatabaseError(error)).toBe(transient);
   });
 });
+
+describe('database pool', () => {
+  it('opens one pool for records that start at once, never more connections than its size', async () => {
+    const { createTestDatabase } = await import('../helpers/database');
+    const { migratedDatabase } = await import('../helpers/orders');
+    const testDatabase = await createTestDatabase('pool');
+    const database = await migratedDatabase(testDatabase, 3);
+    try {
+      const backends = await Promise.all(
+        Array.from({ length: 30 }, () => database.query<{ pid: number }>('backend', 'SELECT pg_backend_pid() AS pid, pg_sleep(0.01)')),
+      );
+      expect(new Set(backends.map((rows) => rows[0].pid)).size).toBeLessThanOrEqual(3);
+    } finally {
+      await database.end();
+      await testDatabase.drop();
+    }
+  });
+});
