@@ -84,6 +84,19 @@ export class GlobalDatabase extends Construct {
   /** The writer (or, in the secondary, the first) instance; migrations depend on it. */
   public readonly firstInstance: rds.CfnDBInstance;
 
+  /**
+   * The environment a database-facing function reads its connection from
+   * (`lambda/shared/database-environment.ts`): this region's cluster endpoint and the secret.
+   */
+  public connectionEnvironment(): Record<string, string> {
+    return {
+      DB_HOST: this.clusterEndpoint,
+      DB_PORT: String(this.port),
+      DB_NAME: DATABASE_NAME,
+      DB_SECRET_ARN: this.secret.secretArn,
+    };
+  }
+
   constructor(scope: Construct, id: string, props: GlobalDatabaseProps) {
     super(scope, id);
     const { naming } = props;

@@ -10,7 +10,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { OrderRequestSchema } from '../lambda/shared/order';
-import { DATABASE_NAME, GlobalDatabase } from './global-database';
+import { GlobalDatabase } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
@@ -79,12 +79,7 @@ export class OrderApi extends Construct {
   constructor(scope: Construct, id: string, props: OrderApiProps) {
     super(scope, id);
     const { naming, database } = props;
-    const databaseEnvironment = {
-      DB_HOST: database.clusterEndpoint,
-      DB_PORT: String(database.port),
-      DB_NAME: DATABASE_NAME,
-      DB_SECRET_ARN: database.secret.secretArn,
-    };
+    const databaseEnvironment = database.connectionEnvironment();
     const healthTimeoutMs = props.healthCheckTimeoutMs ?? 1500;
 
     this.intake = new HandlerFunction(this, 'Intake', {

@@ -6,7 +6,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DATABASE_NAME, GlobalDatabase } from './global-database';
+import { GlobalDatabase } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
@@ -90,10 +90,7 @@ export class OrderProcessing extends Construct {
         JOURNAL_TABLE: props.journal.tableName,
         CONTROL_TABLE: props.controlTable.tableName,
         PRIMARY_REGION: props.primaryRegion,
-        DB_HOST: props.database.clusterEndpoint,
-        DB_PORT: String(props.database.port),
-        DB_NAME: DATABASE_NAME,
-        DB_SECRET_ARN: props.database.secret.secretArn,
+        ...props.database.connectionEnvironment(),
         DB_POOL_SIZE: String(props.poolSize ?? 4),
       },
     });

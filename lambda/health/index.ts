@@ -1,23 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { Database } from '../shared/database';
+import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
 import { readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { checkHealth } from './checks';
 
 const environment = readEnvironment(
-  z.object({
+  DatabaseEnvironmentSchema.extend({
     JOURNAL_TABLE: z.string().min(1),
     CONTROL_TABLE: z.string().min(1),
     AWS_REGION: z.string().min(1),
     PRIMARY_REGION: z.string().min(1),
-    DB_HOST: z.string().min(1),
-    DB_PORT: z.coerce.number().int().min(1),
-    DB_NAME: z.string().min(1),
-    DB_SECRET_ARN: z.string().min(1),
     CHECK_TIMEOUT_MS: z.coerce.number().int().min(1),
   }),
 );
@@ -26,20 +21,12 @@ const logger = createLogger('regional-health');
 // One attempt each: the whole answer must fit Route 53's response window, and the next probe
 // comes within seconds anyway.
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 1 }));
-const database = new Database(
-  {
-    host: environment.DB_HOST,
-    port: environment.DB_PORT,
-    database: environment.DB_NAME,
-    secretArn: environment.DB_SECRET_ARN,
-    poolSize: 1,
-    tls: true,
-    connectTimeoutMs: environment.CHECK_TIMEOUT_MS,
-  },
-  new SecretsManagerClient({ maxAttempts: 2 }),
-  logger,
-  { attempts: 1 },
-);
+const database = databaseFromEnvironment(environment, logger, {
+  poolSize: 1,
+  connectTimeoutMs: environment.CHECK_TIMEOUT_MS,
+  secretsMaxAttempts: 2,
+  retry: { attempts: 1 },
+});
 
 export async function handler(_event: unknown, context: Context): Promise<APIGatewayProxyResult> {
   logger.addContext(context);

@@ -1,24 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { Database } from '../shared/database';
+import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
 import { readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { processOrders, ProcessorOutcome } from './processor';
 
 const environment = readEnvironment(
-  z.object({
+  DatabaseEnvironmentSchema.extend({
     JOURNAL_TABLE: z.string().min(1),
     CONTROL_TABLE: z.string().min(1),
     AWS_REGION: z.string().min(1),
     PRIMARY_REGION: z.string().min(1),
-    DB_HOST: z.string().min(1),
-    DB_PORT: z.coerce.number().int().min(1),
-    DB_NAME: z.string().min(1),
-    DB_SECRET_ARN: z.string().min(1),
     DB_POOL_SIZE: z.coerce.number().int().min(1),
   }),
 );
@@ -26,18 +21,7 @@ const environment = readEnvironment(
 const logger = createLogger('order-processor');
 const metrics = new Metrics({ serviceName: 'order-processor' });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), { marshallOptions: { removeUndefinedValues: true } });
-const database = new Database(
-  {
-    host: environment.DB_HOST,
-    port: environment.DB_PORT,
-    database: environment.DB_NAME,
-    secretArn: environment.DB_SECRET_ARN,
-    poolSize: environment.DB_POOL_SIZE,
-    tls: true,
-  },
-  new SecretsManagerClient({ maxAttempts: 5 }),
-  logger,
-);
+const database = databaseFromEnvironment(environment, logger, { poolSize: environment.DB_POOL_SIZE });
 
 const OUTCOME_METRIC: Record<ProcessorOutcome, string> = {
   committed: 'OrdersCommitted',
