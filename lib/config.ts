@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Node } from 'constructs';
+import { failoverBudget, HEALTH_CHECK_INTERVALS } from './failover-budget';
 import { maxSuffixLength, kindRule } from './naming';
 
 /**
@@ -171,6 +172,20 @@ export const configSchema = z
     dbPoolSize: integer(1, 20).default(4),
     /** Time each /health check may take, in milliseconds; all run at once, inside Route 53's 2 s response limit. */
     healthCheckTimeoutMs: integer(100, 1900).default(1500),
+    /** Seconds between Route 53 health checks of each region's /health (10 is "fast"). */
+    healthCheckIntervalSeconds: integer(10, 30).refine((seconds) => (HEALTH_CHECK_INTERVALS as readonly number[]).includes(seconds), {
+      message: `must be one of the Route 53 intervals (${HEALTH_CHECK_INTERVALS.join(', ')})`,
+    }).default(10),
+    /** Consecutive failed checks before a region is unhealthy. */
+    healthCheckFailureThreshold: integer(1, 10).default(3),
+    /** TTL of the API's failover records, in seconds. */
+    dnsTtlSeconds: integer(1, 300).default(10),
+    /** Stated allowance for health status to reach Route 53's name servers and for resolvers, in seconds. */
+    dnsPropagationAllowanceSeconds: integer(0, 120).default(10),
+    /** The target for moving traffic to the other region, in seconds; settings over it are refused. */
+    failoverTargetSeconds: integer(10, 3600).default(60),
+    /** Expected Aurora promotion time, in seconds (reported apart: intake does not wait for it). */
+    auroraPromotionSeconds: integer(1, 3600).default(120),
   })
   .superRefine((config, ctx) => {
     if (config.primaryRegion === config.secondaryRegion) {
@@ -191,6 +206,17 @@ export const configSchema = z
       if (new Set(zones).size !== zones.length) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'must not list a zone twice' });
       }
+    }
+    const budget = failoverBudget(config);
+    if (budget.trafficSeconds > config.failoverTargetSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failoverTargetSeconds'],
+        message:
+          `is exceeded by the traffic failover budget: healthCheckIntervalSeconds ${config.healthCheckIntervalSeconds} × healthCheckFailureThreshold ` +
+          `${config.healthCheckFailureThreshold} + dnsTtlSeconds ${config.dnsTtlSeconds} + dnsPropagationAllowanceSeconds ` +
+          `${config.dnsPropagationAllowanceSeconds} = ${budget.trafficSeconds} s > ${config.failoverTargetSeconds} s`,
+      });
     }
     if (config.witnessRegion === config.primaryRegion || config.witnessRegion === config.secondaryRegion) {
       ctx.addIssue({ code: 'custom', path: ['witnessRegion'], message: 'must differ from primaryRegion and secondaryRegion (a witness is a third region)' });
