@@ -63,6 +63,16 @@ function cidr(): z.ZodString {
 
 const suffixLimit = maxSuffixLength();
 
+/**
+ * DynamoDB's region sets for multi-region strong consistency: the two replicas and the witness
+ * must all be in one set.
+ */
+export const MRSC_REGION_SETS: readonly (readonly string[])[] = [
+  ['us-east-1', 'us-east-2', 'us-west-2'],
+  ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+];
+
 export const configSchema = z
   .object({
     /** Short application name: parameter paths (`/{appName}/{suffix}/...`), tags, metric namespace. */
@@ -216,6 +226,14 @@ export const configSchema = z
           `is exceeded by the traffic failover budget: healthCheckIntervalSeconds ${config.healthCheckIntervalSeconds} × healthCheckFailureThreshold ` +
           `${config.healthCheckFailureThreshold} + dnsTtlSeconds ${config.dnsTtlSeconds} + dnsPropagationAllowanceSeconds ` +
           `${config.dnsPropagationAllowanceSeconds} = ${budget.trafficSeconds} s > ${config.failoverTargetSeconds} s`,
+      });
+    }
+    const mrscRegions = [config.primaryRegion, config.secondaryRegion, config.witnessRegion];
+    if (!MRSC_REGION_SETS.some((set) => mrscRegions.every((each) => set.includes(each)))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['witnessRegion'],
+        message: `must form, with primaryRegion and secondaryRegion, one DynamoDB strong-consistency region set (${MRSC_REGION_SETS.map((set) => set.join(' ')).join('; ')})`,
       });
     }
     if (config.witnessRegion === config.primaryRegion || config.witnessRegion === config.secondaryRegion) {

@@ -146,3 +146,20 @@ describe('the README', () => {
     }
   });
 });
+
+describe('multi-region strong consistency', () => {
+  it('refuses a witness outside the regions\' strong-consistency set', () => {
+    expect(() => parseConfig({ witnessRegion: 'eu-west-1' })).toThrow(/witnessRegion: must form, with primaryRegion and secondaryRegion, one DynamoDB strong-consistency region set/);
+  });
+
+  it('accepts another complete set', () => {
+    const config = parseConfig({
+      primaryRegion: 'eu-west-1',
+      secondaryRegion: 'eu-central-1',
+      witnessRegion: 'eu-west-2',
+      primaryAvailabilityZones: 'eu-west-1a,eu-west-1b',
+      secondaryAvailabilityZones: 'eu-central-1a,eu-central-1b',
+    });
+    expect(config.witnessRegion).toBe('eu-west-2');
+  });
+});
