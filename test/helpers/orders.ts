@@ -50,14 +50,14 @@ export async function injectInsertFailures(testDatabase: TestDatabase, every: nu
   }
 }
 
-/** A Database whose server never answers (a closed loopback port), for outage paths. */
-export async function unreachableDatabase(connectTimeoutMs: number): Promise<Database> {
+/** A Database whose server is not there (a closed loopback port, or `port` of a silent server), for outage paths. */
+export async function unreachableDatabase(connectTimeoutMs: number, port = 9): Promise<Database> {
   const secrets = new SecretsManagerClient({});
   const secret = await secrets.send(
     new CreateSecretCommand({ Name: `db-unreachable-${Date.now()}-${Math.random().toString(16).slice(2)}`, SecretString: JSON.stringify({ username: 'nobody', password: 'none' }) }),
   );
   return new Database(
-    { host: '127.0.0.1', port: 9, database: 'none', secretArn: secret.ARN!, poolSize: 1, tls: false, connectTimeoutMs },
+    { host: '127.0.0.1', port, database: 'none', secretArn: secret.ARN!, poolSize: 1, tls: false, connectTimeoutMs },
     secrets,
     silentLogger,
     { attempts: 1 },
