@@ -43,15 +43,19 @@ function parseOrder(record: SQSRecord): AcceptedOrder {
   return parsed.data;
 }
 
-const UPSERT_ORDER = `
-  INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
-                      accepted_at, accepted_region, fencing_epoch)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-  ON CONFLICT DO NOTHING`;
+const ORDER_COLUMNS = 11;
 
-/** Commits one order to Aurora (idempotent by order id and idempotency key), then marks its journal entry applied. */
-async function commitOrder(order: AcceptedOrder, fencingEpoch: number, deps: ProcessorDependencies): Promise<void> {
-  await deps.database.query('upsert order', UPSERT_ORDER, [
+/** `INSERT ... ON CONFLICT DO NOTHING` of `count` orders in one statement: a redelivered order is a no-op. */
+function upsertStatement(count: number): string {
+  const tuples = Array.from({ length: count }, (_unused, row) => `(${Array.from({ length: ORDER_COLUMNS }, (_v, column) => `$${row * ORDER_COLUMNS + column + 1}`).join(', ')})`);
+  return `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
+                      accepted_at, accepted_region, fencing_epoch)
+  VALUES ${tuples.join(', ')}
+  ON CONFLICT DO NOTHING`;
+}
+
+function orderValues(order: AcceptedOrder, fencingEpoch: number): unknown[] {
+  return [
     order.orderId,
     order.clientOrderId,
     order.accountId,
@@ -63,7 +67,27 @@ async function commitOrder(order: AcceptedOrder, fencingEpoch: number, deps: Pro
     order.acceptedAt,
     order.acceptedRegion,
     fencingEpoch,
-  ]);
+  ];
+}
+
+/**
+ * Commits every valid order of the batch in one statement (the fast path). Returns false when that
+ * fails even after retries, so each record is then committed on its own and only the ones that
+ * really cannot be committed fail.
+ */
+async function commitTogether(orders: AcceptedOrder[], fencingEpoch: number, deps: ProcessorDependencies): Promise<boolean> {
+  if (orders.length === 0) return true;
+  try {
+    await deps.database.query(`upsert ${orders.length} orders`, upsertStatement(orders.length), orders.flatMap((order) => orderValues(order, fencingEpoch)));
+    return true;
+  } catch (error) {
+    deps.logger.warn('batch insert failed; committing the orders one by one', { orders: orders.length, error: (error as Error).message });
+    return false;
+  }
+}
+
+/** Marks an order's journal entry applied (it leaves the pending index). */
+async function markApplied(order: AcceptedOrder, deps: ProcessorDependencies): Promise<void> {
   try {
     await deps.documents.send(
       new UpdateCommand({
@@ -81,6 +105,12 @@ async function commitOrder(order: AcceptedOrder, fencingEpoch: number, deps: Pro
     }
     throw error;
   }
+}
+
+/** Commits one order to Aurora, then marks its journal entry applied. */
+async function commitOrder(order: AcceptedOrder, fencingEpoch: number, deps: ProcessorDependencies): Promise<void> {
+  await deps.database.query('upsert order', upsertStatement(1), orderValues(order, fencingEpoch));
+  await markApplied(order, deps);
 }
 
 /**
@@ -102,13 +132,30 @@ export async function processOrders(event: SQSEvent, deps: ProcessorDependencies
     return { batchItemFailures: event.Records.map((each) => ({ itemIdentifier: each.messageId })) };
   }
 
+  // Parse first, so the valid orders can be inserted in one statement.
+  const parsed = new Map<string, AcceptedOrder | PoisonMessageError>();
+  for (const message of event.Records) {
+    try {
+      parsed.set(message.messageId, parseOrder(message));
+    } catch (error) {
+      parsed.set(message.messageId, error as PoisonMessageError);
+    }
+  }
+  const valid = [...parsed.values()].filter((entry): entry is AcceptedOrder => !(entry instanceof PoisonMessageError));
+  const committedTogether = await commitTogether(valid, control.fencingEpoch, deps);
+
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(
     event,
     async (message: SQSRecord) => {
       try {
-        const order = parseOrder(message);
-        await commitOrder(order, control.fencingEpoch, deps);
+        const order = parsed.get(message.messageId);
+        if (order === undefined || order instanceof PoisonMessageError) throw order ?? new PoisonMessageError(message.messageId, 'not parsed');
+        if (committedTogether) {
+          await markApplied(order, deps);
+        } else {
+          await commitOrder(order, control.fencingEpoch, deps);
+        }
         record('committed');
       } catch (error) {
         const poison = error instanceof PoisonMessageError;

@@ -64,6 +64,29 @@ describe('order processor against PostgreSQL and moto_server', () => {
     expect(await orderCount()).toBe(1);
   });
 
+  it('commits an order delivered twice in one batch once', async () => {
+    const [body] = await journaledOrders(deps.journalTable, 1);
+    const response = await processOrders(sqsEvent([{ messageId: 'a', body }, { messageId: 'b', body }]), deps);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await orderCount()).toBe(1);
+  });
+
+  it('falls back to one order at a time when the batch insert keeps failing, and fails only what cannot commit', async () => {
+    const client = await testDatabase.connect();
+    try {
+      // A row the database refuses for good (not transient): the batch insert can never succeed.
+      await client.query(`CREATE FUNCTION refuse_symbol() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.client_order_id = 'c-1' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '23514'; END IF; RETURN NEW; END $$`);
+      await client.query('CREATE TRIGGER refuse BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse_symbol()');
+    } finally {
+      await client.end();
+    }
+    const bodies = await journaledOrders(deps.journalTable, 3);
+    const response = await processOrders(sqsEvent(bodies.map((body, index) => ({ messageId: `m-${index}`, body }))), deps);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(await orderCount()).toBe(2);
+  });
+
   it('retries transient database failures with backoff and commits everything', async () => {
     await injectInsertFailures(testDatabase, 3);
     const bodies = await journaledOrders(deps.journalTable, 12);
