@@ -3,16 +3,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { readEnvironment } from '../shared/env';
+import { ControlEnvironmentSchema, readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { checkHealth } from './checks';
 
 const environment = readEnvironment(
-  DatabaseEnvironmentSchema.extend({
-    JOURNAL_TABLE: z.string().min(1),
-    CONTROL_TABLE: z.string().min(1),
-    AWS_REGION: z.string().min(1),
-    PRIMARY_REGION: z.string().min(1),
+  DatabaseEnvironmentSchema.extend(ControlEnvironmentSchema.shape).extend({
     CHECK_TIMEOUT_MS: z.coerce.number().int().min(1),
   }),
 );

@@ -4,16 +4,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { readEnvironment } from '../shared/env';
+import { ControlEnvironmentSchema, readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { processOrders, ProcessorOutcome } from './processor';
 
 const environment = readEnvironment(
-  DatabaseEnvironmentSchema.extend({
-    JOURNAL_TABLE: z.string().min(1),
-    CONTROL_TABLE: z.string().min(1),
-    AWS_REGION: z.string().min(1),
-    PRIMARY_REGION: z.string().min(1),
+  DatabaseEnvironmentSchema.extend(ControlEnvironmentSchema.shape).extend({
     DB_POOL_SIZE: z.coerce.number().int().min(1),
   }),
 );

@@ -9,3 +9,12 @@ export function readEnvironment<T extends z.ZodType>(schema: T, environment: Nod
   }
   return parsed.data;
 }
+
+/** What functions that read the journal and the control table are told (lib/ sets these). */
+export const ControlEnvironmentSchema = z.object({
+  JOURNAL_TABLE: z.string().min(1),
+  CONTROL_TABLE: z.string().min(1),
+  AWS_REGION: z.string().min(1),
+  /** The deployment's primary region: active until the control table records otherwise. */
+  PRIMARY_REGION: z.string().min(1),
+});
