@@ -1,8 +1,9 @@
-import { Arn, ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeScopedWildcards } from './nag';
+import { FunctionRole } from './function-role';
 import { Naming, Purpose } from './naming';
 
 const SINGLETON_ID = 'AwsCallSupport';
@@ -17,7 +18,7 @@ export interface AwsCallSupportProps {
 /**
  * What every deploy-time AWS call (`AwsCustomResource`) in a stack shares: CDK runs them all in
  * one singleton function per stack, so its role and log group are set once here. The role has
- * no managed policy (each call adds its own scoped statements) and the log group is destroyed
+ * no managed policy and writes only its own logs (each call adds its own scoped statements) and the log group is destroyed
  * with the stack, where CDK's defaults would retain it.
  */
 export class AwsCallSupport extends Construct {
@@ -26,6 +27,11 @@ export class AwsCallSupport extends Construct {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(SINGLETON_ID);
     return existing instanceof AwsCallSupport ? existing : new AwsCallSupport(stack, SINGLETON_ID, props);
+  }
+
+  /** What every `AwsCustomResource` of the stack passes: the shared role and log group, the bundled SDK. */
+  public customResourceProps(): Pick<cr.AwsCustomResourceProps, 'role' | 'logGroup' | 'installLatestAwsSdk'> {
+    return { role: this.role, logGroup: this.logGroup, installLatestAwsSdk: false };
   }
 
   /** The provider function's role. */
@@ -41,24 +47,12 @@ export class AwsCallSupport extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = new iam.Role(this, 'Role', {
-      roleName: props.naming.name('role', Purpose.awsCalls),
+    const { role } = new FunctionRole(this, 'Role', {
+      naming: props.naming,
+      purpose: Purpose.awsCalls,
       description: 'Deploy-time AWS calls of this stack (cross-region parameter reads, peer routes)',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      logGroupName,
     });
-    // Built from the name (not the log group's Arn attribute) so the scope is checkable at synth.
-    const logStreamsArn = Arn.format(
-      { service: 'logs', resource: 'log-group', resourceName: `${logGroupName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-      Stack.of(this),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logStreamsArn],
-      }),
-    );
-    acknowledgeScopedWildcards(role, [logStreamsArn], 'Log streams of this function\'s own log group; stream names are chosen by Lambda');
     this.role = role;
   }
 }

@@ -15,11 +15,13 @@ export interface FunctionRoleProps {
   readonly inVpc?: boolean;
   /** Whether the function sends X-Ray traces. @default false */
   readonly tracing?: boolean;
+  /** The log group the function writes to. @default `/aws/lambda/{function name}` */
+  readonly logGroupName?: string;
 }
 
 /**
  * A function's execution role with no AWS managed policy: it may write only to its own log group
- * (`/aws/lambda/{function name}`) and, in a VPC, manage its network interfaces. Data access is
+ * (`/aws/lambda/{function name}` unless told otherwise) and, in a VPC, manage its network interfaces. Data access is
  * added by grants on the resources the function uses.
  */
 export class FunctionRole extends Construct {
@@ -36,8 +38,10 @@ export class FunctionRole extends Construct {
       description: props.description,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
+    // Built from the name (not a log group's Arn attribute) so the scope is checkable at synth.
+    const logGroupName = props.logGroupName ?? `/aws/lambda/${this.functionName}`;
     const logStreams = Arn.format(
-      { service: 'logs', resource: 'log-group', resourceName: `/aws/lambda/${this.functionName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      { service: 'logs', resource: 'log-group', resourceName: `${logGroupName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
       Stack.of(this),
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logStreams] }));

@@ -39,12 +39,9 @@ export class PeerParameter extends Construct {
       parameters: { Name: parameterName },
       physicalResourceId: cr.PhysicalResourceId.of(`${props.peerRegion}:${parameterName}`),
     };
-    const support = AwsCallSupport.of(this, { naming: props.naming });
     const reader = new cr.AwsCustomResource(this, 'Reader', {
       resourceType: 'Custom::PeerParameter',
-      role: support.role,
-      logGroup: support.logGroup,
-      installLatestAwsSdk: false,
+      ...AwsCallSupport.of(this, { naming: props.naming }).customResourceProps(),
       onCreate: call,
       onUpdate: call,
       policy: cr.AwsCustomResourcePolicy.fromStatements([

@@ -165,9 +165,7 @@ export class PeerBucketReplication extends Construct {
       };
       new cr.AwsCustomResource(this, `Rule${purpose.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase())}`, {
         resourceType: 'Custom::PeerBucketReplication',
-        role: support.role,
-        logGroup: support.logGroup,
-        installLatestAwsSdk: false,
+        ...support.customResourceProps(),
         onCreate: put,
         onUpdate: put,
         onDelete: {

@@ -38,11 +38,8 @@ export class VpcPeering extends Construct {
   /** The peering connection id. */
   public readonly peeringConnectionId: string;
 
-  private readonly naming: Naming;
-
   constructor(scope: Construct, id: string, props: VpcPeeringProps) {
     super(scope, id);
-    this.naming = props.naming;
     const account = Stack.of(this).account;
 
     const peerVpcId = new PeerParameter(this, 'PeerVpcId', { naming: props.naming, peerRegion: props.peerRegion, key: ParameterKey.vpcId }).value;
@@ -71,6 +68,7 @@ export class VpcPeering extends Construct {
 
     // The return path lives in the peer region's route tables, which this stack cannot own.
     const ownCidr = props.vpcCidr;
+    const callProps = AwsCallSupport.of(this, { naming: props.naming }).customResourceProps();
     for (let index = 0; index < props.peerRouteTableCount; index++) {
       const peerRouteTableId = Fn.select(index, Fn.split(',', peerRouteTableIds));
       const routeArn = Arn.format(
@@ -84,7 +82,7 @@ export class VpcPeering extends Construct {
       };
       new cr.AwsCustomResource(this, `RouteFromPeer${index}`, {
         resourceType: 'Custom::PeerRoute',
-        ...this.callSupport(),
+        ...callProps,
         onCreate: {
           service: 'EC2',
           action: 'createRoute',
@@ -114,11 +112,5 @@ export class VpcPeering extends Construct {
         ]),
       });
     }
-  }
-
-  /** The shared role and log group of the stack's deploy-time calls; the bundled SDK is used. */
-  private callSupport(): Pick<cr.AwsCustomResourceProps, 'role' | 'logGroup' | 'installLatestAwsSdk'> {
-    const support = AwsCallSupport.of(this, { naming: this.naming });
-    return { role: support.role, logGroup: support.logGroup, installLatestAwsSdk: false };
   }
 }
