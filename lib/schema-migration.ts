@@ -64,11 +64,12 @@ export class SchemaMigration extends Construct {
     database.secret.grantRead(fn);
     this.function = fn;
 
+    const providerFunctionName = naming.name('function', Purpose.migrationProvider);
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: fn,
-      providerFunctionName: naming.name('function', Purpose.migrationProvider),
+      providerFunctionName,
       logGroup: new logs.LogGroup(this, 'ProviderLogs', {
-        logGroupName: `/aws/lambda/${naming.name('function', Purpose.migrationProvider)}`,
+        logGroupName: `/aws/lambda/${providerFunctionName}`,
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       }),

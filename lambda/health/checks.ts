@@ -3,19 +3,16 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
+import type { ControlSettings } from '../shared/env';
 import { json } from '../shared/http';
 import { OrderJournalSchema } from '../shared/tables';
 
 /** A key no order can have (client order ids exclude spaces): reading it proves the journal answers. */
 export const JOURNAL_PROBE_KEY = 'health probe';
 
-export interface HealthDependencies {
+export interface HealthDependencies extends ControlSettings {
   readonly database: Database;
   readonly documents: DynamoDBDocumentClient;
-  readonly journalTable: string;
-  readonly controlTable: string;
-  readonly region: string;
-  readonly primaryRegion: string;
   /** Time each check may take; they run at once. */
   readonly checkTimeoutMs: number;
   readonly logger: Logger;

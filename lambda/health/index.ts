@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { ControlEnvironmentSchema, readEnvironment } from '../shared/env';
+import { ControlEnvironmentSchema, controlSettings, readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { checkHealth } from './checks';
 
@@ -13,6 +13,7 @@ const environment = readEnvironment(
   }),
 );
 
+const settings = controlSettings(environment);
 const logger = createLogger('regional-health');
 // One attempt each: the whole answer must fit Route 53's response window, and the next probe
 // comes within seconds anyway.
@@ -29,10 +30,7 @@ export async function handler(_event: unknown, context: Context): Promise<APIGat
   return checkHealth({
     database,
     documents,
-    journalTable: environment.JOURNAL_TABLE,
-    controlTable: environment.CONTROL_TABLE,
-    region: environment.AWS_REGION,
-    primaryRegion: environment.PRIMARY_REGION,
+    ...settings,
     checkTimeoutMs: environment.CHECK_TIMEOUT_MS,
     logger,
   });

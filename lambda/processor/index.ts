@@ -4,7 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { ControlEnvironmentSchema, readEnvironment } from '../shared/env';
+import { ControlEnvironmentSchema, controlSettings, readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { processOrders, ProcessorOutcome } from './processor';
 
@@ -14,6 +14,7 @@ const environment = readEnvironment(
   }),
 );
 
+const settings = controlSettings(environment);
 const logger = createLogger('order-processor');
 const metrics = new Metrics({ serviceName: 'order-processor' });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), { marshallOptions: { removeUndefinedValues: true } });
@@ -32,10 +33,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     return await processOrders(event, {
       database,
       documents,
-      journalTable: environment.JOURNAL_TABLE,
-      controlTable: environment.CONTROL_TABLE,
-      region: environment.AWS_REGION,
-      primaryRegion: environment.PRIMARY_REGION,
+      ...settings,
       logger,
       record: (outcome, count = 1) => metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, count),
     });

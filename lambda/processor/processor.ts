@@ -5,16 +5,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
+import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, fieldProblems } from '../shared/order';
 import { OrderJournalSchema } from '../shared/tables';
 
-export interface ProcessorDependencies {
+export interface ProcessorDependencies extends ControlSettings {
   readonly database: Database;
   readonly documents: DynamoDBDocumentClient;
-  readonly journalTable: string;
-  readonly controlTable: string;
-  readonly region: string;
-  readonly primaryRegion: string;
   readonly logger: Logger;
   readonly record?: (outcome: ProcessorOutcome, count?: number) => void;
 }

@@ -18,3 +18,21 @@ export const ControlEnvironmentSchema = z.object({
   /** The deployment's primary region: active until the control table records otherwise. */
   PRIMARY_REGION: z.string().min(1),
 });
+
+/** Where a handler finds the journal and the control table, and which region it runs in. */
+export interface ControlSettings {
+  readonly journalTable: string;
+  readonly controlTable: string;
+  readonly region: string;
+  readonly primaryRegion: string;
+}
+
+/** The settings from a validated environment. */
+export function controlSettings(environment: z.infer<typeof ControlEnvironmentSchema>): ControlSettings {
+  return {
+    journalTable: environment.JOURNAL_TABLE,
+    controlTable: environment.CONTROL_TABLE,
+    region: environment.AWS_REGION,
+    primaryRegion: environment.PRIMARY_REGION,
+  };
+}
