@@ -2,7 +2,8 @@ import { SecretsManagerClient, CreateSecretCommand } from '@aws-sdk/client-secre
 import { MIGRATIONS } from '../../lambda/migrate/migrations';
 import { applyMigrations } from '../../lambda/migrate/migrator';
 import { Database } from '../../lambda/shared/database';
-import { silentLogger } from './aws';
+import { acceptOrder } from '../../lambda/intake/intake';
+import { documents, silentLogger } from './aws';
 import { TestDatabase } from './database';
 
 export { sqsEvent } from './sqs-event';
@@ -62,4 +63,26 @@ export async function unreachableDatabase(connectTimeoutMs: number, port = 9): P
     silentLogger,
     { attempts: 1 },
   );
+}
+
+/**
+ * Accepts one order through intake into `journalTable` (moto_server) and returns the queue
+ * message body intake wrote, as the processor will receive it.
+ */
+export async function journalOrder(journalTable: string, order: Record<string, unknown>): Promise<string> {
+  const queued: string[] = [];
+  const capturingQueue = { send: async (command: { input: { MessageBody: string } }) => queued.push(command.input.MessageBody) } as never;
+  const response = await acceptOrder(JSON.stringify(order), false, {
+    documents,
+    sqs: capturingQueue,
+    journalTable,
+    queueUrl: 'unused',
+    region: 'us-east-1',
+    pendingShards: 4,
+    maxBodyBytes: 4096,
+    logger: silentLogger,
+  });
+  expect(response.statusCode).toBe(201);
+  expect(queued).toHaveLength(1);
+  return queued[0];
 }

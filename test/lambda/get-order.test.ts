@@ -1,10 +1,9 @@
 import { lookupOrder, LookupDependencies } from '../../lambda/get-order/lookup';
-import { acceptOrder } from '../../lambda/intake/intake';
 import { processOrders } from '../../lambda/processor/processor';
 import { Database } from '../../lambda/shared/database';
 import { createControlTable, createJournalTable, documents, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
-import { unreachableDatabase, migratedDatabase, sqsEvent } from '../helpers/orders';
+import { journalOrder, migratedDatabase, sqsEvent, unreachableDatabase } from '../helpers/orders';
 
 describe('order lookup against PostgreSQL and moto_server', () => {
   let testDatabase: TestDatabase;
@@ -28,17 +27,8 @@ describe('order lookup against PostgreSQL and moto_server', () => {
     deps = { database, documents, journalTable, logger: silentLogger };
   });
 
-  async function accept(clientOrderId: string): Promise<string> {
-    let queued = '';
-    const capture = { send: async (command: { input: { MessageBody: string } }) => (queued = command.input.MessageBody) } as never;
-    const response = await acceptOrder(
-      JSON.stringify({ clientOrderId, accountId: 'acct-1', symbol: 'NVDA', side: 'buy', orderType: 'limit', quantity: '5', limitPrice: '120.5' }),
-      false,
-      { documents, sqs: capture, journalTable: deps.journalTable, queueUrl: 'unused', region: 'us-east-1', pendingShards: 4, maxBodyBytes: 4096, logger: silentLogger },
-    );
-    expect(response.statusCode).toBe(201);
-    return queued;
-  }
+  const accept = (clientOrderId: string): Promise<string> =>
+    journalOrder(deps.journalTable, { clientOrderId, accountId: 'acct-1', symbol: 'NVDA', side: 'buy', orderType: 'limit', quantity: '5', limitPrice: '120.5' });
 
   it('answers from the journal while the order is not in Aurora yet', async () => {
     await accept('look-1');

@@ -1,25 +1,18 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { acceptOrder } from '../../lambda/intake/intake';
 import { processOrders, ProcessorDependencies } from '../../lambda/processor/processor';
 import { Database } from '../../lambda/shared/database';
 import { ControlTableSchema } from '../../lambda/shared/tables';
 import { createControlTable, createJournalTable, documents, scanAll, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
-import { injectInsertFailures, migratedDatabase, sqsEvent } from '../helpers/orders';
+import { injectInsertFailures, journalOrder, migratedDatabase, sqsEvent } from '../helpers/orders';
 
-/** Accepts orders through intake and returns the queue messages' bodies as intake wrote them. */
+/** Accepts `count` orders through intake and returns the queue messages' bodies as intake wrote them. */
 async function journaledOrders(journalTable: string, count: number): Promise<string[]> {
-  const captured: string[] = [];
-  const capturingSqs = { send: async (command: { input: { MessageBody: string } }) => captured.push(command.input.MessageBody) } as never;
+  const bodies: string[] = [];
   for (let index = 0; index < count; index++) {
-    const response = await acceptOrder(
-      JSON.stringify({ clientOrderId: `c-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'sell', orderType: 'market', quantity: `${index + 1}` }),
-      false,
-      { documents, sqs: capturingSqs, journalTable, queueUrl: 'unused', region: 'us-east-1', pendingShards: 4, maxBodyBytes: 4096, logger: silentLogger },
-    );
-    expect(response.statusCode).toBe(201);
+    bodies.push(await journalOrder(journalTable, { clientOrderId: `c-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'sell', orderType: 'market', quantity: `${index + 1}` }));
   }
-  return captured;
+  return bodies;
 }
 
 describe('order processor against PostgreSQL and moto_server', () => {
