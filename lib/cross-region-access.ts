@@ -90,7 +90,7 @@ export class CrossRegionAccess extends Construct {
         reason:
           'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to this deployment by the cloudwatch:namespace condition',
       });
-      acknowledgeScopedWildcards(role, this.readParameters().resources, 'Reads only the parameters under this deployment\'s own prefix, in its two regions');
+      acknowledgeScopedWildcards(role, this.parameterArns(), 'Reads only the parameters under this deployment\'s own prefix, in its two regions');
     }
     acknowledgeScopedWildcards(
       orchestratorRole,
@@ -103,14 +103,19 @@ export class CrossRegionAccess extends Construct {
   }
 
   private readParameters(): iam.PolicyStatement {
-    const stack = Stack.of(this);
     return new iam.PolicyStatement({
       sid: 'ReadDeploymentParameters',
       actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
-      resources: this.regions.flatMap((region) => [
-        Arn.format({ service: 'ssm', region, resource: 'parameter', resourceName: `${this.naming.parameterPrefix().slice(1)}/*` }, stack),
-      ]),
+      resources: this.parameterArns(),
     });
+  }
+
+  /** Every parameter under this deployment's prefix, in both regions. */
+  private parameterArns(): string[] {
+    const stack = Stack.of(this);
+    return this.regions.map((region) =>
+      Arn.format({ service: 'ssm', region, resource: 'parameter', resourceName: `${this.naming.parameterPrefix().slice(1)}/*` }, stack),
+    );
   }
 
   private putMetrics(): iam.PolicyStatement {
