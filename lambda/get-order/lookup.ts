@@ -1,8 +1,9 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Database } from '../shared/database';
 import { json } from '../shared/http';
+import { readJournalEntry } from '../shared/journal';
 import { AcceptedOrderSchema } from '../shared/order';
 import { OrderJournalSchema } from '../shared/tables';
 
@@ -62,15 +63,13 @@ export async function lookupOrder(id: string | undefined, deps: LookupDependenci
   } catch (error) {
     deps.logger.warn('database read failed; answering from the journal', { error: (error as Error).message });
   }
-  const response = await deps.documents.send(
-    new GetCommand({ TableName: deps.journalTable, Key: { [OrderJournalSchema.clientOrderId]: id }, ConsistentRead: true }),
-  );
-  const entry = AcceptedOrderSchema.safeParse(response.Item);
-  if (!response.Item) return json(404, { error: 'order_not_found', clientOrderId: id });
+  const item = await readJournalEntry(deps.documents, deps.journalTable, id);
+  if (!item) return json(404, { error: 'order_not_found', clientOrderId: id });
+  const entry = AcceptedOrderSchema.safeParse(item);
   if (!entry.success) {
     deps.logger.error('journal entry is malformed', { clientOrderId: id });
     return json(500, { error: 'order_unreadable', clientOrderId: id });
   }
   const { requestDigest: _digest, ...order } = entry.data;
-  return json(200, { ...order, status: response.Item[OrderJournalSchema.pendingShard] === undefined ? 'applied' : 'accepted', source: 'journal' });
+  return json(200, { ...order, status: item[OrderJournalSchema.pendingShard] === undefined ? 'applied' : 'accepted', source: 'journal' });
 }

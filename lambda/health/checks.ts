@@ -1,11 +1,11 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { json } from '../shared/http';
-import { OrderJournalSchema } from '../shared/tables';
+import { readJournalEntry } from '../shared/journal';
 
 /** A key no order can have (client order ids exclude spaces): reading it proves the journal answers. */
 export const JOURNAL_PROBE_KEY = 'health probe';
@@ -58,9 +58,7 @@ export async function checkHealth(deps: HealthDependencies): Promise<APIGatewayP
       return rows[0]?.in_recovery ? 'reader reachable' : 'writer reachable';
     }),
     timed('journal', deps.checkTimeoutMs, async () => {
-      await deps.documents.send(
-        new GetCommand({ TableName: deps.journalTable, Key: { [OrderJournalSchema.clientOrderId]: JOURNAL_PROBE_KEY }, ConsistentRead: true }),
-      );
+      await readJournalEntry(deps.documents, deps.journalTable, JOURNAL_PROBE_KEY);
       return 'readable';
     }),
     timed('control', deps.checkTimeoutMs, async () => {

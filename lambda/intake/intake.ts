@@ -1,10 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { json } from '../shared/http';
+import { readJournalEntry } from '../shared/journal';
 import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, OrderRequestSchema, pendingShardFor, requestDigest } from '../shared/order';
 import { OrderJournalSchema } from '../shared/tables';
 
@@ -107,7 +108,7 @@ export async function acceptOrder(rawBody: string | null | undefined, isBase64En
     }
     // The exception carries the existing item in DynamoDB's wire format (the document client
     // does not convert exceptions); without it, read the entry.
-    existing = error.Item ? unmarshall(error.Item) : await readJournalEntry(deps, order.clientOrderId);
+    existing = error.Item ? unmarshall(error.Item) : await readJournalEntry(deps.documents, deps.journalTable, order.clientOrderId);
   }
 
   if (existing) {
@@ -141,13 +142,6 @@ async function answerRetry(existing: Record<string, unknown>, order: AcceptedOrd
   record('duplicate');
   deps.logger.info('order already accepted; answering the first result', { orderId: first.data.orderId });
   return json(200, acceptedBody(first.data));
-}
-
-async function readJournalEntry(deps: IntakeDependencies, clientOrderId: string): Promise<Record<string, unknown> | undefined> {
-  const response = await deps.documents.send(
-    new GetCommand({ TableName: deps.journalTable, Key: { [OrderJournalSchema.clientOrderId]: clientOrderId }, ConsistentRead: true }),
-  );
-  return response.Item;
 }
 
 /**

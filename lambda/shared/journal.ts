@@ -1,0 +1,13 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { OrderJournalSchema } from './tables';
+
+/**
+ * The journal entry under a client order id, read strongly consistently (the journal is MRSC, so
+ * this sees every write acknowledged in either region); undefined when there is none.
+ */
+export async function readJournalEntry(documents: DynamoDBDocumentClient, journalTable: string, clientOrderId: string): Promise<Record<string, unknown> | undefined> {
+  const response = await documents.send(
+    new GetCommand({ TableName: journalTable, Key: { [OrderJournalSchema.clientOrderId]: clientOrderId }, ConsistentRead: true }),
+  );
+  return response.Item;
+}
