@@ -61,6 +61,9 @@ function cidr(): z.ZodString {
   }) as unknown as z.ZodString;
 }
 
+/** Where Route 53 runs health checkers (HealthCheckConfig.Regions). */
+export const ROUTE53_CHECKER_REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1'] as const;
+
 const suffixLimit = maxSuffixLength();
 
 /**
@@ -196,6 +199,36 @@ export const configSchema = z
     failoverTargetSeconds: integer(10, 3600).default(60),
     /** Expected Aurora promotion time, in seconds (reported apart: intake does not wait for it). */
     auroraPromotionSeconds: integer(1, 3600).default(120),
+    /**
+     * Where Route 53's checkers probe each region's /health from (at least three). The default
+     * keeps them out of both regions of the deployment, so a region's outage never takes its
+     * own checkers with it.
+     */
+    healthCheckRegions: stringList()
+      .pipe(
+        z
+          .array(z.enum(ROUTE53_CHECKER_REGIONS, { error: `must be Route 53 checker regions (${ROUTE53_CHECKER_REGIONS.join(', ')})` }))
+          .min(3, 'must name at least three Route 53 checker regions'),
+      )
+      .default(['us-west-1', 'us-west-2', 'eu-west-1']),
+    /** Which region holds the Aurora writer now: set it to the secondary after a failover, so a deploy does not undo it. Empty: primaryRegion. */
+    writerRegion: z.preprocess((value) => (value === '' ? undefined : value), region().optional()),
+    /** How long a failover holds its lock before another may take it over (a crashed run must not block failover forever), in seconds. */
+    failoverLockSeconds: integer(300, 86400).default(3600),
+    /** Seconds between the orchestrator's checks of whether this region's cluster became the writer. */
+    promotionPollSeconds: integer(5, 300).default(10),
+    /** How long the orchestrator waits for Aurora to promote this region before it gives up and alerts, in seconds. */
+    promotionTimeoutSeconds: integer(60, 7200).default(900),
+    /** How long validation waits for /health, DNS and the canary order after promotion, in seconds. */
+    validationTimeoutSeconds: integer(30, 900).default(180),
+    /** Seconds between the prober's requests to the other region's /health. */
+    probeIntervalSeconds: integer(5, 30).default(10),
+    /** Consecutive failed probes of the primary before the secondary starts an unplanned failover. */
+    probeFailureThreshold: integer(1, 20).default(3),
+    /** Start failback (planned) by itself once the primary has been healthy long enough; false: alert and wait for an operator. */
+    autoFailback: z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' })).default(true),
+    /** How long the recovered primary must stay healthy before failback, in seconds. */
+    failbackAfterHealthySeconds: integer(60, 86400).default(900),
   })
   .superRefine((config, ctx) => {
     if (config.primaryRegion === config.secondaryRegion) {
@@ -226,6 +259,20 @@ export const configSchema = z
           `is exceeded by the traffic failover budget: healthCheckIntervalSeconds ${config.healthCheckIntervalSeconds} × healthCheckFailureThreshold ` +
           `${config.healthCheckFailureThreshold} + dnsTtlSeconds ${config.dnsTtlSeconds} + dnsPropagationAllowanceSeconds ` +
           `${config.dnsPropagationAllowanceSeconds} = ${budget.trafficSeconds} s > ${config.failoverTargetSeconds} s`,
+      });
+    }
+    if (config.writerRegion !== undefined && config.writerRegion !== config.primaryRegion && config.writerRegion !== config.secondaryRegion) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['writerRegion'],
+        message: `must be primaryRegion (${config.primaryRegion}) or secondaryRegion (${config.secondaryRegion})`,
+      });
+    }
+    if (config.promotionTimeoutSeconds < config.auroraPromotionSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['promotionTimeoutSeconds'],
+        message: `must be at least auroraPromotionSeconds (${config.auroraPromotionSeconds}): the orchestrator would give up before a promotion is expected to end`,
       });
     }
     const mrscRegions = [config.primaryRegion, config.secondaryRegion, config.witnessRegion];

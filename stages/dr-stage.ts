@@ -5,6 +5,7 @@ import { applyGuardrails } from '../lib/aspects';
 import { AppConfig, RegionRole, regionSettings } from '../lib/config';
 import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
+import { FailoverRouting } from '../lib/failover-routing';
 import { GlobalDatabase } from '../lib/global-database';
 import { ApiHostedZone } from '../lib/hosted-zone';
 import { OrderApi } from '../lib/order-api';
@@ -52,6 +53,8 @@ export class DrStage extends Stage {
   public readonly orderApi: OrderApi;
   /** This region's config, audit and access-log buckets. */
   public readonly storage: Storage;
+  /** This region's failover record, health checks and evacuation switch. */
+  public readonly routing: FailoverRouting;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const settings = regionSettings(props.config, props.role);
@@ -179,6 +182,20 @@ export class DrStage extends Stage {
     parameters.publish(ParameterKey.apiRegionalDomainName, this.orderApi.domain.domainNameAliasDomainName, 'This region\'s API Gateway domain target (for the failover records)');
     parameters.publish(ParameterKey.apiRegionalHostedZoneId, this.orderApi.domain.domainNameAliasHostedZoneId, 'The hosted zone of this region\'s API Gateway domain target');
     parameters.publish(ParameterKey.apiUrl, this.orderApi.api.url, 'This region\'s API stage URL (execute-api), for drills and operators');
+
+    this.routing = new FailoverRouting(stack, 'FailoverRouting', {
+      naming,
+      role: props.role,
+      peerRegion: settings.peerRegion,
+      zone: hostedZone.zone,
+      recordName: props.config.apiSubdomain,
+      api: this.orderApi.api,
+      domain: this.orderApi.domain,
+      healthCheckInterval: Duration.seconds(props.config.healthCheckIntervalSeconds),
+      failureThreshold: props.config.healthCheckFailureThreshold,
+      checkerRegions: props.config.healthCheckRegions,
+      ttl: Duration.seconds(props.config.dnsTtlSeconds),
+    });
 
     const storageSettings = {
       naming,

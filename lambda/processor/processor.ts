@@ -1,5 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -7,7 +6,7 @@ import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, fieldProblems } from '../shared/order';
-import { OrderJournalSchema } from '../shared/tables';
+import { insertOrders, JournalEntryMismatchError, markJournalApplied } from '../shared/order-store';
 
 export interface ProcessorDependencies extends ControlSettings {
   readonly database: Database;
@@ -40,33 +39,6 @@ function parseOrder(record: SQSRecord): AcceptedOrder {
   return parsed.data;
 }
 
-const ORDER_COLUMNS = 11;
-
-/** `INSERT ... ON CONFLICT DO NOTHING` of `count` orders in one statement: a redelivered order is a no-op. */
-function upsertStatement(count: number): string {
-  const tuples = Array.from({ length: count }, (_unused, row) => `(${Array.from({ length: ORDER_COLUMNS }, (_v, column) => `$${row * ORDER_COLUMNS + column + 1}`).join(', ')})`);
-  return `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
-                      accepted_at, accepted_region, fencing_epoch)
-  VALUES ${tuples.join(', ')}
-  ON CONFLICT DO NOTHING`;
-}
-
-function orderValues(order: AcceptedOrder, fencingEpoch: number): unknown[] {
-  return [
-    order.orderId,
-    order.clientOrderId,
-    order.accountId,
-    order.symbol,
-    order.side,
-    order.orderType,
-    order.quantity,
-    order.limitPrice ?? null,
-    order.acceptedAt,
-    order.acceptedRegion,
-    fencingEpoch,
-  ];
-}
-
 /**
  * Commits every valid order of the batch in one statement (the fast path). Returns false when that
  * fails even after retries, so each record is then committed on its own and only the ones that
@@ -75,7 +47,7 @@ function orderValues(order: AcceptedOrder, fencingEpoch: number): unknown[] {
 async function commitTogether(orders: AcceptedOrder[], fencingEpoch: number, deps: ProcessorDependencies): Promise<boolean> {
   if (orders.length === 0) return true;
   try {
-    await deps.database.query(`upsert ${orders.length} orders`, upsertStatement(orders.length), orders.flatMap((order) => orderValues(order, fencingEpoch)));
+    await insertOrders(deps.database, orders, fencingEpoch);
     return true;
   } catch (error) {
     deps.logger.warn('batch insert failed; committing the orders one by one', { orders: orders.length, error: (error as Error).message });
@@ -83,30 +55,19 @@ async function commitTogether(orders: AcceptedOrder[], fencingEpoch: number, dep
   }
 }
 
-/** Marks an order's journal entry applied (it leaves the pending index). */
+/** Marks an order's journal entry applied; a mismatch makes the message poison. */
 async function markApplied(order: AcceptedOrder, deps: ProcessorDependencies): Promise<void> {
   try {
-    await deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.journalTable,
-        Key: { [OrderJournalSchema.clientOrderId]: order.clientOrderId },
-        UpdateExpression: 'REMOVE #pending SET appliedAt = :now, appliedRegion = :region',
-        ConditionExpression: 'attribute_exists(#key) AND orderId = :orderId',
-        ExpressionAttributeNames: { '#pending': OrderJournalSchema.pendingShard, '#key': OrderJournalSchema.clientOrderId },
-        ExpressionAttributeValues: { ':now': new Date().toISOString(), ':region': deps.region, ':orderId': order.orderId },
-      }),
-    );
+    await markJournalApplied(deps.documents, deps.journalTable, deps.region, order);
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
-      throw new PoisonMessageError(order.orderId, `no journal entry for ${order.clientOrderId} with this orderId`);
-    }
+    if (error instanceof JournalEntryMismatchError) throw new PoisonMessageError(order.orderId, error.message);
     throw error;
   }
 }
 
 /** Commits one order to Aurora, then marks its journal entry applied. */
 async function commitOrder(order: AcceptedOrder, fencingEpoch: number, deps: ProcessorDependencies): Promise<void> {
-  await deps.database.query('upsert order', upsertStatement(1), orderValues(order, fencingEpoch));
+  await insertOrders(deps.database, [order], fencingEpoch);
   await markApplied(order, deps);
 }
 
