@@ -1,0 +1,122 @@
+import { promises as dns } from 'dns';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HistoryEvent, paginateGetExecutionHistory, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { readEnvironment } from '../shared/env';
+import { fetchGet } from '../shared/health-probe';
+import { createLogger } from '../shared/logger';
+import { peerParameterReader } from '../shared/peer-parameter';
+import { FailoverFigures, runStep, SignedRequest, StepDependencies } from './steps';
+
+const environment = readEnvironment(
+  z.object({
+    AWS_REGION: z.string().min(1),
+    PEER_REGION: z.string().min(1),
+    PRIMARY_REGION: z.string().min(1),
+    CONTROL_TABLE: z.string().min(1),
+    OWN_API_URL: z.url(),
+    PEER_API_URL_PARAMETER: z.string().startsWith('/'),
+    API_HOST_NAME: z.string().min(1),
+    OWN_API_TARGET: z.string().min(1),
+    DB_CLUSTER_ID: z.string().min(1),
+    METRIC_NAMESPACE: z.string().min(1),
+    EVACUATION_METRIC_NAME: z.string().min(1),
+    LOCK_SECONDS: z.coerce.number().int().min(1),
+    VALIDATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1),
+    HTTP_TIMEOUT_MS: z.coerce.number().int().min(100),
+    POLL_MS: z.coerce.number().int().min(100),
+  }),
+);
+
+const logger = createLogger('failover-steps');
+const metrics = new Metrics({ serviceName: 'failover', namespace: environment.METRIC_NAMESPACE });
+const dynamodb = new DynamoDBClient({ maxAttempts: 5 });
+const documents = DynamoDBDocumentClient.from(dynamodb);
+const cloudwatch = new CloudWatchClient({ maxAttempts: 3 });
+const peerCloudwatch = new CloudWatchClient({ region: environment.PEER_REGION, maxAttempts: 2 });
+const sfn = new SFNClient({ maxAttempts: 5 });
+const signer = new SignatureV4({ service: 'execute-api', region: environment.AWS_REGION, credentials: () => dynamodb.config.credentials(), sha256: Sha256 });
+
+const peerApiUrl = peerParameterReader(environment.PEER_REGION, environment.PEER_API_URL_PARAMETER);
+async function signedRequest(request: SignedRequest): Promise<{ status: number; body: string }> {
+  const url = new URL(request.url);
+  const signedRequest = await signer.sign({
+    method: request.method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: { host: url.hostname, 'content-type': 'application/json', ...(request.body ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}) },
+    body: request.body,
+  });
+  const response = await fetch(url, {
+    method: request.method,
+    headers: signedRequest.headers,
+    body: request.body,
+    signal: AbortSignal.timeout(environment.HTTP_TIMEOUT_MS),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+async function executionHistory(executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  for await (const page of paginateGetExecutionHistory({ client: sfn }, { executionArn, includeExecutionData: false })) {
+    events.push(...(page.events ?? []));
+  }
+  return events;
+}
+
+function emit(figures: FailoverFigures): void {
+  metrics.addDimension('Outcome', figures.outcome);
+  metrics.addMetric('FailoverDuration', MetricUnit.Seconds, figures.totalSeconds);
+  for (const [step, seconds] of Object.entries(figures.stepSeconds)) {
+    const single = metrics.singleMetric();
+    single.addDimension('Step', step);
+    single.addMetric('FailoverStepDuration', MetricUnit.Seconds, seconds);
+  }
+}
+
+const dependencies: StepDependencies = {
+  region: environment.AWS_REGION,
+  peerRegion: environment.PEER_REGION,
+  primaryRegion: environment.PRIMARY_REGION,
+  controlTable: environment.CONTROL_TABLE,
+  ownApiUrl: environment.OWN_API_URL,
+  apiHostName: environment.API_HOST_NAME,
+  ownApiTarget: environment.OWN_API_TARGET,
+  dbClusterId: environment.DB_CLUSTER_ID,
+  metricNamespace: environment.METRIC_NAMESPACE,
+  ownEvacuationMetric: { metricName: environment.EVACUATION_METRIC_NAME, region: environment.AWS_REGION },
+  lockSeconds: environment.LOCK_SECONDS,
+  validationTimeoutMs: environment.VALIDATION_TIMEOUT_SECONDS * 1000,
+  httpTimeoutMs: environment.HTTP_TIMEOUT_MS,
+  pollMs: environment.POLL_MS,
+  documents,
+  cloudwatch,
+  peerCloudwatch,
+  peerApiUrl,
+  get: fetchGet,
+  signed: signedRequest,
+  resolveCname: (name) => dns.resolveCname(name),
+  history: executionHistory,
+  emit,
+  logger,
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** One of the orchestrator's steps that need logic: preflight, releaseOwnEvacuation, validate, record. */
+export async function handler(event: unknown, context: Context): Promise<unknown> {
+  logger.addContext(context);
+  try {
+    return await runStep(event, dependencies);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,317 @@
+import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { readControlState } from '../shared/control';
+import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, probeHealth } from '../shared/health-probe';
+import { withRetry } from '../shared/retry';
+
+/** What the state machine sends; one function serves the steps that need logic outside the VPC. */
+export const FailoverMode = z.enum(['planned', 'unplanned'], { error: 'mode must be "planned" or "unplanned"' });
+export type FailoverMode = z.infer<typeof FailoverMode>;
+
+export const StepRequestSchema = z.discriminatedUnion(
+  'action',
+  [
+    z.object({ action: z.literal('preflight'), mode: FailoverMode, reason: z.string().min(1, 'reason must say why the failover runs').max(500) }),
+    z.object({ action: z.literal('releaseOwnEvacuation') }),
+    z.object({ action: z.literal('validate'), canaryOrderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'canaryOrderId must be a client order id') }),
+    z.object({
+      action: z.literal('record'),
+      executionArn: z.string().min(1),
+      startedAt: z.iso.datetime({ offset: true }),
+      outcome: z.enum(['succeeded', 'failed']),
+      mode: FailoverMode.or(z.literal('unknown')),
+    }),
+  ],
+  { error: 'action must be one of preflight, releaseOwnEvacuation, validate, record' },
+);
+export type StepRequest = z.infer<typeof StepRequestSchema>;
+
+export interface StepSettings {
+  /** The region this orchestrator moves the active role to. */
+  readonly region: string;
+  readonly peerRegion: string;
+  readonly primaryRegion: string;
+  readonly controlTable: string;
+  /** This region's API stage URL (ends with `/`). */
+  readonly ownApiUrl: string;
+  /** `api.<zone>`: the name clients resolve. */
+  readonly apiHostName: string;
+  /** This region's API Gateway domain target: what `api.<zone>` must resolve to once traffic is here. */
+  readonly ownApiTarget: string;
+  /** This region's Aurora cluster (its replication lag is read). */
+  readonly dbClusterId: string;
+  /** The CloudWatch namespace of the deployment's metrics. */
+  readonly metricNamespace: string;
+  /** The evacuation metric for this region (it lives in the peer region). */
+  readonly ownEvacuationMetric: { readonly metricName: string; readonly region: string };
+  /** How long a failover's lock lasts, in seconds. */
+  readonly lockSeconds: number;
+  /** How long validation may take, in milliseconds. */
+  readonly validationTimeoutMs: number;
+  /** Time one HTTP request may take, in milliseconds. */
+  readonly httpTimeoutMs: number;
+  /** Pause between validation attempts, in milliseconds. */
+  readonly pollMs: number;
+}
+
+export interface SignedRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly body?: string;
+}
+
+export interface StepDependencies extends StepSettings {
+  readonly documents: DynamoDBDocumentClient;
+  /** CloudWatch in this region. */
+  readonly cloudwatch: CloudWatchClient;
+  /** CloudWatch in the peer region (where this region's evacuation switch lives). */
+  readonly peerCloudwatch: CloudWatchClient;
+  /** The peer region's API stage URL, read from its parameters at run time (the peer may be down). */
+  readonly peerApiUrl: () => Promise<string>;
+  readonly get: HttpGet;
+  /** A SigV4-signed request to this region's API (the order routes use IAM authorization). */
+  readonly signed: (request: SignedRequest) => Promise<{ status: number; body: string }>;
+  readonly resolveCname: (name: string) => Promise<string[]>;
+  /** The execution's history, for step durations. */
+  readonly history: (executionArn: string) => Promise<HistoryEvent[]>;
+  /** Records the failover's figures (EMF metrics in the handler). */
+  readonly emit: (figures: FailoverFigures) => void;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface PreflightResult {
+  /** Whether failover may proceed; `problems` says why not. */
+  readonly ready: boolean;
+  readonly problems: string[];
+  readonly own: HealthProbe;
+  readonly peer: HealthProbe;
+  /** The peer region answered at all (a planned failover needs it for the switchover). */
+  readonly peerAnswers: boolean;
+  /** This region's Aurora replication lag in milliseconds (latest minute's maximum), or null when none is reported. */
+  readonly replicationLagMs: number | null;
+  /** The control state the fence's conditional write expects. */
+  readonly control: { readonly activeRegion: string; readonly fencingEpoch: number; readonly nextEpoch: number };
+  /** Epoch seconds for the lock: now, and when it lapses. */
+  readonly lock: { readonly nowEpochSeconds: number; readonly expiresAtEpochSeconds: number };
+}
+
+function healthUrl(apiUrl: string): string {
+  return new URL('health', apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`).toString();
+}
+
+async function replicationLagMs(deps: StepDependencies): Promise<number | null> {
+  const end = new Date(deps.now());
+  const response = await withRetry(
+    'read Aurora replication lag',
+    () =>
+      deps.cloudwatch.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/RDS',
+          MetricName: 'AuroraGlobalDBReplicationLag',
+          Dimensions: [{ Name: 'DBClusterIdentifier', Value: deps.dbClusterId }],
+          StartTime: new Date(end.getTime() - 5 * 60_000),
+          EndTime: end,
+          Period: 60,
+          Statistics: ['Maximum'],
+        }),
+      ),
+    { attempts: 3 },
+  );
+  const latest = [...(response.Datapoints ?? [])].sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
+  return latest?.Maximum ?? null;
+}
+
+/**
+ * Step 1: can this region take over? Its own /health must answer with the database and journal
+ * checks passing (the control check may fail: a drained region is what failback brings back). A
+ * planned failover also needs the other region to answer, because the switchover runs there too.
+ * Reads the control state the fence will compare against and the replication lag for the record.
+ */
+export async function preflight(request: Extract<StepRequest, { action: 'preflight' }>, deps: StepDependencies): Promise<PreflightResult> {
+  const own = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
+  const peer = await deps
+    .peerApiUrl()
+    .then((url) => probeHealth(healthUrl(url), deps.httpTimeoutMs, deps.get))
+    .catch((error: Error): HealthProbe => ({ answered: false, checks: [], detail: `peer API URL unreadable: ${error.message}`, ms: 0 }));
+  const control = await withRetry('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), { attempts: 4 });
+  const lagMs = await replicationLagMs(deps).catch((error: Error) => {
+    deps.logger.warn('replication lag unreadable; recorded as unknown', { error: error.message });
+    return null;
+  });
+
+  const problems: string[] = [];
+  if (!own.answered) problems.push(`this region's API does not answer: ${own.detail}`);
+  else if (!checksPassed(own, DEPENDENCY_CHECKS)) problems.push(`this region cannot serve: ${own.detail}`);
+  if (request.mode === 'planned' && !peer.answered) {
+    problems.push(`a planned failover needs ${deps.peerRegion} to answer for the switchover, and it does not (${peer.detail}); start an unplanned failover instead`);
+  }
+  const nowEpochSeconds = Math.floor(deps.now() / 1000);
+  const result: PreflightResult = {
+    ready: problems.length === 0,
+    problems,
+    own,
+    peer,
+    peerAnswers: peer.answered,
+    replicationLagMs: lagMs,
+    control: { activeRegion: control.activeRegion, fencingEpoch: control.fencingEpoch, nextEpoch: control.fencingEpoch + 1 },
+    lock: { nowEpochSeconds, expiresAtEpochSeconds: nowEpochSeconds + deps.lockSeconds },
+  };
+  deps.logger.info('preflight', { mode: request.mode, reason: request.reason, ...result });
+  return result;
+}
+
+/**
+ * Releases this region's evacuation switch, which lives in the peer region: failback brings
+ * traffic back only once it is released. Throws when the peer cannot be reached; the state
+ * machine records that and carries on (an unplanned failover cannot wait for a dead region).
+ */
+export async function releaseOwnEvacuation(deps: StepDependencies): Promise<{ released: true; region: string }> {
+  await withRetry(
+    `release the evacuation switch of ${deps.region} in ${deps.peerRegion}`,
+    () =>
+      deps.peerCloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: deps.metricNamespace,
+          MetricData: [{ MetricName: deps.ownEvacuationMetric.metricName, Dimensions: [{ Name: 'Region', Value: deps.ownEvacuationMetric.region }], Value: 0, Unit: 'Count' }],
+        }),
+      ),
+    { attempts: 3 },
+  );
+  deps.logger.info('evacuation switch released', { region: deps.region, switchRegion: deps.peerRegion });
+  return { released: true, region: deps.region };
+}
+
+export interface ValidationResult {
+  /** Milliseconds from the start of validation until each check first passed. */
+  readonly healthMs: number;
+  readonly dnsMs: number;
+  readonly canaryAcceptedMs: number;
+  readonly canaryProcessedMs: number;
+  readonly canaryOrderId: string;
+}
+
+/** Thrown when a validation check does not pass in time; names the check and the last answer. */
+export class ValidationFailedError extends Error {
+  constructor(check: string, lastAnswer: string, timeoutMs: number) {
+    super(`validation failed: ${check} did not pass within ${timeoutMs} ms (last answer: ${lastAnswer})`);
+    this.name = 'ValidationFailedError';
+  }
+}
+
+async function until(check: string, deps: StepDependencies, deadline: number, attempt: () => Promise<{ ok: boolean; answer: string }>): Promise<number> {
+  const started = deps.now();
+  let last = 'not tried';
+  while (deps.now() < deadline) {
+    try {
+      const outcome = await attempt();
+      if (outcome.ok) return deps.now() - started;
+      last = outcome.answer;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await deps.sleep(deps.pollMs);
+  }
+  throw new ValidationFailedError(check, last, deps.validationTimeoutMs);
+}
+
+/** The canary's order: a market order on a symbol and account that downstream systems ignore. */
+export function canaryOrder(clientOrderId: string): Record<string, string> {
+  return { clientOrderId, accountId: 'dr-canary', symbol: 'CANARY', side: 'buy', orderType: 'market', quantity: '1' };
+}
+
+/**
+ * Step 5: this region serves. Its /health answers 200; `api.<zone>` resolves to its target; a
+ * canary order is accepted through the API and then read back from Aurora (processed). Each check
+ * is retried until the validation timeout; the first that never passes fails the step.
+ */
+export async function validate(request: Extract<StepRequest, { action: 'validate' }>, deps: StepDependencies): Promise<ValidationResult> {
+  const deadline = deps.now() + deps.validationTimeoutMs;
+  const healthMs = await until(`GET ${healthUrl(deps.ownApiUrl)} answers 200`, deps, deadline, async () => {
+    const probe = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
+    return { ok: probe.status === 200, answer: probe.detail };
+  });
+  const target = deps.ownApiTarget.toLowerCase().replace(/\.$/, '');
+  const dnsMs = await until(`${deps.apiHostName} resolves to ${target}`, deps, deadline, async () => {
+    const names = (await deps.resolveCname(deps.apiHostName)).map((name) => name.toLowerCase().replace(/\.$/, ''));
+    return { ok: names.includes(target), answer: names.join(', ') || 'no CNAME' };
+  });
+  const ordersUrl = new URL('orders', deps.ownApiUrl).toString();
+  const canaryAcceptedMs = await until(`canary order ${request.canaryOrderId} is accepted`, deps, deadline, async () => {
+    const response = await deps.signed({ method: 'POST', url: ordersUrl, body: JSON.stringify(canaryOrder(request.canaryOrderId)) });
+    return { ok: response.status === 200 || response.status === 201, answer: `HTTP ${response.status} ${response.body.slice(0, 200)}` };
+  });
+  const orderUrl = new URL(`orders/${encodeURIComponent(request.canaryOrderId)}`, deps.ownApiUrl).toString();
+  const canaryProcessedMs = await until(`canary order ${request.canaryOrderId} is processed into Aurora`, deps, deadline, async () => {
+    const response = await deps.signed({ method: 'GET', url: orderUrl });
+    const source = response.status === 200 ? (JSON.parse(response.body) as { source?: string }).source : undefined;
+    return { ok: source === 'database', answer: `HTTP ${response.status} ${response.body.slice(0, 200)}` };
+  });
+  const result = { healthMs, dnsMs, canaryAcceptedMs, canaryProcessedMs, canaryOrderId: request.canaryOrderId };
+  deps.logger.info('validation passed', { ...result });
+  return result;
+}
+
+export interface FailoverFigures {
+  readonly outcome: 'succeeded' | 'failed';
+  readonly mode: string;
+  readonly totalSeconds: number;
+  /** Seconds per step (the part of each state name before ':'). */
+  readonly stepSeconds: Record<string, number>;
+}
+
+/**
+ * Each step's duration from the execution's history: states are named `<Step>: <what>`, and a
+ * step lasts from the first of its states entered to the last exited.
+ */
+export function stepDurations(events: readonly HistoryEvent[]): Record<string, number> {
+  const spans = new Map<string, { start: number; end: number }>();
+  for (const event of events) {
+    const name = event.stateEnteredEventDetails?.name ?? event.stateExitedEventDetails?.name;
+    if (!name || !event.timestamp) continue;
+    const step = name.includes(':') ? name.slice(0, name.indexOf(':')).trim() : name;
+    const at = event.timestamp.getTime();
+    const span = spans.get(step) ?? { start: at, end: at };
+    span.start = Math.min(span.start, at);
+    span.end = Math.max(span.end, at);
+    spans.set(step, span);
+  }
+  return Object.fromEntries([...spans].map(([step, span]) => [step, (span.end - span.start) / 1000]));
+}
+
+/** Step 6: the failover's duration and each step's, as metrics. */
+export async function record(request: Extract<StepRequest, { action: 'record' }>, deps: StepDependencies): Promise<FailoverFigures> {
+  const events = await withRetry('read the execution history', () => deps.history(request.executionArn), { attempts: 4 });
+  const figures: FailoverFigures = {
+    outcome: request.outcome,
+    mode: request.mode,
+    totalSeconds: (deps.now() - Date.parse(request.startedAt)) / 1000,
+    stepSeconds: stepDurations(events),
+  };
+  deps.emit(figures);
+  deps.logger.info('failover recorded', { ...figures });
+  return figures;
+}
+
+/** Dispatches a validated request to its step. */
+export async function runStep(event: unknown, deps: StepDependencies): Promise<unknown> {
+  const parsed = StepRequestSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new Error(`invalid failover step request: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`).join('; ')}`);
+  }
+  const request = parsed.data;
+  switch (request.action) {
+    case 'preflight':
+      return preflight(request, deps);
+    case 'releaseOwnEvacuation':
+      return releaseOwnEvacuation(deps);
+    case 'validate':
+      return validate(request, deps);
+    case 'record':
+      return record(request, deps);
+  }
+}

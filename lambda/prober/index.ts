@@ -1,0 +1,79 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { readEnvironment } from '../shared/env';
+import { fetchGet } from '../shared/health-probe';
+import { createLogger } from '../shared/logger';
+import { peerParameterReader } from '../shared/peer-parameter';
+import { probeOnce, ProbeOutcome } from './prober';
+
+const environment = readEnvironment(
+  z.object({
+    AWS_REGION: z.string().min(1),
+    PEER_REGION: z.string().min(1),
+    PRIMARY_REGION: z.string().min(1),
+    CONTROL_TABLE: z.string().min(1),
+    OWN_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+    PEER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+    PEER_API_URL_PARAMETER: z.string().startsWith('/'),
+    ALERT_TOPIC_ARN: z.string().startsWith('arn:'),
+    FAILURE_THRESHOLD: z.coerce.number().int().min(1),
+    AUTO_FAILBACK: z.enum(['true', 'false']).transform((value) => value === 'true'),
+    FAILBACK_AFTER_HEALTHY_SECONDS: z.coerce.number().int().min(1),
+    PROBE_INTERVAL_SECONDS: z.coerce.number().int().min(1),
+    HTTP_TIMEOUT_MS: z.coerce.number().int().min(100),
+  }),
+);
+
+const logger = createLogger('failover-prober');
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), { marshallOptions: { removeUndefinedValues: true } });
+const sfn = new SFNClient({ maxAttempts: 3 });
+const peerSfn = new SFNClient({ region: environment.PEER_REGION, maxAttempts: 3 });
+const sns = new SNSClient({ maxAttempts: 3 });
+const peerApiUrl = peerParameterReader(environment.PEER_REGION, environment.PEER_API_URL_PARAMETER);
+const intervalMs = environment.PROBE_INTERVAL_SECONDS * 1000;
+
+/**
+ * Runs once a minute (EventBridge's shortest schedule) and probes every PROBE_INTERVAL_SECONDS
+ * within the minute, stopping early enough that two invocations never overlap.
+ */
+export async function handler(_event: unknown, context: Context): Promise<ProbeOutcome[]> {
+  logger.addContext(context);
+  const outcomes: ProbeOutcome[] = [];
+  const deps = {
+    region: environment.AWS_REGION,
+    peerRegion: environment.PEER_REGION,
+    primaryRegion: environment.PRIMARY_REGION,
+    controlTable: environment.CONTROL_TABLE,
+    ownStateMachineArn: environment.OWN_STATE_MACHINE_ARN,
+    peerStateMachineArn: environment.PEER_STATE_MACHINE_ARN,
+    failureThreshold: environment.FAILURE_THRESHOLD,
+    autoFailback: environment.AUTO_FAILBACK,
+    failbackAfterHealthyMs: environment.FAILBACK_AFTER_HEALTHY_SECONDS * 1000,
+    alertTopicArn: environment.ALERT_TOPIC_ARN,
+    httpTimeoutMs: environment.HTTP_TIMEOUT_MS,
+    documents,
+    sfn,
+    peerSfn,
+    sns,
+    peerApiUrl,
+    get: fetchGet,
+    logger,
+    now: () => Date.now(),
+  };
+  // Leave one interval plus the request timeout before the next invocation is due.
+  while (context.getRemainingTimeInMillis() > intervalMs + environment.HTTP_TIMEOUT_MS * 2) {
+    const started = Date.now();
+    outcomes.push(await probeOnce(deps));
+    const pause = intervalMs - (Date.now() - started);
+    if (pause > 0 && context.getRemainingTimeInMillis() > pause + intervalMs + environment.HTTP_TIMEOUT_MS * 2) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    } else {
+      break;
+    }
+  }
+  return outcomes;
+}
