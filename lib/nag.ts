@@ -10,11 +10,30 @@ import type { IConstruct } from 'constructs';
 export function acknowledgeScopedWildcards(scope: IConstruct, resources: string[], reason: string): void {
   const stack = Stack.of(scope);
   for (const resource of resources) {
-    const resolved = stack.resolve(resource);
-    if (typeof resolved !== 'string' || Token.isUnresolved(resolved)) {
-      throw new Error(`acknowledgeScopedWildcards: '${resource}' does not resolve to a literal ARN at synth`);
+    const rendered = renderAsNag(stack.resolve(resource));
+    if (rendered === undefined) {
+      throw new Error(`acknowledgeScopedWildcards: '${resource}' resolves to neither a literal ARN nor one joined from references`);
     }
-    if (!resolved.includes('*')) continue;
-    Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resolved}]`, reason });
+    if (!rendered.includes('*')) continue;
+    Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${rendered}]`, reason });
   }
+}
+
+/**
+ * A resolved value as cdk-nag prints it in a finding: references become `<LogicalId>` and
+ * attributes `<LogicalId.Attribute>`, joined with the literal parts.
+ */
+function renderAsNag(value: unknown): string | undefined {
+  if (typeof value === 'string') return Token.isUnresolved(value) ? undefined : value;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const intrinsic = value as Record<string, unknown>;
+  if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+  const getAtt = intrinsic['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && getAtt.length === 2) return `<${getAtt[0]}.${getAtt[1]}>`;
+  const join = intrinsic['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+    const parts = (join[1] as unknown[]).map(renderAsNag);
+    return parts.some((part) => part === undefined) ? undefined : parts.join(join[0]);
+  }
+  return undefined;
 }

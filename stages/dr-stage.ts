@@ -5,10 +5,14 @@ import { applyGuardrails } from '../lib/aspects';
 import { AppConfig, RegionRole, regionSettings } from '../lib/config';
 import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
+import { AlertTopic } from '../lib/alert-topic';
+import { DrEventBus } from '../lib/dr-event-bus';
+import { FailoverOrchestrator } from '../lib/failover-orchestrator';
+import { FailoverProber } from '../lib/failover-prober';
 import { FailoverRouting } from '../lib/failover-routing';
 import { GlobalDatabase } from '../lib/global-database';
 import { ApiHostedZone } from '../lib/hosted-zone';
-import { OrderApi } from '../lib/order-api';
+import { API_STAGE_NAME, OrderApi } from '../lib/order-api';
 import { OrderJournal } from '../lib/order-journal';
 import { OrderProcessing } from '../lib/order-processing';
 import { PeerParameter } from '../lib/peer-parameter';
@@ -55,6 +59,14 @@ export class DrStage extends Stage {
   public readonly storage: Storage;
   /** This region's failover record, health checks and evacuation switch. */
   public readonly routing: FailoverRouting;
+  /** This region's critical alert topic. */
+  public readonly alerts: AlertTopic;
+  /** This region's disaster-recovery event bus. */
+  public readonly events: DrEventBus;
+  /** The state machine that moves the active role to this region. */
+  public readonly orchestrator: FailoverOrchestrator;
+  /** The automatic trigger (secondary region only). */
+  public readonly prober?: FailoverProber;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const settings = regionSettings(props.config, props.role);
@@ -107,7 +119,7 @@ export class DrStage extends Stage {
       parameters.publish(ParameterKey.peeringConnectionId, peering.peeringConnectionId, 'The VPC peering connection to the peer region');
     }
 
-    new CrossRegionAccess(stack, 'CrossRegionAccess', { naming, peerRegion: settings.peerRegion });
+    const crossRegionAccess = new CrossRegionAccess(stack, 'CrossRegionAccess', { naming, peerRegion: settings.peerRegion });
 
     const tableProps = { naming, role: props.role, peerRegion: settings.peerRegion };
     this.orderJournal = new OrderJournal(stack, 'OrderJournal', { ...tableProps, witnessRegion: props.config.witnessRegion });
@@ -196,6 +208,49 @@ export class DrStage extends Stage {
       checkerRegions: props.config.healthCheckRegions,
       ttl: Duration.seconds(props.config.dnsTtlSeconds),
     });
+
+    this.alerts = new AlertTopic(stack, 'Alerts', { naming, email: props.config.alertEmail });
+    this.events = new DrEventBus(stack, 'Events', { naming });
+    const logRetention = props.config.logRetentionDays as logs.RetentionDays;
+    this.orchestrator = new FailoverOrchestrator(stack, 'FailoverOrchestrator', {
+      naming,
+      peerRegion: settings.peerRegion,
+      primaryRegion: props.config.primaryRegion,
+      controlTable: this.controlTable.table,
+      journal: this.orderJournal.table,
+      database: this.database,
+      vpc: network.vpc,
+      role: crossRegionAccess.orchestratorRole,
+      alertTopic: this.alerts.topic,
+      eventBus: this.events.bus,
+      eventSource: this.events.source,
+      apiUrl: this.orderApi.api.url,
+      canaryRouteArns: [this.orderApi.api.arnForExecuteApi('POST', '/orders', API_STAGE_NAME), this.orderApi.api.arnForExecuteApi('GET', '/orders/*', API_STAGE_NAME)],
+      apiHostName: `${props.config.apiSubdomain}.${props.config.domainName}`,
+      apiTarget: this.orderApi.domain.domainNameAliasDomainName,
+      lockDuration: Duration.seconds(props.config.failoverLockSeconds),
+      promotionPollInterval: Duration.seconds(props.config.promotionPollSeconds),
+      promotionTimeout: Duration.seconds(props.config.promotionTimeoutSeconds),
+      validationTimeout: Duration.seconds(props.config.validationTimeoutSeconds),
+      pendingShards: props.config.journalPendingShards,
+      poolSize: props.config.dbPoolSize,
+      logRetention,
+    });
+    if (props.role === RegionRole.SECONDARY) {
+      this.prober = new FailoverProber(stack, 'FailoverProber', {
+        naming,
+        peerRegion: settings.peerRegion,
+        primaryRegion: props.config.primaryRegion,
+        controlTable: this.controlTable.table,
+        stateMachine: this.orchestrator.stateMachine,
+        alertTopic: this.alerts.topic,
+        probeInterval: Duration.seconds(props.config.probeIntervalSeconds),
+        failureThreshold: props.config.probeFailureThreshold,
+        autoFailback: props.config.autoFailback,
+        failbackAfterHealthy: Duration.seconds(props.config.failbackAfterHealthySeconds),
+        logRetention,
+      });
+    }
 
     const storageSettings = {
       naming,

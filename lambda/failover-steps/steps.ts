@@ -94,10 +94,19 @@ export interface PreflightResult {
   readonly peerAnswers: boolean;
   /** This region's Aurora replication lag in milliseconds (latest minute's maximum), or null when none is reported. */
   readonly replicationLagMs: number | null;
-  /** The control state the fence's conditional write expects. */
-  readonly control: { readonly activeRegion: string; readonly fencingEpoch: number; readonly nextEpoch: number };
+  /**
+   * The control state the fence's conditional write expects, the epoch it writes, and the one a
+   * rollback writes. DynamoDB numbers travel as strings in Step Functions (`N`), hence the texts.
+   */
+  readonly control: {
+    readonly activeRegion: string;
+    readonly fencingEpoch: number;
+    readonly fencingEpochText: string;
+    readonly nextEpochText: string;
+    readonly restoreEpochText: string;
+  };
   /** Epoch seconds for the lock: now, and when it lapses. */
-  readonly lock: { readonly nowEpochSeconds: number; readonly expiresAtEpochSeconds: number };
+  readonly lock: { readonly nowText: string; readonly expiresAtText: string };
 }
 
 function healthUrl(apiUrl: string): string {
@@ -158,8 +167,15 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
     peer,
     peerAnswers: peer.answered,
     replicationLagMs: lagMs,
-    control: { activeRegion: control.activeRegion, fencingEpoch: control.fencingEpoch, nextEpoch: control.fencingEpoch + 1 },
-    lock: { nowEpochSeconds, expiresAtEpochSeconds: nowEpochSeconds + deps.lockSeconds },
+    control: {
+      activeRegion: control.activeRegion,
+      fencingEpoch: control.fencingEpoch,
+      fencingEpochText: String(control.fencingEpoch),
+      nextEpochText: String(control.fencingEpoch + 1),
+      // A rollback moves the epoch on again, so processors fenced by this run stay fenced out of it.
+      restoreEpochText: String(control.fencingEpoch + 2),
+    },
+    lock: { nowText: String(nowEpochSeconds), expiresAtText: String(nowEpochSeconds + deps.lockSeconds) },
   };
   deps.logger.info('preflight', { mode: request.mode, reason: request.reason, ...result });
   return result;

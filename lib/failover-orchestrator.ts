@@ -1,0 +1,599 @@
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ControlTableSchema, OrderJournalSchema } from '../lambda/shared/tables';
+import { DrEventType } from './dr-event-bus';
+import { evacuationSignal } from './evacuation-switch';
+import { GlobalDatabase } from './global-database';
+import { grantItemActions } from './global-table';
+import { HandlerFunction } from './handler-function';
+import { acknowledgeScopedWildcards } from './nag';
+import { Naming, ParameterKey, Purpose } from './naming';
+
+/** Errors worth another attempt on every AWS call: throttling, timeouts, service faults. */
+const TRANSIENT_LAMBDA_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
+const TRANSIENT_DYNAMODB_ERRORS = [
+  'DynamoDB.InternalServerErrorException',
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.RequestLimitExceededException',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.AmazonDynamoDBException',
+  'States.Timeout',
+];
+const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
+/** A switchover or failover already under way, or a member still settling: wait and try again. */
+const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateFault', 'Rds.InvalidDbClusterStateFault', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
+
+/** Backoff shared by every retry: exponential with full jitter, capped. */
+const BACKOFF = { backoffRate: 2, jitterStrategy: sfn.JitterType.FULL, maxDelay: Duration.seconds(30) } as const;
+
+export interface FailoverOrchestratorProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The region failover leaves (the other one). */
+  readonly peerRegion: string;
+  /** The deployment's primary region (active until the control table says otherwise). */
+  readonly primaryRegion: string;
+  /** The control table (active region, fencing epoch, the failover lock). */
+  readonly controlTable: dynamodb.ITableV2;
+  /** The order journal (reconciliation replays its pending entries). */
+  readonly journal: dynamodb.ITableV2;
+  /** This region's member of the global database. */
+  readonly database: GlobalDatabase;
+  /** This region's VPC (reconciliation reaches the database there). */
+  readonly vpc: ec2.IVpc;
+  /** The state machine's role: scoped to this deployment, without Route 53 permissions. */
+  readonly role: iam.IRole;
+  /** Where success and failure are announced. */
+  readonly alertTopic: sns.ITopic;
+  /** Where the failover events go. */
+  readonly eventBus: events.IEventBus;
+  /** The `source` of those events. */
+  readonly eventSource: string;
+  /** This region's API stage URL (validation calls /health and the order routes). */
+  readonly apiUrl: string;
+  /** The execute-api ARNs of the routes the canary calls (place an order, read it back). */
+  readonly canaryRouteArns: string[];
+  /** `api.<zone>`. */
+  readonly apiHostName: string;
+  /** This region's API Gateway domain target, what `api.<zone>` resolves to when traffic is here. */
+  readonly apiTarget: string;
+  /** How long a failover's lock lasts. @default Duration.hours(1) */
+  readonly lockDuration?: Duration;
+  /** Pause between checks of the promotion. @default Duration.seconds(10) */
+  readonly promotionPollInterval?: Duration;
+  /** How long to wait for the promotion before failing. @default Duration.minutes(15) */
+  readonly promotionTimeout?: Duration;
+  /** How long validation may take. @default Duration.minutes(3) */
+  readonly validationTimeout?: Duration;
+  /** Partitions of the journal's pending index. @default 8 */
+  readonly pendingShards?: number;
+  /** Database connections of the reconcile function. @default 4 */
+  readonly poolSize?: number;
+  /** Log retention of the state machine and its functions. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The failover state machine of one region: it moves the active role *to this region*. Input:
+ * `{"mode": "planned" | "unplanned", "reason": "..."}`. Failback is the same machine run in the
+ * primary region. Steps (state names start with the step, which the recorded durations use):
+ * 1. Preflight: this region can serve, the peer answers (planned needs it), lag and control state read;
+ *    then the lock in the control table (a second failover stops here);
+ * 2. Fence: conditional write of active region and epoch+1 (a conflict stops), then the peer's
+ *    evacuation switch is thrown and this region's own switch released;
+ * 3. Promote: Aurora global switchover (planned) or failover allowing data loss (unplanned), then
+ *    polling until this region's cluster is the writer;
+ * 4. Reconcile: journal entries not yet in Aurora are replayed;
+ * 5. Validate: /health 200, DNS answers with this region, a canary order is processed;
+ * 6. Record and notify: durations as metrics, SNS alert, EventBridge event; the lock is released.
+ * Any failure alerts and releases the lock; a planned failover that fails before the promotion
+ * completed puts the active region back, so nothing is left half-moved.
+ */
+export class FailoverOrchestrator extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The function behind preflight, validation and recording. */
+  public readonly stepsFunction: HandlerFunction;
+  /** The function that replays the journal into Aurora. */
+  public readonly reconcileFunction: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: FailoverOrchestratorProps) {
+    super(scope, id);
+    const { naming } = props;
+    const stack = Stack.of(this);
+    const region = naming.region;
+    const lockSeconds = (props.lockDuration ?? Duration.hours(1)).toSeconds();
+    const pollInterval = props.promotionPollInterval ?? Duration.seconds(10);
+    const promotionTimeout = props.promotionTimeout ?? Duration.minutes(15);
+    const validationTimeout = props.validationTimeout ?? Duration.minutes(3);
+    const maxPolls = Math.ceil(promotionTimeout.toSeconds() / pollInterval.toSeconds());
+    const ownClusterArn = clusterArn(stack, naming, region);
+    const globalClusterId = naming.name('globalCluster', Purpose.orders);
+    const ownEvacuation = evacuationSignal(naming, region, props.peerRegion);
+    const executionArns = Arn.format(
+      { service: 'states', resource: 'execution', resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      stack,
+    );
+    const peerEvacuation = evacuationSignal(naming, props.peerRegion, region);
+
+    this.stepsFunction = new HandlerFunction(this, 'Steps', {
+      naming,
+      purpose: Purpose.failoverSteps,
+      codeFolder: 'failover-steps',
+      description: 'Failover steps that need logic: preflight, release of the own evacuation switch, validation (DNS, canary), recording',
+      // Validation retries inside until its own timeout; a minute more to answer.
+      timeout: validationTimeout.plus(Duration.minutes(1)),
+      logRetention: props.logRetention,
+      environment: {
+        PEER_REGION: props.peerRegion,
+        PRIMARY_REGION: props.primaryRegion,
+        CONTROL_TABLE: props.controlTable.tableName,
+        OWN_API_URL: props.apiUrl,
+        PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
+        API_HOST_NAME: props.apiHostName,
+        OWN_API_TARGET: props.apiTarget,
+        DB_CLUSTER_ID: props.database.clusterIdentifier,
+        METRIC_NAMESPACE: naming.metricNamespace(),
+        EVACUATION_METRIC_NAME: ownEvacuation.metricName,
+        LOCK_SECONDS: String(lockSeconds),
+        VALIDATION_TIMEOUT_SECONDS: String(validationTimeout.toSeconds()),
+        HTTP_TIMEOUT_MS: '5000',
+        POLL_MS: '2000',
+      },
+    });
+    const steps = this.stepsFunction.function;
+    grantItemActions(props.controlTable, steps, 'dynamodb:GetItem');
+    steps.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadPeerApiUrl',
+        actions: ['ssm:GetParameter'],
+        resources: [Arn.format({ service: 'ssm', region: props.peerRegion, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.apiUrl).slice(1) }, stack)],
+      }),
+    );
+    steps.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadReplicationLagAndPublishFigures',
+        // Neither call supports resource-level permissions; the namespace condition scopes PutMetricData.
+        actions: ['cloudwatch:GetMetricStatistics'],
+        resources: ['*'],
+      }),
+    );
+    steps.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReleaseOwnEvacuationSwitch',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
+      }),
+    );
+    steps.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOwnExecutionHistory',
+        actions: ['states:GetExecutionHistory'],
+        resources: [executionArns],
+      }),
+    );
+    steps.addToRolePolicy(new iam.PolicyStatement({ sid: 'PlaceCanaryOrders', actions: ['execute-api:Invoke'], resources: props.canaryRouteArns }));
+    Validations.of(this.stepsFunction.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:GetMetricStatistics and PutMetricData support no resource-level permissions; PutMetricData is limited to the deployment\'s namespace by condition',
+    });
+    acknowledgeScopedWildcards(this.stepsFunction.role, [executionArns], 'Reads the history of executions of its own state machine only; execution names are not known in advance');
+    acknowledgeScopedWildcards(this.stepsFunction.role, props.canaryRouteArns, 'The canary reads back the order it placed; order ids are not known in advance');
+
+    this.reconcileFunction = new HandlerFunction(this, 'Reconcile', {
+      naming,
+      purpose: Purpose.reconcile,
+      codeFolder: 'reconcile',
+      description: 'Replays order-journal entries not yet in Aurora after a failover',
+      vpc: props.vpc,
+      securityGroups: [props.database.clientSecurityGroup],
+      timeout: Duration.minutes(10),
+      logRetention: props.logRetention,
+      environment: {
+        JOURNAL_TABLE: props.journal.tableName,
+        CONTROL_TABLE: props.controlTable.tableName,
+        PRIMARY_REGION: props.primaryRegion,
+        PENDING_SHARDS: String(props.pendingShards ?? 8),
+        DB_POOL_SIZE: String(props.poolSize ?? 4),
+        ...props.database.connectionEnvironment(),
+      },
+    });
+    const reconcile = this.reconcileFunction.function;
+    grantItemActions(props.journal, reconcile, 'dynamodb:UpdateItem');
+    grantItemActions(props.controlTable, reconcile, 'dynamodb:GetItem');
+    reconcile.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'QueryPendingIndex', actions: ['dynamodb:Query'], resources: [`${props.journal.tableArn}/index/${OrderJournalSchema.pendingIndex}`] }),
+    );
+    props.database.secret.grantRead(reconcile);
+
+    const lambdaStep = (stateName: string, fn: HandlerFunctionLike, payload: Record<string, unknown>, resultPath: string, timeout: Duration): tasks.LambdaInvoke => {
+      const task = new tasks.LambdaInvoke(this, stateName, {
+        lambdaFunction: fn.function,
+        payload: sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        resultPath,
+        taskTimeout: sfn.Timeout.duration(timeout),
+      });
+      task.addRetry({ errors: TRANSIENT_LAMBDA_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, ...BACKOFF });
+      return task;
+    };
+    const dynamoRetry = <T extends sfn.TaskStateBase>(task: T): T => {
+      // Listed first so a failed condition is never retried: it is an answer, not a fault.
+      task.addRetry({ errors: [CONDITION_FAILED], maxAttempts: 0 });
+      task.addRetry({ errors: TRANSIENT_DYNAMODB_ERRORS, interval: Duration.seconds(1), maxAttempts: 4, ...BACKOFF });
+      return task;
+    };
+    const putEvacuation = (stateName: string, signal: typeof peerEvacuation, value: 0 | 1): sfn.CustomState => {
+      const state = new sfn.CustomState(this, stateName, {
+        stateJson: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
+          Parameters: {
+            Namespace: signal.namespace,
+            MetricData: [{ MetricName: signal.metricName, Dimensions: [{ Name: 'Region', Value: signal.dimensions.Region }], Value: value, Unit: 'Count' }],
+          },
+          ResultPath: null,
+          TimeoutSeconds: 30,
+        },
+      });
+      state.addRetry({ errors: ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 4, ...BACKOFF });
+      return state;
+    };
+    const describeGlobalCluster = (stateName: string): tasks.CallAwsService => {
+      const task = new tasks.CallAwsService(this, stateName, {
+        service: 'rds',
+        action: 'describeGlobalClusters',
+        parameters: { GlobalClusterIdentifier: globalClusterId },
+        iamResources: [globalClusterArn(stack, globalClusterId)],
+        resultSelector: {
+          'status.$': '$.GlobalClusters[0].Status',
+          'writers.$': '$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn',
+        },
+        resultPath: '$.cluster',
+        taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+      });
+      task.addRetry({ errors: RDS_BUSY_ERRORS, interval: Duration.seconds(2), maxAttempts: 5, ...BACKOFF });
+      return task;
+    };
+    const isWriter = sfn.Condition.and(
+      sfn.Condition.isPresent('$.cluster.writers[0]'),
+      sfn.Condition.stringEquals('$.cluster.writers[0]', ownClusterArn),
+      sfn.Condition.stringEquals('$.cluster.status', 'available'),
+    );
+    const lockKey = { [ControlTableSchema.pk]: tasks.DynamoAttributeValue.fromString(ControlTableSchema.failoverLockItem) };
+    const executionId = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId);
+    const notification = (outcome: string) =>
+      sfn.TaskInput.fromObject({
+        outcome,
+        region,
+        peerRegion: props.peerRegion,
+        mode: sfn.JsonPath.stringAt('$.mode'),
+        reason: sfn.JsonPath.stringAt('$.reason'),
+        execution: sfn.JsonPath.executionId,
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      });
+
+    // --- Failure path: alert, put back a half-done planned failover, release the lock, fail. ---
+    const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const releaseLockAfterFailure = dynamoRetry(
+      new tasks.DynamoDeleteItem(this, 'Unlock: release after failure', {
+        table: props.controlTable,
+        key: lockKey,
+        conditionExpression: 'holder = :holder',
+        expressionAttributeValues: { ':holder': executionId },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    // Not holding the lock (preflight failed, or it lapsed and another run took it) is fine here.
+    releaseLockAfterFailure.addCatch(failed, { resultPath: '$.unlockError' });
+    releaseLockAfterFailure.next(failed);
+    const recordFailure = lambdaStep(
+      'Alert: record failure',
+      this.stepsFunction,
+      { action: 'record', outcome: 'failed', executionArn: sfn.JsonPath.executionId, startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'), mode: sfn.JsonPath.stringAt('$.mode') },
+      '$.figures',
+      Duration.seconds(60),
+    );
+    recordFailure.addCatch(releaseLockAfterFailure, { resultPath: '$.recordError' });
+    recordFailure.next(releaseLockAfterFailure);
+    const failureEvent = new tasks.EventBridgePutEvents(this, 'Alert: failure event', {
+      entries: [{ eventBus: props.eventBus, source: props.eventSource, detailType: DrEventType.failoverFailed, detail: notification('failed') }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    failureEvent.addRetry({ errors: ['EventBridge.InternalException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+    failureEvent.addCatch(recordFailure, { resultPath: '$.eventError' });
+    failureEvent.next(recordFailure);
+    const failureAlert = new tasks.SnsPublish(this, 'Alert: failure', {
+      topic: props.alertTopic,
+      subject: `Failover to ${region} FAILED`,
+      message: sfn.TaskInput.fromObject({
+        outcome: 'failed',
+        region,
+        mode: sfn.JsonPath.stringAt('$.mode'),
+        reason: sfn.JsonPath.stringAt('$.reason'),
+        error: sfn.JsonPath.stringAt('$.failure.Error'),
+        cause: sfn.JsonPath.stringAt('$.failure.Cause'),
+        execution: sfn.JsonPath.executionId,
+        runbook: 'README.md, "Failover": check the execution history, the control table item active-region and the global cluster writer before starting again',
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    failureAlert.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+    failureAlert.addCatch(failureEvent, { resultPath: '$.alertError' });
+    failureAlert.next(failureEvent);
+
+    const restoreActiveRegion = dynamoRetry(
+      new tasks.DynamoUpdateItem(this, 'Rollback: restore active region', {
+        table: props.controlTable,
+        key: { [ControlTableSchema.pk]: tasks.DynamoAttributeValue.fromString(ControlTableSchema.activeRegionItem) },
+        updateExpression: 'SET #active = :previous, #epoch = :restored, fencedBy = :holder REMOVE #drained',
+        conditionExpression: '#epoch = :fenced',
+        expressionAttributeNames: { '#active': ControlTableSchema.activeRegion, '#epoch': ControlTableSchema.fencingEpoch, '#drained': ControlTableSchema.drainedRegions },
+        expressionAttributeValues: {
+          ':previous': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.preflight.control.activeRegion')),
+          ':restored': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.restoreEpochText')),
+          ':fenced': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
+          ':holder': executionId,
+        },
+        resultPath: '$.rollback',
+      }),
+    );
+    const releasePeerSwitch = putEvacuation('Rollback: release peer evacuation switch', peerEvacuation, 0);
+    restoreActiveRegion.addCatch(failureAlert, { resultPath: '$.rollbackError' });
+    restoreActiveRegion.next(releasePeerSwitch);
+    releasePeerSwitch.addCatch(failureAlert, { resultPath: '$.rollbackError' });
+    releasePeerSwitch.next(failureAlert);
+    const onFailure = new sfn.Choice(this, 'Rollback: needed?')
+      .when(
+        sfn.Condition.and(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.isPresent('$.fence'), sfn.Condition.isNotPresent('$.promoted')),
+        restoreActiveRegion,
+      )
+      .otherwise(failureAlert);
+    const fail = (state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown }): void => {
+      state.addCatch(onFailure, { resultPath: '$.failure' });
+    };
+
+    // --- 1. Preflight and lock ---
+    const preflight = lambdaStep('Preflight: check regions', this.stepsFunction, {
+      action: 'preflight',
+      mode: sfn.JsonPath.stringAt('$.mode'),
+      reason: sfn.JsonPath.stringAt('$.reason'),
+    }, '$.preflight', Duration.seconds(60));
+    fail(preflight);
+    const preflightFailed = new sfn.Pass(this, 'Preflight: not ready', {
+      parameters: { Error: 'PreflightFailed', 'Cause.$': 'States.JsonToString($.preflight.problems)' },
+      resultPath: '$.failure',
+    }).next(onFailure);
+    const acquireLock = dynamoRetry(
+      new tasks.DynamoUpdateItem(this, 'Preflight: acquire lock', {
+        table: props.controlTable,
+        key: lockKey,
+        updateExpression: 'SET holder = :holder, targetRegion = :region, #mode = :mode, reason = :reason, expiresAt = :expires',
+        conditionExpression: 'attribute_not_exists(holder) OR expiresAt < :now',
+        expressionAttributeNames: { '#mode': 'mode' },
+        expressionAttributeValues: {
+          ':holder': executionId,
+          ':region': tasks.DynamoAttributeValue.fromString(region),
+          ':mode': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.mode')),
+          ':reason': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.reason')),
+          ':expires': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.lock.expiresAtText')),
+          ':now': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.lock.nowText')),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    // Another failover holds the lock: this one stops without touching anything, and without
+    // releasing a lock that is not its own.
+    acquireLock.addCatch(new sfn.Fail(this, 'Preflight: another failover is running', { error: 'FailoverInProgress', cause: 'the control table\'s failover lock is held by another execution' }), {
+      errors: [CONDITION_FAILED],
+    });
+    fail(acquireLock);
+
+    // --- 2. Fence ---
+    const fence = dynamoRetry(
+      new tasks.DynamoUpdateItem(this, 'Fence: set active region', {
+        table: props.controlTable,
+        key: { [ControlTableSchema.pk]: tasks.DynamoAttributeValue.fromString(ControlTableSchema.activeRegionItem) },
+        updateExpression: 'SET #active = :region, #epoch = :next, #drained = :drained, fencedBy = :holder',
+        // The epoch read in preflight must still be current: a concurrent change wins, this run stops.
+        conditionExpression: '(attribute_not_exists(#epoch) AND :observed = :zero) OR #epoch = :observed',
+        expressionAttributeNames: { '#active': ControlTableSchema.activeRegion, '#epoch': ControlTableSchema.fencingEpoch, '#drained': ControlTableSchema.drainedRegions },
+        expressionAttributeValues: {
+          ':region': tasks.DynamoAttributeValue.fromString(region),
+          ':next': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
+          ':observed': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.fencingEpochText')),
+          ':zero': tasks.DynamoAttributeValue.fromNumber(0),
+          ':drained': tasks.DynamoAttributeValue.fromStringSet([props.peerRegion]),
+          ':holder': executionId,
+        },
+        resultPath: '$.fence',
+      }),
+    );
+    fail(fence);
+    const evacuatePeer = putEvacuation('Fence: evacuate peer region', peerEvacuation, 1);
+    fail(evacuatePeer);
+    const releaseOwnSwitch = lambdaStep('Fence: release own evacuation switch', this.stepsFunction, { action: 'releaseOwnEvacuation' }, '$.ownSwitch', Duration.seconds(30));
+    // The switch lives in the peer region, which may be the one that is down: carry on, and say so.
+    releaseOwnSwitch.addCatch(
+      new sfn.Pass(this, 'Fence: own switch not released', { parameters: { released: false, 'error.$': '$.ownSwitchError' }, resultPath: '$.ownSwitch' }),
+      { resultPath: '$.ownSwitchError' },
+    );
+
+    // --- 3. Promote ---
+    const readCluster = describeGlobalCluster('Promote: read global cluster');
+    fail(readCluster);
+    const switchover = new tasks.CallAwsService(this, 'Promote: switchover', {
+      service: 'rds',
+      action: 'switchoverGlobalCluster',
+      parameters: { GlobalClusterIdentifier: globalClusterId, TargetDbClusterIdentifier: ownClusterArn },
+      iamResources: [globalClusterArn(stack, globalClusterId), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+    });
+    switchover.addRetry({ errors: RDS_BUSY_ERRORS, interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
+    fail(switchover);
+    const failoverCluster = new tasks.CallAwsService(this, 'Promote: failover allowing data loss', {
+      service: 'rds',
+      action: 'failoverGlobalCluster',
+      parameters: { GlobalClusterIdentifier: globalClusterId, TargetDbClusterIdentifier: ownClusterArn, AllowDataLoss: true },
+      iamResources: [globalClusterArn(stack, globalClusterId), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+    });
+    failoverCluster.addRetry({ errors: RDS_BUSY_ERRORS, interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
+    fail(failoverCluster);
+    const startPolling = new sfn.Pass(this, 'Promote: start polling', { result: sfn.Result.fromObject({ polls: 0 }), resultPath: '$.promotion' });
+    const waitForPromotion = new sfn.Wait(this, 'Promote: wait', { time: sfn.WaitTime.duration(pollInterval) });
+    const readProgress = describeGlobalCluster('Promote: read progress');
+    fail(readProgress);
+    const countPoll = new sfn.Pass(this, 'Promote: count poll', {
+      parameters: { 'polls.$': 'States.MathAdd($.promotion.polls, 1)' },
+      resultPath: '$.promotion',
+    });
+    const promotionTimedOut = new sfn.Pass(this, 'Promote: timed out', {
+      parameters: { Error: 'PromotionTimedOut', 'Cause.$': `States.Format('${region} did not become the writer of ${globalClusterId} within ${maxPolls} checks; last status {}', $.cluster.status)` },
+      resultPath: '$.failure',
+    }).next(onFailure);
+    const promoted = new sfn.Pass(this, 'Promote: done', { parameters: { writer: ownClusterArn }, resultPath: '$.promoted' });
+
+    // --- 4. Reconcile ---
+    const replay = lambdaStep('Reconcile: replay journal', this.reconcileFunction, { action: 'reconcile' }, '$.reconcile', Duration.minutes(10));
+    fail(replay);
+
+    // --- 5. Validate ---
+    const nameCanary = new sfn.Pass(this, 'Validate: name canary', { parameters: { 'orderId.$': "States.Format('canary-{}', States.UUID())" }, resultPath: '$.canary' });
+    const validate = lambdaStep('Validate: region serves', this.stepsFunction, { action: 'validate', canaryOrderId: sfn.JsonPath.stringAt('$.canary.orderId') }, '$.validation', validationTimeout.plus(Duration.seconds(30)));
+    fail(validate);
+
+    // --- 6. Record and notify ---
+    const done = new sfn.Succeed(this, 'Done');
+    const releaseLock = dynamoRetry(
+      new tasks.DynamoDeleteItem(this, 'Unlock: release', {
+        table: props.controlTable,
+        key: lockKey,
+        conditionExpression: 'holder = :holder',
+        expressionAttributeValues: { ':holder': executionId },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    releaseLock.addCatch(done, { errors: [CONDITION_FAILED], resultPath: '$.unlockError' });
+    fail(releaseLock);
+    const recordSuccess = lambdaStep(
+      'Record: durations',
+      this.stepsFunction,
+      { action: 'record', outcome: 'succeeded', executionArn: sfn.JsonPath.executionId, startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'), mode: sfn.JsonPath.stringAt('$.mode') },
+      '$.figures',
+      Duration.seconds(60),
+    );
+    const successAlert = new tasks.SnsPublish(this, 'Notify: alert', {
+      topic: props.alertTopic,
+      subject: `Failover to ${region} completed`,
+      message: sfn.TaskInput.fromObject({
+        outcome: 'succeeded',
+        region,
+        mode: sfn.JsonPath.stringAt('$.mode'),
+        reason: sfn.JsonPath.stringAt('$.reason'),
+        execution: sfn.JsonPath.executionId,
+        validation: sfn.JsonPath.objectAt('$.validation'),
+        reconciled: sfn.JsonPath.objectAt('$.reconcile'),
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    successAlert.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+    const successEvent = new tasks.EventBridgePutEvents(this, 'Notify: event', {
+      entries: [{ eventBus: props.eventBus, source: props.eventSource, detailType: DrEventType.failoverCompleted, detail: notification('succeeded') }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    successEvent.addRetry({ errors: ['EventBridge.InternalException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+    // The failover is done by now: a metric, alert or event that cannot be sent must not undo it.
+    recordSuccess.addCatch(successAlert, { resultPath: '$.recordError' });
+    successAlert.addCatch(successEvent, { resultPath: '$.alertError' });
+    successEvent.addCatch(releaseLock, { resultPath: '$.eventError' });
+
+    const checkInput = new sfn.Choice(this, 'Preflight: valid input?')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.mode'),
+          sfn.Condition.or(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.stringEquals('$.mode', 'unplanned')),
+          sfn.Condition.isPresent('$.reason'),
+          sfn.Condition.isString('$.reason'),
+        ),
+        preflight,
+      )
+      .otherwise(new sfn.Fail(this, 'Preflight: invalid input', { error: 'InvalidInput', cause: 'input must be {"mode": "planned" | "unplanned", "reason": "<why>"}' }));
+    preflight
+      .next(new sfn.Choice(this, 'Preflight: ready?').when(sfn.Condition.booleanEquals('$.preflight.ready', true), acquireLock).otherwise(preflightFailed).afterwards())
+      .next(fence)
+      .next(evacuatePeer)
+      .next(releaseOwnSwitch)
+      .next(readCluster)
+      .next(
+        new sfn.Choice(this, 'Promote: already writer?')
+          .when(isWriter, promoted)
+          .when(sfn.Condition.stringEquals('$.mode', 'planned'), switchover.next(startPolling))
+          .otherwise(failoverCluster.next(startPolling)),
+      );
+    startPolling
+      .next(waitForPromotion)
+      .next(readProgress)
+      .next(
+        new sfn.Choice(this, 'Promote: writer yet?')
+          .when(isWriter, promoted)
+          .when(sfn.Condition.numberGreaterThanEquals('$.promotion.polls', maxPolls), promotionTimedOut)
+          .otherwise(countPoll.next(waitForPromotion)),
+      );
+    promoted
+      .next(replay)
+      .next(new sfn.Choice(this, 'Reconcile: complete?').when(sfn.Condition.booleanEquals('$.reconcile.complete', false), replay).otherwise(nameCanary));
+    nameCanary.next(validate).next(recordSuccess).next(successAlert).next(successEvent).next(releaseLock).next(done);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${naming.name('stateMachine', Purpose.failover)}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    props.alertTopic.grantPublish(props.role);
+    Validations.of(props.role).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key' });
+    acknowledgeScopedWildcards(
+      props.role,
+      [this.stepsFunction.function.functionArn, this.reconcileFunction.function.functionArn].map((arn) => `${arn}:*`),
+      'Invokes versions of its own two step functions only (the Lambda task grants the function and its qualifiers)',
+    );
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: naming.name('stateMachine', Purpose.failover),
+      comment: `Moves the active role of ${naming.parameterPrefix()} to ${region}. Input: {"mode": "planned" | "unplanned", "reason": "..."}`,
+      definitionBody: sfn.DefinitionBody.fromChainable(checkInput),
+      role: props.role,
+      timeout: promotionTimeout.plus(validationTimeout).plus(Duration.minutes(30)),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}
+
+interface HandlerFunctionLike {
+  readonly function: HandlerFunction['function'];
+}
+
+/** A regional cluster's ARN from its deterministic name. */
+export function clusterArn(stack: Stack, naming: Naming, region: string): string {
+  return Arn.format(
+    { service: 'rds', region, resource: 'cluster', resourceName: naming.forRegion(region).name('dbCluster', Purpose.orders), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    stack,
+  );
+}
+
+/** The global cluster's ARN (global clusters have no region in their ARN). */
+export function globalClusterArn(stack: Stack, globalClusterId: string): string {
+  return Arn.format({ service: 'rds', region: '', resource: 'global-cluster', resourceName: globalClusterId, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+}

@@ -1,0 +1,113 @@
+import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { grantItemActions } from './global-table';
+import { HandlerFunction } from './handler-function';
+import { Naming, ParameterKey, Purpose } from './naming';
+
+/** EventBridge schedules run at most once a minute; the prober probes repeatedly within it. */
+const SCHEDULE = Duration.minutes(1);
+
+export interface FailoverProberProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The region it watches: the primary. */
+  readonly peerRegion: string;
+  /** The deployment's primary region. */
+  readonly primaryRegion: string;
+  /** The control table (active region; the prober keeps its count there). */
+  readonly controlTable: dynamodb.ITableV2;
+  /** This region's failover state machine, started when the peer fails. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** Where a failback request goes when failback is not automatic. */
+  readonly alertTopic: sns.ITopic;
+  /** Seconds between probes. @default 10 */
+  readonly probeInterval?: Duration;
+  /** Consecutive failed probes before failover starts. @default 3 */
+  readonly failureThreshold?: number;
+  /** Start failback by itself. @default true */
+  readonly autoFailback?: boolean;
+  /** How long the recovered primary must stay healthy before failback. @default Duration.minutes(15) */
+  readonly failbackAfterHealthy?: Duration;
+  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The automatic trigger, in the secondary region: a function run every minute that probes the
+ * primary's /health every `probeInterval`. After `failureThreshold` consecutive failures it starts
+ * this region's failover (unplanned). After a failover, once the primary's own dependencies have
+ * worked for `failbackAfterHealthy`, it starts the primary's state machine (planned), or alerts
+ * when automatic failback is off. Detection here is apart from Route 53's: DNS moves on its own
+ * health checks; the prober starts the promotion and the reconciliation.
+ */
+export class FailoverProber extends Construct {
+  /** The prober function. */
+  public readonly function: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: FailoverProberProps) {
+    super(scope, id);
+    const { naming } = props;
+    const stack = Stack.of(this);
+    const peerStateMachineArn = Arn.format(
+      {
+        service: 'states',
+        region: props.peerRegion,
+        resource: 'stateMachine',
+        resourceName: naming.forRegion(props.peerRegion).name('stateMachine', Purpose.failover),
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      stack,
+    );
+    const interval = props.probeInterval ?? Duration.seconds(10);
+    this.function = new HandlerFunction(this, 'Prober', {
+      naming,
+      purpose: Purpose.prober,
+      codeFolder: 'prober',
+      description: `Probes ${props.peerRegion}'s /health; starts failover after consecutive failures and failback after recovery`,
+      // Just under the schedule, so one invocation ends before the next begins.
+      timeout: SCHEDULE.minus(Duration.seconds(5)),
+      logRetention: props.logRetention,
+      environment: {
+        PEER_REGION: props.peerRegion,
+        PRIMARY_REGION: props.primaryRegion,
+        CONTROL_TABLE: props.controlTable.tableName,
+        OWN_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        PEER_STATE_MACHINE_ARN: peerStateMachineArn,
+        PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
+        ALERT_TOPIC_ARN: props.alertTopic.topicArn,
+        FAILURE_THRESHOLD: String(props.failureThreshold ?? 3),
+        AUTO_FAILBACK: String(props.autoFailback ?? true),
+        FAILBACK_AFTER_HEALTHY_SECONDS: String((props.failbackAfterHealthy ?? Duration.minutes(15)).toSeconds()),
+        PROBE_INTERVAL_SECONDS: String(interval.toSeconds()),
+        HTTP_TIMEOUT_MS: '5000',
+      },
+    });
+    const fn = this.function.function;
+    grantItemActions(props.controlTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    props.stateMachine.grantStartExecution(fn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartFailback', actions: ['states:StartExecution'], resources: [peerStateMachineArn] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadPeerApiUrl',
+        actions: ['ssm:GetParameter'],
+        resources: [Arn.format({ service: 'ssm', region: props.peerRegion, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.apiUrl).slice(1) }, stack)],
+      }),
+    );
+    props.alertTopic.grantPublish(fn);
+    Validations.of(this.function.role).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key' });
+
+    new events.Rule(this, 'Schedule', {
+      ruleName: naming.name('rule', Purpose.prober),
+      description: `Runs the prober of ${props.peerRegion} every minute`,
+      schedule: events.Schedule.rate(SCHEDULE),
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+  }
+}
