@@ -29,7 +29,7 @@ const TRANSIENT_DYNAMODB_ERRORS = [
 ];
 const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
 /** A switchover or failover already under way, or a member still settling: wait and try again. */
-const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateFault', 'Rds.InvalidDbClusterStateFault', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
+const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateException', 'Rds.InvalidDbClusterStateException', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
 
 /** Backoff shared by every retry: exponential with full jitter, capped. */
 const BACKOFF = { backoffRate: 2, jitterStrategy: sfn.JitterType.FULL, maxDelay: Duration.seconds(30) } as const;
@@ -406,13 +406,13 @@ export class FailoverOrchestrator extends Construct {
         key: { [ControlTableSchema.pk]: tasks.DynamoAttributeValue.fromString(ControlTableSchema.activeRegionItem) },
         updateExpression: 'SET #active = :region, #epoch = :next, #drained = :drained, fencedBy = :holder',
         // The epoch read in preflight must still be current: a concurrent change wins, this run stops.
-        conditionExpression: '(attribute_not_exists(#epoch) AND :observed = :zero) OR #epoch = :observed',
+        // (No item yet means epoch 0, which is what preflight read then.)
+        conditionExpression: 'attribute_not_exists(#epoch) OR #epoch = :observed',
         expressionAttributeNames: { '#active': ControlTableSchema.activeRegion, '#epoch': ControlTableSchema.fencingEpoch, '#drained': ControlTableSchema.drainedRegions },
         expressionAttributeValues: {
           ':region': tasks.DynamoAttributeValue.fromString(region),
           ':next': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
           ':observed': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.fencingEpochText')),
-          ':zero': tasks.DynamoAttributeValue.fromNumber(0),
           ':drained': tasks.DynamoAttributeValue.fromStringSet([props.peerRegion]),
           ':holder': executionId,
         },

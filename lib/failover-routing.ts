@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { RegionRole } from './config';
 import { EvacuationSwitch } from './evacuation-switch';
 import { Naming } from './naming';
-import { HEALTH_PATH } from './order-api';
+import { API_STAGE_NAME, HEALTH_PATH } from './order-api';
 
 /** HTTPS: the API answers on 443 only. */
 const HTTPS_PORT = 443;
@@ -63,7 +63,7 @@ export class FailoverRouting extends Construct {
     const stack = Stack.of(this);
     // The execute-api host, not `api.<zone>`: that name resolves through these very records.
     this.probedHost = `${props.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
-    this.probedPath = `/${props.api.deploymentStage.stageName}/${HEALTH_PATH}`;
+    this.probedPath = `/${API_STAGE_NAME}/${HEALTH_PATH}`;
 
     this.endpointHealthCheck = new route53.HealthCheck(this, 'EndpointHealthCheck', {
       type: route53.HealthCheckType.HTTPS,

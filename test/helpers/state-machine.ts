@@ -426,6 +426,9 @@ const EMULATED: Record<string, EmulatedService> = {
   },
 };
 
+/** The services `arn:aws:states:::aws-sdk:<service>:<action>` Tasks are performed for, against moto. */
+export const EMULATED_SERVICES: readonly string[] = Object.keys(EMULATED);
+
 /**
  * The optimized integrations the harness performs. Their errors keep the older naming of the AWS
  * SDK for Java 1.x, which these integrations still use: an upper-case prefix, the error code with
@@ -534,7 +537,7 @@ class HarnessError extends Error {
  * in aws-sdk:dynamodb results the attribute value types `BOOL` and `NULL` are `Bool` and `Nul`,
  * as Step Functions returns them. Optimized DynamoDB and SNS results carry
  * `SdkHttpMetadata.HttpStatusCode` and `SdkResponseMetadata.RequestId`. Failures are renamed as
- * Step Functions names them ({@link awsSdkErrorName}, OPTIMIZED above).
+ * Step Functions names them (see {@link awsSdkErrorName} and the sources on OPTIMIZED).
  *
  * A failed execution (a Fail state, an uncaught error) resolves with status FAILED and the error;
  * the promise rejects only for problems with the test itself.
@@ -576,9 +579,6 @@ export async function runStateMachine(definition: Record<string, unknown>, input
   await collected;
   return { ...outcome, path: topLevelPath(definition, events), events };
 }
-
-/** The services `arn:aws:states:::aws-sdk:<service>:<action>` Tasks are performed for, against moto. */
-export const EMULATED_SERVICES: readonly string[] = Object.keys(EMULATED);
 
 function failure(error: unknown, definition: Record<string, unknown>, events: LocalEventLog[]): Pick<ExecutionResult, 'status' | 'error'> {
   if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT', error: { name: 'States.Timeout', cause: '' } };
