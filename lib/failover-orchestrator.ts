@@ -355,7 +355,7 @@ export class FailoverOrchestrator extends Construct {
     releasePeerSwitch.next(failureAlert);
     const onFailure = new sfn.Choice(this, 'Rollback: needed?')
       .when(
-        sfn.Condition.and(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.isPresent('$.fence'), sfn.Condition.isNotPresent('$.promoted')),
+        sfn.Condition.and(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.isPresent('$.fence'), sfn.Condition.not(sfn.Condition.isPresent('$.promoted'))),
         restoreActiveRegion,
       )
       .otherwise(failureAlert);
@@ -424,14 +424,13 @@ export class FailoverOrchestrator extends Construct {
     fail(evacuatePeer);
     const releaseOwnSwitch = lambdaStep('Fence: release own evacuation switch', this.stepsFunction, { action: 'releaseOwnEvacuation' }, '$.ownSwitch', Duration.seconds(30));
     // The switch lives in the peer region, which may be the one that is down: carry on, and say so.
-    releaseOwnSwitch.addCatch(
-      new sfn.Pass(this, 'Fence: own switch not released', { parameters: { released: false, 'error.$': '$.ownSwitchError' }, resultPath: '$.ownSwitch' }),
-      { resultPath: '$.ownSwitchError' },
-    );
+    const ownSwitchNotReleased = new sfn.Pass(this, 'Fence: own switch not released', { parameters: { released: false, 'error.$': '$.ownSwitchError' }, resultPath: '$.ownSwitch' });
+    releaseOwnSwitch.addCatch(ownSwitchNotReleased, { resultPath: '$.ownSwitchError' });
 
     // --- 3. Promote ---
     const readCluster = describeGlobalCluster('Promote: read global cluster');
     fail(readCluster);
+    ownSwitchNotReleased.next(readCluster);
     const switchover = new tasks.CallAwsService(this, 'Promote: switchover', {
       service: 'rds',
       action: 'switchoverGlobalCluster',

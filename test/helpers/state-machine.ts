@@ -666,7 +666,28 @@ function rejectUnsupportedFeatures(definition: Record<string, unknown>): void {
       if (field in state && !(field === 'QueryLanguage' && state[field] === 'JSONPath')) problems.push(`state ${name}: ${field} (${feature})`);
     }
   }
-  if (problems.length > 0) throw new Error(`aws-local-stepfunctions would ignore: ${problems.join('; ')}`);
+  // aws-local-stepfunctions 3.0.0 evaluates a type test such as `"IsPresent": false` as
+  // `false && ...`, so it never matches (AWS matches when the field is absent): a definition that
+  // relies on one would take a different path here than in AWS. `Not` with `true` works in both.
+  const falseTypeTests = new Set<string>();
+  const visitRules = (rules: unknown): void => {
+    for (const rule of [rules].flat() as Array<Record<string, unknown>>) {
+      if (typeof rule !== 'object' || rule === null) continue;
+      for (const [field, value] of Object.entries(rule)) {
+        if (/^Is[A-Z]/.test(field) && value === false) falseTypeTests.add(`${field}: false`);
+      }
+      visitRules(rule.And ?? []);
+      visitRules(rule.Or ?? []);
+      if (rule.Not) visitRules(rule.Not);
+    }
+  };
+  for (const [name, state] of allStates(definition)) {
+    if (state.Type !== 'Choice') continue;
+    const before = falseTypeTests.size;
+    visitRules(state.Choices);
+    if (falseTypeTests.size > before) problems.push(`state ${name}: ${[...falseTypeTests].join(', ')} (never matches in aws-local-stepfunctions 3.0.0; write Not with true)`);
+  }
+  if (problems.length > 0) throw new Error(`aws-local-stepfunctions would ignore or misread: ${problems.join('; ')}`);
 }
 
 function checkOverrideNames(states: Map<string, StateDefinition>, options: RunStateMachineOptions): void {

@@ -477,6 +477,18 @@ describe('runStateMachine failures', () => {
 
     await expect(runStateMachine(definition, {})).rejects.toThrow(/state Remember: Assign \(workflow variables\)/);
   });
+
+  it('rejects a type test against false, which aws-local-stepfunctions never matches (AWS does, for an absent field)', async () => {
+    const definition = {
+      StartAt: 'Promoted?',
+      States: {
+        'Promoted?': { Type: 'Choice', Choices: [{ And: [{ Variable: '$.mode', IsPresent: true }, { Variable: '$.promoted', IsPresent: false }], Next: 'Done' }], Default: 'Done' },
+        Done: { Type: 'Pass', End: true },
+      },
+    };
+
+    await expect(runStateMachine(definition, {})).rejects.toThrow(/state Promoted\?: IsPresent: false \(never matches in aws-local-stepfunctions 3\.0\.0; write Not with true\)/);
+  });
 });
 
 describe('awsSdkErrorName', () => {
