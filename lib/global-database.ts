@@ -47,6 +47,13 @@ export interface GlobalDatabaseProps {
   readonly globalDbRpoSeconds?: number;
   /** Days between master secret rotations (primary only). @default 30 */
   readonly secretRotationDays?: number;
+  /**
+   * Whether this region's cluster is the writer now (config `writerRegion`). Only the secret's
+   * rotation follows it: rotation connects to the cluster the secret is attached to, which is a
+   * read-only secondary after a failover, so rotation pauses until failback. Nothing else changes,
+   * so a deploy after a failover updates no cluster. @default - true in the primary region
+   */
+  readonly holdsWriter?: boolean;
   /** Retention of the PostgreSQL log export. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -256,19 +263,14 @@ export class GlobalDatabase extends Construct {
         targetId: cluster.ref,
         targetType: 'AWS::RDS::DBCluster',
       });
-      // Rotation runs where the writer is; the replica in the peer region follows the primary secret.
-      const rotation = new secretsmanager.RotationSchedule(this, 'SecretRotation', {
-        secret: ownedSecret,
-        automaticallyAfter: Duration.days(props.secretRotationDays ?? 30),
-        hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
-          functionName: naming.name('function', Purpose.secretRotation),
-          vpc: props.vpc,
-          vpcSubnets: { subnetGroupName: SubnetGroup.app },
-          securityGroups: [clientSecurityGroup],
-          excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-        }),
-      });
-      rotation.node.addDependency(attachment, ...instances);
+      if (props.holdsWriter ?? isPrimary) {
+        this.addRotation(ownedSecret, attachment, instances, props, clientSecurityGroup);
+      } else {
+        Validations.of(ownedSecret).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason: 'Rotation is paused while the writer is in the other region after a failover (writerRegion): it would connect to this read-only cluster; it resumes with the deploy after failback',
+        });
+      }
     }
 
     Validations.of(this).acknowledge(
@@ -281,5 +283,27 @@ export class GlobalDatabase extends Construct {
         reason: 'The database is reachable only from this deployment\'s functions and the peer VPC; a non-default port would add no protection, and the port is configurable (dbPort)',
       },
     );
+  }
+
+  /** Rotation runs where the writer is; the replica in the peer region follows the primary secret. */
+  private addRotation(
+    secret: rds.DatabaseSecret,
+    attachment: secretsmanager.CfnSecretTargetAttachment,
+    instances: rds.CfnDBInstance[],
+    props: GlobalDatabaseProps,
+    clientSecurityGroup: ec2.ISecurityGroup,
+  ): void {
+    const rotation = new secretsmanager.RotationSchedule(this, 'SecretRotation', {
+      secret,
+      automaticallyAfter: Duration.days(props.secretRotationDays ?? 30),
+      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+        functionName: props.naming.name('function', Purpose.secretRotation),
+        vpc: props.vpc,
+        vpcSubnets: { subnetGroupName: SubnetGroup.app },
+        securityGroups: [clientSecurityGroup],
+        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+      }),
+    });
+    rotation.node.addDependency(attachment, ...instances);
   }
 }

@@ -126,6 +126,9 @@ export class DrStage extends Stage {
     this.controlTable = new ControlTable(stack, 'ControlTable', { ...tableProps, witnessRegion: props.config.witnessRegion });
     this.sessionStore = new SessionStore(stack, 'SessionStore', tableProps);
 
+    // After a failover, config names the region that holds the writer now, so a deploy does not
+    // try to put it back: the schema migration and the secret rotation follow the writer.
+    const holdsWriter = (props.config.writerRegion ?? props.config.primaryRegion) === settings.region;
     this.database = new GlobalDatabase(stack, 'Database', {
       naming,
       role: props.role,
@@ -141,9 +144,10 @@ export class DrStage extends Stage {
       globalDbRpoSeconds: props.config.globalDbRpoSeconds,
       secretRotationDays: props.config.dbSecretRotationDays,
       logRetention: props.config.logRetentionDays as logs.RetentionDays,
+      holdsWriter,
     });
     parameters.publish(ParameterKey.databaseEndpoint, this.database.clusterEndpoint, 'This region\'s Aurora cluster endpoint (the writer when this region is primary)');
-    if (props.role === RegionRole.PRIMARY) {
+    if (holdsWriter) {
       new SchemaMigration(stack, 'SchemaMigration', { naming, database: this.database, vpc: network.vpc, logRetention: props.config.logRetentionDays as logs.RetentionDays });
     }
 
