@@ -31,6 +31,9 @@ const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
 /** A switchover or failover already under way, or a member still settling: wait and try again. */
 const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateException', 'Rds.InvalidDbClusterStateException', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
 
+/** How long one DynamoDB, SNS or EventBridge call may take before it is retried. */
+const AWS_CALL_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
+
 /** Backoff shared by every retry: exponential with full jitter, capped. */
 const BACKOFF = { backoffRate: 2, jitterStrategy: sfn.JitterType.FULL, maxDelay: Duration.seconds(30) } as const;
 
@@ -292,6 +295,7 @@ export class FailoverOrchestrator extends Construct {
         conditionExpression: 'holder = :holder',
         expressionAttributeValues: { ':holder': executionId },
         resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: AWS_CALL_TIMEOUT,
       }),
     );
     // Not holding the lock (preflight failed, or it lapsed and another run took it) is fine here.
@@ -309,6 +313,7 @@ export class FailoverOrchestrator extends Construct {
     const failureEvent = new tasks.EventBridgePutEvents(this, 'Alert: failure event', {
       entries: [{ eventBus: props.eventBus, source: props.eventSource, detailType: DrEventType.failoverFailed, detail: notification('failed') }],
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: AWS_CALL_TIMEOUT,
     });
     failureEvent.addRetry({ errors: ['EventBridge.InternalException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
     failureEvent.addCatch(recordFailure, { resultPath: '$.eventError' });
@@ -327,6 +332,7 @@ export class FailoverOrchestrator extends Construct {
         runbook: 'README.md, "Failover": check the execution history, the control table item active-region and the global cluster writer before starting again',
       }),
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: AWS_CALL_TIMEOUT,
     });
     failureAlert.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
     failureAlert.addCatch(failureEvent, { resultPath: '$.alertError' });
@@ -346,6 +352,7 @@ export class FailoverOrchestrator extends Construct {
           ':holder': executionId,
         },
         resultPath: '$.rollback',
+        taskTimeout: AWS_CALL_TIMEOUT,
       }),
     );
     const releasePeerSwitch = putEvacuation('Rollback: release peer evacuation switch', peerEvacuation, 0);
@@ -390,6 +397,7 @@ export class FailoverOrchestrator extends Construct {
           ':now': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.lock.nowText')),
         },
         resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: AWS_CALL_TIMEOUT,
       }),
     );
     // Another failover holds the lock: this one stops without touching anything, and without
@@ -417,6 +425,7 @@ export class FailoverOrchestrator extends Construct {
           ':holder': executionId,
         },
         resultPath: '$.fence',
+        taskTimeout: AWS_CALL_TIMEOUT,
       }),
     );
     fail(fence);
@@ -483,6 +492,7 @@ export class FailoverOrchestrator extends Construct {
         conditionExpression: 'holder = :holder',
         expressionAttributeValues: { ':holder': executionId },
         resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: AWS_CALL_TIMEOUT,
       }),
     );
     releaseLock.addCatch(done, { errors: [CONDITION_FAILED], resultPath: '$.unlockError' });
@@ -507,11 +517,13 @@ export class FailoverOrchestrator extends Construct {
         reconciled: sfn.JsonPath.objectAt('$.reconcile'),
       }),
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: AWS_CALL_TIMEOUT,
     });
     successAlert.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
     const successEvent = new tasks.EventBridgePutEvents(this, 'Notify: event', {
       entries: [{ eventBus: props.eventBus, source: props.eventSource, detailType: DrEventType.failoverCompleted, detail: notification('succeeded') }],
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: AWS_CALL_TIMEOUT,
     });
     successEvent.addRetry({ errors: ['EventBridge.InternalException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
     // The failover is done by now: a metric, alert or event that cannot be sent must not undo it.
