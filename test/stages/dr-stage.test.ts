@@ -173,7 +173,14 @@ describe('cross-region access', () => {
       if (![statement.Resource].flat().includes('*')) continue;
       const actions = [statement.Action].flat() as string[];
       // Network interfaces of VPC functions, X-Ray trace writes: no resource-level scope exists.
-      if (actions.every((action) => /^ec2:(Create|Describe|Delete)NetworkInterfaces?$|^ec2:DescribeSubnets$|^ec2:(Assign|Unassign)PrivateIpAddresses$|^xray:Put(TraceSegments|TelemetryRecords)$/.test(action))) {
+      // Step Functions' log delivery and X-Ray sampling, and reading metrics: the same.
+      if (
+        actions.every((action) =>
+          /^ec2:(Create|Describe|Delete)NetworkInterfaces?$|^ec2:DescribeSubnets$|^ec2:(Assign|Unassign)PrivateIpAddresses$|^xray:(Put(TraceSegments|TelemetryRecords)|GetSampling(Rules|Targets))$|^logs:(Create|Delete|Get|Update|List)LogDeliver(y|ies)$|^logs:Describe(LogGroups|ResourcePolicies)$|^logs:PutResourcePolicy$|^cloudwatch:GetMetricStatistics$/.test(
+            action,
+          ),
+        )
+      ) {
         continue;
       }
       expect(statement.Action).toBe('cloudwatch:PutMetricData');

@@ -1,0 +1,220 @@
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { NotActiveRegionError, reconcileJournal, ReconcileDependencies } from '../../lambda/reconcile/reconcile';
+import { Database } from '../../lambda/shared/database';
+import { AcceptedOrder, AcceptedOrderSchema } from '../../lambda/shared/order';
+import { insertOrders } from '../../lambda/shared/order-store';
+import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
+import { createControlTable, createJournalTable, documents, scanAll, silentLogger } from '../helpers/aws';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { journalOrder, migratedDatabase } from '../helpers/orders';
+
+/**
+ * Journal reconciliation after a failover, against the loopback PostgreSQL (the orders table)
+ * and moto_server (the journal with its pending index, the control table). The journal entries
+ * are written by the real intake (test/helpers/orders.ts), which accepts them in us-east-1 over
+ * four pending shards; reconciliation runs in us-east-2, the region the failover made active.
+ */
+
+const REGION = 'us-east-2';
+const PRIMARY = 'us-east-1';
+const SHARDS = 4;
+
+describe('journal reconciliation against PostgreSQL and moto_server', () => {
+  let testDatabase: TestDatabase;
+  let database: Database;
+  let deps: ReconcileDependencies;
+
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase('reconcile');
+    database = await migratedDatabase(testDatabase);
+  });
+
+  afterAll(async () => {
+    await database.end();
+    await testDatabase.drop();
+  });
+
+  beforeEach(async () => {
+    await database.query('empty orders', 'TRUNCATE orders');
+    const [journalTable, controlTable] = await Promise.all([createJournalTable(), createControlTable()]);
+    deps = {
+      database,
+      documents,
+      journalTable,
+      controlTable,
+      region: REGION,
+      primaryRegion: PRIMARY,
+      logger: silentLogger,
+      pendingShards: SHARDS,
+      pageSize: 3,
+      remainingMs: () => 60_000,
+      reserveMs: 1000,
+    };
+  });
+
+  async function setControl(activeRegion: string, fencingEpoch: number): Promise<void> {
+    await documents.send(
+      new PutCommand({
+        TableName: deps.controlTable,
+        Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch },
+      }),
+    );
+  }
+
+  /** Accepts `count` orders through intake; their journal entries are pending. */
+  async function journalOrders(count: number, prefix = 'c'): Promise<AcceptedOrder[]> {
+    const orders: AcceptedOrder[] = [];
+    for (let index = 0; index < count; index++) {
+      const body = await journalOrder(deps.journalTable, { clientOrderId: `${prefix}-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'buy', orderType: 'limit', quantity: `${index + 1}`, limitPrice: '412.5' });
+      orders.push(AcceptedOrderSchema.parse(JSON.parse(body)));
+    }
+    return orders;
+  }
+
+  /** Client order ids in the pending index, per shard. */
+  async function pendingByShard(): Promise<Record<string, string[]>> {
+    const pending: Record<string, string[]> = {};
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const items: Record<string, unknown>[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new QueryCommand({
+            TableName: deps.journalTable,
+            IndexName: OrderJournalSchema.pendingIndex,
+            KeyConditionExpression: '#shard = :shard',
+            ExpressionAttributeNames: { '#shard': OrderJournalSchema.pendingShard },
+            ExpressionAttributeValues: { ':shard': `p#${shard}` },
+            ExclusiveStartKey,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      pending[`p#${shard}`] = items.map((item) => String(item.clientOrderId)).sort();
+    }
+    return pending;
+  }
+
+  async function pendingIds(): Promise<string[]> {
+    return Object.values(await pendingByShard()).flat().sort();
+  }
+
+  async function rows(): Promise<{ order_id: string; client_order_id: string; fencing_epoch: number; accepted_region: string; quantity: string }[]> {
+    return database.query('orders', 'SELECT order_id, client_order_id, fencing_epoch::int AS fencing_epoch, accepted_region, quantity::text AS quantity FROM orders ORDER BY client_order_id');
+  }
+
+  it('refuses to run in a region that is not active, naming the active region and epoch', async () => {
+    await setControl(PRIMARY, 2);
+    await journalOrders(2);
+    const attempt = reconcileJournal(deps);
+    await expect(attempt).rejects.toThrow(NotActiveRegionError);
+    await expect(attempt).rejects.toThrow(`region ${REGION} is not active (active region ${PRIMARY}, epoch 2): reconciliation commits only in the active region`);
+    expect(await rows()).toEqual([]);
+    expect(await pendingIds()).toEqual(['c-0', 'c-1']);
+  });
+
+  it('refuses in the secondary before any failover is recorded (the primary is active at epoch 0)', async () => {
+    await expect(reconcileJournal(deps)).rejects.toThrow(`region ${REGION} is not active (active region ${PRIMARY}, epoch 0)`);
+  });
+
+  it('applies every pending entry of every shard, over many pages, under the current epoch, and a second run applies nothing', async () => {
+    await setControl(REGION, 3);
+    const orders = await journalOrders(22);
+    const before = await pendingByShard();
+    // More entries than a page in some shard, and entries in every shard: pagination and the shard loop both matter.
+    expect(Math.max(...Object.values(before).map((ids) => ids.length))).toBeGreaterThan(deps.pageSize);
+    expect(Object.values(before).every((ids) => ids.length > 0)).toBe(true);
+
+    const result = await reconcileJournal(deps);
+    expect(result).toEqual({ applied: 22, unreadable: [], skipped: 0, complete: true, fencingEpoch: 3 });
+    expect(await pendingIds()).toEqual([]);
+
+    const committed = await rows();
+    expect(committed).toHaveLength(22);
+    const byClientId = new Map(committed.map((row) => [row.client_order_id, row]));
+    for (const order of orders) {
+      expect(byClientId.get(order.clientOrderId)).toEqual({
+        order_id: order.orderId,
+        client_order_id: order.clientOrderId,
+        fencing_epoch: 3,
+        accepted_region: PRIMARY,
+        quantity: `${Number(order.quantity).toFixed(8)}`,
+      });
+    }
+    const journal = await scanAll(deps.journalTable);
+    expect(journal).toHaveLength(22);
+    for (const entry of journal) {
+      expect(entry.pendingShard).toBeUndefined();
+      expect(entry.appliedRegion).toBe(REGION);
+      expect(typeof entry.appliedAt).toBe('string');
+    }
+
+    const again = await reconcileJournal(deps);
+    expect(again).toEqual({ applied: 0, unreadable: [], skipped: 0, complete: true, fencingEpoch: 3 });
+    expect(await rows()).toHaveLength(22);
+  });
+
+  it('marks an order that is in Aurora already applied, without a second row', async () => {
+    await setControl(REGION, 3);
+    const orders = await journalOrders(3);
+    // The old region committed c-1 under epoch 2 but did not get to mark its journal entry.
+    await insertOrders(database, [orders[1]], 2);
+    const result = await reconcileJournal(deps);
+    expect(result).toMatchObject({ applied: 3, skipped: 0, complete: true });
+    const committed = await rows();
+    expect(committed.map((row) => [row.client_order_id, row.order_id, row.fencing_epoch])).toEqual([
+      ['c-0', orders[0].orderId, 3],
+      ['c-1', orders[1].orderId, 2],
+      ['c-2', orders[2].orderId, 3],
+    ]);
+    expect(await pendingIds()).toEqual([]);
+  });
+
+  it('reports an unreadable pending entry and leaves it pending, while applying the rest of its shard and the others', async () => {
+    await setControl(REGION, 4);
+    await journalOrders(8);
+    const byShard = await pendingByShard();
+    const [shard] = Object.entries(byShard).sort(([, a], [, b]) => b.length - a.length)[0];
+    // Accepted before every real order, so it sits at the start of its shard's first page.
+    await documents.send(
+      new PutCommand({ TableName: deps.journalTable, Item: { clientOrderId: 'broken-1', pendingShard: shard, acceptedAt: '2000-01-01T00:00:00.000Z', symbol: 'MSFT' } }),
+    );
+    const result = await reconcileJournal({ ...deps, pageSize: 2 });
+    expect(result).toEqual({ applied: 8, unreadable: ['broken-1'], skipped: 0, complete: true, fencingEpoch: 4 });
+    expect(await pendingByShard()).toEqual({ 'p#0': [], 'p#1': [], 'p#2': [], 'p#3': [], [shard]: ['broken-1'] });
+    expect((await rows()).map((row) => row.client_order_id)).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'c-6', 'c-7']);
+
+    // Still there for a person on the next run; nothing else to do.
+    expect(await reconcileJournal(deps)).toEqual({ applied: 0, unreadable: ['broken-1'], skipped: 0, complete: true, fencingEpoch: 4 });
+  });
+
+  it('stops with complete: false when time runs short, and a later run finishes', async () => {
+    await setControl(REGION, 5);
+    await journalOrders(16);
+    // Time for two pages, then too little.
+    let pages = 0;
+    const first = await reconcileJournal({ ...deps, remainingMs: () => (pages++ < 2 ? 60_000 : 999) });
+    expect(first.complete).toBe(false);
+    expect(first.applied).toBeGreaterThan(0);
+    expect(first.applied).toBeLessThanOrEqual(2 * deps.pageSize);
+    expect(first.fencingEpoch).toBe(5);
+    // What it applied is in Aurora and out of the pending index; the rest is still pending.
+    expect(await rows()).toHaveLength(first.applied);
+    expect(await pendingIds()).toHaveLength(16 - first.applied);
+
+    const second = await reconcileJournal(deps);
+    expect(second).toEqual({ applied: 16 - first.applied, unreadable: [], skipped: 0, complete: true, fencingEpoch: 5 });
+    expect(await rows()).toHaveLength(16);
+    expect(await pendingIds()).toEqual([]);
+  });
+
+  it('does nothing when too little time is left to start', async () => {
+    await setControl(REGION, 5);
+    await journalOrders(2);
+    const result = await reconcileJournal({ ...deps, remainingMs: () => 500 });
+    expect(result).toEqual({ applied: 0, unreadable: [], skipped: 0, complete: false, fencingEpoch: 5 });
+    expect(await rows()).toEqual([]);
+    expect(await pendingIds()).toEqual(['c-0', 'c-1']);
+  });
+});
