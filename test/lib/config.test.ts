@@ -163,3 +163,36 @@ describe('multi-region strong consistency', () => {
     expect(config.witnessRegion).toBe('eu-west-2');
   });
 });
+
+describe('failover settings', () => {
+  it('defaults to automatic failback, checkers outside both regions and the writer in the primary region', () => {
+    const config = parseConfig({});
+    expect(config.autoFailback).toBe(true);
+    expect(config.healthCheckRegions).toEqual(['us-west-1', 'us-west-2', 'eu-west-1']);
+    expect(config.writerRegion).toBeUndefined();
+  });
+
+  it('reads -c strings for the failover keys', () => {
+    const config = parseConfig({ autoFailback: 'false', healthCheckRegions: 'us-east-1,eu-west-1,sa-east-1', writerRegion: 'us-east-2', probeFailureThreshold: '5' });
+    expect(config.autoFailback).toBe(false);
+    expect(config.healthCheckRegions).toEqual(['us-east-1', 'eu-west-1', 'sa-east-1']);
+    expect(config.writerRegion).toBe('us-east-2');
+    expect(config.probeFailureThreshold).toBe(5);
+  });
+
+  it('refuses fewer than three checker regions, or a region Route 53 has no checkers in', () => {
+    expect(problemsOf({ healthCheckRegions: 'us-west-1,eu-west-1' })).toEqual(['healthCheckRegions: must name at least three Route 53 checker regions']);
+    expect(problemsOf({ healthCheckRegions: 'us-west-1,eu-west-1,us-east-2' })).toEqual([expect.stringMatching(/^healthCheckRegions\.2: must be Route 53 checker regions \(us-east-1, us-west-1/)]);
+  });
+
+  it('refuses a writer region outside the deployment, and an autoFailback that is not a boolean', () => {
+    expect(problemsOf({ writerRegion: 'eu-west-1' })).toEqual(['writerRegion: must be primaryRegion (us-east-1) or secondaryRegion (us-east-2)']);
+    expect(problemsOf({ autoFailback: 'yes' })).toEqual(['autoFailback: must be true or false']);
+  });
+
+  it('refuses a promotion timeout shorter than the expected promotion', () => {
+    expect(problemsOf({ auroraPromotionSeconds: 300, promotionTimeoutSeconds: 200 })).toEqual([
+      'promotionTimeoutSeconds: must be at least auroraPromotionSeconds (300): the orchestrator would give up before a promotion is expected to end',
+    ]);
+  });
+});
