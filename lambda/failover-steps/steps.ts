@@ -219,8 +219,8 @@ export class ValidationFailedError extends Error {
   }
 }
 
-async function until(check: string, deps: StepDependencies, deadline: number, attempt: () => Promise<{ ok: boolean; answer: string }>): Promise<number> {
-  const started = deps.now();
+/** Retries `attempt` until it passes or the deadline; returns the milliseconds since `started` (the start of validation). */
+async function until(check: string, deps: StepDependencies, started: number, deadline: number, attempt: () => Promise<{ ok: boolean; answer: string }>): Promise<number> {
   let last = 'not tried';
   while (deps.now() < deadline) {
     try {
@@ -246,23 +246,24 @@ export function canaryOrder(clientOrderId: string): Record<string, string> {
  * is retried until the validation timeout; the first that never passes fails the step.
  */
 export async function validate(request: Extract<StepRequest, { action: 'validate' }>, deps: StepDependencies): Promise<ValidationResult> {
-  const deadline = deps.now() + deps.validationTimeoutMs;
-  const healthMs = await until(`GET ${healthUrl(deps.ownApiUrl)} answers 200`, deps, deadline, async () => {
+  const started = deps.now();
+  const deadline = started + deps.validationTimeoutMs;
+  const healthMs = await until(`GET ${healthUrl(deps.ownApiUrl)} answers 200`, deps, started, deadline, async () => {
     const probe = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
     return { ok: probe.status === 200, answer: probe.detail };
   });
   const target = deps.ownApiTarget.toLowerCase().replace(/\.$/, '');
-  const dnsMs = await until(`${deps.apiHostName} resolves to ${target}`, deps, deadline, async () => {
+  const dnsMs = await until(`${deps.apiHostName} resolves to ${target}`, deps, started, deadline, async () => {
     const names = (await deps.resolveCname(deps.apiHostName)).map((name) => name.toLowerCase().replace(/\.$/, ''));
     return { ok: names.includes(target), answer: names.join(', ') || 'no CNAME' };
   });
   const ordersUrl = new URL('orders', deps.ownApiUrl).toString();
-  const canaryAcceptedMs = await until(`canary order ${request.canaryOrderId} is accepted`, deps, deadline, async () => {
+  const canaryAcceptedMs = await until(`canary order ${request.canaryOrderId} is accepted`, deps, started, deadline, async () => {
     const response = await deps.signed({ method: 'POST', url: ordersUrl, body: JSON.stringify(canaryOrder(request.canaryOrderId)) });
     return { ok: response.status === 200 || response.status === 201, answer: `HTTP ${response.status} ${response.body.slice(0, 200)}` };
   });
   const orderUrl = new URL(`orders/${encodeURIComponent(request.canaryOrderId)}`, deps.ownApiUrl).toString();
-  const canaryProcessedMs = await until(`canary order ${request.canaryOrderId} is processed into Aurora`, deps, deadline, async () => {
+  const canaryProcessedMs = await until(`canary order ${request.canaryOrderId} is processed into Aurora`, deps, started, deadline, async () => {
     const response = await deps.signed({ method: 'GET', url: orderUrl });
     const source = response.status === 200 ? (JSON.parse(response.body) as { source?: string }).source : undefined;
     return { ok: source === 'database', answer: `HTTP ${response.status} ${response.body.slice(0, 200)}` };

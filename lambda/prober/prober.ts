@@ -145,8 +145,8 @@ export async function probeOnce(deps: ProberDependencies): Promise<ProbeOutcome>
     if (due) {
       const reason = `prober in ${deps.region}: ${deps.peerRegion} has been recovered for ${Math.round((deps.now() - since) / 1000)} s`;
       if (deps.autoFailback) {
-        await startOnce(deps.peerSfn, deps.peerStateMachineArn, `auto-failback-epoch-${control.fencingEpoch}`, { mode: 'planned', reason }, deps);
-        action = 'failback-started';
+        // Already started under this epoch's name (a lost state write): requested, but not started now.
+        if (await startOnce(deps.peerSfn, deps.peerStateMachineArn, `auto-failback-epoch-${control.fencingEpoch}`, { mode: 'planned', reason }, deps)) action = 'failback-started';
       } else {
         await withRetry('publish the failback request', () =>
           deps.sns.send(

@@ -435,6 +435,47 @@ describe('validate', () => {
     expect(result.canaryProcessedMs).toBeGreaterThanOrEqual(40);
   });
 
+  it('reports each check as the milliseconds from the start of validation until it first passed', async () => {
+    // A clock that moves only when validation waits: each wait is exactly pollMs.
+    let clock = 1_000_000;
+    ownApi.healthScript = [503, 503];
+    let dnsAttempts = 0;
+    cnameAnswers = async () => (++dnsAttempts < 3 ? [] : [API_TARGET]);
+    ownApi.sourceScript = ['journal', 'journal'];
+    const result = await validate(
+      dependencies({
+        validationTimeoutMs: 1000,
+        now: () => clock,
+        sleep: async (ms) => {
+          clock += ms;
+        },
+      }),
+    );
+    // Health passes after two waits; DNS after two more; the canary is accepted at once and read back after two more.
+    expect(result).toEqual({ healthMs: 40, dnsMs: 80, canaryAcceptedMs: 80, canaryProcessedMs: 120, canaryOrderId: 'canary-0001' });
+  });
+
+  it('gives up at the deadline counted on the injected clock, naming the last answer', async () => {
+    let clock = 0;
+    let sleeps = 0;
+    ownApi.healthStatus = 503;
+    ownApi.failingChecks = ['journal'];
+    const attempt = validate(
+      dependencies({
+        validationTimeoutMs: 100,
+        now: () => clock,
+        sleep: async (ms) => {
+          sleeps++;
+          clock += ms;
+        },
+      }),
+    );
+    await expect(attempt).rejects.toThrow(new ValidationFailedError(`GET ${ownApi.url}health answers 200`, 'HTTP 503 (journal: down)', 100));
+    // Attempts at 0, 20, 40, 60 and 80 ms, each followed by a wait; at 100 ms time is up.
+    expect(sleeps).toBe(5);
+    expect(ownApi.count('GET', '/v1/health')).toBe(5);
+  });
+
   it('retries a canary the API refuses, and passes once it is accepted', async () => {
     let refusals = 2;
     const deps = dependencies({ validationTimeoutMs: 3000 });

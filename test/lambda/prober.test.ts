@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import { createServer, Server } from 'http';
 import { AddressInfo } from 'net';
-import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -319,6 +319,18 @@ describe('prober while this region is active (after a failover)', () => {
     expect(later.state.failbackRequestedForEpoch).toBe(6);
     expect((await storedState())?.failbackRequestedForEpoch).toBe(6);
     expect(await executions(peerSfn, deps.peerStateMachineArn)).toHaveLength(1);
+  });
+
+  it('does not report a failback as started when it was started already under this epoch (its record was lost)', async () => {
+    // An earlier probe started the failback, then its state write was lost.
+    await peerSfn.send(new StartExecutionCommand({ stateMachineArn: deps.peerStateMachineArn, name: 'auto-failback-epoch-6', input: JSON.stringify({ mode: 'planned', reason: 'earlier probe' }) }));
+    peer.failing('control');
+    await probeAt(T0);
+    const due = await probeAt(T0 + FAILBACK_AFTER_MS + 10_000);
+    expect(due.action).toBe('none');
+    // Recorded as requested all the same, so later probes in this epoch do not try again.
+    expect(due.state.failbackRequestedForEpoch).toBe(6);
+    expect(await executions(peerSfn, deps.peerStateMachineArn)).toEqual([{ name: 'auto-failback-epoch-6', input: { mode: 'planned', reason: 'earlier probe' } }]);
   });
 
   it('also fails back to a peer that answers 200 (recovered and not drained)', async () => {
