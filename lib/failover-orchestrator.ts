@@ -16,6 +16,7 @@ import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { acknowledgeScopedWildcards } from './nag';
 import { Naming, ParameterKey, Purpose } from './naming';
+import { readPeerParameterStatement } from './peer-parameter';
 
 /** Errors worth another attempt on every AWS call: throttling, timeouts, service faults. */
 const TRANSIENT_LAMBDA_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
@@ -154,13 +155,7 @@ export class FailoverOrchestrator extends Construct {
     });
     const steps = this.stepsFunction.function;
     grantItemActions(props.controlTable, steps, 'dynamodb:GetItem');
-    steps.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadPeerApiUrl',
-        actions: ['ssm:GetParameter'],
-        resources: [Arn.format({ service: 'ssm', region: props.peerRegion, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.apiUrl).slice(1) }, stack)],
-      }),
-    );
+    steps.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
     steps.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadReplicationLagAndPublishFigures',
@@ -286,18 +281,42 @@ export class FailoverOrchestrator extends Construct {
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       });
 
-    // --- Failure path: alert, put back a half-done planned failover, release the lock, fail. ---
-    const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const releaseLockAfterFailure = dynamoRetry(
-      new tasks.DynamoDeleteItem(this, 'Unlock: release after failure', {
-        table: props.controlTable,
-        key: lockKey,
-        conditionExpression: 'holder = :holder',
-        expressionAttributeValues: { ':holder': executionId },
+    const releaseLockState = (stateName: string): tasks.DynamoDeleteItem =>
+      dynamoRetry(
+        new tasks.DynamoDeleteItem(this, stateName, {
+          table: props.controlTable,
+          key: lockKey,
+          // Only its own lock: one that lapsed and was taken over belongs to the other run now.
+          conditionExpression: 'holder = :holder',
+          expressionAttributeValues: { ':holder': executionId },
+          resultPath: sfn.JsonPath.DISCARD,
+          taskTimeout: AWS_CALL_TIMEOUT,
+        }),
+      );
+    const alertState = (stateName: string, subject: string, message: Record<string, unknown>): tasks.SnsPublish => {
+      const state = new tasks.SnsPublish(this, stateName, {
+        topic: props.alertTopic,
+        subject,
+        message: sfn.TaskInput.fromObject(message),
         resultPath: sfn.JsonPath.DISCARD,
         taskTimeout: AWS_CALL_TIMEOUT,
-      }),
-    );
+      });
+      state.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+      return state;
+    };
+    const eventState = (stateName: string, detailType: string, outcome: string): tasks.EventBridgePutEvents => {
+      const state = new tasks.EventBridgePutEvents(this, stateName, {
+        entries: [{ eventBus: props.eventBus, source: props.eventSource, detailType, detail: notification(outcome) }],
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: AWS_CALL_TIMEOUT,
+      });
+      state.addRetry({ errors: ['EventBridge.InternalException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+      return state;
+    };
+
+    // --- Failure path: alert, put back a half-done planned failover, release the lock, fail. ---
+    const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const releaseLockAfterFailure = releaseLockState('Unlock: release after failure');
     // Not holding the lock (preflight failed, or it lapsed and another run took it) is fine here.
     releaseLockAfterFailure.addCatch(failed, { resultPath: '$.unlockError' });
     releaseLockAfterFailure.next(failed);
@@ -310,18 +329,10 @@ export class FailoverOrchestrator extends Construct {
     );
     recordFailure.addCatch(releaseLockAfterFailure, { resultPath: '$.recordError' });
     recordFailure.next(releaseLockAfterFailure);
-    const failureEvent = new tasks.EventBridgePutEvents(this, 'Alert: failure event', {
-      entries: [{ eventBus: props.eventBus, source: props.eventSource, detailType: DrEventType.failoverFailed, detail: notification('failed') }],
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: AWS_CALL_TIMEOUT,
-    });
-    failureEvent.addRetry({ errors: ['EventBridge.InternalException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+    const failureEvent = eventState('Alert: failure event', DrEventType.failoverFailed, 'failed');
     failureEvent.addCatch(recordFailure, { resultPath: '$.eventError' });
     failureEvent.next(recordFailure);
-    const failureAlert = new tasks.SnsPublish(this, 'Alert: failure', {
-      topic: props.alertTopic,
-      subject: `Failover to ${region} FAILED`,
-      message: sfn.TaskInput.fromObject({
+    const failureAlert = alertState('Alert: failure', `Failover to ${region} FAILED`, {
         outcome: 'failed',
         region,
         mode: sfn.JsonPath.stringAt('$.mode'),
@@ -330,11 +341,7 @@ export class FailoverOrchestrator extends Construct {
         cause: sfn.JsonPath.stringAt('$.failure.Cause'),
         execution: sfn.JsonPath.executionId,
         runbook: 'README.md, "Failover": check the execution history, the control table item active-region and the global cluster writer before starting again',
-      }),
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: AWS_CALL_TIMEOUT,
-    });
-    failureAlert.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+      });
     failureAlert.addCatch(failureEvent, { resultPath: '$.alertError' });
     failureAlert.next(failureEvent);
 
@@ -485,16 +492,7 @@ export class FailoverOrchestrator extends Construct {
 
     // --- 6. Record and notify ---
     const done = new sfn.Succeed(this, 'Done');
-    const releaseLock = dynamoRetry(
-      new tasks.DynamoDeleteItem(this, 'Unlock: release', {
-        table: props.controlTable,
-        key: lockKey,
-        conditionExpression: 'holder = :holder',
-        expressionAttributeValues: { ':holder': executionId },
-        resultPath: sfn.JsonPath.DISCARD,
-        taskTimeout: AWS_CALL_TIMEOUT,
-      }),
-    );
+    const releaseLock = releaseLockState('Unlock: release');
     releaseLock.addCatch(done, { errors: [CONDITION_FAILED], resultPath: '$.unlockError' });
     fail(releaseLock);
     const recordSuccess = lambdaStep(
@@ -504,10 +502,7 @@ export class FailoverOrchestrator extends Construct {
       '$.figures',
       Duration.seconds(60),
     );
-    const successAlert = new tasks.SnsPublish(this, 'Notify: alert', {
-      topic: props.alertTopic,
-      subject: `Failover to ${region} completed`,
-      message: sfn.TaskInput.fromObject({
+    const successAlert = alertState('Notify: alert', `Failover to ${region} completed`, {
         outcome: 'succeeded',
         region,
         mode: sfn.JsonPath.stringAt('$.mode'),
@@ -515,17 +510,8 @@ export class FailoverOrchestrator extends Construct {
         execution: sfn.JsonPath.executionId,
         validation: sfn.JsonPath.objectAt('$.validation'),
         reconciled: sfn.JsonPath.objectAt('$.reconcile'),
-      }),
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: AWS_CALL_TIMEOUT,
-    });
-    successAlert.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
-    const successEvent = new tasks.EventBridgePutEvents(this, 'Notify: event', {
-      entries: [{ eventBus: props.eventBus, source: props.eventSource, detailType: DrEventType.failoverCompleted, detail: notification('succeeded') }],
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: AWS_CALL_TIMEOUT,
-    });
-    successEvent.addRetry({ errors: ['EventBridge.InternalException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+      });
+    const successEvent = eventState('Notify: event', DrEventType.failoverCompleted, 'succeeded');
     // The failover is done by now: a metric, alert or event that cannot be sent must not undo it.
     recordSuccess.addCatch(successAlert, { resultPath: '$.recordError' });
     successAlert.addCatch(successEvent, { resultPath: '$.alertError' });

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, ParameterKey, Purpose } from './naming';
+import { readPeerParameterStatement } from './peer-parameter';
 
 /** EventBridge schedules run at most once a minute; the prober probes repeatedly within it. */
 const SCHEDULE = Duration.minutes(1);
@@ -93,13 +94,7 @@ export class FailoverProber extends Construct {
     grantItemActions(props.controlTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
     props.stateMachine.grantStartExecution(fn);
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartFailback', actions: ['states:StartExecution'], resources: [peerStateMachineArn] }));
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadPeerApiUrl',
-        actions: ['ssm:GetParameter'],
-        resources: [Arn.format({ service: 'ssm', region: props.peerRegion, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.apiUrl).slice(1) }, stack)],
-      }),
-    );
+    fn.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
     props.alertTopic.grantPublish(fn);
     Validations.of(this.function.role).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key' });
 

@@ -28,10 +28,7 @@ export class PeerParameter extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const parameterName = props.naming.parameterName(props.key);
-    const parameterArn = Arn.format(
-      { service: 'ssm', region: props.peerRegion, resource: 'parameter', resourceName: parameterName.slice(1) },
-      stack,
-    );
+    const parameterArn = peerParameterArn(stack, props.naming, props.peerRegion, props.key);
     const call: cr.AwsSdkCall = {
       service: 'SSM',
       action: 'getParameter',
@@ -50,4 +47,14 @@ export class PeerParameter extends Construct {
     });
     this.value = reader.getResponseField('Parameter.Value');
   }
+}
+
+/** The ARN of a parameter the peer region publishes, for a policy that reads it (at deploy or run time). */
+export function peerParameterArn(stack: Stack, naming: Naming, peerRegion: string, key: ParameterKeyName): string {
+  return Arn.format({ service: 'ssm', region: peerRegion, resource: 'parameter', resourceName: naming.parameterName(key).slice(1) }, stack);
+}
+
+/** A statement that lets a function read one of the peer's parameters at run time (the peer may be down: read when needed). */
+export function readPeerParameterStatement(stack: Stack, naming: Naming, peerRegion: string, key: ParameterKeyName): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid: 'ReadPeerParameter', actions: ['ssm:GetParameter'], resources: [peerParameterArn(stack, naming, peerRegion, key)] });
 }

@@ -8,20 +8,15 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { readEnvironment } from '../shared/env';
+import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
 import { peerParameterReader } from '../shared/peer-parameter';
 import { FailoverFigures, runStep, SignedRequest, StepDependencies } from './steps';
 
 const environment = readEnvironment(
-  z.object({
-    AWS_REGION: z.string().min(1),
-    PEER_REGION: z.string().min(1),
-    PRIMARY_REGION: z.string().min(1),
-    CONTROL_TABLE: z.string().min(1),
+  PeerEnvironmentSchema.extend({
     OWN_API_URL: z.url(),
-    PEER_API_URL_PARAMETER: z.string().startsWith('/'),
     API_HOST_NAME: z.string().min(1),
     OWN_API_TARGET: z.string().min(1),
     DB_CLUSTER_ID: z.string().min(1),
@@ -29,7 +24,6 @@ const environment = readEnvironment(
     EVACUATION_METRIC_NAME: z.string().min(1),
     LOCK_SECONDS: z.coerce.number().int().min(1),
     VALIDATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1),
-    HTTP_TIMEOUT_MS: z.coerce.number().int().min(100),
     POLL_MS: z.coerce.number().int().min(100),
   }),
 );

@@ -4,27 +4,21 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { readEnvironment } from '../shared/env';
+import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
 import { peerParameterReader } from '../shared/peer-parameter';
 import { probeOnce, ProbeOutcome } from './prober';
 
 const environment = readEnvironment(
-  z.object({
-    AWS_REGION: z.string().min(1),
-    PEER_REGION: z.string().min(1),
-    PRIMARY_REGION: z.string().min(1),
-    CONTROL_TABLE: z.string().min(1),
+  PeerEnvironmentSchema.extend({
     OWN_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
     PEER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-    PEER_API_URL_PARAMETER: z.string().startsWith('/'),
     ALERT_TOPIC_ARN: z.string().startsWith('arn:'),
     FAILURE_THRESHOLD: z.coerce.number().int().min(1),
     AUTO_FAILBACK: z.enum(['true', 'false']).transform((value) => value === 'true'),
     FAILBACK_AFTER_HEALTHY_SECONDS: z.coerce.number().int().min(1),
     PROBE_INTERVAL_SECONDS: z.coerce.number().int().min(1),
-    HTTP_TIMEOUT_MS: z.coerce.number().int().min(100),
   }),
 );
 

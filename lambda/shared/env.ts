@@ -36,3 +36,15 @@ export function controlSettings(environment: z.infer<typeof ControlEnvironmentSc
     primaryRegion: environment.PRIMARY_REGION,
   };
 }
+
+/** What the functions that probe or act on the peer region are told (failover steps, prober). */
+export const PeerEnvironmentSchema = z.object({
+  AWS_REGION: z.string().min(1),
+  PEER_REGION: z.string().min(1),
+  PRIMARY_REGION: z.string().min(1),
+  CONTROL_TABLE: z.string().min(1),
+  /** The peer's API URL parameter, read in the peer region when first needed. */
+  PEER_API_URL_PARAMETER: z.string().startsWith('/'),
+  /** Time one HTTP request to an API may take. */
+  HTTP_TIMEOUT_MS: z.coerce.number().int().min(100),
+});

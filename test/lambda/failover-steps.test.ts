@@ -1,6 +1,5 @@
 import { randomBytes } from 'crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
-import { AddressInfo } from 'net';
+import type { IncomingMessage, ServerResponse } from 'http';
 import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +18,7 @@ import { OrderRequestSchema } from '../../lambda/shared/order';
 import { RetriesExhaustedError } from '../../lambda/shared/retry';
 import { ControlTableSchema } from '../../lambda/shared/tables';
 import { createControlTable, documents, silentLogger } from '../helpers/aws';
+import { LoopbackApi } from '../helpers/loopback-api';
 
 /**
  * The failover steps that need logic (preflight, release of the own evacuation switch,
@@ -41,7 +41,7 @@ const deadPeerCloudwatch = new CloudWatchClient({ region: PEER_REGION, endpoint:
 type Source = 'database' | 'journal';
 
 /** A region's API on loopback: /health with a chosen answer, and order routes that keep what they accept. */
-class StandInApi {
+class StandInApi extends LoopbackApi {
   public healthStatus = 200;
   public failingChecks: string[] = [];
   /** Statuses answered before `healthStatus`, one per request (a region that recovers). */
@@ -50,22 +50,7 @@ class StandInApi {
   public source: Source = 'database';
   public sourceScript: Source[] = [];
   public readonly requests: { method: string; path: string; body: string }[] = [];
-  public url = '';
   private readonly orders = new Map<string, Record<string, unknown>>();
-  private server?: Server;
-
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => this.answer(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/`;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-    this.server = undefined;
-  }
 
   reset(): void {
     this.healthStatus = 200;
@@ -81,21 +66,17 @@ class StandInApi {
     return this.requests.filter((request) => request.method === method && request.path.startsWith(pathPrefix)).length;
   }
 
-  private answer(request: IncomingMessage, response: ServerResponse): void {
+  protected answer(request: IncomingMessage, response: ServerResponse): void {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const path = request.url ?? '';
       this.requests.push({ method: request.method ?? '', path, body });
-      const send = (status: number, answer: unknown): void => {
-        response.writeHead(status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(answer));
-      };
+      const send = (status: number, answer: unknown): void => this.send(response, status, answer);
       if (request.method === 'GET' && path === '/v1/health') {
         const status = this.healthScript.shift() ?? this.healthStatus;
-        const checks = ['database', 'journal', 'control'].map((name) => ({ name, ok: !this.failingChecks.includes(name), detail: this.failingChecks.includes(name) ? 'down' : 'ok' }));
-        send(status, { status: status === 200 ? 'ok' : 'unavailable', checks });
+        send(status, this.healthBody(status, this.failingChecks));
       } else if (request.method === 'POST' && path === '/v1/orders') {
         // The real request schema: a canary the API would refuse is refused here too.
         let parsedJson: unknown;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'crypto';
-import { createServer, Server } from 'http';
-import { AddressInfo } from 'net';
+import type { IncomingMessage, ServerResponse } from 'http';
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -9,6 +8,7 @@ import { probeOnce, ProberDependencies } from '../../lambda/prober/prober';
 import { fetchGet } from '../../lambda/shared/health-probe';
 import { ControlTableSchema } from '../../lambda/shared/tables';
 import { createControlTable, documents, silentLogger } from '../helpers/aws';
+import { LoopbackApi } from '../helpers/loopback-api';
 
 /**
  * The failover prober against moto_server (control table; Step Functions in both regions, whose
@@ -28,31 +28,15 @@ const sns = new SNSClient({ region: REGION });
 const sqs = new SQSClient({ region: REGION });
 
 /** The peer region's /health: a chosen status and failing checks, as the health function reports them. */
-class StandInHealth {
+class StandInHealth extends LoopbackApi {
   public status = 200;
   public failingChecks: string[] = [];
   public requests = 0;
-  public url = '';
-  private server?: Server;
 
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => {
-      this.requests++;
-      const body =
-        request.url === '/v1/health'
-          ? { status: this.status === 200 ? 'ok' : 'unavailable', checks: ['database', 'journal', 'control'].map((name) => ({ name, ok: !this.failingChecks.includes(name), detail: this.failingChecks.includes(name) ? 'down' : 'ok' })) }
-          : { error: 'not_found' };
-      response.writeHead(request.url === '/v1/health' ? this.status : 404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/`;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  protected answer(request: IncomingMessage, response: ServerResponse): void {
+    this.requests++;
+    if (request.url === '/v1/health') this.send(response, this.status, this.healthBody(this.status, this.failingChecks));
+    else this.send(response, 404, { error: 'not_found' });
   }
 
   /** Healthy (200, every check passing). */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
-import { AddressInfo } from 'net';
+import type { IncomingMessage, ServerResponse } from 'http';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -15,6 +14,7 @@ import { fetchGet } from '../../lambda/shared/health-probe';
 import { ControlTableSchema } from '../../lambda/shared/tables';
 import { createJournalTable, documents, silentLogger } from '../helpers/aws';
 import { namingFor, synthDeployment } from '../helpers/app';
+import { LoopbackApi } from '../helpers/loopback-api';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { journalOrder, migratedDatabase } from '../helpers/orders';
 import { ExecutionResult, runStateMachine, stateMachineFromTemplate, taskError } from '../helpers/state-machine';
@@ -50,39 +50,19 @@ function logicalIdOfType(type: string): string {
 }
 
 /** A region's API as the failover steps see it: /health with a chosen answer, and the order routes for the canary. */
-class StandInApi {
+class StandInApi extends LoopbackApi {
   public healthStatus = 200;
   public failingChecks: string[] = [];
-  private server?: Server;
-  public url = '';
 
-  async start(): Promise<void> {
-    this.server = createServer((request: IncomingMessage, response: ServerResponse) => this.answer(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/`;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-    this.server = undefined;
-  }
-
-  private answer(request: IncomingMessage, response: ServerResponse): void {
-    const send = (status: number, body: unknown): void => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    };
+  protected answer(request: IncomingMessage, response: ServerResponse): void {
     if (request.url === '/v1/health') {
-      const checks = ['database', 'journal', 'control'].map((name) => ({ name, ok: !this.failingChecks.includes(name), detail: 'stand-in' }));
-      send(this.healthStatus, { status: this.healthStatus === 200 ? 'ok' : 'unavailable', checks });
+      this.send(response, this.healthStatus, this.healthBody(this.healthStatus, this.failingChecks));
     } else if (request.method === 'POST' && request.url === '/v1/orders') {
-      send(201, { status: 'accepted' });
+      this.send(response, 201, { status: 'accepted' });
     } else if (request.method === 'GET' && request.url?.startsWith('/v1/orders/')) {
-      send(200, { source: 'database' });
+      this.send(response, 200, { source: 'database' });
     } else {
-      send(404, { error: 'not_found' });
+      this.send(response, 404, { error: 'not_found' });
     }
   }
 }
@@ -511,7 +491,7 @@ describe('failover state machine, executed from the synthesized definition', () 
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('PreflightFailed');
-    expect(result.error?.cause).toMatch(/this region cannot serve: HTTP 503 \(database: stand-in\)/);
+    expect(result.error?.cause).toMatch(/this region cannot serve: HTTP 503 \(database: down\)/);
   });
 
   it('skips the promotion when this region is already the writer (a rerun after a failed validation)', async () => {
