@@ -32,6 +32,11 @@ const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
 /** A switchover or failover already under way, or a member still settling: wait and try again. */
 const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateException', 'Rds.InvalidDbClusterStateException', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
 
+/** One HTTP request of the steps to an API: API Gateway's own limit is 29 s, a healthy /health answers in under 2 s. */
+const HTTP_TIMEOUT = Duration.seconds(5);
+/** Pause between validation attempts: DNS answers change at most once per TTL, the canary needs a processor batch. */
+const VALIDATION_POLL = Duration.seconds(2);
+
 /** How long one DynamoDB, SNS or EventBridge call may take before it is retried. */
 const AWS_CALL_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
 
@@ -149,8 +154,8 @@ export class FailoverOrchestrator extends Construct {
         EVACUATION_METRIC_NAME: ownEvacuation.metricName,
         LOCK_SECONDS: String(lockSeconds),
         VALIDATION_TIMEOUT_SECONDS: String(validationTimeout.toSeconds()),
-        HTTP_TIMEOUT_MS: '5000',
-        POLL_MS: '2000',
+        HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT.toMilliseconds()),
+        POLL_MS: String(VALIDATION_POLL.toMilliseconds()),
       },
     });
     const steps = this.stepsFunction.function;
@@ -158,8 +163,8 @@ export class FailoverOrchestrator extends Construct {
     steps.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
     steps.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ReadReplicationLagAndPublishFigures',
-        // Neither call supports resource-level permissions; the namespace condition scopes PutMetricData.
+        sid: 'ReadReplicationLag',
+        // GetMetricStatistics supports no resource-level permissions.
         actions: ['cloudwatch:GetMetricStatistics'],
         resources: ['*'],
       }),

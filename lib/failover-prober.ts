@@ -12,6 +12,9 @@ import { HandlerFunction } from './handler-function';
 import { Naming, ParameterKey, Purpose } from './naming';
 import { readPeerParameterStatement } from './peer-parameter';
 
+/** One probe of /health: the health function answers within Route 53's 2 s, so 5 s means no answer. */
+const PROBE_TIMEOUT = Duration.seconds(5);
+
 /** EventBridge schedules run at most once a minute; the prober probes repeatedly within it. */
 const SCHEDULE = Duration.minutes(1);
 
@@ -87,7 +90,7 @@ export class FailoverProber extends Construct {
         AUTO_FAILBACK: String(props.autoFailback ?? true),
         FAILBACK_AFTER_HEALTHY_SECONDS: String((props.failbackAfterHealthy ?? Duration.minutes(15)).toSeconds()),
         PROBE_INTERVAL_SECONDS: String(interval.toSeconds()),
-        HTTP_TIMEOUT_MS: '5000',
+        HTTP_TIMEOUT_MS: String(PROBE_TIMEOUT.toMilliseconds()),
       },
     });
     const fn = this.function.function;
