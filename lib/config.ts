@@ -229,6 +229,30 @@ export const configSchema = z
     autoFailback: z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' })).default(true),
     /** How long the recovered primary must stay healthy before failback, in seconds. */
     failbackAfterHealthySeconds: integer(60, 86400).default(900),
+    /** Aurora global replication lag that raises the alarm (and fails the readiness check), in milliseconds. */
+    maxReplicationLagMs: integer(100, 600000).default(5000),
+    /** Aurora global RPO lag that raises the alarm, in milliseconds (the managed RPO pauses commits at globalDbRpoSeconds). */
+    maxRpoLagMs: integer(100, 3600000).default(10000),
+    /** DynamoDB replication latency to the other replica that raises the alarm, in milliseconds. */
+    maxTableReplicationLatencyMs: integer(100, 600000).default(2000),
+    /** S3 replication latency that raises the alarm, in seconds (replication time control promises 15 minutes). */
+    maxStorageReplicationLatencySeconds: integer(60, 86400).default(900),
+    /** Share of a function's invocations that may fail before the alarm, in percent. */
+    maxFunctionErrorRatePercent: integer(1, 100).default(1),
+    /** Age of the oldest queued order that raises the alarm, in seconds. */
+    maxQueueAgeSeconds: integer(10, 86400).default(60),
+    /** Share of API requests answered 5XX before the alarm, in percent. */
+    maxApi5xxRatePercent: integer(1, 100).default(1),
+    /** Share of API requests answered 4XX before the alarm, in percent (clients sending bad orders). */
+    maxApi4xxRatePercent: integer(1, 100).default(10),
+    /** The API's p99 latency that raises the alarm, in milliseconds. */
+    maxApiP99LatencyMs: integer(50, 29000).default(1000),
+    /** A failover execution longer than this raises the alarm, in seconds. */
+    maxFailoverDurationSeconds: integer(60, 86400).default(900),
+    /** Consecutive one-minute periods a condition must hold before an alarm fires. */
+    alarmEvaluationPeriods: integer(1, 60).default(3),
+    /** Hours between failover-readiness checks. */
+    readinessIntervalHours: integer(1, 24).default(1),
   })
   .superRefine((config, ctx) => {
     if (config.primaryRegion === config.secondaryRegion) {

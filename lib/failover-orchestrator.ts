@@ -17,6 +17,7 @@ import { HandlerFunction } from './handler-function';
 import { acknowledgeScopedWildcards } from './nag';
 import { Naming, ParameterKey, Purpose } from './naming';
 import { readPeerParameterStatement } from './peer-parameter';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** Errors worth another attempt on every AWS call: throttling, timeouts, service faults. */
 const TRANSIENT_LAMBDA_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
@@ -598,4 +599,29 @@ export function clusterArn(stack: Stack, naming: Naming, region: string): string
 /** The global cluster's ARN (global clusters have no region in their ARN). */
 export function globalClusterArn(stack: Stack, globalClusterId: string): string {
   return Arn.format({ service: 'rds', region: '', resource: 'global-cluster', resourceName: globalClusterId, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+}
+
+/** What the failover state machine of `naming.region` reports, by name alone. */
+export function failoverMetrics(naming: Naming, stack: Stack) {
+  const stateMachineArn = Arn.format(
+    { service: 'states', region: naming.region, resource: 'stateMachine', resourceName: naming.name('stateMachine', Purpose.failover), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    stack,
+  );
+  const states = (metricName: string, statistic: string) =>
+    new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: stateMachineArn }, statistic, period: Duration.minutes(1), region: naming.region });
+  return {
+    failedExecutions: states('ExecutionsFailed', 'Sum'),
+    timedOutExecutions: states('ExecutionsTimedOut', 'Sum'),
+    /** Execution time in milliseconds. */
+    executionTime: states('ExecutionTime', 'Maximum'),
+    /** The recorded duration of completed failovers to this region, in seconds (the steps function's EMF metric). */
+    failoverDuration: new cloudwatch.Metric({
+      namespace: naming.metricNamespace(),
+      metricName: 'FailoverDuration',
+      dimensionsMap: { service: Purpose.failoverSteps, Outcome: 'succeeded' },
+      statistic: 'Maximum',
+      period: Duration.hours(1),
+      region: naming.region,
+    }),
+  };
 }

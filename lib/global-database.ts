@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { RegionRole } from './config';
 import { SubnetGroup } from './network';
 import { Naming, Purpose } from './naming';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** The database the schema migration creates its tables in. */
 export const DATABASE_NAME = 'trading';
@@ -306,4 +307,26 @@ export class GlobalDatabase extends Construct {
     });
     rotation.node.addDependency(attachment, ...instances);
   }
+}
+
+/**
+ * What the global database reports in a region, by name alone. Aurora reports both lags on the
+ * secondary member only: in the writer's region they have no data.
+ */
+export function globalDatabaseMetrics(naming: Naming) {
+  const lag = (metricName: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName,
+      dimensionsMap: { DBClusterIdentifier: naming.name('dbCluster', Purpose.orders) },
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+      region: naming.region,
+    });
+  return {
+    /** How far this region's cluster is behind the writer, in milliseconds. */
+    replicationLag: lag('AuroraGlobalDBReplicationLag'),
+    /** The lag that counts against the managed RPO, in milliseconds. */
+    rpoLag: lag('AuroraGlobalDBRPOLag'),
+  };
 }

@@ -1,9 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { RegionRole } from './config';
 import { Naming } from './naming';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 export interface GlobalTableProps {
   /** Names for this region's resources; the table name is the same in both regions. */
@@ -67,4 +68,16 @@ export function globalTable(scope: Construct, id: string, props: GlobalTableProp
  */
 export function grantItemActions(table: dynamodb.ITableV2, grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
   return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
+}
+
+/** How long a write in `naming.region` takes to reach the replica in `receivingRegion`, in milliseconds. */
+export function tableReplicationLatency(naming: Naming, tableName: string, receivingRegion: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/DynamoDB',
+    metricName: 'ReplicationLatency',
+    dimensionsMap: { TableName: tableName, ReceivingRegion: receivingRegion },
+    statistic: 'Maximum',
+    period: Duration.minutes(1),
+    region: naming.region,
+  });
 }

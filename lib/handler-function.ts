@@ -10,6 +10,7 @@ import { FunctionRole } from './function-role';
 import { lambdaBundling, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-defaults';
 import { SubnetGroup } from './network';
 import { Naming } from './naming';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** Where handler code lives: `lambda/<folder>/index.ts`, exporting `handler`. */
 const LAMBDA_ROOT = path.join(__dirname, '..', 'lambda');
@@ -83,6 +84,8 @@ export class HandlerFunction extends Construct {
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: { subnetGroupName: SubnetGroup.app }, securityGroups: props.securityGroups } : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.purpose,
+        // Every function's custom metrics in the deployment's namespace, where alarms look for them.
+        POWERTOOLS_METRICS_NAMESPACE: props.naming.metricNamespace(),
         ...(props.vpc
           ? {
               // Node 20+ runtimes trust only Node's own CAs unless told; this bundle holds the RDS CAs.
@@ -94,4 +97,24 @@ export class HandlerFunction extends Construct {
     });
     this.role = role;
   }
+}
+
+/** What a function reports, by name alone: errors, throttles and the error rate (metric math). */
+export function functionMetrics(functionName: string, region: string) {
+  const metric = (metricName: string) =>
+    new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: { FunctionName: functionName }, statistic: 'Sum', period: Duration.minutes(1), region });
+  const errors = metric('Errors');
+  const invocations = metric('Invocations');
+  return {
+    errors,
+    invocations,
+    throttles: metric('Throttles'),
+    /** Errors as a share of invocations, in percent (0 with no invocations). */
+    errorRate: new cloudwatch.MathExpression({
+      expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+      usingMetrics: { errors, invocations },
+      label: `${functionName} error rate (%)`,
+      period: Duration.minutes(1),
+    }),
+  };
 }

@@ -14,6 +14,7 @@ import { GlobalDatabase } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** The stage every client and health check calls. */
 export const API_STAGE_NAME = 'v1';
@@ -277,4 +278,23 @@ export function orderJsonSchema(): apigateway.JsonSchema {
   const generated = z.toJSONSchema(OrderRequestSchema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   const { $schema: _schema, ...schema } = generated;
   return { schema: apigateway.JsonSchemaVersion.DRAFT4, title: 'Order', ...(schema as apigateway.JsonSchema) };
+}
+
+/** What the order API reports in a region, by name alone. */
+export function orderApiMetrics(naming: Naming) {
+  const api = (metricName: string, statistic: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: { ApiName: naming.name('api', Purpose.api), Stage: API_STAGE_NAME },
+      statistic,
+      period: Duration.minutes(1),
+      region: naming.region,
+    });
+  return {
+    requests: api('Count', 'SampleCount'),
+    serverErrors: api('5XXError', 'Sum'),
+    clientErrors: api('4XXError', 'Sum'),
+    p99Latency: api('Latency', 'p99'),
+  };
 }

@@ -10,6 +10,7 @@ import { GlobalDatabase } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** Lambda's guidance for SQS event sources: a visibility timeout of at least six function timeouts. */
 const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
@@ -110,4 +111,24 @@ export class OrderProcessing extends Construct {
     this.deadLetterQueue = deadLetterQueue;
     this.processor = handler.function;
   }
+}
+
+/** What order processing reports in a region, by name alone (so the dashboard shows either region). */
+export function orderProcessingMetrics(naming: Naming) {
+  const queue = (metricName: string, queueName: string, statistic: string) =>
+    new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName, dimensionsMap: { QueueName: queueName }, statistic, period: Duration.minutes(1), region: naming.region });
+  const processor = (metricName: string) =>
+    new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service: Purpose.orderProcessor }, statistic: 'Sum', period: Duration.minutes(1), region: naming.region });
+  return {
+    /** Age of the oldest order waiting, in seconds. */
+    oldestOrderAge: queue('ApproximateAgeOfOldestMessage', naming.name('queue', Purpose.orders), 'Maximum'),
+    /** Orders in the dead-letter queue. */
+    deadLetters: queue('ApproximateNumberOfMessagesVisible', naming.name('queue', Purpose.ordersDeadLetter), 'Maximum'),
+    /** Orders committed to Aurora (the processor's EMF metric). */
+    committed: processor('OrdersCommitted'),
+    /** Orders that failed to commit and will be retried. */
+    commitFailures: processor('OrderCommitFailures'),
+    /** Orders held back because this region is not active. */
+    fenced: processor('OrdersFenced'),
+  };
 }

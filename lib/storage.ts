@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { Naming, Purpose, regionCode } from './naming';
 import { ReplicationRole } from './storage-replication';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** Incomplete multipart uploads are abandoned after this long (they are billed until removed). */
 const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(7);
@@ -145,4 +146,27 @@ export class Storage extends Construct {
         : {}),
     });
   }
+}
+
+/** The buckets that replicate to the other region. */
+export const REPLICATED_BUCKET_PURPOSES = [Purpose.config, Purpose.auditLogs] as const;
+
+/** Replication from this region's buckets to the peer region's (rule `to-<peer code>`), by name alone. */
+export function storageReplicationMetrics(naming: Naming, peerRegion: string) {
+  return REPLICATED_BUCKET_PURPOSES.map((purpose) => {
+    const dimensionsMap = {
+      SourceBucket: naming.name('bucket', purpose),
+      DestinationBucket: naming.forRegion(peerRegion).name('bucket', purpose),
+      RuleId: `to-${regionCode(peerRegion)}`,
+    };
+    const metric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/S3', metricName, dimensionsMap, statistic, period: Duration.minutes(1), region: naming.region });
+    return {
+      purpose,
+      /** Seconds objects take to reach the other region. */
+      latency: metric('ReplicationLatency', 'Maximum'),
+      /** Objects that failed to replicate. */
+      failedOperations: metric('OperationsFailedReplication', 'Sum'),
+    };
+  });
 }

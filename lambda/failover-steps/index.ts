@@ -29,7 +29,7 @@ const environment = readEnvironment(
 );
 
 const logger = createLogger('failover-steps');
-const metrics = new Metrics({ serviceName: 'failover', namespace: environment.METRIC_NAMESPACE });
+const metrics = new Metrics({ serviceName: 'failover-steps', namespace: environment.METRIC_NAMESPACE });
 const dynamodb = new DynamoDBClient({ maxAttempts: 5 });
 const documents = DynamoDBDocumentClient.from(dynamodb);
 const cloudwatch = new CloudWatchClient({ maxAttempts: 3 });

@@ -1,0 +1,481 @@
+import { CloudWatchClient, Datapoint, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTableCommand, DynamoDBClient, TableDescription } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetHealthCheckCommand, GetHealthCheckStatusCommand, HealthCheckObservation, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client, RRType } from '@aws-sdk/client-route-53';
+import { GetBucketReplicationCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import type { Database } from '../shared/database';
+import { checksPassed, DEPENDENCY_CHECKS, HttpGet, probeHealth } from '../shared/health-probe';
+import { withRetry } from '../shared/retry';
+
+/**
+ * The hourly failover-readiness check of one region: can a failover happen right now? Each check
+ * below answers one part of that; all run at once, each within its own timeout, and one failing
+ * (or throwing) never stops the others. The results are published as metrics (one per check, and
+ * a summary) and, when anything failed, as a `Readiness Failed` event on the DR bus.
+ */
+
+/**
+ * The checks, in report order. The names are the `Check` dimension of the `ReadinessCheck`
+ * metric, which alarms select on: do not rename them.
+ */
+export const READINESS_CHECKS = ['own-health', 'peer-health', 'database', 'replication-lag', 'global-tables', 'storage-replication', 'state-machine', 'dns'] as const;
+export type ReadinessCheckName = (typeof READINESS_CHECKS)[number];
+
+/** Metric per check (dimensions `Region`, `Check`): 1 passed, 0 failed. */
+export const READINESS_CHECK_METRIC = 'ReadinessCheck';
+/** Metric per region (dimension `Region`): 1 when every check passed. */
+export const READINESS_SUMMARY_METRIC = 'ReadinessSummary';
+/** The EventBridge detail type published when any check failed. */
+export const READINESS_FAILED_DETAIL_TYPE = 'Readiness Failed';
+
+/** Route 53 considers an endpoint healthy when more than this share of its checkers report success. */
+export const HEALTHY_CHECKER_SHARE = 0.18;
+/** Route 53 publishes health check metrics (`AWS/Route53`) only in this region. */
+export const ROUTE53_METRICS_REGION = 'us-east-1';
+
+/** How far back the CloudWatch reads look. */
+const METRIC_WINDOW_MS = 10 * 60_000;
+/** Executions that mean the failover state machine last did not work. */
+const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+/** Health check types without checkers of their own: their status is read from CloudWatch. */
+const CHECKERLESS_HEALTH_CHECK_TYPES = ['CALCULATED', 'CLOUDWATCH_METRIC'];
+/** Pages of record sets read at most while looking for the failover record. */
+const MAX_RECORD_PAGES = 5;
+/** Attempts of each AWS call (withRetry: backoff with full jitter). */
+const AWS_ATTEMPTS = 3;
+
+export interface ReadinessSettings {
+  /** The region this function runs in and reports for. */
+  readonly region: string;
+  readonly peerRegion: string;
+  /** The peer region's short code (`use2`): the destination buckets' names contain it. */
+  readonly peerRegionCode: string;
+  /** This region's API stage URL (ends with `/`). */
+  readonly ownApiUrl: string;
+  /** Time one HTTP request may take, in milliseconds. */
+  readonly httpTimeoutMs: number;
+  /** Time each check may take, in milliseconds; they run at once. */
+  readonly checkTimeoutMs: number;
+  /** This region's Aurora cluster identifier. */
+  readonly dbClusterId: string;
+  /** The peer region's Aurora cluster identifier. */
+  readonly peerDbClusterId: string;
+  /** The replication lag above which the check fails, in milliseconds. */
+  readonly maxReplicationLagMs: number;
+  /** The global tables whose replica in the peer region must be active (names as in this region). */
+  readonly tableNames: readonly string[];
+  /** This region's buckets that must replicate to the peer region. */
+  readonly bucketNames: readonly string[];
+  /** This region's failover state machine. */
+  readonly stateMachineArn: string;
+  /** This region's Route 53 health checks (the endpoint check and the calculated routing check). */
+  readonly healthCheckIds: readonly string[];
+  readonly hostedZoneId: string;
+  /** `api.<zone>`: the name of the failover record. */
+  readonly apiHostName: string;
+  /** This region's failover record's SetIdentifier. */
+  readonly setIdentifier: string;
+  /** The CloudWatch namespace of the deployment's metrics. */
+  readonly metricNamespace: string;
+  /** This region's DR event bus. */
+  readonly eventBusName: string;
+  /** The `source` of the deployment's events. */
+  readonly eventSource: string;
+}
+
+export interface ReadinessDependencies extends ReadinessSettings {
+  readonly get: HttpGet;
+  /** The peer region's API stage URL, read from its parameters at run time (the peer may be down). */
+  readonly peerApiUrl: () => Promise<string>;
+  /** This region's cluster (a reader is enough). */
+  readonly database: Pick<Database, 'query'>;
+  /** CloudWatch in this region: replication lag of this region's cluster; the readiness metrics. */
+  readonly cloudwatch: CloudWatchClient;
+  /** CloudWatch in the peer region: replication lag of the peer's cluster. */
+  readonly peerCloudwatch: CloudWatchClient;
+  /** CloudWatch in us-east-1, where Route 53 publishes health check status. */
+  readonly route53Cloudwatch: CloudWatchClient;
+  /** DescribeTable in this region (see `tableDescriber`). */
+  readonly describeTable: (tableName: string) => Promise<TableDescription>;
+  readonly s3: S3Client;
+  readonly sfn: SFNClient;
+  /** Route 53's API (a global service, served from us-east-1). */
+  readonly route53: Route53Client;
+  readonly events: EventBridgeClient;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+export interface ReadinessCheckResult {
+  readonly name: ReadinessCheckName;
+  readonly ok: boolean;
+  /** What was found, or what failed. */
+  readonly detail: string;
+  readonly ms: number;
+}
+
+export interface ReadinessReport {
+  readonly region: string;
+  /** Every check passed. */
+  readonly ready: boolean;
+  readonly checks: readonly ReadinessCheckResult[];
+}
+
+interface Verdict {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const pass = (detail: string): Verdict => ({ ok: true, detail });
+const fail = (detail: string): Verdict => ({ ok: false, detail });
+
+/** DescribeTable through a client: the production `describeTable`. */
+export function tableDescriber(client: DynamoDBClient): (tableName: string) => Promise<TableDescription> {
+  return async (tableName) => {
+    const response = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!response.Table) throw new Error(`DescribeTable of ${tableName} returned no table`);
+    return response.Table;
+  };
+}
+
+function healthUrl(apiUrl: string): string {
+  return new URL('health', apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`).toString();
+}
+
+function errorName(error: unknown): string | undefined {
+  return (error as { name?: string } | undefined)?.name;
+}
+
+/** Retries an AWS call unless the answer is one of `final` (a definite "no" that another attempt will not change). */
+function awsCall<T>(operation: string, call: () => Promise<T>, final: readonly string[] = []): Promise<T> {
+  return withRetry(operation, call, { attempts: AWS_ATTEMPTS, isRetryable: (error) => !final.includes(errorName(error) ?? '') });
+}
+
+/** The latest of datapoints, by timestamp. */
+function latest(datapoints: readonly Datapoint[] | undefined): Datapoint | undefined {
+  return [...(datapoints ?? [])].sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
+}
+
+async function ownHealth(deps: ReadinessDependencies): Promise<Verdict> {
+  const probe = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
+  return probe.status === 200 ? pass(`GET /health answered 200 in ${probe.ms} ms`) : fail(`GET ${healthUrl(deps.ownApiUrl)}: ${probe.detail}`);
+}
+
+async function peerHealth(deps: ReadinessDependencies): Promise<Verdict> {
+  let url: string;
+  try {
+    url = healthUrl(await deps.peerApiUrl());
+  } catch (error) {
+    return fail(`${deps.peerRegion} API URL unreadable: ${(error as Error).message}`);
+  }
+  const probe = await probeHealth(url, deps.httpTimeoutMs, deps.get);
+  if (!probe.answered) return fail(`${deps.peerRegion}: ${probe.detail}`);
+  // A drained standby answers 503 with only its control check failing: it can still take traffic back.
+  if (!checksPassed(probe, DEPENDENCY_CHECKS)) return fail(`${deps.peerRegion} cannot serve (${DEPENDENCY_CHECKS.join(' and ')} checks must pass): ${probe.detail}`);
+  return pass(probe.status === 200 ? `${deps.peerRegion} healthy` : `${deps.peerRegion} answers ${probe.detail}; its ${DEPENDENCY_CHECKS.join(' and ')} checks pass`);
+}
+
+async function database(deps: ReadinessDependencies): Promise<Verdict> {
+  const rows = await deps.database.query<{ one: number }>('readiness query', 'SELECT 1 AS one');
+  return rows[0]?.one === 1 ? pass('SELECT 1 answered') : fail(`SELECT 1 answered ${JSON.stringify(rows)}`);
+}
+
+interface LagReading {
+  readonly source: string;
+  readonly datapoint?: Datapoint;
+  readonly error?: string;
+}
+
+async function readLag(client: CloudWatchClient, clusterId: string, region: string, deps: ReadinessDependencies): Promise<LagReading> {
+  const source = `${clusterId} in ${region}`;
+  const end = new Date(deps.now());
+  try {
+    const response = await awsCall(`read AuroraGlobalDBReplicationLag of ${source}`, () =>
+      client.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/RDS',
+          MetricName: 'AuroraGlobalDBReplicationLag',
+          Dimensions: [{ Name: 'DBClusterIdentifier', Value: clusterId }],
+          StartTime: new Date(end.getTime() - METRIC_WINDOW_MS),
+          EndTime: end,
+          Period: 60,
+          Statistics: ['Maximum'],
+        }),
+      ),
+    );
+    return { source, datapoint: latest(response.Datapoints) };
+  } catch (error) {
+    return { source, error: (error as Error).message };
+  }
+}
+
+/**
+ * Only the secondary member of the global database reports replication lag, in its own region,
+ * and which member that is changes with every failover: both are read and the latest datapoint
+ * of whichever reports counts. Silence from both fails: a global database that reports nothing
+ * must not look healthy.
+ */
+async function replicationLag(deps: ReadinessDependencies): Promise<Verdict> {
+  const readings = await Promise.all([
+    readLag(deps.cloudwatch, deps.dbClusterId, deps.region, deps),
+    readLag(deps.peerCloudwatch, deps.peerDbClusterId, deps.peerRegion, deps),
+  ]);
+  const reported = readings
+    .filter((reading): reading is LagReading & { datapoint: Datapoint } => reading.datapoint?.Maximum !== undefined)
+    .sort((a, b) => (b.datapoint.Timestamp?.getTime() ?? 0) - (a.datapoint.Timestamp?.getTime() ?? 0))[0];
+  const unreadable = readings.filter((reading) => reading.error).map((reading) => `${reading.source}: ${reading.error}`);
+  if (!reported) {
+    return fail(`no replication lag reported${unreadable.length > 0 ? ` (unreadable: ${unreadable.join('; ')})` : ''} in the last ${METRIC_WINDOW_MS / 60_000} minutes`);
+  }
+  const lagMs = reported.datapoint.Maximum!;
+  const detail = `replication lag ${lagMs} ms (${reported.source}, ${reported.datapoint.Timestamp?.toISOString() ?? 'no timestamp'}), limit ${deps.maxReplicationLagMs} ms`;
+  return lagMs > deps.maxReplicationLagMs ? fail(`${detail}: too far behind`) : pass(detail);
+}
+
+/** What is wrong with one global table, or undefined when its peer replica is active. */
+export function globalTableProblem(table: TableDescription, tableName: string, peerRegion: string): string | undefined {
+  if (table.TableStatus !== 'ACTIVE') return `table ${tableName} is ${table.TableStatus ?? 'of unknown status'}`;
+  const replicas = table.Replicas ?? [];
+  const inactive = replicas.filter((replica) => replica.ReplicaStatus !== 'ACTIVE').map((replica) => `${replica.RegionName} ${replica.ReplicaStatus ?? 'of unknown status'}`);
+  if (inactive.length > 0) return `table ${tableName} has replicas not active: ${inactive.join(', ')}`;
+  if (!replicas.some((replica) => replica.RegionName === peerRegion)) {
+    const regions = replicas.map((replica) => replica.RegionName).join(', ');
+    return `table ${tableName} has no replica in ${peerRegion} (replicas: ${regions || 'none reported'})`;
+  }
+  return undefined;
+}
+
+async function globalTables(deps: ReadinessDependencies): Promise<Verdict> {
+  const problems = await Promise.all(
+    deps.tableNames.map(async (tableName) => {
+      try {
+        const table = await awsCall(`describe table ${tableName}`, () => deps.describeTable(tableName), ['ResourceNotFoundException']);
+        return globalTableProblem(table, tableName, deps.peerRegion);
+      } catch (error) {
+        return `table ${tableName}: ${(error as Error).message}`;
+      }
+    }),
+  );
+  const found = problems.filter((problem): problem is string => problem !== undefined);
+  return found.length > 0 ? fail(found.join('; ')) : pass(`${deps.tableNames.join(', ')}: active, replicated to ${deps.peerRegion}`);
+}
+
+/** The bucket name of an S3 ARN (`arn:aws:s3:::name`), or the text itself when it is a plain name. */
+function bucketNameOf(arnOrName: string): string {
+  return arnOrName.startsWith('arn:') ? arnOrName.slice(arnOrName.lastIndexOf(':') + 1) : arnOrName;
+}
+
+async function bucketProblem(bucketName: string, deps: ReadinessDependencies): Promise<string | undefined> {
+  let rules;
+  try {
+    const response = await awsCall(`read the replication configuration of ${bucketName}`, () => deps.s3.send(new GetBucketReplicationCommand({ Bucket: bucketName })), [
+      'ReplicationConfigurationNotFoundError',
+      'NoSuchBucket',
+    ]);
+    rules = response.ReplicationConfiguration?.Rules ?? [];
+  } catch (error) {
+    if (errorName(error) === 'ReplicationConfigurationNotFoundError') return `bucket ${bucketName} has no replication configuration`;
+    return `bucket ${bucketName}: ${(error as Error).message}`;
+  }
+  const toPeer = rules.filter((rule) => bucketNameOf(rule.Destination?.Bucket ?? '').includes(deps.peerRegionCode));
+  if (toPeer.some((rule) => rule.Status === 'Enabled')) return undefined;
+  const described = rules.map((rule) => `${rule.ID ?? '(no id)'} ${rule.Status} to ${rule.Destination?.Bucket ?? 'nowhere'}`).join(', ');
+  return `bucket ${bucketName} has no enabled replication rule to a ${deps.peerRegionCode} bucket (rules: ${described || 'none'})`;
+}
+
+async function storageReplication(deps: ReadinessDependencies): Promise<Verdict> {
+  const problems = (await Promise.all(deps.bucketNames.map((bucketName) => bucketProblem(bucketName, deps)))).filter((problem): problem is string => problem !== undefined);
+  return problems.length > 0 ? fail(problems.join('; ')) : pass(`${deps.bucketNames.join(', ')}: replicating to ${deps.peerRegionCode}`);
+}
+
+async function stateMachine(deps: ReadinessDependencies): Promise<Verdict> {
+  const described = await awsCall(`describe state machine ${deps.stateMachineArn}`, () => deps.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: deps.stateMachineArn })), [
+    'StateMachineDoesNotExist',
+    'InvalidArn',
+  ]);
+  if (described.status && described.status !== 'ACTIVE') return fail(`state machine ${described.name ?? deps.stateMachineArn} is ${described.status}`);
+  const listed = await awsCall(`list executions of ${deps.stateMachineArn}`, () => deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.stateMachineArn, maxResults: 1 })));
+  const last = listed.executions?.[0];
+  if (!last) return pass(`${described.name ?? deps.stateMachineArn} active, no execution yet`);
+  const summary = `latest execution ${last.name} ${last.status} (started ${last.startDate?.toISOString() ?? 'at an unknown time'})`;
+  return FAILED_EXECUTION_STATUSES.includes(last.status ?? '') ? fail(`${described.name ?? deps.stateMachineArn}: ${summary}`) : pass(`${described.name ?? deps.stateMachineArn} active, ${summary}`);
+}
+
+/** Route 53's own rule: healthy when more than 18% of the checkers report success. */
+export function checkersReportHealthy(observations: readonly HealthCheckObservation[]): { healthy: boolean; summary: string } {
+  const succeeded = observations.filter((observation) => observation.StatusReport?.Status?.startsWith('Success')).length;
+  return {
+    healthy: observations.length > 0 && succeeded / observations.length > HEALTHY_CHECKER_SHARE,
+    summary: `${succeeded} of ${observations.length} checkers report success`,
+  };
+}
+
+async function healthCheckProblem(healthCheckId: string, deps: ReadinessDependencies): Promise<string | undefined> {
+  const described = await awsCall(`describe health check ${healthCheckId}`, () => deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: healthCheckId })), ['NoSuchHealthCheck']);
+  const config = described.HealthCheck?.HealthCheckConfig;
+  const type = config?.Type ?? 'unknown';
+  // Route 53 treats a disabled check as healthy whatever the endpoint does: no failover would follow.
+  if (config?.Disabled) return `health check ${healthCheckId} (${type}) is disabled`;
+  if (CHECKERLESS_HEALTH_CHECK_TYPES.includes(type)) {
+    // GetHealthCheckStatus does not serve calculated checks; Route 53 publishes their status to CloudWatch.
+    const end = new Date(deps.now());
+    const response = await awsCall(`read HealthCheckStatus of ${healthCheckId}`, () =>
+      deps.route53Cloudwatch.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/Route53',
+          MetricName: 'HealthCheckStatus',
+          Dimensions: [{ Name: 'HealthCheckId', Value: healthCheckId }],
+          StartTime: new Date(end.getTime() - METRIC_WINDOW_MS),
+          EndTime: end,
+          Period: 60,
+          Statistics: ['Minimum'],
+        }),
+      ),
+    );
+    const point = latest(response.Datapoints);
+    if (point?.Minimum === undefined) return `health check ${healthCheckId} (${type}) reported no status in the last ${METRIC_WINDOW_MS / 60_000} minutes`;
+    return point.Minimum >= 1 ? undefined : `health check ${healthCheckId} (${type}) is unhealthy (HealthCheckStatus ${point.Minimum} at ${point.Timestamp?.toISOString() ?? 'an unknown time'})`;
+  }
+  const status = await awsCall(`read the status of health check ${healthCheckId}`, () => deps.route53.send(new GetHealthCheckStatusCommand({ HealthCheckId: healthCheckId })), ['NoSuchHealthCheck']);
+  const verdict = checkersReportHealthy(status.HealthCheckObservations ?? []);
+  return verdict.healthy ? undefined : `health check ${healthCheckId} (${type}) is unhealthy: ${verdict.summary}`;
+}
+
+function normalizedName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** The failover record of `apiHostName` with this region's SetIdentifier, or undefined. */
+async function findFailoverRecord(deps: ReadinessDependencies): Promise<ResourceRecordSet | undefined> {
+  const wanted = normalizedName(deps.apiHostName);
+  let start: { name: string; type?: RRType; identifier?: string } = { name: deps.apiHostName };
+  for (let page = 0; page < MAX_RECORD_PAGES; page++) {
+    const response = await awsCall(`list record sets of ${deps.hostedZoneId}`, () =>
+      deps.route53.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: deps.hostedZoneId, StartRecordName: start.name, StartRecordType: start.type, StartRecordIdentifier: start.identifier }),
+      ),
+    ['NoSuchHostedZone']);
+    const records = response.ResourceRecordSets ?? [];
+    const record = records.find((candidate) => normalizedName(candidate.Name ?? '') === wanted && candidate.SetIdentifier === deps.setIdentifier && candidate.Failover !== undefined);
+    if (record) return record;
+    // Records are sorted by name: once past the host name, it has no more.
+    if (!response.IsTruncated || !response.NextRecordName || normalizedName(response.NextRecordName) !== wanted) return undefined;
+    start = { name: response.NextRecordName, type: response.NextRecordType, identifier: response.NextRecordIdentifier };
+  }
+  return undefined;
+}
+
+async function dns(deps: ReadinessDependencies): Promise<Verdict> {
+  const [problems, record] = await Promise.all([
+    Promise.all(deps.healthCheckIds.map((id) => healthCheckProblem(id, deps).catch((error: Error) => `health check ${id}: ${error.message}`))),
+    findFailoverRecord(deps).then(
+      (found) => (found ? { found } : { problem: `no failover record ${deps.apiHostName} with SetIdentifier ${deps.setIdentifier} in hosted zone ${deps.hostedZoneId}` }),
+      (error: Error) => ({ problem: `record sets of hosted zone ${deps.hostedZoneId}: ${error.message}` }),
+    ),
+  ]);
+  const found = problems.filter((problem): problem is string => problem !== undefined);
+  if ('problem' in record && record.problem) found.push(record.problem);
+  if (found.length > 0) return fail(found.join('; '));
+  const failover = 'found' in record ? record.found : undefined;
+  return pass(`${deps.healthCheckIds.length} health check(s) healthy; ${deps.apiHostName} ${failover?.Type} ${failover?.Failover} record ${deps.setIdentifier}`);
+}
+
+const CHECKS: Record<ReadinessCheckName, (deps: ReadinessDependencies) => Promise<Verdict>> = {
+  'own-health': ownHealth,
+  'peer-health': peerHealth,
+  database,
+  'replication-lag': replicationLag,
+  'global-tables': globalTables,
+  'storage-replication': storageReplication,
+  'state-machine': stateMachine,
+  dns,
+};
+
+/** One check within its timeout; an exception or the timeout is that check's failure, with the message as detail. */
+async function timed(name: ReadinessCheckName, deps: ReadinessDependencies, check: (deps: ReadinessDependencies) => Promise<Verdict>): Promise<ReadinessCheckResult> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${deps.checkTimeoutMs} ms`)), deps.checkTimeoutMs);
+  });
+  try {
+    const verdict = await Promise.race([check(deps), timeout]);
+    return { name, ok: verdict.ok, detail: verdict.detail, ms: Date.now() - started };
+  } catch (error) {
+    return { name, ok: false, detail: error instanceof Error ? error.message : String(error), ms: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function publishMetrics(report: ReadinessReport, deps: ReadinessDependencies): Promise<void> {
+  const timestamp = new Date(deps.now());
+  await awsCall(`publish readiness metrics to ${deps.metricNamespace}`, () =>
+    deps.cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: deps.metricNamespace,
+        MetricData: [
+          ...report.checks.map((check) => ({
+            MetricName: READINESS_CHECK_METRIC,
+            Dimensions: [
+              { Name: 'Region', Value: report.region },
+              { Name: 'Check', Value: check.name },
+            ],
+            Value: check.ok ? 1 : 0,
+            Unit: 'Count' as const,
+            Timestamp: timestamp,
+          })),
+          { MetricName: READINESS_SUMMARY_METRIC, Dimensions: [{ Name: 'Region', Value: report.region }], Value: report.ready ? 1 : 0, Unit: 'Count' as const, Timestamp: timestamp },
+        ],
+      }),
+    ),
+  );
+}
+
+async function publishFailure(report: ReadinessReport, deps: ReadinessDependencies): Promise<void> {
+  const failing = report.checks.filter((check) => !check.ok).map((check) => check.name);
+  await awsCall(`put the ${READINESS_FAILED_DETAIL_TYPE} event on ${deps.eventBusName}`, async () => {
+    const response = await deps.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: deps.eventBusName,
+            Source: deps.eventSource,
+            DetailType: READINESS_FAILED_DETAIL_TYPE,
+            Detail: JSON.stringify({ region: report.region, failing, checks: report.checks }),
+          },
+        ],
+      }),
+    );
+    const entry = response.Entries?.[0];
+    if ((response.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode) throw new Error(`event rejected: ${entry?.ErrorCode ?? 'unknown error'} ${entry?.ErrorMessage ?? ''}`.trim());
+  });
+}
+
+/**
+ * Runs every check, logs the report, publishes the metrics and, when a check failed, the event.
+ * Throws only when publishing fails after its retries (the schedule retries; the metrics' missing
+ * data alarms).
+ */
+export async function runReadiness(deps: ReadinessDependencies): Promise<ReadinessReport> {
+  const checks = await Promise.all(READINESS_CHECKS.map((name) => timed(name, deps, CHECKS[name])));
+  const report: ReadinessReport = { region: deps.region, ready: checks.every((check) => check.ok), checks };
+  if (report.ready) deps.logger.info('failover readiness: ready', { ...report });
+  else deps.logger.error('failover readiness: not ready', { ...report, failing: checks.filter((check) => !check.ok).map((check) => check.name) });
+  await publishMetrics(report, deps);
+  if (!report.ready) await publishFailure(report, deps);
+  return report;
+}
+
+/** The EventBridge scheduled event: only its being an object is checked; its content is not used. */
+export const ScheduledEventSchema = z.object({}, { error: 'expected an object (the EventBridge scheduled event)' });
+
+/** The handler's work: validates the event, then runs the checks. */
+export async function runScheduled(event: unknown, deps: ReadinessDependencies): Promise<ReadinessReport> {
+  const parsed = ScheduledEventSchema.safeParse(event);
+  if (!parsed.success) throw new Error(`invalid readiness event: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  return runReadiness(deps);
+}

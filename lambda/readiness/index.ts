@@ -1,0 +1,91 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
+import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
+import { fetchGet } from '../shared/health-probe';
+import { createLogger } from '../shared/logger';
+import { peerParameterReader } from '../shared/peer-parameter';
+import { ReadinessDependencies, ReadinessReport, ROUTE53_METRICS_REGION, runScheduled, tableDescriber } from './checks';
+
+/** A comma-separated list of names: at least one, blanks dropped. */
+const NameList = z
+  .string()
+  .transform((text) => text.split(',').map((name) => name.trim()).filter((name) => name.length > 0))
+  .pipe(z.array(z.string()).min(1, 'must name at least one (comma-separated)'));
+
+const environment = readEnvironment(
+  PeerEnvironmentSchema.omit({ CONTROL_TABLE: true, PRIMARY_REGION: true })
+    .extend(DatabaseEnvironmentSchema.shape)
+    .extend({
+      PEER_REGION_CODE: z.string().regex(/^[a-z0-9]+$/, 'must be a region code like use2'),
+      OWN_API_URL: z.url().endsWith('/'),
+      CHECK_TIMEOUT_MS: z.coerce.number().int().min(100),
+      DB_CLUSTER_ID: z.string().min(1),
+      PEER_DB_CLUSTER_ID: z.string().min(1),
+      MAX_REPLICATION_LAG_MS: z.coerce.number().positive(),
+      GLOBAL_TABLE_NAMES: NameList,
+      REPLICATED_BUCKET_NAMES: NameList,
+      STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+      HEALTH_CHECK_IDS: NameList,
+      HOSTED_ZONE_ID: z.string().min(1),
+      API_HOST_NAME: z.string().min(1),
+      SET_IDENTIFIER: z.string().min(1),
+      METRIC_NAMESPACE: z.string().min(1),
+      EVENT_BUS_NAME: z.string().min(1),
+      EVENT_SOURCE: z.string().min(1),
+    }),
+);
+
+const logger = createLogger('failover-readiness');
+// Clients once per container. withRetry retries every call; the SDK's own attempts stay few.
+const cloudwatch = new CloudWatchClient({ maxAttempts: 2 });
+const peerCloudwatch = new CloudWatchClient({ region: environment.PEER_REGION, maxAttempts: 2 });
+const route53Cloudwatch = environment.AWS_REGION === ROUTE53_METRICS_REGION ? cloudwatch : new CloudWatchClient({ region: ROUTE53_METRICS_REGION, maxAttempts: 2 });
+const dependencies: ReadinessDependencies = {
+  region: environment.AWS_REGION,
+  peerRegion: environment.PEER_REGION,
+  peerRegionCode: environment.PEER_REGION_CODE,
+  ownApiUrl: environment.OWN_API_URL,
+  httpTimeoutMs: environment.HTTP_TIMEOUT_MS,
+  checkTimeoutMs: environment.CHECK_TIMEOUT_MS,
+  dbClusterId: environment.DB_CLUSTER_ID,
+  peerDbClusterId: environment.PEER_DB_CLUSTER_ID,
+  maxReplicationLagMs: environment.MAX_REPLICATION_LAG_MS,
+  tableNames: environment.GLOBAL_TABLE_NAMES,
+  bucketNames: environment.REPLICATED_BUCKET_NAMES,
+  stateMachineArn: environment.STATE_MACHINE_ARN,
+  healthCheckIds: environment.HEALTH_CHECK_IDS,
+  hostedZoneId: environment.HOSTED_ZONE_ID,
+  apiHostName: environment.API_HOST_NAME,
+  setIdentifier: environment.SET_IDENTIFIER,
+  metricNamespace: environment.METRIC_NAMESPACE,
+  eventBusName: environment.EVENT_BUS_NAME,
+  eventSource: environment.EVENT_SOURCE,
+  get: fetchGet,
+  peerApiUrl: peerParameterReader(environment.PEER_REGION, environment.PEER_API_URL_PARAMETER),
+  // One connection is enough for SELECT 1 once an hour; the check's timeout bounds the wait.
+  database: databaseFromEnvironment(environment, logger, { poolSize: 1, connectTimeoutMs: Math.min(5000, environment.CHECK_TIMEOUT_MS), secretsMaxAttempts: 3 }),
+  cloudwatch,
+  peerCloudwatch,
+  route53Cloudwatch,
+  describeTable: tableDescriber(new DynamoDBClient({ maxAttempts: 2 })),
+  s3: new S3Client({ maxAttempts: 2 }),
+  sfn: new SFNClient({ maxAttempts: 2 }),
+  // Route 53 is a global service whose API is served from us-east-1.
+  route53: new Route53Client({ region: ROUTE53_METRICS_REGION, maxAttempts: 2 }),
+  events: new EventBridgeClient({ maxAttempts: 2 }),
+  logger,
+  now: () => Date.now(),
+};
+
+/** Runs on the hourly EventBridge schedule; the event's content is not used. */
+export async function handler(event: unknown, context: Context): Promise<ReadinessReport> {
+  logger.addContext(context);
+  return runScheduled(event, dependencies);
+}
