@@ -9,8 +9,11 @@ export function drEventSource(naming: Naming): string {
 
 /** What the orchestrator reports, as EventBridge detail types. */
 export const DrEventType = {
+  failoverStarted: 'Failover Started',
   failoverCompleted: 'Failover Completed',
   failoverFailed: 'Failover Failed',
+  /** Published by the readiness check (lambda/readiness) when any check fails. */
+  readinessFailed: 'Readiness Failed',
 } as const;
 
 export interface DrEventBusProps {

@@ -420,6 +420,8 @@ export class FailoverOrchestrator extends Construct {
     });
     fail(acquireLock);
 
+    const startedEvent = eventState('Preflight: announce start', DrEventType.failoverStarted, 'started');
+
     // --- 2. Fence ---
     const fence = dynamoRetry(
       new tasks.DynamoUpdateItem(this, 'Fence: set active region', {
@@ -442,6 +444,8 @@ export class FailoverOrchestrator extends Construct {
       }),
     );
     fail(fence);
+    // Announcing is not worth stopping a failover for.
+    startedEvent.addCatch(fence, { resultPath: '$.eventError' });
     const evacuatePeer = putEvacuation('Fence: evacuate peer region', peerEvacuation, 1);
     fail(evacuatePeer);
     const releaseOwnSwitch = lambdaStep('Fence: release own evacuation switch', this.stepsFunction, { action: 'releaseOwnEvacuation' }, '$.ownSwitch', Duration.seconds(30));
@@ -536,6 +540,7 @@ export class FailoverOrchestrator extends Construct {
       .otherwise(new sfn.Fail(this, 'Preflight: invalid input', { error: 'InvalidInput', cause: 'input must be {"mode": "planned" | "unplanned", "reason": "<why>"}' }));
     preflight
       .next(new sfn.Choice(this, 'Preflight: ready?').when(sfn.Condition.booleanEquals('$.preflight.ready', true), acquireLock).otherwise(preflightFailed).afterwards())
+      .next(startedEvent)
       .next(fence)
       .next(evacuatePeer)
       .next(releaseOwnSwitch)

@@ -1,4 +1,5 @@
 import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -108,4 +109,20 @@ export class FailoverProber extends Construct {
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
     });
   }
+}
+
+/** What the prober in `naming.region` reports, by name alone. */
+export function proberMetrics(naming: Naming) {
+  return {
+    /** 1 for the region the control table names active, at each probe. */
+    activeRegion: (region: string) =>
+      new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName: 'ActiveRegion',
+        dimensionsMap: { service: Purpose.prober, Region: region },
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+        region: naming.region,
+      }),
+  };
 }

@@ -124,6 +124,10 @@ export const Purpose = {
   prober: 'prober',
   alerts: 'alerts',
   events: 'dr-events',
+  eventsDeadLetter: 'dr-events-dlq',
+  eventForwarding: 'event-forwarding',
+  processingHalted: 'processing-halted',
+  dashboard: 'dr',
   config: 'config',
   auditLogs: 'audit-logs',
   regional: 'regional',
@@ -144,6 +148,7 @@ export const ParameterKey = {
   apiRegionalDomainName: 'api/regional-domain-name',
   apiRegionalHostedZoneId: 'api/regional-hosted-zone-id',
   apiUrl: 'api/url',
+  healthCheckIds: 'dns/health-check-ids',
 } as const;
 export type ParameterKeyName = (typeof ParameterKey)[keyof typeof ParameterKey];
 

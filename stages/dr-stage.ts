@@ -1,4 +1,4 @@
-import { Duration, Stage, StageProps } from 'aws-cdk-lib';
+import { Duration, Fn, Stage, StageProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { applyGuardrails } from '../lib/aspects';
@@ -6,7 +6,10 @@ import { AppConfig, RegionRole, regionSettings } from '../lib/config';
 import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
 import { AlertTopic } from '../lib/alert-topic';
+import { DrDashboard } from '../lib/dr-dashboard';
 import { DrEventBus } from '../lib/dr-event-bus';
+import { EventForwarding } from '../lib/event-forwarding';
+import { RegionalAlarms } from '../lib/regional-alarms';
 import { FailoverOrchestrator } from '../lib/failover-orchestrator';
 import { FailoverProber } from '../lib/failover-prober';
 import { FailoverRouting } from '../lib/failover-routing';
@@ -67,6 +70,12 @@ export class DrStage extends Stage {
   public readonly orchestrator: FailoverOrchestrator;
   /** The automatic trigger (secondary region only). */
   public readonly prober?: FailoverProber;
+  /** This region's alarms. */
+  public readonly regionalAlarms: RegionalAlarms;
+  /** Forwarding of critical events to the other region. */
+  public readonly eventForwarding: EventForwarding;
+  /** The dashboard of both regions (secondary region only). */
+  public readonly dashboard?: DrDashboard;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const settings = regionSettings(props.config, props.role);
@@ -253,6 +262,60 @@ export class DrStage extends Stage {
         autoFailback: props.config.autoFailback,
         failbackAfterHealthy: Duration.seconds(props.config.failbackAfterHealthySeconds),
         logRetention,
+      });
+    }
+
+    parameters.publish(
+      ParameterKey.healthCheckIds,
+      [this.routing.endpointHealthCheck.healthCheckId, this.routing.healthCheck.healthCheckId].join(','),
+      'This region\'s Route 53 checks: the /health check and the routing (calculated) check, comma-separated',
+    );
+    const functionPurposes: string[] = [Purpose.orderIntake, Purpose.orderProcessor, Purpose.orderLookup, Purpose.health, Purpose.failoverSteps, Purpose.reconcile];
+    if (this.prober) functionPurposes.push(Purpose.prober);
+    if (holdsWriter) functionPurposes.push(Purpose.migration);
+    const tablePurposes = [Purpose.orderJournal, Purpose.control, Purpose.sessions];
+    this.regionalAlarms = new RegionalAlarms(stack, 'Alarms', {
+      naming,
+      peerRegion: settings.peerRegion,
+      topic: this.alerts.topic,
+      functionPurposes,
+      tablePurposes,
+      healthChecks: { 'route53-endpoint': this.routing.endpointHealthCheck, 'route53-routing': this.routing.healthCheck },
+      readinessInterval: Duration.hours(props.config.readinessIntervalHours),
+      thresholds: {
+        maxReplicationLagMs: props.config.maxReplicationLagMs,
+        maxRpoLagMs: props.config.maxRpoLagMs,
+        maxTableReplicationLatencyMs: props.config.maxTableReplicationLatencyMs,
+        maxStorageReplicationLatencySeconds: props.config.maxStorageReplicationLatencySeconds,
+        maxFunctionErrorRatePercent: props.config.maxFunctionErrorRatePercent,
+        maxQueueAgeSeconds: props.config.maxQueueAgeSeconds,
+        maxApi5xxRatePercent: props.config.maxApi5xxRatePercent,
+        maxApi4xxRatePercent: props.config.maxApi4xxRatePercent,
+        maxApiP99LatencyMs: props.config.maxApiP99LatencyMs,
+        maxFailoverDurationSeconds: props.config.maxFailoverDurationSeconds,
+        evaluationPeriods: props.config.alarmEvaluationPeriods,
+      },
+    });
+    this.eventForwarding = new EventForwarding(stack, 'EventForwarding', {
+      naming,
+      peerRegion: settings.peerRegion,
+      bus: this.events.bus,
+      source: this.events.source,
+      processingAlarms: ['queue-age', 'dead-letters'].map((purpose) => this.regionalAlarms.alarms.get(purpose)!),
+    });
+    if (props.role === RegionRole.SECONDARY) {
+      const [primaryEndpointCheck, primaryRoutingCheck] = Fn.split(',', new PeerParameter(stack, 'PeerHealthChecks', { naming, peerRegion: settings.peerRegion, key: ParameterKey.healthCheckIds }).value, 2);
+      this.dashboard = new DrDashboard(stack, 'Dashboard', {
+        naming,
+        regions: [props.config.primaryRegion, props.config.secondaryRegion],
+        healthChecks: {
+          [`${settings.peerRegion} /health`]: primaryEndpointCheck,
+          [`${settings.peerRegion} routing`]: primaryRoutingCheck,
+          [`${settings.region} /health`]: this.routing.endpointHealthCheck.healthCheckId,
+          [`${settings.region} routing`]: this.routing.healthCheck.healthCheckId,
+        },
+        tablePurposes,
+        alarms: [...this.regionalAlarms.alarms.values()],
       });
     }
 

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
@@ -23,6 +24,8 @@ const environment = readEnvironment(
 );
 
 const logger = createLogger('failover-prober');
+// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME (lib/handler-function.ts).
+const metrics = new Metrics();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), { marshallOptions: { removeUndefinedValues: true } });
 const sfn = new SFNClient({ maxAttempts: 3 });
 const peerSfn = new SFNClient({ region: environment.PEER_REGION, maxAttempts: 3 });
@@ -61,7 +64,12 @@ export async function handler(_event: unknown, context: Context): Promise<ProbeO
   // Leave one interval plus the request timeout before the next invocation is due.
   while (context.getRemainingTimeInMillis() > intervalMs + environment.HTTP_TIMEOUT_MS * 2) {
     const started = Date.now();
-    outcomes.push(await probeOnce(deps));
+    const outcome = await probeOnce(deps);
+    outcomes.push(outcome);
+    // The dashboard's "active region": one datapoint per probe for the region the control table names.
+    const active = metrics.singleMetric();
+    active.addDimension('Region', outcome.activeRegion);
+    active.addMetric('ActiveRegion', MetricUnit.Count, 1);
     const pause = intervalMs - (Date.now() - started);
     if (pause > 0 && context.getRemainingTimeInMillis() > pause + intervalMs + environment.HTTP_TIMEOUT_MS * 2) {
       await new Promise((resolve) => setTimeout(resolve, pause));

@@ -33,8 +33,8 @@ export const READINESS_FAILED_DETAIL_TYPE = 'Readiness Failed';
 
 /** Route 53 considers an endpoint healthy when more than this share of its checkers report success. */
 export const HEALTHY_CHECKER_SHARE = 0.18;
-/** Route 53 publishes health check metrics (`AWS/Route53`) only in this region. */
-export const ROUTE53_METRICS_REGION = 'us-east-1';
+/** Route 53 is a global service: its API and its health check metrics (`AWS/Route53`) are in this region. */
+export const ROUTE53_REGION = 'us-east-1';
 
 /** How far back the CloudWatch reads look. */
 const METRIC_WINDOW_MS = 10 * 60_000;
@@ -353,11 +353,8 @@ async function findFailoverRecord(deps: ReadinessDependencies): Promise<Resource
   const wanted = normalizedName(deps.apiHostName);
   let start: { name: string; type?: RRType; identifier?: string } = { name: deps.apiHostName };
   for (let page = 0; page < MAX_RECORD_PAGES; page++) {
-    const response = await awsCall(`list record sets of ${deps.hostedZoneId}`, () =>
-      deps.route53.send(
-        new ListResourceRecordSetsCommand({ HostedZoneId: deps.hostedZoneId, StartRecordName: start.name, StartRecordType: start.type, StartRecordIdentifier: start.identifier }),
-      ),
-    ['NoSuchHostedZone']);
+    const request = { HostedZoneId: deps.hostedZoneId, StartRecordName: start.name, StartRecordType: start.type, StartRecordIdentifier: start.identifier };
+    const response = await awsCall(`list record sets of ${deps.hostedZoneId}`, () => deps.route53.send(new ListResourceRecordSetsCommand(request)), ['NoSuchHostedZone']);
     const records = response.ResourceRecordSets ?? [];
     const record = records.find((candidate) => normalizedName(candidate.Name ?? '') === wanted && candidate.SetIdentifier === deps.setIdentifier && candidate.Failover !== undefined);
     if (record) return record;
@@ -369,18 +366,15 @@ async function findFailoverRecord(deps: ReadinessDependencies): Promise<Resource
 }
 
 async function dns(deps: ReadinessDependencies): Promise<Verdict> {
-  const [problems, record] = await Promise.all([
+  const [healthProblems, record] = await Promise.all([
     Promise.all(deps.healthCheckIds.map((id) => healthCheckProblem(id, deps).catch((error: Error) => `health check ${id}: ${error.message}`))),
-    findFailoverRecord(deps).then(
-      (found) => (found ? { found } : { problem: `no failover record ${deps.apiHostName} with SetIdentifier ${deps.setIdentifier} in hosted zone ${deps.hostedZoneId}` }),
-      (error: Error) => ({ problem: `record sets of hosted zone ${deps.hostedZoneId}: ${error.message}` }),
-    ),
+    findFailoverRecord(deps).catch((error: Error) => error),
   ]);
-  const found = problems.filter((problem): problem is string => problem !== undefined);
-  if ('problem' in record && record.problem) found.push(record.problem);
-  if (found.length > 0) return fail(found.join('; '));
-  const failover = 'found' in record ? record.found : undefined;
-  return pass(`${deps.healthCheckIds.length} health check(s) healthy; ${deps.apiHostName} ${failover?.Type} ${failover?.Failover} record ${deps.setIdentifier}`);
+  const problems = healthProblems.filter((problem): problem is string => problem !== undefined);
+  if (record instanceof Error) problems.push(`record sets of hosted zone ${deps.hostedZoneId}: ${record.message}`);
+  else if (!record) problems.push(`no failover record ${deps.apiHostName} with SetIdentifier ${deps.setIdentifier} in hosted zone ${deps.hostedZoneId}`);
+  if (problems.length > 0 || !record || record instanceof Error) return fail(problems.join('; '));
+  return pass(`${deps.healthCheckIds.length} health check(s) healthy; ${deps.apiHostName} ${record.Type} ${record.Failover} record ${deps.setIdentifier}`);
 }
 
 const CHECKS: Record<ReadinessCheckName, (deps: ReadinessDependencies) => Promise<Verdict>> = {

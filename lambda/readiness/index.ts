@@ -11,7 +11,7 @@ import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
 import { peerParameterReader } from '../shared/peer-parameter';
-import { ReadinessDependencies, ReadinessReport, ROUTE53_METRICS_REGION, runScheduled, tableDescriber } from './checks';
+import { ReadinessDependencies, ReadinessReport, ROUTE53_REGION, runScheduled, tableDescriber } from './checks';
 
 /** A comma-separated list of names: at least one, blanks dropped. */
 const NameList = z
@@ -46,7 +46,7 @@ const logger = createLogger('failover-readiness');
 // Clients once per container. withRetry retries every call; the SDK's own attempts stay few.
 const cloudwatch = new CloudWatchClient({ maxAttempts: 2 });
 const peerCloudwatch = new CloudWatchClient({ region: environment.PEER_REGION, maxAttempts: 2 });
-const route53Cloudwatch = environment.AWS_REGION === ROUTE53_METRICS_REGION ? cloudwatch : new CloudWatchClient({ region: ROUTE53_METRICS_REGION, maxAttempts: 2 });
+const route53Cloudwatch = environment.AWS_REGION === ROUTE53_REGION ? cloudwatch : new CloudWatchClient({ region: ROUTE53_REGION, maxAttempts: 2 });
 const dependencies: ReadinessDependencies = {
   region: environment.AWS_REGION,
   peerRegion: environment.PEER_REGION,
@@ -78,7 +78,7 @@ const dependencies: ReadinessDependencies = {
   s3: new S3Client({ maxAttempts: 2 }),
   sfn: new SFNClient({ maxAttempts: 2 }),
   // Route 53 is a global service whose API is served from us-east-1.
-  route53: new Route53Client({ region: ROUTE53_METRICS_REGION, maxAttempts: 2 }),
+  route53: new Route53Client({ region: ROUTE53_REGION, maxAttempts: 2 }),
   events: new EventBridgeClient({ maxAttempts: 2 }),
   logger,
   now: () => Date.now(),

@@ -322,6 +322,7 @@ describe('failover state machine, executed from the synthesized definition', () 
       'Preflight: check regions',
       'Preflight: ready?',
       'Preflight: acquire lock',
+      'Preflight: announce start',
       'Fence: set active region',
       'Fence: evacuate peer region',
       'Fence: release own evacuation switch',
