@@ -115,6 +115,12 @@ export interface GuardrailProps {
   readonly application: string;
 }
 
+/**
+ * Types CDK's L1 classes can tag but CloudFormation's published schema (which cfn-lint checks,
+ * and deploys validate) does not accept `Tags` for.
+ */
+const UNTAGGABLE_IN_TEMPLATES = ['AWS::CloudWatch::Dashboard'];
+
 /** Tags every taggable resource below `scope` and refuses anything that cannot be destroyed. */
 export function applyGuardrails(scope: IConstruct, props: GuardrailProps): void {
   const tags: Record<string, string> = {
@@ -124,7 +130,7 @@ export function applyGuardrails(scope: IConstruct, props: GuardrailProps): void 
     [TagKey.region]: props.region,
   };
   for (const [key, value] of Object.entries(tags)) {
-    Tags.of(scope).add(key, value);
+    Tags.of(scope).add(key, value, { excludeResourceTypes: UNTAGGABLE_IN_TEMPLATES });
   }
   Aspects.of(scope).add(new RawResourceTagger(tags));
   Aspects.of(scope).add(new DestroyableGuard());

@@ -12,9 +12,9 @@ export interface CrossRegionAccessProps {
 }
 
 /**
- * The IAM roles for work that spans both regions: the failover orchestrator (Step Functions) and
- * the failover-readiness check (Lambda) in one region read and act on the other region's
- * resources. Every statement is scoped to this deployment's resource ARNs, which are built from
+ * The IAM role for work that spans both regions: the failover orchestrator (Step Functions) in
+ * one region reads and acts on the other region's resources (the readiness check's role is in
+ * lib/readiness-check.ts, next to its function). Every statement is scoped to this deployment's resource ARNs, which are built from
  * deterministic names, so the roles exist before the resources do and never reach beyond them.
  *
  * Neither role can change Route 53: failover moves traffic through health checks (the data
@@ -23,8 +23,6 @@ export interface CrossRegionAccessProps {
 export class CrossRegionAccess extends Construct {
   /** Assumed by the failover state machine: fences, promotes, records metrics. */
   public readonly orchestratorRole: iam.IRole;
-  /** Assumed by the readiness function: reads state in both regions, records metrics. */
-  public readonly readinessRole: iam.IRole;
 
   private readonly naming: Naming;
   private readonly regions: string[];
@@ -62,29 +60,7 @@ export class CrossRegionAccess extends Construct {
       orchestratorRole.addToPolicy(statement);
     }
 
-    const readinessRole = new iam.Role(this, 'ReadinessRole', {
-      roleName: props.naming.name('role', Purpose.readiness),
-      description: 'Failover readiness check: reads replication and failover state in both regions, records metrics',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    for (const statement of [
-      this.readParameters(),
-      new iam.PolicyStatement({
-        sid: 'DescribeTables',
-        actions: ['dynamodb:DescribeTable'],
-        resources: [Purpose.control, Purpose.orderJournal, Purpose.sessions].flatMap((purpose) => this.tableArns(purpose)),
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeGlobalDatabase',
-        actions: ['rds:DescribeGlobalClusters', 'rds:DescribeDBClusters'],
-        resources: [this.globalClusterArn(), ...this.clusterArns()],
-      }),
-      this.putMetrics(),
-    ]) {
-      readinessRole.addToPolicy(statement);
-    }
-
-    for (const role of [orchestratorRole, readinessRole]) {
+    for (const role of [orchestratorRole]) {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
@@ -99,7 +75,6 @@ export class CrossRegionAccess extends Construct {
     );
 
     this.orchestratorRole = orchestratorRole;
-    this.readinessRole = readinessRole;
   }
 
   private readParameters(): iam.PolicyStatement {

@@ -57,6 +57,8 @@ export class FailoverRouting extends Construct {
   public readonly probedHost: string;
   /** The path they probe, including the stage. */
   public readonly probedPath: string;
+  /** The record's set identifier (`<role>-<region>`). */
+  public readonly setIdentifier: string;
 
   constructor(scope: Construct, id: string, props: FailoverRoutingProps) {
     super(scope, id);
@@ -87,13 +89,14 @@ export class FailoverRouting extends Construct {
       healthThreshold: children.length,
     });
 
+    this.setIdentifier = `${props.role}-${stack.region}`;
     this.record = new route53.CnameRecord(this, 'Record', {
       zone: props.zone,
       recordName: props.recordName,
       domainName: props.domain.domainNameAliasDomainName,
       ttl: props.ttl ?? Duration.seconds(10),
       failover: props.role === RegionRole.PRIMARY ? route53.Failover.PRIMARY : route53.Failover.SECONDARY,
-      setIdentifier: `${props.role}-${stack.region}`,
+      setIdentifier: this.setIdentifier,
       healthCheck: this.healthCheck,
       comment: `${props.role} region of ${props.naming.parameterPrefix()}: healthy while ${this.probedPath} answers 200 and the region is not evacuated`,
     });

@@ -9,6 +9,7 @@ import { AlertTopic } from '../lib/alert-topic';
 import { DrDashboard } from '../lib/dr-dashboard';
 import { DrEventBus } from '../lib/dr-event-bus';
 import { EventForwarding } from '../lib/event-forwarding';
+import { ReadinessCheck } from '../lib/readiness-check';
 import { RegionalAlarms } from '../lib/regional-alarms';
 import { FailoverOrchestrator } from '../lib/failover-orchestrator';
 import { FailoverProber } from '../lib/failover-prober';
@@ -70,6 +71,8 @@ export class DrStage extends Stage {
   public readonly orchestrator: FailoverOrchestrator;
   /** The automatic trigger (secondary region only). */
   public readonly prober?: FailoverProber;
+  /** This region's hourly failover-readiness check. */
+  public readonly readiness: ReadinessCheck;
   /** This region's alarms. */
   public readonly regionalAlarms: RegionalAlarms;
   /** Forwarding of critical events to the other region. */
@@ -270,10 +273,26 @@ export class DrStage extends Stage {
       [this.routing.endpointHealthCheck.healthCheckId, this.routing.healthCheck.healthCheckId].join(','),
       'This region\'s Route 53 checks: the /health check and the routing (calculated) check, comma-separated',
     );
-    const functionPurposes: string[] = [Purpose.orderIntake, Purpose.orderProcessor, Purpose.orderLookup, Purpose.health, Purpose.failoverSteps, Purpose.reconcile];
+    const tablePurposes = [Purpose.orderJournal, Purpose.control, Purpose.sessions];
+    this.readiness = new ReadinessCheck(stack, 'Readiness', {
+      naming,
+      peerRegion: settings.peerRegion,
+      apiUrl: this.orderApi.api.url,
+      apiHostName: `${props.config.apiSubdomain}.${props.config.domainName}`,
+      hostedZone: hostedZone.zone,
+      setIdentifier: this.routing.setIdentifier,
+      healthChecks: [this.routing.endpointHealthCheck, this.routing.healthCheck],
+      stateMachine: this.orchestrator.stateMachine,
+      tablePurposes,
+      eventBus: this.events.bus,
+      eventSource: this.events.source,
+      maxReplicationLagMs: props.config.maxReplicationLagMs,
+      interval: Duration.hours(props.config.readinessIntervalHours),
+      logRetention,
+    });
+    const functionPurposes: string[] = [Purpose.orderIntake, Purpose.orderProcessor, Purpose.orderLookup, Purpose.health, Purpose.failoverSteps, Purpose.reconcile, Purpose.readiness];
     if (this.prober) functionPurposes.push(Purpose.prober);
     if (holdsWriter) functionPurposes.push(Purpose.migration);
-    const tablePurposes = [Purpose.orderJournal, Purpose.control, Purpose.sessions];
     this.regionalAlarms = new RegionalAlarms(stack, 'Alarms', {
       naming,
       peerRegion: settings.peerRegion,

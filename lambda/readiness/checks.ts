@@ -161,7 +161,11 @@ function latest(datapoints: readonly Datapoint[] | undefined): Datapoint | undef
 
 async function ownHealth(deps: ReadinessDependencies): Promise<Verdict> {
   const probe = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
-  return probe.status === 200 ? pass(`GET /health answered 200 in ${probe.ms} ms`) : fail(`GET ${healthUrl(deps.ownApiUrl)}: ${probe.detail}`);
+  if (probe.status === 200) return pass(`GET /health answered 200 in ${probe.ms} ms`);
+  // Drained after a planned failover, with its own dependencies sound: it can take the role back,
+  // which is what the orchestrator's preflight asks of it too.
+  if (probe.answered && checksPassed(probe, DEPENDENCY_CHECKS)) return pass(`drained: ${probe.detail}; its ${DEPENDENCY_CHECKS.join(' and ')} checks pass`);
+  return fail(`GET ${healthUrl(deps.ownApiUrl)}: ${probe.detail}`);
 }
 
 async function peerHealth(deps: ReadinessDependencies): Promise<Verdict> {

@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
+import { checksPassed, probeHealth } from '../shared/health-probe';
 import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
@@ -21,7 +21,6 @@ const NameList = z
 
 const environment = readEnvironment(
   PeerEnvironmentSchema.omit({ CONTROL_TABLE: true, PRIMARY_REGION: true })
-    .extend(DatabaseEnvironmentSchema.shape)
     .extend({
       PEER_REGION_CODE: z.string().regex(/^[a-z0-9]+$/, 'must be a region code like use2'),
       OWN_API_URL: z.url().endsWith('/'),
@@ -41,6 +40,27 @@ const environment = readEnvironment(
       EVENT_SOURCE: z.string().min(1),
     }),
 );
+
+/**
+ * The readiness function runs outside the VPC: it must reach Route 53's API, the peer region's
+ * CloudWatch and parameters and both public APIs, and the VPC's subnets have no path to the
+ * internet. It learns whether this region's cluster answers from this region's /health, whose
+ * database check queries the cluster from inside the VPC; the answer is given the shape of a
+ * query so the check reads the same whichever way it is asked.
+ */
+function databaseThroughHealth(ownApiUrl: string, timeoutMs: number): { query<R>(operation: string, sql: string): Promise<R[]> } {
+  return {
+    async query<R>(operation: string): Promise<R[]> {
+      const probe = await probeHealth(new URL('health', ownApiUrl).toString(), timeoutMs);
+      if (!probe.answered) throw new Error(`${operation}: this region's /health does not answer: ${probe.detail}`);
+      if (!checksPassed(probe, ['database'])) {
+        const detail = probe.checks.find((check) => check.name === 'database')?.detail ?? 'no database check in the answer';
+        throw new Error(`${operation}: this region's database check failed: ${detail}`);
+      }
+      return [{ one: 1 } as R];
+    },
+  };
+}
 
 const logger = createLogger('failover-readiness');
 // Clients once per container. withRetry retries every call; the SDK's own attempts stay few.
@@ -69,8 +89,7 @@ const dependencies: ReadinessDependencies = {
   eventSource: environment.EVENT_SOURCE,
   get: fetchGet,
   peerApiUrl: peerParameterReader(environment.PEER_REGION, environment.PEER_API_URL_PARAMETER),
-  // One connection is enough for SELECT 1 once an hour; the check's timeout bounds the wait.
-  database: databaseFromEnvironment(environment, logger, { poolSize: 1, connectTimeoutMs: Math.min(5000, environment.CHECK_TIMEOUT_MS), secretsMaxAttempts: 3 }),
+  database: databaseThroughHealth(environment.OWN_API_URL, environment.HTTP_TIMEOUT_MS),
   cloudwatch,
   peerCloudwatch,
   route53Cloudwatch,

@@ -481,6 +481,13 @@ describe('readiness checks in detail', () => {
     expect(byName(report)['peer-health'].detail).toBe(`${PEER_REGION} answers HTTP 503 (control: down); its database and journal checks pass`);
   });
 
+  it('counts this region drained after a planned failover (503, only its control check failing) as ready to take the role back', async () => {
+    ownApi.failing(503, 'control');
+    const report = await runReadiness(dependencies(world));
+    expect(failingNames(report)).toEqual([]);
+    expect(byName(report)['own-health'].detail).toBe('drained: HTTP 503 (control: down); its database and journal checks pass');
+  });
+
   it('fails peer-health, naming the parameter problem, when the peer API URL cannot be read', async () => {
     const report = await runReadiness(dependencies(world, { peerApiUrl: async () => Promise.reject(new Error('read /trading/use2/api-url in us-east-2 failed after 2 attempt(s): timeout')) }));
     expect(failingNames(report)).toEqual(['peer-health']);
@@ -657,10 +664,6 @@ describe('the handler module', () => {
     PEER_API_URL_PARAMETER: '/trading/use2/api-url',
     HTTP_TIMEOUT_MS: '3000',
     CHECK_TIMEOUT_MS: '20000',
-    DB_HOST: 'orders.cluster-ro-x.us-east-1.rds.amazonaws.com',
-    DB_PORT: '5432',
-    DB_NAME: 'orders',
-    DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db',
     OWN_API_URL: 'https://abc.execute-api.us-east-1.amazonaws.com/v1/',
     DB_CLUSTER_ID: 'orders-use1',
     PEER_DB_CLUSTER_ID: 'orders-use2',
