@@ -1,4 +1,6 @@
 import { Annotations, Aspects, CfnDeletionPolicy, CfnResource, IAspect, Stack, TagManager, Tags } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 
 /** The four tags every taggable resource carries. */
@@ -103,6 +105,23 @@ export class RawResourceTagger implements IAspect {
       'Tags',
       Object.entries(this.tags).map(([key, value]) => ({ Key: key, Value: value })),
     );
+  }
+}
+
+/**
+ * Points the functions CDK's own providers create (default security group restriction, bucket
+ * auto-delete) at a log group the stack owns. Left alone they log to a group Lambda creates on
+ * first use, which outlives the stack and keeps logs forever.
+ */
+export class ProviderLogging implements IAspect {
+  constructor(private readonly logGroup: logs.ILogGroup) {}
+
+  public visit(node: IConstruct): void {
+    // Only plain CfnResources: the L1 CfnFunction of every L2 function here already has its own group.
+    if (!CfnResource.isCfnResource(node) || node.cfnResourceType !== 'AWS::Lambda::Function' || node instanceof lambda.CfnFunction) return;
+    if (declaredProperties(node).LoggingConfig !== undefined) return;
+    node.addPropertyOverride('LoggingConfig', { LogGroup: this.logGroup.logGroupName, LogFormat: 'JSON' });
+    node.addResourceDependency(this.logGroup.node.defaultChild as CfnResource);
   }
 }
 

@@ -128,6 +128,7 @@ export const Purpose = {
   eventForwarding: 'event-forwarding',
   processingHalted: 'processing-halted',
   dashboard: 'dr',
+  cdkProviders: 'cdk-providers',
   config: 'config',
   auditLogs: 'audit-logs',
   regional: 'regional',

@@ -1,7 +1,7 @@
-import { Duration, Fn, Stage, StageProps } from 'aws-cdk-lib';
+import { Aspects, Duration, Fn, RemovalPolicy, Stage, StageProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { applyGuardrails } from '../lib/aspects';
+import { applyGuardrails, ProviderLogging } from '../lib/aspects';
 import { AppConfig, RegionRole, regionSettings } from '../lib/config';
 import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
@@ -100,6 +100,15 @@ export class DrStage extends Stage {
       env: { account: props.config.account, region: settings.region },
     });
     this.regionalStack = stack;
+
+    // CDK's own provider functions (default security group, bucket auto-delete) log here, not to a
+    // group Lambda would create and the stack would leave behind.
+    const providerLogs = new logs.LogGroup(stack, 'ProviderLogs', {
+      logGroupName: `/aws/lambda/${naming.name('logGroup', Purpose.cdkProviders)}`,
+      retention: props.config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Aspects.of(stack).add(new ProviderLogging(providerLogs));
 
     const parameters = new RegionalParameters(stack, 'Parameters', { naming, role: props.role, peerRegion: settings.peerRegion });
 

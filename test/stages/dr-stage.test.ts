@@ -196,3 +196,18 @@ describe('cross-region access', () => {
     }
   });
 });
+
+describe('logging', () => {
+  it('sends every function\'s logs to a log group the stack owns, with a retention, destroyed with it', () => {
+    for (const template of [primary, secondary]) {
+      const groups = template.findResources('AWS::Logs::LogGroup');
+      const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+      expect(functions.length).toBeGreaterThan(8);
+      for (const [id, fn] of functions) {
+        const groupRef = fn.Properties.LoggingConfig?.LogGroup?.Ref as string | undefined;
+        expect({ id, ownedGroup: groupRef !== undefined && groupRef in groups }).toEqual({ id, ownedGroup: true });
+        expect({ id, retention: groups[groupRef!].Properties.RetentionInDays, deletion: groups[groupRef!].DeletionPolicy }).toEqual({ id, retention: expect.any(Number), deletion: 'Delete' });
+      }
+    }
+  });
+});
