@@ -60,14 +60,11 @@ export class CrossRegionAccess extends Construct {
       orchestratorRole.addToPolicy(statement);
     }
 
-    for (const role of [orchestratorRole]) {
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to this deployment by the cloudwatch:namespace condition',
-      });
-      acknowledgeScopedWildcards(role, this.parameterArns(), 'Reads only the parameters under this deployment\'s own prefix, in its two regions');
-    }
+    Validations.of(orchestratorRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to this deployment by the cloudwatch:namespace condition',
+    });
+    acknowledgeScopedWildcards(orchestratorRole, this.parameterArns(), 'Reads only the parameters under this deployment\'s own prefix, in its two regions');
     acknowledgeScopedWildcards(
       orchestratorRole,
       this.journalIndexArns(),

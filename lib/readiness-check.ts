@@ -7,13 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { READINESS_CHECKS } from '../lambda/readiness/checks';
 import { HandlerFunction } from './handler-function';
 import { Naming, ParameterKey, Purpose, regionCode } from './naming';
 import { readPeerParameterStatement } from './peer-parameter';
 import { REPLICATED_BUCKET_PURPOSES } from './storage';
 
-/** The checks the readiness function runs, in its order (lambda/readiness/checks.ts). */
-export const READINESS_CHECK_NAMES = ['own-health', 'peer-health', 'database', 'replication-lag', 'global-tables', 'storage-replication', 'state-machine', 'dns'] as const;
+/** The checks the readiness function runs, in its order: the handler's own list, so a new check gets its metric here. */
+export const READINESS_CHECK_NAMES = READINESS_CHECKS;
 
 /** Each check's own time limit; they run at once, and the function needs time to publish after. */
 const CHECK_TIMEOUT = Duration.seconds(20);
