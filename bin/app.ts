@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
-import { addComplianceChecks, addDrStages } from '../lib/dr-app';
+import { addComplianceChecks, addDrStages, addPipeline } from '../lib/dr-app';
 import { findSynthesisErrors } from '../lib/synth-gate';
 
 const app = new App();
 try {
-  addDrStages(app, loadConfig(app.node));
+  const config = loadConfig(app.node);
+  if (config.deployment === 'pipeline') addPipeline(app, config);
+  else addDrStages(app, config);
 } catch (error) {
   if (error instanceof ConfigError) {
     // One `key: rule` line per problem, without a stack trace: this is the user's input, not a bug.

@@ -66,6 +66,15 @@ export const ROUTE53_CHECKER_REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', '
 
 const suffixLimit = maxSuffixLength();
 
+/** An environment suffix: it ends every physical name, so its length is bounded by the tightest name. */
+function suffixSchema(): z.ZodString {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(suffixLimit.length, `must be at most ${suffixLimit.length} characters (the longest name is limited by: ${kindRule(suffixLimit.limitedBy)})`)
+    .regex(SUFFIX, 'must use only a-z, 0-9 and single hyphens inside (no upper case, no "_", no "--", no leading or trailing hyphen)');
+}
+
 /**
  * DynamoDB's region sets for multi-region strong consistency: the two replicas and the witness
  * must all be in one set.
@@ -85,15 +94,7 @@ export const configSchema = z
       .max(24, 'must be at most 24 characters')
       .default('trading-dr'),
     /** Carried by every physical name, so several environments can share an account. */
-    environmentSuffix: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(
-        suffixLimit.length,
-        `must be at most ${suffixLimit.length} characters (the longest name is limited by: ${kindRule(suffixLimit.limitedBy)})`,
-      )
-      .regex(SUFFIX, 'must use only a-z, 0-9 and single hyphens inside (no upper case, no "_", no "--", no leading or trailing hyphen)')
-      .default('dev'),
+    environmentSuffix: suffixSchema().default('dev'),
     /** The AWS account both regions deploy into. The default is a placeholder for offline synth. */
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').default('111111111111'),
     /** The region that holds the writer and takes traffic in normal operation. */
@@ -253,6 +254,21 @@ export const configSchema = z
     alarmEvaluationPeriods: integer(1, 60).default(3),
     /** Hours between failover-readiness checks. */
     readinessIntervalHours: integer(1, 24).default(1),
+    /** What `cdk synth` builds: the direct stages of this environment, or the delivery pipeline (test, then production). */
+    deployment: z.enum(['direct', 'pipeline'], { error: 'must be "direct" or "pipeline"' }).default('direct'),
+    /** The pipeline's source repository, `owner/name` on the connection's provider. */
+    pipelineRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/repository').default('example-org/trading-dr'),
+    /** The branch the pipeline builds. */
+    pipelineBranch: z.string().min(1).regex(/^[^\s]+$/, 'must be a branch name without spaces').default('main'),
+    /** The CodeConnections (CodeStar) connection to the repository. The default is a placeholder for offline synth. */
+    pipelineConnectionArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/, 'must be a CodeConnections connection ARN')
+      .default('arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000'),
+    /** The environment suffix of the pipeline's test environment (drilled before production). */
+    testEnvironmentSuffix: suffixSchema().default('test'),
+    /** The environment suffix of production. */
+    productionEnvironmentSuffix: suffixSchema().default('prod'),
   })
   .superRefine((config, ctx) => {
     if (config.primaryRegion === config.secondaryRegion) {

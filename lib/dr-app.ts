@@ -1,7 +1,11 @@
-import { App, IPolicyValidationContext, PolicyValidationPluginReport, Stage, Validations } from 'aws-cdk-lib';
+import { App, IPolicyValidationContext, PolicyValidationPluginReport, Stack, Stage, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppConfig, RegionRole } from './config';
-import { regionCode } from './naming';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Naming, Purpose, regionCode } from './naming';
+import { PipelineStack, pipelineReplicationBucketName } from '../pipeline/pipeline-stack';
+import { PipelineSupportStack } from '../pipeline/pipeline-support-stack';
 import { DrStage } from '../stages/dr-stage';
 
 /** The two regional stages of one deployment, primary first (the order they deploy in). */
@@ -23,21 +27,26 @@ export function stageId(config: AppConfig, role: RegionRole): string {
  * each stack is checked once.
  */
 export class StageAwsSolutionsChecks extends AwsSolutionsChecks {
-  constructor(private readonly stage: Stage) {
-    super(stage, { writeSuppressionsToCloudFormation: true });
+  constructor(private readonly scope: IConstruct) {
+    super(scope, { writeSuppressionsToCloudFormation: true });
   }
 
   public override validate(_context: IPolicyValidationContext): PolicyValidationPluginReport {
-    return this.validateScope(this.stage);
+    return this.validateScope(this.scope);
   }
 }
 
-/** Registers the cdk-nag AwsSolutions pack on every stage of the app. */
+/**
+ * Registers the cdk-nag AwsSolutions pack on every stage of the app, however deep (the pipeline's
+ * stages live in the pipeline stack), and on each stack directly under the app (the pipeline and
+ * its support stack), each checked once.
+ */
 export function addComplianceChecks(app: App): void {
+  for (const node of app.node.findAll()) {
+    if (Stage.isStage(node) && node !== app) Validations.of(node).addPlugins(new StageAwsSolutionsChecks(node));
+  }
   for (const child of app.node.children) {
-    if (Stage.isStage(child)) {
-      Validations.of(child).addPlugins(new StageAwsSolutionsChecks(child));
-    }
+    if (Stack.isStack(child)) Validations.of(app).addPlugins(new StageAwsSolutionsChecks(child));
   }
 }
 
@@ -46,4 +55,33 @@ export function addDrStages(app: App, config: AppConfig): DrDeployment {
   const primary = new DrStage(app, stageId(config, RegionRole.PRIMARY), { config, role: RegionRole.PRIMARY });
   const secondary = new DrStage(app, stageId(config, RegionRole.SECONDARY), { config, role: RegionRole.SECONDARY });
   return { primary, secondary };
+}
+
+/**
+ * The delivery pipeline instead of the direct stages: the pipeline stack in the primary region
+ * (it deploys the test environment, drills it, waits for approval, deploys production) and the
+ * support stack holding its artifact bucket in the secondary region.
+ */
+export function addPipeline(app: App, config: AppConfig): PipelineStack {
+  const env = { account: config.account, region: config.primaryRegion };
+  const support = new PipelineSupportStack(app, 'DrPipelineSupport', {
+    env: { account: config.account, region: config.secondaryRegion },
+    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.secondaryRegion }).name('stack', Purpose.delivery),
+    bucketName: pipelineReplicationBucketName(config, config.secondaryRegion),
+  });
+  const pipeline = new PipelineStack(app, 'DrPipeline', {
+    env,
+    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.primaryRegion }).name('stack', Purpose.delivery),
+    config,
+    settings: {
+      repository: config.pipelineRepository,
+      branch: config.pipelineBranch,
+      connectionArn: config.pipelineConnectionArn,
+      test: { ...config, environmentSuffix: config.testEnvironmentSuffix },
+      production: { ...config, environmentSuffix: config.productionEnvironmentSuffix },
+    },
+    replicationBuckets: { [config.secondaryRegion]: s3.Bucket.fromBucketName(support, 'ReplicationRef', pipelineReplicationBucketName(config, config.secondaryRegion)) },
+  });
+  pipeline.addStackDependency(support);
+  return pipeline;
 }

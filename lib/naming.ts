@@ -79,6 +79,7 @@ const KINDS = {
   keyAlias: { prefix: 'alias/kms', maxLength: 256, scope: Scope.PER_REGION, pattern: /^alias\/[a-z0-9-]+$/, rule: 'KMS alias names: at most 256 characters' },
   webAcl: { prefix: 'waf', maxLength: 128, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'WAF web ACL names: at most 128 characters' },
   api: { prefix: 'api', maxLength: 1024, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'API Gateway names: at most 1024 characters' },
+  pipeline: { prefix: 'pipeline', maxLength: 100, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CodePipeline names: at most 100 characters' },
   stack: { prefix: 'stack', maxLength: 128, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudFormation stack names: at most 128 characters' },
 } satisfies Record<string, KindRule>;
 
@@ -129,6 +130,8 @@ export const Purpose = {
   processingHalted: 'processing-halted',
   dashboard: 'dr',
   cdkProviders: 'cdk-providers',
+  pipelineArtifacts: 'pipeline-artifacts',
+  delivery: 'delivery',
   config: 'config',
   auditLogs: 'audit-logs',
   regional: 'regional',

@@ -1,0 +1,176 @@
+import { Arn, ArnFormat, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import type { Construct } from 'constructs';
+import { AppConfig, RegionRole, regionSettings } from '../lib/config';
+import { stageId } from '../lib/dr-app';
+import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/nag';
+import { Naming, ParameterKey, Purpose, regionCode } from '../lib/naming';
+import { DrStage } from '../stages/dr-stage';
+
+/** Where the pipeline keeps its source, and which environments it promotes through. */
+export interface PipelineSettings {
+  /** `owner/repository` on the connection's provider. */
+  readonly repository: string;
+  /** The branch that triggers the pipeline. */
+  readonly branch: string;
+  /** The CodeConnections (CodeStar) connection to the repository. */
+  readonly connectionArn: string;
+  /** The test environment's config (its suffix names it). */
+  readonly test: AppConfig;
+  /** Production's config. */
+  readonly production: AppConfig;
+}
+
+export interface PipelineStackProps extends StackProps {
+  readonly settings: PipelineSettings;
+  /** The pipeline's account and region: production's primary. */
+  readonly config: AppConfig;
+  /**
+   * Buckets CodePipeline needs in each other region it deploys to, by region; named from
+   * `pipelineReplicationBucketName`, created by the support stack there.
+   */
+  readonly replicationBuckets: Record<string, s3.IBucket>;
+}
+
+/** Name of the pipeline's artifact replication bucket in `region` (one per account and region). */
+export function pipelineReplicationBucketName(config: AppConfig, region: string): string {
+  return new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region }).name('bucket', Purpose.pipelineArtifacts);
+}
+
+/**
+ * The self-mutating delivery pipeline (CDK Pipelines, CodePipeline V2): source from a
+ * CodeConnections connection; a synth step that installs what the tests need and runs the
+ * README's test command and `cdk synth`; then the test environment's us-east-1 wave, its
+ * us-east-2 wave, a failover drill to us-east-2 and a failback drill to us-east-1 (each fails
+ * the pipeline when a figure misses its target); a manual approval; production's two waves.
+ * Its artifact buckets are destroyed with it.
+ */
+export class PipelineStack extends Stack {
+  public readonly pipeline: pipelines.CodePipeline;
+  /** The stages, in the order they deploy. */
+  public readonly stages: DrStage[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const naming = new Naming({ appName: props.config.appName, environmentSuffix: 'pipeline', account: props.config.account, region: props.config.primaryRegion });
+
+    const artifactKey = new kms.Key(this, 'ArtifactKey', {
+      alias: naming.name('keyAlias', Purpose.pipelineArtifacts),
+      description: 'Encrypts the pipeline\'s artifacts and build outputs',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const artifactBucket = new s3.Bucket(this, 'Artifacts', {
+      bucketName: naming.name('bucket', Purpose.pipelineArtifacts),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: artifactKey,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      versioned: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    const codePipeline = new codepipeline.Pipeline(this, 'CodePipeline', {
+      pipelineName: naming.name('pipeline', Purpose.delivery),
+      pipelineType: codepipeline.PipelineType.V2,
+      // One bucket per region the pipeline acts in, its own region's included (CodePipeline takes
+      // either an artifact bucket or this map).
+      crossRegionReplicationBuckets: { ...props.replicationBuckets, [this.region]: artifactBucket },
+      restartExecutionOnUpdate: true,
+    });
+
+    const source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, { connectionArn: settings.connectionArn });
+    this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
+      codePipeline,
+      selfMutation: true,
+      synth: new pipelines.ShellStep('Synth', {
+        input: source,
+        installCommands: [
+          // What `.ci/run` expects on the machine: cfn-lint and moto_server (PostgreSQL it installs itself).
+          'pip install --quiet cfn-lint "moto[server]"',
+        ],
+        commands: ['bash .ci/run', 'npx cdk synth'],
+      }),
+      codeBuildDefaults: { buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM } },
+    });
+
+    this.addEnvironment(settings.test, true);
+    this.addEnvironment(settings.production, false);
+
+    // Scoped to the pipeline's own constructs, never to the stages it deploys (they run their own checks).
+    for (const scope of [this.pipeline, codePipeline]) {
+      acknowledgeGeneratedWildcards(
+        scope,
+        'Roles CDK Pipelines and CodePipeline generate: artifact objects of this pipeline\'s buckets and data keys of its key, its own CodeBuild log streams and report groups, ' +
+          'the CDK bootstrap roles it assumes to deploy; the drill steps read their own state machine\'s executions and GetMetricStatistics, which has no resource scope',
+      );
+    }
+    // Grants on the other regions' buckets are added while the pipeline is prepared, after aspects run.
+    acknowledgeScopedWildcards(
+      codePipeline.role,
+      Object.values(props.replicationBuckets).map((bucket) => bucket.arnForObjects('*')),
+      'The pipeline copies artifacts into its own replication bucket in each region it deploys to',
+    );
+    Validations.of(artifactBucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'Build artifacts only, written and read by the pipeline\'s roles; CloudTrail records the API calls' });
+  }
+
+  private addEnvironment(config: AppConfig, drill: boolean): void {
+    const [primary, secondary] = [RegionRole.PRIMARY, RegionRole.SECONDARY].map((role) => {
+      const stage = new DrStage(this, stageId(config, role), { config, role });
+      this.stages.push(stage);
+      return stage;
+    });
+    const isProduction = !drill;
+    this.pipeline.addStage(primary, isProduction ? { pre: [new pipelines.ManualApprovalStep('PromoteToProduction', { comment: `The test environment passed its failover drill and failback; deploy ${config.environmentSuffix}?` })] } : {});
+    if (!drill) {
+      this.pipeline.addStage(secondary);
+      return;
+    }
+    const failover = this.drillStep(config, RegionRole.SECONDARY, 'FailoverDrill');
+    const failback = this.drillStep(config, RegionRole.PRIMARY, 'FailbackDrill');
+    failback.addStepDependency(failover);
+    this.pipeline.addStage(secondary, { post: [failover, failback] });
+  }
+
+  /** A drill that moves the active role to `role`'s region and fails when a figure misses its target. */
+  private drillStep(config: AppConfig, role: RegionRole, id: string): pipelines.CodeBuildStep {
+    const { region, peerRegion } = regionSettings(config, role);
+    const naming = new Naming({ appName: config.appName, environmentSuffix: config.environmentSuffix, account: config.account, region });
+    const apiHost = `${config.apiSubdomain}.${config.domainName}`;
+    return new pipelines.CodeBuildStep(id, {
+      commands: [
+        'npm ci',
+        `npm run drill -- --env ${config.environmentSuffix} --app ${config.appName} --target ${region} --account ${config.account} --api-host ${apiHost} --traffic-target-seconds ${config.failoverTargetSeconds} --reason "pipeline ${id}"`,
+      ],
+      // Only what the drill does: run and read its state machine, read the control item, the
+      // metrics and the API target parameter.
+      rolePolicyStatements: [
+        new iam.PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [Arn.format({ service: 'states', region, account: config.account, resource: 'stateMachine', resourceName: naming.name('stateMachine', Purpose.failover), arnFormat: ArnFormat.COLON_RESOURCE_NAME }, this)],
+        }),
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+          resources: [Arn.format({ service: 'states', region, account: config.account, resource: 'execution', resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, this)],
+        }),
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [Arn.format({ service: 'dynamodb', region, account: config.account, resource: 'table', resourceName: naming.name('table', Purpose.control) }, this)],
+        }),
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [Arn.format({ service: 'ssm', region, account: config.account, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.apiRegionalDomainName).slice(1) }, this)],
+        }),
+        // GetMetricStatistics has no resource-level permissions.
+        new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }),
+      ],
+      env: { DRILL_TARGET: region, DRILL_FROM: peerRegion, DRILL_TARGET_CODE: regionCode(region) },
+    });
+  }
+}

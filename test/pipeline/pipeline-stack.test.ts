@@ -1,0 +1,65 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lib/config';
+import { addComplianceChecks, addPipeline } from '../../lib/dr-app';
+import { newApp } from '../helpers/app';
+
+// The pipeline as `cdk synth -c deployment=pipeline` builds it, compliance checks included.
+const app = newApp();
+const pipelineStack = addPipeline(app, parseConfig({ deployment: 'pipeline' }));
+addComplianceChecks(app);
+const assembly = app.synth();
+const template = Template.fromStack(pipelineStack);
+const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+const stages = pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<{ Name: string; RunOrder: number; Configuration?: Record<string, unknown> }> }>;
+
+/** Action names of a stage in the order they run. */
+function actionsOf(stageName: string): string[] {
+  const stage = stages.find((each) => each.Name === stageName);
+  expect(stage).toBeDefined();
+  return [...stage!.Actions].sort((a, b) => a.RunOrder - b.RunOrder).map((action) => action.Name);
+}
+
+describe('the delivery pipeline', () => {
+  it('is a self-mutating CodePipeline V2', () => {
+    expect(pipeline.Properties.PipelineType).toBe('V2');
+    expect(stages.map((stage) => stage.Name).slice(0, 3)).toEqual(['Source', 'Build', 'UpdatePipeline']);
+    expect(actionsOf('UpdatePipeline')).toEqual(['SelfMutate']);
+  });
+
+  it('deploys the test environment region by region, drills failover and failback, then asks before production', () => {
+    const order = stages.map((stage) => stage.Name).filter((name) => name.startsWith('Dr-'));
+    expect(order).toEqual(['Dr-test-use1', 'Dr-test-use2', 'Dr-prod-use1', 'Dr-prod-use2']);
+    expect(actionsOf('Dr-test-use2').slice(-2)).toEqual(['FailoverDrill', 'FailbackDrill']);
+    expect(actionsOf('Dr-prod-use1')[0]).toBe('PromoteToProduction');
+  });
+
+  it('runs the README test command and synth in the build, from the connection source', () => {
+    const source = stages.find((stage) => stage.Name === 'Source')!.Actions[0];
+    expect(source.Configuration).toEqual(expect.objectContaining({ FullRepositoryId: 'example-org/trading-dr', BranchName: 'main', ConnectionArn: expect.stringContaining(':connection/') }));
+    const projects = JSON.stringify(template.findResources('AWS::CodeBuild::Project'));
+    expect(projects).toContain('bash .ci/run');
+    expect(projects).toContain('npx cdk synth');
+    expect(projects).toContain('npm run drill -- --env test --app trading-dr --target us-east-2');
+    expect(projects).toContain('--target us-east-1');
+  });
+
+  it("lets a drill act only on its own environment's state machine, control table and API parameter", () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('FailoverDrill'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+    const resources = JSON.stringify(statements.filter((statement) => /states:|dynamodb:|ssm:/.test(JSON.stringify(statement.Action))).map((statement) => statement.Resource));
+    expect(resources).toContain('stateMachine:sfn-failover-use2-test');
+    expect(resources).toContain('table/ddb-control-test');
+    expect(resources).toContain('parameter/trading-dr/test/api/regional-domain-name');
+    expect(resources).not.toContain('-prod');
+  });
+
+  it('keeps nothing after teardown: its buckets and key are destroyed with it', () => {
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+    const support = assembly.getStackByName('stack-delivery-use2-pipeline');
+    expect(JSON.stringify(support.template)).toContain('s3-pipeline-artifacts-use2-111111111111-pipeline');
+    expect(JSON.stringify(support.template)).not.toContain('"Retain"');
+  });
+});
