@@ -255,7 +255,7 @@ export const configSchema = z
     /** Hours between failover-readiness checks. */
     readinessIntervalHours: integer(1, 24).default(1),
     /** What `cdk synth` builds: the direct stages of this environment, or the delivery pipeline (test, then production). */
-    deployment: z.enum(['direct', 'pipeline'], { error: 'must be "direct" or "pipeline"' }).default('direct'),
+    deployment: z.enum(['direct', 'pipeline'], { error: 'must be "direct" or "pipeline"' }).default('pipeline'),
     /** The pipeline's source repository, `owner/name` on the connection's provider. */
     pipelineRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/repository').default('example-org/trading-dr'),
     /** The branch the pipeline builds. */

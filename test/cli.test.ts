@@ -19,8 +19,23 @@ function cdkSynth(...args: string[]) {
 }
 
 describe('cdk synth', () => {
-  it('writes a us-east-1 and a us-east-2 template with the defaults, offline', () => {
+  it('writes the pipeline with the test and production stages of both regions by default, offline', () => {
     const result = cdkSynth();
+    expect(result.stderr).not.toMatch(/Synthesis found|Invalid configuration/);
+    expect(result.status).toBe(0);
+    const templates = fs.readdirSync(result.outdir, { recursive: true }).map(String).filter((file) => file.endsWith('.template.json'));
+    expect(templates.sort()).toEqual([
+      'DrPipeline.template.json',
+      'DrPipelineSupport.template.json',
+      expect.stringMatching(/^assembly-DrPipeline-Dr-prod-use1\/.*\.template\.json$/),
+      expect.stringMatching(/^assembly-DrPipeline-Dr-prod-use2\/.*\.template\.json$/),
+      expect.stringMatching(/^assembly-DrPipeline-Dr-test-use1\/.*\.template\.json$/),
+      expect.stringMatching(/^assembly-DrPipeline-Dr-test-use2\/.*\.template\.json$/),
+    ]);
+  });
+
+  it('writes one environment\'s us-east-1 and us-east-2 stages for direct deployment on request', () => {
+    const result = cdkSynth('-c', 'deployment=direct');
     expect(result.stderr).not.toMatch(/Synthesis found|Invalid configuration/);
     expect(result.status).toBe(0);
     const templates = fs.readdirSync(result.outdir, { recursive: true }).map(String).filter((file) => file.endsWith('.template.json'));
