@@ -1,6 +1,7 @@
-import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { clusterArn, globalClusterArn } from './global-database';
 import { acknowledgeScopedWildcards } from './nag';
 import { Naming, Purpose } from './naming';
 
@@ -52,7 +53,7 @@ export class CrossRegionAccess extends Construct {
       new iam.PolicyStatement({
         sid: 'PromoteGlobalDatabase',
         actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster', 'rds:DescribeGlobalClusters'],
-        resources: [this.globalClusterArn(), ...this.clusterArns()],
+        resources: [globalClusterArn(Stack.of(this), this.naming), ...this.clusterArns()],
       }),
       new iam.PolicyStatement({ sid: 'DescribeClusters', actions: ['rds:DescribeDBClusters'], resources: this.clusterArns() }),
       this.putMetrics(),
@@ -110,32 +111,7 @@ export class CrossRegionAccess extends Construct {
     return this.tableArns(Purpose.orderJournal).map((arn) => `${arn}/index/*`);
   }
 
-  private globalClusterArn(): string {
-    return Arn.format(
-      {
-        service: 'rds',
-        region: '',
-        resource: 'global-cluster',
-        resourceName: this.naming.name('globalCluster', Purpose.orders),
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      },
-      Stack.of(this),
-    );
-  }
-
   private clusterArns(): string[] {
-    const stack = Stack.of(this);
-    return this.regions.map((region) =>
-      Arn.format(
-        {
-          service: 'rds',
-          region,
-          resource: 'cluster',
-          resourceName: this.naming.forRegion(region).name('dbCluster', Purpose.orders),
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        },
-        stack,
-      ),
-    );
+    return this.regions.map((region) => clusterArn(Stack.of(this), this.naming, region));
   }
 }

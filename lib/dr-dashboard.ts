@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { failoverMetrics } from './failover-orchestrator';
+import { ROUTE53_METRICS_REGION } from './failover-routing';
 import { globalDatabaseMetrics } from './global-database';
 import { tableReplicationLatency } from './global-table';
 import { Naming, Purpose } from './naming';
@@ -11,8 +12,6 @@ import { proberMetrics } from './failover-prober';
 import { readinessMetrics } from './readiness-check';
 import { storageReplicationMetrics } from './storage';
 
-/** Route 53 publishes health-check metrics in us-east-1 only. */
-const ROUTE53_METRICS_REGION = 'us-east-1';
 const WIDTH = 24;
 
 export interface DrDashboardProps {

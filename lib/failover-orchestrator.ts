@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { ControlTableSchema, OrderJournalSchema } from '../lambda/shared/tables';
 import { DrEventType } from './dr-event-bus';
 import { evacuationSignal } from './evacuation-switch';
-import { GlobalDatabase } from './global-database';
+import { clusterArn, GlobalDatabase, globalClusterArn } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { acknowledgeScopedWildcards } from './nag';
@@ -219,7 +219,7 @@ export class FailoverOrchestrator extends Construct {
     );
     props.database.secret.grantRead(reconcile);
 
-    const lambdaStep = (stateName: string, fn: HandlerFunctionLike, payload: Record<string, unknown>, resultPath: string, timeout: Duration): tasks.LambdaInvoke => {
+    const lambdaStep = (stateName: string, fn: HandlerFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, stateName, {
         lambdaFunction: fn.function,
         payload: sfn.TaskInput.fromObject(payload),
@@ -258,7 +258,7 @@ export class FailoverOrchestrator extends Construct {
         service: 'rds',
         action: 'describeGlobalClusters',
         parameters: { GlobalClusterIdentifier: globalClusterId },
-        iamResources: [globalClusterArn(stack, globalClusterId)],
+        iamResources: [globalClusterArn(stack, naming)],
         resultSelector: {
           'status.$': '$.GlobalClusters[0].Status',
           'writers.$': '$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn',
@@ -461,7 +461,7 @@ export class FailoverOrchestrator extends Construct {
       service: 'rds',
       action: 'switchoverGlobalCluster',
       parameters: { GlobalClusterIdentifier: globalClusterId, TargetDbClusterIdentifier: ownClusterArn },
-      iamResources: [globalClusterArn(stack, globalClusterId), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
+      iamResources: [globalClusterArn(stack, naming), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
     });
@@ -471,7 +471,7 @@ export class FailoverOrchestrator extends Construct {
       service: 'rds',
       action: 'failoverGlobalCluster',
       parameters: { GlobalClusterIdentifier: globalClusterId, TargetDbClusterIdentifier: ownClusterArn, AllowDataLoss: true },
-      iamResources: [globalClusterArn(stack, globalClusterId), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
+      iamResources: [globalClusterArn(stack, naming), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
     });
@@ -589,29 +589,17 @@ export class FailoverOrchestrator extends Construct {
   }
 }
 
-interface HandlerFunctionLike {
-  readonly function: HandlerFunction['function'];
-}
-
-/** A regional cluster's ARN from its deterministic name. */
-export function clusterArn(stack: Stack, naming: Naming, region: string): string {
+/** The failover state machine's ARN in `naming.region`, from its deterministic name. */
+export function failoverStateMachineArn(stack: Stack, naming: Naming): string {
   return Arn.format(
-    { service: 'rds', region, resource: 'cluster', resourceName: naming.forRegion(region).name('dbCluster', Purpose.orders), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    { service: 'states', region: naming.region, resource: 'stateMachine', resourceName: naming.name('stateMachine', Purpose.failover), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
     stack,
   );
-}
-
-/** The global cluster's ARN (global clusters have no region in their ARN). */
-export function globalClusterArn(stack: Stack, globalClusterId: string): string {
-  return Arn.format({ service: 'rds', region: '', resource: 'global-cluster', resourceName: globalClusterId, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
 }
 
 /** What the failover state machine of `naming.region` reports, by name alone. */
 export function failoverMetrics(naming: Naming, stack: Stack) {
-  const stateMachineArn = Arn.format(
-    { service: 'states', region: naming.region, resource: 'stateMachine', resourceName: naming.name('stateMachine', Purpose.failover), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-    stack,
-  );
+  const stateMachineArn = failoverStateMachineArn(stack, naming);
   const states = (metricName: string, statistic: string) =>
     new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: stateMachineArn }, statistic, period: Duration.minutes(1), region: naming.region });
   return {

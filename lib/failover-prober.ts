@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { failoverStateMachineArn } from './failover-orchestrator';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, ParameterKey, Purpose } from './naming';
@@ -60,16 +61,7 @@ export class FailoverProber extends Construct {
     super(scope, id);
     const { naming } = props;
     const stack = Stack.of(this);
-    const peerStateMachineArn = Arn.format(
-      {
-        service: 'states',
-        region: props.peerRegion,
-        resource: 'stateMachine',
-        resourceName: naming.forRegion(props.peerRegion).name('stateMachine', Purpose.failover),
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      },
-      stack,
-    );
+    const peerStateMachineArn = failoverStateMachineArn(stack, naming.forRegion(props.peerRegion));
     const interval = props.probeInterval ?? Duration.seconds(10);
     this.function = new HandlerFunction(this, 'Prober', {
       naming,

@@ -7,6 +7,9 @@ import { EvacuationSwitch } from './evacuation-switch';
 import { Naming } from './naming';
 import { API_STAGE_NAME, HEALTH_PATH } from './order-api';
 
+/** Route 53 publishes health-check metrics in us-east-1 only, whichever region the check is for. */
+export const ROUTE53_METRICS_REGION = 'us-east-1';
+
 /** HTTPS: the API answers on 443 only. */
 const HTTPS_PORT = 443;
 

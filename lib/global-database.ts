@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -329,4 +329,17 @@ export function globalDatabaseMetrics(naming: Naming) {
     /** The lag that counts against the managed RPO, in milliseconds. */
     rpoLag: lag('AuroraGlobalDBRPOLag'),
   };
+}
+
+/** A regional member cluster's ARN, from its deterministic name (so the other region can name it too). */
+export function clusterArn(stack: Stack, naming: Naming, region: string): string {
+  return Arn.format(
+    { service: 'rds', region, resource: 'cluster', resourceName: naming.forRegion(region).name('dbCluster', Purpose.orders), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    stack,
+  );
+}
+
+/** The global cluster's ARN (global clusters have no region in their ARN). */
+export function globalClusterArn(stack: Stack, naming: Naming): string {
+  return Arn.format({ service: 'rds', region: '', resource: 'global-cluster', resourceName: naming.name('globalCluster', Purpose.orders), arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
 }

@@ -5,6 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { failoverMetrics } from './failover-orchestrator';
+import { ROUTE53_METRICS_REGION } from './failover-routing';
 import { globalDatabaseMetrics } from './global-database';
 import { tableReplicationLatency } from './global-table';
 import { functionMetrics } from './handler-function';
@@ -49,8 +50,6 @@ export interface RegionalAlarmsProps {
   readonly readinessInterval: Duration;
 }
 
-/** Route 53 publishes health-check metrics in us-east-1 only. */
-const ROUTE53_METRICS_REGION = 'us-east-1';
 
 /**
  * Every alarm of one region, each sent to the region's alert topic when it fires and when it
