@@ -7,6 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DrEventType } from './dr-event-bus';
 import { Naming, Purpose } from './naming';
+import { DEAD_LETTER_RETENTION } from './order-processing';
 
 /** The events the other region must hear about. */
 export const FORWARDED_EVENT_TYPES = [DrEventType.failoverStarted, DrEventType.failoverCompleted, DrEventType.failoverFailed, DrEventType.readinessFailed] as const;
@@ -14,8 +15,6 @@ export const FORWARDED_EVENT_TYPES = [DrEventType.failoverStarted, DrEventType.f
 /** How long EventBridge keeps retrying a delivery to the other region before the dead-letter queue. */
 const MAX_EVENT_AGE = Duration.hours(2);
 const RETRY_ATTEMPTS = 20;
-/** Dead letters wait two weeks for an operator. */
-const DEAD_LETTER_RETENTION = Duration.days(14);
 
 export interface EventForwardingProps {
   /** Names for this region's resources. */

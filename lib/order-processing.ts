@@ -15,7 +15,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 /** Lambda's guidance for SQS event sources: a visibility timeout of at least six function timeouts. */
 const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
 /** The longest SQS keeps a message: dead letters wait two weeks for an operator. */
-const DEAD_LETTER_RETENTION = Duration.days(14);
+export const DEAD_LETTER_RETENTION = Duration.days(14);
 
 export interface OrderProcessingProps {
   /** Names for this region's resources. */

@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { readControlState } from '../shared/control';
-import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, probeHealth } from '../shared/health-probe';
+import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { withRetry } from '../shared/retry';
 
 /** What the state machine sends; one function serves the steps that need logic outside the VPC. */
@@ -109,9 +109,6 @@ export interface PreflightResult {
   readonly lock: { readonly nowText: string; readonly expiresAtText: string };
 }
 
-function healthUrl(apiUrl: string): string {
-  return new URL('health', apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`).toString();
-}
 
 async function replicationLagMs(deps: StepDependencies): Promise<number | null> {
   const end = new Date(deps.now());
@@ -142,10 +139,10 @@ async function replicationLagMs(deps: StepDependencies): Promise<number | null> 
  * Reads the control state the fence will compare against and the replication lag for the record.
  */
 export async function preflight(request: Extract<StepRequest, { action: 'preflight' }>, deps: StepDependencies): Promise<PreflightResult> {
-  const own = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
+  const own = await probeHealth(healthUrlOf(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
   const peer = await deps
     .peerApiUrl()
-    .then((url) => probeHealth(healthUrl(url), deps.httpTimeoutMs, deps.get))
+    .then((url) => probeHealth(healthUrlOf(url), deps.httpTimeoutMs, deps.get))
     .catch((error: Error): HealthProbe => ({ answered: false, checks: [], detail: `peer API URL unreadable: ${error.message}`, ms: 0 }));
   const control = await withRetry('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), { attempts: 4 });
   const lagMs = await replicationLagMs(deps).catch((error: Error) => {
@@ -248,8 +245,8 @@ export function canaryOrder(clientOrderId: string): Record<string, string> {
 export async function validate(request: Extract<StepRequest, { action: 'validate' }>, deps: StepDependencies): Promise<ValidationResult> {
   const started = deps.now();
   const deadline = started + deps.validationTimeoutMs;
-  const healthMs = await until(`GET ${healthUrl(deps.ownApiUrl)} answers 200`, deps, started, deadline, async () => {
-    const probe = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
+  const healthMs = await until(`GET ${healthUrlOf(deps.ownApiUrl)} answers 200`, deps, started, deadline, async () => {
+    const probe = await probeHealth(healthUrlOf(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
     return { ok: probe.status === 200, answer: probe.detail };
   });
   const target = deps.ownApiTarget.toLowerCase().replace(/\.$/, '');

@@ -3,7 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { readControlState } from '../shared/control';
-import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, probeHealth } from '../shared/health-probe';
+import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, healthUrlOf, HttpGet, probeHealth } from '../shared/health-probe';
 import { withRetry } from '../shared/retry';
 import { ControlTableSchema } from '../shared/tables';
 
@@ -118,7 +118,7 @@ export async function probeOnce(deps: ProberDependencies): Promise<ProbeOutcome>
   const previous = await readState(deps);
   const probe = await deps
     .peerApiUrl()
-    .then((url) => probeHealth(new URL('health', url.endsWith('/') ? url : `${url}/`).toString(), deps.httpTimeoutMs, deps.get))
+    .then((url) => probeHealth(healthUrlOf(url), deps.httpTimeoutMs, deps.get))
     .catch((error: Error): HealthProbe => ({ answered: false, checks: [], detail: `peer API URL unreadable: ${error.message}`, ms: 0 }));
   let state: ProberState = previous;
   let action: ProbeAction = 'none';

@@ -7,7 +7,7 @@ import { DescribeStateMachineCommand, ListExecutionsCommand, SFNClient } from '@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import type { Database } from '../shared/database';
-import { checksPassed, DEPENDENCY_CHECKS, HttpGet, probeHealth } from '../shared/health-probe';
+import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { withRetry } from '../shared/retry';
 
 /**
@@ -141,9 +141,6 @@ export function tableDescriber(client: DynamoDBClient): (tableName: string) => P
   };
 }
 
-function healthUrl(apiUrl: string): string {
-  return new URL('health', apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`).toString();
-}
 
 function errorName(error: unknown): string | undefined {
   return (error as { name?: string } | undefined)?.name;
@@ -160,18 +157,18 @@ function latest(datapoints: readonly Datapoint[] | undefined): Datapoint | undef
 }
 
 async function ownHealth(deps: ReadinessDependencies): Promise<Verdict> {
-  const probe = await probeHealth(healthUrl(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
+  const probe = await probeHealth(healthUrlOf(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
   if (probe.status === 200) return pass(`GET /health answered 200 in ${probe.ms} ms`);
   // Drained after a planned failover, with its own dependencies sound: it can take the role back,
   // which is what the orchestrator's preflight asks of it too.
   if (probe.answered && checksPassed(probe, DEPENDENCY_CHECKS)) return pass(`drained: ${probe.detail}; its ${DEPENDENCY_CHECKS.join(' and ')} checks pass`);
-  return fail(`GET ${healthUrl(deps.ownApiUrl)}: ${probe.detail}`);
+  return fail(`GET ${healthUrlOf(deps.ownApiUrl)}: ${probe.detail}`);
 }
 
 async function peerHealth(deps: ReadinessDependencies): Promise<Verdict> {
   let url: string;
   try {
-    url = healthUrl(await deps.peerApiUrl());
+    url = healthUrlOf(await deps.peerApiUrl());
   } catch (error) {
     return fail(`${deps.peerRegion} API URL unreadable: ${(error as Error).message}`);
   }

@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { checksPassed, probeHealth } from '../shared/health-probe';
+import { checksPassed, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
@@ -51,7 +51,7 @@ const environment = readEnvironment(
 function databaseThroughHealth(ownApiUrl: string, timeoutMs: number): { query<R>(operation: string, sql: string): Promise<R[]> } {
   return {
     async query<R>(operation: string): Promise<R[]> {
-      const probe = await probeHealth(new URL('health', ownApiUrl).toString(), timeoutMs);
+      const probe = await probeHealth(healthUrlOf(ownApiUrl), timeoutMs);
       if (!probe.answered) throw new Error(`${operation}: this region's /health does not answer: ${probe.detail}`);
       if (!checksPassed(probe, ['database'])) {
         const detail = probe.checks.find((check) => check.name === 'database')?.detail ?? 'no database check in the answer';

@@ -44,6 +44,11 @@ function parseChecks(body: string): HealthCheckReport[] {
   }
 }
 
+/** A region's `/health` URL from its API stage URL (with or without the trailing slash). */
+export function healthUrlOf(apiUrl: string): string {
+  return new URL('health', apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`).toString();
+}
+
 /** One GET of a `/health` URL; never throws. */
 export async function probeHealth(url: string, timeoutMs: number, get: HttpGet = fetchGet): Promise<HealthProbe> {
   const started = Date.now();
