@@ -132,6 +132,7 @@ export const Purpose = {
   cdkProviders: 'cdk-providers',
   pipelineArtifacts: 'pipeline-artifacts',
   delivery: 'delivery',
+  integAssertions: 'integ-assertions',
   config: 'config',
   auditLogs: 'audit-logs',
   regional: 'regional',

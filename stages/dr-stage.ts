@@ -1,5 +1,6 @@
 import { Aspects, Duration, Fn, RemovalPolicy, Stage, StageProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { applyGuardrails, ProviderLogging } from '../lib/aspects';
 import { AppConfig, RegionRole, regionSettings } from '../lib/config';
@@ -79,6 +80,8 @@ export class DrStage extends Stage {
   public readonly eventForwarding: EventForwarding;
   /** The dashboard of both regions (secondary region only). */
   public readonly dashboard?: DrDashboard;
+  /** The public hosted zone of the API names (created by the primary stage, or the configured one). */
+  public readonly hostedZone: route53.IHostedZone;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const settings = regionSettings(props.config, props.role);
@@ -179,6 +182,7 @@ export class DrStage extends Stage {
       zoneName: props.config.domainName,
       hostedZoneId: props.config.hostedZoneId,
     });
+    this.hostedZone = hostedZone.zone;
     if (hostedZone.created) {
       parameters.publish(ParameterKey.hostedZoneId, hostedZone.zone.hostedZoneId, 'The public hosted zone of the API names (created by the primary stage)');
     }
