@@ -25,6 +25,12 @@ export const SNAPSHOT_DIR = `${INTEG_APP}.snapshot`;
 /** integ-runner's placeholder account for snapshot synthesis (the value is never deployed). */
 const SNAPSHOT_ACCOUNT = '12345678';
 
+/**
+ * What integ-runner leaves out of its synthesis, for the same reason: library versions
+ * (CDKMetadata), construct paths and asset paths change without a change in what is deployed.
+ */
+const SNAPSHOT_SYNTH_OPTIONS = ['--no-version-reporting', '--no-path-metadata', '--no-asset-metadata'];
+
 /** Relative path (posix separators) to canonical JSON text. */
 export type Snapshot = Map<string, string>;
 
@@ -59,7 +65,7 @@ export function snapshotOf(assemblyDir: string): Snapshot {
 export function synthesizeSnapshot(app = INTEG_APP): Snapshot {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'integ-snapshot-'));
   try {
-    const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--app', `npx tsx ${path.relative(ROOT, app)}`, '--output', outdir], {
+    const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--app', `npx tsx ${path.relative(ROOT, app)}`, '--output', outdir, ...SNAPSHOT_SYNTH_OPTIONS], {
       cwd: ROOT,
       encoding: 'utf8',
       env: {
