@@ -80,7 +80,8 @@ const failover = integ.assertions.awsApiCall('SFN', 'startExecution', {
 const failoverSucceeded = integ.assertions
   .awsApiCall('SFN', 'describeExecution', { executionArn: failover.getAttString('executionArn') })
   .expect(ExpectedResult.objectLike({ status: 'SUCCEEDED' }));
-failoverSucceeded.waitForAssertions({ totalTimeout: Duration.seconds(config.maxFailoverDurationSeconds * 3), interval: Duration.seconds(10) });
+// A custom resource may wait at most an hour; the longest waiter below stays well inside it.
+failoverSucceeded.waitForAssertions({ totalTimeout: Duration.seconds(config.maxFailoverDurationSeconds + 300), interval: Duration.seconds(10) });
 
 const activeRegionIs = (region: string) => integ.assertions
   .awsApiCall('DynamoDB', 'getItem', {
@@ -108,7 +109,9 @@ const secondaryServes = integ.assertions.httpApiCall(healthOf(secondary.orderApi
 secondaryServes.waitForAssertions(brief);
 
 const failedBack = activeRegionIs(config.primaryRegion);
-failedBack.waitForAssertions({ totalTimeout: Duration.seconds(config.failbackAfterHealthySeconds + 2 * config.maxFailoverDurationSeconds + 600), interval: Duration.seconds(30) });
+// The primary must report healthy for failbackAfterHealthySeconds, the prober (every minute) then
+// starts the failback, which may take up to maxFailoverDurationSeconds.
+failedBack.waitForAssertions({ totalTimeout: Duration.seconds(config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds + 600), interval: Duration.seconds(30) });
 const dnsOnPrimary = dnsAnswers(config.primaryRegion);
 dnsOnPrimary.waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(15) });
 

@@ -269,8 +269,17 @@ export const configSchema = z
     testEnvironmentSuffix: suffixSchema().default('test'),
     /** The environment suffix of production. */
     productionEnvironmentSuffix: suffixSchema().default('prod'),
+    /**
+     * The test environment's API host label in the same zone (`{testApiSubdomain}.{domainName}`):
+     * both environments live in one account and zone, so their failover records and certificates
+     * must not share a name.
+     */
+    testApiSubdomain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api-test').default('api-test'),
   })
   .superRefine((config, ctx) => {
+    if (config.testApiSubdomain === config.apiSubdomain) {
+      ctx.addIssue({ code: 'custom', path: ['testApiSubdomain'], message: `must differ from apiSubdomain (both are ${config.apiSubdomain}): the test environment's records and certificate would collide with production's` });
+    }
     if (config.primaryRegion === config.secondaryRegion) {
       ctx.addIssue({ code: 'custom', path: ['secondaryRegion'], message: `must differ from primaryRegion (both are ${config.primaryRegion})` });
     }

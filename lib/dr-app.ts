@@ -77,7 +77,7 @@ export function addPipeline(app: App, config: AppConfig): PipelineStack {
       repository: config.pipelineRepository,
       branch: config.pipelineBranch,
       connectionArn: config.pipelineConnectionArn,
-      test: { ...config, environmentSuffix: config.testEnvironmentSuffix },
+      test: { ...config, environmentSuffix: config.testEnvironmentSuffix, apiSubdomain: config.testApiSubdomain },
       production: { ...config, environmentSuffix: config.productionEnvironmentSuffix },
     },
     replicationBuckets: { [config.secondaryRegion]: s3.Bucket.fromBucketName(support, 'ReplicationRef', pipelineReplicationBucketName(config, config.secondaryRegion)) },

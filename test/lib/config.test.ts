@@ -66,6 +66,12 @@ describe('config', () => {
     expect(problems).toEqual(['secondaryRegion: must differ from primaryRegion (both are us-east-1)']);
   });
 
+  it('refuses a test API name equal to production\'s (both environments share the zone)', () => {
+    expect(problemsOf({ testApiSubdomain: 'api' })).toEqual([expect.stringMatching(/^testApiSubdomain: must differ from apiSubdomain \(both are api\)/)]);
+    expect(problemsOf({ apiSubdomain: 'orders', testApiSubdomain: 'orders' })).toEqual([expect.stringMatching(/^testApiSubdomain: must differ from apiSubdomain \(both are orders\)/)]);
+    expect(problemsOf({ testApiSubdomain: 'Api_Test' })).toEqual(['testApiSubdomain: must be one DNS label such as api-test']);
+  });
+
   it('refuses overlapping VPC CIDRs', () => {
     expect(problemsOf({ secondaryVpcCidr: '10.10.128.0/17' })).toEqual([
       expect.stringMatching(/^secondaryVpcCidr: must not overlap primaryVpcCidr/),

@@ -62,4 +62,20 @@ describe('the delivery pipeline', () => {
     expect(JSON.stringify(support.template)).toContain('s3-pipeline-artifacts-use2-111111111111-pipeline');
     expect(JSON.stringify(support.template)).not.toContain('"Retain"');
   });
+
+  it('gives the test environment its own API name, so its records and certificates never collide with production\'s in the shared zone', () => {
+    const namesOf = (environment: string) => assembly.nestedAssemblies
+      .filter((nested) => nested.nestedAssembly.directory.includes(`-Dr-${environment}-`))
+      .flatMap((nested) => nested.nestedAssembly.stacks)
+      .flatMap((stack) => Object.values(stack.template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>))
+      .filter((resource) => ['AWS::Route53::RecordSet', 'AWS::ApiGateway::DomainName', 'AWS::CertificateManager::Certificate'].includes(resource.Type))
+      .map((resource) => `${resource.Type} ${JSON.stringify(resource.Properties.Name ?? resource.Properties.DomainName)} ${JSON.stringify(resource.Properties.SetIdentifier ?? '')}`);
+    const test = namesOf('test');
+    const production = namesOf('prod');
+    expect(test.length).toBeGreaterThanOrEqual(6);
+    expect(production.length).toBe(test.length);
+    expect(test.filter((name) => production.includes(name))).toEqual([]);
+    expect(test.join('\n')).toContain('api-test.trading.example.com');
+    expect(production.join('\n')).toContain('"api.trading.example.com');
+  });
 });
