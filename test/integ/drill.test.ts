@@ -261,6 +261,39 @@ describe('runDrill against moto', () => {
     expect(report.problems).toEqual([expect.stringContaining('validation did not pass: the execution output\'s validation is incomplete (missing dnsMs, canaryAcceptedMs, canaryProcessedMs, canaryOrderId)')]);
   });
 
+  test('a succeeded execution whose output is not JSON fails the drill, quoting the output', async () => {
+    const { env } = await deployment({ activeRegion: TARGET });
+    const report = await runDrill(options(env), deps(fedExecutions({ output: 'not json' })));
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.stringMatching(/succeeded but its output is not JSON \(not json\)$/)]);
+  });
+
+  test('an unreadable history fails the drill after its retries, and the timing figures stay unknown', async () => {
+    const { env } = await deployment({ activeRegion: TARGET });
+    const executions = { ...fedExecutions({}), history: async (): Promise<HistoryEvent[]> => { throw new Error('AccessDeniedException: not authorized to GetExecutionHistory'); } };
+    const report = await runDrill(options(env), deps(executions));
+    expect(report.problems).toEqual([
+      expect.stringMatching(/^execution history unreadable: .*AccessDeniedException: not authorized to GetExecutionHistory/),
+      `the history has no 'Validate: region serves' state: the times to DNS and to the first order are unknown`,
+    ]);
+    expect(report.figures.trafficSeconds).toBeNull();
+    expect(report.figures.canaryProcessedSeconds).toBeNull();
+  });
+
+  test('a history without the validation state fails the drill, saying which figures are unknown', async () => {
+    const { env } = await deployment({ activeRegion: TARGET });
+    const history = realisticHistory().filter((event) => event.type !== 'TaskSucceeded' && event.stateExitedEventDetails?.name !== 'Validate: region serves');
+    const report = await runDrill(options(env), deps(fedExecutions({}, history)));
+    expect(report.problems).toEqual([`the history has no 'Validate: region serves' state: the times to DNS and to the first order are unknown`]);
+  });
+
+  test('an execution without a stop date fails the drill: its total is unknown', async () => {
+    const { env } = await deployment({ activeRegion: TARGET });
+    const report = await runDrill(options(env), deps(fedExecutions({ stopDate: undefined })));
+    expect(report.problems).toEqual(['total duration unknown: the execution has no stop date']);
+    expect(report.figures.totalSeconds).toBeNull();
+  });
+
   test('a traffic figure over its target fails the drill and names both', async () => {
     const { env } = await deployment({ activeRegion: TARGET });
     const d = deps(fedExecutions({}));
