@@ -12,6 +12,9 @@ import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../li
 import { Naming, ParameterKey, Purpose, regionCode } from '../lib/naming';
 import { DrStage } from '../stages/dr-stage';
 
+/** The runtimes every CodeBuild step of the pipeline selects on the standard 7.0 image. */
+export const BUILD_RUNTIMES = { nodejs: '20', python: '3.12' } as const;
+
 /** Where the pipeline keeps its source, and which environments it promotes through. */
 export interface PipelineSettings {
   /** `owner/repository` on the connection's provider. */
@@ -97,7 +100,12 @@ export class PipelineStack extends Stack {
         ],
         commands: ['bash .ci/run', 'npx cdk synth'],
       }),
-      codeBuildDefaults: { buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM } },
+      codeBuildDefaults: {
+        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM },
+        // Named, not the image's defaults (which change when a version reaches its end of life):
+        // package.json needs Node.js 20.19 or later; cfn-lint and moto need Python 3.9 or later.
+        partialBuildSpec: codebuild.BuildSpec.fromObject({ phases: { install: { 'runtime-versions': BUILD_RUNTIMES } } }),
+      },
     });
 
     this.addEnvironment(settings.test, true);

@@ -43,6 +43,15 @@ describe('the delivery pipeline', () => {
     expect(projects).toContain('--target us-east-1');
   });
 
+  it('names the Node.js and Python versions in every CodeBuild step instead of taking the image\'s defaults', () => {
+    const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
+    expect(projects.length).toBeGreaterThanOrEqual(4); // synth, self-mutation, two drills
+    for (const project of projects) {
+      const buildSpec = JSON.parse(project.Properties.Source.BuildSpec as string) as { phases: { install: Record<string, unknown> } };
+      expect(buildSpec.phases.install['runtime-versions']).toEqual({ nodejs: '20', python: '3.12' });
+    }
+  });
+
   it("lets a drill act only on its own environment's state machine, control table and API parameter", () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('FailoverDrill'))
