@@ -2,6 +2,6 @@ import type { RunningMoto, RunningPostgres } from './services';
 
 export default async function globalTeardown(): Promise<void> {
   const services = (globalThis as Record<string, unknown>).__services as { postgres?: RunningPostgres; moto?: RunningMoto } | undefined;
-  services?.moto?.stop();
+  await services?.moto?.stop();
   services?.postgres?.stop();
 }

@@ -97,7 +97,8 @@ export async function startPostgres(): Promise<RunningPostgres> {
 
 export interface RunningMoto {
   readonly url: string;
-  stop(): void;
+  /** Stops the server; resolves once its process has exited. */
+  stop(): Promise<void>;
 }
 
 /** moto_server on a free loopback port. */
@@ -108,5 +109,12 @@ export async function startMoto(): Promise<RunningMoto> {
     child.once('error', (error) => reject(new Error(`moto_server could not start: ${error.message}`)));
   });
   await Promise.race([waitForPort(port, 30_000, 'moto_server'), failed]);
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -72,8 +72,10 @@ describe('order path under faults (10,000 orders)', () => {
   afterAll(async () => {
     await database.end();
     await testDatabase.drop();
-    dynamodbServer.stop();
-    sqsServer.stop();
+    // The clients' keep-alive sockets would otherwise hold the worker open after the servers go.
+    documents.destroy();
+    sqs.destroy();
+    await Promise.all([dynamodbServer.stop(), sqsServer.stop()]);
   });
 
   it('stores every valid order exactly once and dead-letters every poison message', async () => {
