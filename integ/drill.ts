@@ -2,6 +2,7 @@ import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cl
 import { DescribeExecutionCommand, HistoryEvent, paginateGetExecutionHistory, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readControlState } from '../lambda/shared/control';
+import { latestDatapoint } from '../lambda/shared/metrics';
 import { withRetry } from '../lambda/shared/retry';
 import { Naming, Purpose, regionCode } from '../lib/naming';
 
@@ -256,7 +257,7 @@ async function readMetric(options: DrillOptions, deps: DrillDependencies, namesp
         ),
       { attempts: 3, sleep: deps.sleep },
     );
-    const latest = [...(response.Datapoints ?? [])].sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
+    const latest = latestDatapoint(response.Datapoints);
     if (latest?.Maximum !== undefined) return latest.Maximum;
     if (attempt < attempts - 1) await deps.sleep(options.pollMs * 2);
   }

@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { readControlState } from '../shared/control';
 import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
+import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
 
 /** What the state machine sends; one function serves the steps that need logic outside the VPC. */
@@ -128,8 +129,7 @@ async function replicationLagMs(deps: StepDependencies): Promise<number | null> 
       ),
     { attempts: 3 },
   );
-  const latest = [...(response.Datapoints ?? [])].sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
-  return latest?.Maximum ?? null;
+  return latestDatapoint(response.Datapoints)?.Maximum ?? null;
 }
 
 /**

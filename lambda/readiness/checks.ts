@@ -8,6 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import type { Database } from '../shared/database';
 import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
+import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
 
 /**
@@ -152,10 +153,6 @@ function awsCall<T>(operation: string, call: () => Promise<T>, final: readonly s
 }
 
 /** The latest of datapoints, by timestamp. */
-function latest(datapoints: readonly Datapoint[] | undefined): Datapoint | undefined {
-  return [...(datapoints ?? [])].sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
-}
-
 async function ownHealth(deps: ReadinessDependencies): Promise<Verdict> {
   const probe = await probeHealth(healthUrlOf(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
   if (probe.status === 200) return pass(`GET /health answered 200 in ${probe.ms} ms`);
@@ -207,7 +204,7 @@ async function readLag(client: CloudWatchClient, clusterId: string, region: stri
         }),
       ),
     );
-    return { source, datapoint: latest(response.Datapoints) };
+    return { source, datapoint: latestDatapoint(response.Datapoints) };
   } catch (error) {
     return { source, error: (error as Error).message };
   }
@@ -336,7 +333,7 @@ async function healthCheckProblem(healthCheckId: string, deps: ReadinessDependen
         }),
       ),
     );
-    const point = latest(response.Datapoints);
+    const point = latestDatapoint(response.Datapoints);
     if (point?.Minimum === undefined) return `health check ${healthCheckId} (${type}) reported no status in the last ${METRIC_WINDOW_MS / 60_000} minutes`;
     return point.Minimum >= 1 ? undefined : `health check ${healthCheckId} (${type}) is unhealthy (HealthCheckStatus ${point.Minimum} at ${point.Timestamp?.toISOString() ?? 'an unknown time'})`;
   }
