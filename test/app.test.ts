@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,6 +5,7 @@ import { applyGuardrails } from '../lib/aspects';
 import { addComplianceChecks } from '../lib/dr-app';
 import { findSynthesisErrors } from '../lib/synth-gate';
 import { newApp, synthDeployment } from './helpers/app';
+import { cfnLint } from './helpers/cfn-lint';
 
 /**
  * Whole-app checks on every synthesized template: cfn-lint, cdk-nag, destroyability, names and
@@ -13,7 +13,6 @@ import { newApp, synthDeployment } from './helpers/app';
  */
 const synthesized = synthDeployment();
 const templates = [...synthesized.templates.entries()];
-const ROOT = path.join(__dirname, '..');
 
 /** Properties that hold a physical name, by resource type. */
 const NAME_PROPERTIES: Record<string, string> = {
@@ -70,9 +69,9 @@ describe('the synthesized app', () => {
   it('passes cfn-lint with no error and no warning', () => {
     const files = synthesized.assembly.nestedAssemblies.flatMap((nested) => nested.nestedAssembly.stacks.map((stack) => path.join(nested.nestedAssembly.directory, stack.templateFile)));
     expect(files).toHaveLength(2);
-    const lint = spawnSync('cfn-lint', ['--config-file', path.join(ROOT, '.cfnlintrc.yaml'), '--', ...files], { encoding: 'utf8' });
+    const lint = cfnLint(files);
     expect(lint.error).toBeUndefined();
-    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.output).toBe('');
     expect(lint.status).toBe(0);
   });
 

@@ -1,7 +1,7 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { cfnLint } from '../helpers/cfn-lint';
 import { canonicalize, compareSnapshots, readSnapshot, Snapshot, synthesizeSnapshot } from '../../integ/snapshot';
 
 /*
@@ -10,7 +10,6 @@ import { canonicalize, compareSnapshots, readSnapshot, Snapshot, synthesizeSnaps
  * the synthesized assertion stack.
  */
 
-const ROOT = path.join(__dirname, '..', '..');
 let actual: Snapshot;
 
 beforeAll(() => {
@@ -90,9 +89,9 @@ describe('the integration test snapshot', () => {
         fs.writeFileSync(target, text);
         return target;
       });
-      const lint = spawnSync('cfn-lint', ['--config-file', path.join(ROOT, '.cfnlintrc.yaml'), '--', ...files], { encoding: 'utf8' });
+      const lint = cfnLint(files);
       expect(lint.error).toBeUndefined();
-      expect(lint.stdout + lint.stderr).toBe('');
+      expect(lint.output).toBe('');
       expect(lint.status).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
