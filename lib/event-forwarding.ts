@@ -1,4 +1,4 @@
-import { Arn, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DrEventType } from './dr-event-bus';
 import { Naming, Purpose } from './naming';
-import { DEAD_LETTER_RETENTION } from './order-processing';
+import { newDeadLetterQueue } from './order-processing';
 
 /** The events the other region must hear about. */
 export const FORWARDED_EVENT_TYPES = [DrEventType.failoverStarted, DrEventType.failoverCompleted, DrEventType.failoverFailed, DrEventType.readinessFailed] as const;
@@ -56,13 +56,7 @@ export class EventForwarding extends Construct {
     const peerBusArn = Arn.format({ service: 'events', region: props.peerRegion, resource: 'event-bus', resourceName: naming.forRegion(props.peerRegion).name('eventBus', Purpose.events) }, stack);
     const peerBus = events.EventBus.fromEventBusArn(this, 'PeerBus', peerBusArn);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: naming.name('queue', Purpose.eventsDeadLetter),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DEAD_LETTER_RETENTION,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.deadLetterQueue = newDeadLetterQueue(this, naming, Purpose.eventsDeadLetter);
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'It is a dead-letter queue: EventBridge targets name it in their DeadLetterConfig, which cdk-nag does not recognise as redrive',

@@ -15,7 +15,21 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 /** Lambda's guidance for SQS event sources: a visibility timeout of at least six function timeouts. */
 const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
 /** The longest SQS keeps a message: dead letters wait two weeks for an operator. */
-export const DEAD_LETTER_RETENTION = Duration.days(14);
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/**
+ * A dead-letter queue as every one of the app's is built: named for `purpose`, SQS-managed
+ * encryption, TLS only, the longest retention, destroyed with the stack.
+ */
+export function newDeadLetterQueue(scope: Construct, naming: Naming, purpose: string): sqs.Queue {
+  return new sqs.Queue(scope, 'DeadLetterQueue', {
+    queueName: naming.name('queue', purpose),
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: DEAD_LETTER_RETENTION,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+}
 
 export interface OrderProcessingProps {
   /** Names for this region's resources. */
@@ -62,13 +76,7 @@ export class OrderProcessing extends Construct {
     const { naming } = props;
     const timeout = props.timeout ?? Duration.seconds(30);
 
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: naming.name('queue', Purpose.ordersDeadLetter),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DEAD_LETTER_RETENTION,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const deadLetterQueue = newDeadLetterQueue(this, naming, Purpose.ordersDeadLetter);
     const queue = new sqs.Queue(this, 'Queue', {
       queueName: naming.name('queue', Purpose.orders),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
