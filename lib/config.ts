@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Node } from 'constructs';
-import { failoverBudget, HEALTH_CHECK_INTERVALS } from './failover-budget';
+import { failoverBudget, HEALTH_CHECK_INTERVALS, trafficBudgetSum } from './failover-budget';
 import { maxSuffixLength, kindRule } from './naming';
 
 /**
@@ -190,12 +190,22 @@ export const configSchema = z
     healthCheckIntervalSeconds: integer(10, 30).refine((seconds) => (HEALTH_CHECK_INTERVALS as readonly number[]).includes(seconds), {
       message: `must be one of the Route 53 intervals (${HEALTH_CHECK_INTERVALS.join(', ')})`,
     }).default(10),
-    /** Consecutive failed checks before a region is unhealthy. */
-    healthCheckFailureThreshold: integer(1, 10).default(3),
-    /** TTL of the API's failover records, in seconds. */
-    dnsTtlSeconds: integer(1, 300).default(10),
+    /** Consecutive failed checks before a region is unhealthy (2 keeps the traffic budget at 45 s with the other defaults). */
+    healthCheckFailureThreshold: integer(1, 10).default(2),
+    /** TTL of the API's failover records, in seconds (Aurora's User Guide suggests about 5 s for clients of the global writer endpoint). */
+    dnsTtlSeconds: integer(1, 300).default(5),
     /** Stated allowance for health status to reach Route 53's name servers and for resolvers, in seconds. */
     dnsPropagationAllowanceSeconds: integer(0, 120).default(10),
+    /**
+     * Stated allowance for the calculated health check (/health AND the evacuation switch) to
+     * follow its children, in seconds: Route 53 does not document how fast it does.
+     */
+    calculatedCheckAllowanceSeconds: integer(0, 60).default(4),
+    /**
+     * Stated allowance, after the evacuation switch alarm's one-minute period, for CloudWatch to
+     * evaluate the alarm and Route 53 to read it, in seconds (the switch path's figure, reported only).
+     */
+    alarmEvaluationAllowanceSeconds: integer(0, 600).default(60),
     /** The target for moving traffic to the other region, in seconds; settings over it are refused. */
     failoverTargetSeconds: integer(10, 3600).default(60),
     /** Expected Aurora promotion time, in seconds (reported apart: intake does not wait for it). */
@@ -304,10 +314,7 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['failoverTargetSeconds'],
-        message:
-          `is exceeded by the traffic failover budget: healthCheckIntervalSeconds ${config.healthCheckIntervalSeconds} × healthCheckFailureThreshold ` +
-          `${config.healthCheckFailureThreshold} + dnsTtlSeconds ${config.dnsTtlSeconds} + dnsPropagationAllowanceSeconds ` +
-          `${config.dnsPropagationAllowanceSeconds} = ${budget.trafficSeconds} s > ${config.failoverTargetSeconds} s`,
+        message: `is exceeded by the traffic failover budget: ${trafficBudgetSum(config)} > ${config.failoverTargetSeconds} s`,
       });
     }
     if (config.writerRegion !== undefined && config.writerRegion !== config.primaryRegion && config.writerRegion !== config.secondaryRegion) {

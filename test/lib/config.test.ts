@@ -196,6 +196,33 @@ describe('failover settings', () => {
     expect(problemsOf({ autoFailback: 'yes' })).toEqual(['autoFailback: must be true or false']);
   });
 
+  it('defaults the budget\'s settings to a 45 s traffic budget: threshold 2, TTL 5, propagation 10, calculated check 4', () => {
+    expect(parseConfig({})).toMatchObject({
+      healthCheckIntervalSeconds: 10,
+      healthCheckFailureThreshold: 2,
+      dnsTtlSeconds: 5,
+      dnsPropagationAllowanceSeconds: 10,
+      calculatedCheckAllowanceSeconds: 4,
+      alarmEvaluationAllowanceSeconds: 60,
+      failoverTargetSeconds: 60,
+    });
+  });
+
+  it('reads -c strings for the budget\'s allowances and refuses them out of range', () => {
+    expect(parseConfig({ calculatedCheckAllowanceSeconds: '2', alarmEvaluationAllowanceSeconds: '90' })).toMatchObject({ calculatedCheckAllowanceSeconds: 2, alarmEvaluationAllowanceSeconds: 90 });
+    expect(problemsOf({ calculatedCheckAllowanceSeconds: '-1', alarmEvaluationAllowanceSeconds: '601' })).toEqual([
+      'calculatedCheckAllowanceSeconds: must be at least 0',
+      'alarmEvaluationAllowanceSeconds: must be at most 600',
+    ]);
+  });
+
+  it('refuses a traffic budget over failoverTargetSeconds, naming every term of the sum', () => {
+    expect(problemsOf({ failoverTargetSeconds: '44' })).toEqual([
+      'failoverTargetSeconds: is exceeded by the traffic failover budget: healthCheckIntervalSeconds 10 × healthCheckFailureThreshold 2 + Route 53 connect timeout 4 + ' +
+        'Route 53 response timeout 2 + calculatedCheckAllowanceSeconds 4 + dnsTtlSeconds 5 + dnsPropagationAllowanceSeconds 10 = 45 s > 44 s',
+    ]);
+  });
+
   it('refuses a promotion timeout shorter than the expected promotion', () => {
     expect(problemsOf({ auroraPromotionSeconds: 300, promotionTimeoutSeconds: 200 })).toEqual([
       'promotionTimeoutSeconds: must be at least auroraPromotionSeconds (300): the orchestrator would give up before a promotion is expected to end',
