@@ -22,7 +22,7 @@ export interface CrossRegionAccessProps {
  * plane), never through record changes on Route 53's control plane in us-east-1.
  */
 export class CrossRegionAccess extends Construct {
-  /** Assumed by the failover state machine: fences, promotes, records metrics. */
+  /** Assumed by the failover state machine: fences, watches the promotion, records metrics. */
   public readonly orchestratorRole: iam.IRole;
 
   private readonly naming: Naming;
@@ -35,7 +35,7 @@ export class CrossRegionAccess extends Construct {
 
     const orchestratorRole = new iam.Role(this, 'OrchestratorRole', {
       roleName: props.naming.name('role', Purpose.orchestrator),
-      description: 'Failover orchestrator: fences the control table, promotes the Aurora global cluster, records metrics',
+      description: 'Failover orchestrator: fences the control table, watches the Aurora global cluster, records metrics',
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
     });
     for (const statement of [
@@ -50,9 +50,11 @@ export class CrossRegionAccess extends Construct {
         actions: ['dynamodb:GetItem', 'dynamodb:Query'],
         resources: [...this.tableArns(Purpose.orderJournal), ...this.journalIndexArns()],
       }),
+      // Promotion itself is the steps function's (it must reach the primary's region for a
+      // switchover, which a Step Functions SDK task cannot): the state machine only watches it.
       new iam.PolicyStatement({
-        sid: 'PromoteGlobalDatabase',
-        actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster', 'rds:DescribeGlobalClusters'],
+        sid: 'ReadGlobalDatabase',
+        actions: ['rds:DescribeGlobalClusters'],
         resources: [globalClusterArn(Stack.of(this), this.naming), ...this.clusterArns()],
       }),
       new iam.PolicyStatement({ sid: 'DescribeClusters', actions: ['rds:DescribeDBClusters'], resources: this.clusterArns() }),

@@ -32,6 +32,10 @@ const TRANSIENT_DYNAMODB_ERRORS = [
 const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
 /** A switchover or failover already under way, or a member still settling: wait and try again. */
 const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateException', 'Rds.InvalidDbClusterStateException', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
+/** What the promote step throws while the global cluster refuses for now (lambda/failover-steps/promotion.ts). */
+const PROMOTION_BUSY = 'PromotionBusy';
+/** Counted when an alert could not be published; lib/regional-alarms.ts alarms on it. */
+export const FAILED_NOTIFICATION_METRIC = 'FailoverNotificationsFailed';
 
 /** One HTTP request of the steps to an API: API Gateway's own limit is 29 s, a healthy /health answers in under 2 s. */
 const HTTP_TIMEOUT = Duration.seconds(5);
@@ -87,6 +91,10 @@ export interface FailoverOrchestratorProps {
   readonly pendingShards?: number;
   /** Database connections of the reconcile function. @default 4 */
   readonly poolSize?: number;
+  /** Ask a person (a Step Functions callback) before a failover that allows data loss. @default false */
+  readonly requireDataLossApproval?: boolean;
+  /** How long a data-loss approval may wait before the run fails. @default Duration.minutes(30) */
+  readonly approvalTimeout?: Duration;
   /** Log retention of the state machine and its functions. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -128,17 +136,21 @@ export class FailoverOrchestrator extends Construct {
     const ownClusterArn = clusterArn(stack, naming, region);
     const globalClusterId = naming.name('globalCluster', Purpose.orders);
     const ownEvacuation = evacuationSignal(naming, region, props.peerRegion);
+    const requireApproval = props.requireDataLossApproval ?? false;
+    const switchParameterArns = [region, props.peerRegion].map((each) =>
+      Arn.format({ service: 'ssm', region: each, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.evacuationSwitch).slice(1) }, stack),
+    );
+    const promotableClusterArns = [globalClusterArn(stack, naming), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))];
     const executionArns = Arn.format(
       { service: 'states', resource: 'execution', resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
       stack,
     );
-    const peerEvacuation = evacuationSignal(naming, props.peerRegion, region);
 
     this.stepsFunction = new HandlerFunction(this, 'Steps', {
       naming,
       purpose: Purpose.failoverSteps,
       codeFolder: 'failover-steps',
-      description: 'Failover steps that need logic: preflight, release of the own evacuation switch, validation (DNS, canary), recording',
+      description: 'Failover steps that need logic: preflight, promotion, evacuation switches, validation (DNS, canary), recording',
       // Validation retries inside until its own timeout; a minute more to answer.
       timeout: validationTimeout.plus(Duration.minutes(1)),
       logRetention: props.logRetention,
@@ -153,6 +165,10 @@ export class FailoverOrchestrator extends Construct {
         DB_CLUSTER_ID: props.database.clusterIdentifier,
         METRIC_NAMESPACE: naming.metricNamespace(),
         EVACUATION_METRIC_NAME: ownEvacuation.metricName,
+        SWITCH_PARAMETER: naming.parameterName(ParameterKey.evacuationSwitch),
+        GLOBAL_CLUSTER_ID: globalClusterId,
+        OWN_CLUSTER_ARN: ownClusterArn,
+        REQUIRE_DATA_LOSS_APPROVAL: String(requireApproval),
         LOCK_SECONDS: String(lockSeconds),
         VALIDATION_TIMEOUT_SECONDS: String(validationTimeout.toSeconds()),
         HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT.toMilliseconds()),
@@ -172,10 +188,19 @@ export class FailoverOrchestrator extends Construct {
     );
     steps.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ReleaseOwnEvacuationSwitch',
+        sid: 'PublishEvacuationSwitches',
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
         conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
+      }),
+    );
+    steps.addToRolePolicy(new iam.PolicyStatement({ sid: 'SetEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }));
+    // Switchover goes to the primary's region, failover to this one (lambda/failover-steps/promotion.ts).
+    steps.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PromoteGlobalDatabase',
+        actions: ['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'],
+        resources: promotableClusterArns,
       }),
     );
     steps.addToRolePolicy(
@@ -237,20 +262,21 @@ export class FailoverOrchestrator extends Construct {
       task.addRetry({ errors: TRANSIENT_DYNAMODB_ERRORS, interval: Duration.seconds(1), maxAttempts: 4, ...BACKOFF });
       return task;
     };
-    const putEvacuation = (stateName: string, signal: typeof peerEvacuation, value: 0 | 1): sfn.CustomState => {
+    const countFailedNotification = (stateName: string): sfn.CustomState => {
+      // An alert that could not be sent is itself worth an alarm (lib/regional-alarms.ts).
       const state = new sfn.CustomState(this, stateName, {
         stateJson: {
           Type: 'Task',
           Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
           Parameters: {
-            Namespace: signal.namespace,
-            MetricData: [{ MetricName: signal.metricName, Dimensions: [{ Name: 'Region', Value: signal.dimensions.Region }], Value: value, Unit: 'Count' }],
+            Namespace: naming.metricNamespace(),
+            MetricData: [{ MetricName: FAILED_NOTIFICATION_METRIC, Dimensions: [{ Name: 'Region', Value: region }], Value: 1, Unit: 'Count' }],
           },
           ResultPath: null,
           TimeoutSeconds: 30,
         },
       });
-      state.addRetry({ errors: ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 4, ...BACKOFF });
+      state.addRetry({ errors: ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
       return state;
     };
     const describeGlobalCluster = (stateName: string): tasks.CallAwsService => {
@@ -348,35 +374,52 @@ export class FailoverOrchestrator extends Construct {
         execution: sfn.JsonPath.executionId,
         runbook: 'README.md, "Failover": check the execution history, the control table item active-region and the global cluster writer before starting again',
       });
-    failureAlert.addCatch(failureEvent, { resultPath: '$.alertError' });
+    const failureAlertNotSent = countFailedNotification('Alert: count failed alert');
+    failureAlert.addCatch(failureAlertNotSent, { resultPath: '$.alertError' });
+    failureAlertNotSent.addCatch(failureEvent, { resultPath: '$.metricError' });
+    failureAlertNotSent.next(failureEvent);
     failureAlert.next(failureEvent);
 
     const restoreActiveRegion = dynamoRetry(
       new tasks.DynamoUpdateItem(this, 'Rollback: restore active region', {
         table: props.controlTable,
         key: { [ControlTableSchema.pk]: tasks.DynamoAttributeValue.fromString(ControlTableSchema.activeRegionItem) },
-        updateExpression: 'SET #active = :previous, #epoch = :restored, fencedBy = :holder REMOVE #drained',
-        conditionExpression: '#epoch = :fenced',
+        updateExpression: 'SET #active = :previous, #epoch = :restored, #drained = :drained, fencedBy = :holder',
+        // Only this run's own fence (also when its response was lost and $.fence never set).
+        conditionExpression: '#epoch = :fenced AND fencedBy = :holder',
         expressionAttributeNames: { '#active': ControlTableSchema.activeRegion, '#epoch': ControlTableSchema.fencingEpoch, '#drained': ControlTableSchema.drainedRegions },
         expressionAttributeValues: {
           ':previous': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.preflight.control.activeRegion')),
           ':restored': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.restoreEpochText')),
           ':fenced': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
+          ':drained': tasks.DynamoAttributeValue.listFromJsonPath(sfn.JsonPath.stringAt('$.preflight.rollbackRoles.drainedList')),
           ':holder': executionId,
         },
         resultPath: '$.rollback',
         taskTimeout: AWS_CALL_TIMEOUT,
       }),
     );
-    const releasePeerSwitch = putEvacuation('Rollback: release peer evacuation switch', peerEvacuation, 0);
+    const restoreSwitches = lambdaStep(
+      'Rollback: set switches',
+      this.stepsFunction,
+      { action: 'setSwitches', activeRegion: sfn.JsonPath.stringAt('$.preflight.control.activeRegion') },
+      '$.rollbackSwitches',
+      Duration.seconds(60),
+    );
     restoreActiveRegion.addCatch(failureAlert, { resultPath: '$.rollbackError' });
-    restoreActiveRegion.next(releasePeerSwitch);
-    releasePeerSwitch.addCatch(failureAlert, { resultPath: '$.rollbackError' });
-    releasePeerSwitch.next(failureAlert);
+    restoreActiveRegion.next(restoreSwitches);
+    restoreSwitches.addCatch(failureAlert, { resultPath: '$.rollbackError' });
+    restoreSwitches.next(failureAlert);
+    // The switchover may have completed after all (it finished after the timeout): then the
+    // failover is finished instead of reverted, or the writer and the active region would part.
+    const rereadCluster = describeGlobalCluster('Rollback: read global cluster');
+    rereadCluster.addCatch(restoreActiveRegion, { resultPath: '$.rollbackError' });
+    const promoted = new sfn.Pass(this, 'Promote: done', { parameters: { writer: ownClusterArn }, resultPath: '$.promoted' });
+    rereadCluster.next(new sfn.Choice(this, 'Rollback: switchover completed?').when(isWriter, promoted).otherwise(restoreActiveRegion));
     const onFailure = new sfn.Choice(this, 'Rollback: needed?')
       .when(
-        sfn.Condition.and(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.isPresent('$.fence'), sfn.Condition.not(sfn.Condition.isPresent('$.promoted'))),
-        restoreActiveRegion,
+        sfn.Condition.and(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.isPresent('$.locked'), sfn.Condition.not(sfn.Condition.isPresent('$.promoted'))),
+        rereadCluster,
       )
       .otherwise(failureAlert);
     const fail = (state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown }): void => {
@@ -386,20 +429,21 @@ export class FailoverOrchestrator extends Construct {
     // --- 1. Preflight and lock ---
     const preflight = lambdaStep('Preflight: check regions', this.stepsFunction, {
       action: 'preflight',
-      mode: sfn.JsonPath.stringAt('$.mode'),
-      reason: sfn.JsonPath.stringAt('$.reason'),
+      input: sfn.JsonPath.objectAt('$$.Execution.Input'),
     }, '$.preflight', Duration.seconds(60));
     fail(preflight);
     const preflightFailed = new sfn.Pass(this, 'Preflight: not ready', {
       parameters: { Error: 'PreflightFailed', 'Cause.$': 'States.JsonToString($.preflight.problems)' },
       resultPath: '$.failure',
     }).next(onFailure);
+    const alreadyActive = new sfn.Succeed(this, 'Preflight: already active', { comment: 'This region is active, undrained and holds the writer: nothing to do, nothing changed' });
     const acquireLock = dynamoRetry(
       new tasks.DynamoUpdateItem(this, 'Preflight: acquire lock', {
         table: props.controlTable,
         key: lockKey,
         updateExpression: 'SET holder = :holder, targetRegion = :region, #mode = :mode, reason = :reason, expiresAt = :expires',
-        conditionExpression: 'attribute_not_exists(holder) OR expiresAt < :now',
+        // Its own lock too: a retry after a lost response finds the lock it already holds.
+        conditionExpression: 'attribute_not_exists(holder) OR expiresAt < :now OR holder = :holder',
         expressionAttributeNames: { '#mode': 'mode' },
         expressionAttributeValues: {
           ':holder': executionId,
@@ -409,15 +453,29 @@ export class FailoverOrchestrator extends Construct {
           ':expires': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.lock.expiresAtText')),
           ':now': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.lock.nowText')),
         },
-        resultPath: sfn.JsonPath.DISCARD,
+        resultSelector: { held: true },
+        resultPath: '$.locked',
         taskTimeout: AWS_CALL_TIMEOUT,
       }),
     );
-    // Another failover holds the lock: this one stops without touching anything, and without
-    // releasing a lock that is not its own.
-    acquireLock.addCatch(new sfn.Fail(this, 'Preflight: another failover is running', { error: 'FailoverInProgress', cause: 'the control table\'s failover lock is held by another execution' }), {
-      errors: [CONDITION_FAILED],
+    // Another failover holds the lock: this one alerts and stops without touching anything, and
+    // without releasing a lock that is not its own.
+    const lockHeld = new sfn.Fail(this, 'Preflight: another failover is running', { error: 'FailoverInProgress', cause: 'the control table\'s failover lock is held by another execution' });
+    const lockHeldAlert = alertState('Preflight: alert another failover', `Failover to ${region} not started: another failover holds the lock`, {
+      outcome: 'not-started',
+      region,
+      mode: sfn.JsonPath.stringAt('$.mode'),
+      reason: sfn.JsonPath.stringAt('$.reason'),
+      execution: sfn.JsonPath.executionId,
+      lock: sfn.JsonPath.stringAt('$.lockError.Cause'),
+      runbook: 'README.md, "Runbook": read the control table item failover-lock; stop a stuck execution and delete the item, or wait until it lapses',
     });
+    const lockHeldAlertNotSent = countFailedNotification('Preflight: count failed alert');
+    lockHeldAlert.addCatch(lockHeldAlertNotSent, { resultPath: '$.alertError' });
+    lockHeldAlertNotSent.addCatch(lockHeld, { resultPath: '$.metricError' });
+    lockHeldAlertNotSent.next(lockHeld);
+    lockHeldAlert.next(lockHeld);
+    acquireLock.addCatch(lockHeldAlert, { errors: [CONDITION_FAILED], resultPath: '$.lockError' });
     fail(acquireLock);
 
     const startedEvent = eventState('Preflight: announce start', DrEventType.failoverStarted, 'started');
@@ -427,16 +485,20 @@ export class FailoverOrchestrator extends Construct {
       new tasks.DynamoUpdateItem(this, 'Fence: set active region', {
         table: props.controlTable,
         key: { [ControlTableSchema.pk]: tasks.DynamoAttributeValue.fromString(ControlTableSchema.activeRegionItem) },
+        // The roles for this region being active (lambda/shared/roles.ts): the primary drained
+        // when the secondary takes over; nothing drained when the primary does (failback), so
+        // the secondary is a healthy standby for the next outage.
         updateExpression: 'SET #active = :region, #epoch = :next, #drained = :drained, fencedBy = :holder',
-        // The epoch read in preflight must still be current: a concurrent change wins, this run stops.
-        // (No item yet means epoch 0, which is what preflight read then.)
-        conditionExpression: 'attribute_not_exists(#epoch) OR #epoch = :observed',
+        // The epoch read in preflight must still be current: a concurrent change wins, this run
+        // stops. (No item yet means epoch 0, which is what preflight read then.) Its own earlier
+        // write passes too: a retry after a lost response finds the fence already set by this run.
+        conditionExpression: 'attribute_not_exists(#epoch) OR #epoch = :observed OR (#epoch = :next AND fencedBy = :holder)',
         expressionAttributeNames: { '#active': ControlTableSchema.activeRegion, '#epoch': ControlTableSchema.fencingEpoch, '#drained': ControlTableSchema.drainedRegions },
         expressionAttributeValues: {
           ':region': tasks.DynamoAttributeValue.fromString(region),
           ':next': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
           ':observed': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.fencingEpochText')),
-          ':drained': tasks.DynamoAttributeValue.fromStringSet([props.peerRegion]),
+          ':drained': tasks.DynamoAttributeValue.listFromJsonPath(sfn.JsonPath.stringAt('$.preflight.roles.drainedList')),
           ':holder': executionId,
         },
         resultPath: '$.fence',
@@ -446,38 +508,42 @@ export class FailoverOrchestrator extends Construct {
     fail(fence);
     // Announcing is not worth stopping a failover for.
     startedEvent.addCatch(fence, { resultPath: '$.eventError' });
-    const evacuatePeer = putEvacuation('Fence: evacuate peer region', peerEvacuation, 1);
-    fail(evacuatePeer);
-    const releaseOwnSwitch = lambdaStep('Fence: release own evacuation switch', this.stepsFunction, { action: 'releaseOwnEvacuation' }, '$.ownSwitch', Duration.seconds(30));
-    // The switch lives in the peer region, which may be the one that is down: carry on, and say so.
-    const ownSwitchNotReleased = new sfn.Pass(this, 'Fence: own switch not released', { parameters: { released: false, 'error.$': '$.ownSwitchError' }, resultPath: '$.ownSwitch' });
-    releaseOwnSwitch.addCatch(ownSwitchNotReleased, { resultPath: '$.ownSwitchError' });
+    const setSwitches = lambdaStep('Fence: set switches', this.stepsFunction, { action: 'setSwitches', activeRegion: region }, '$.switches', Duration.seconds(60));
+    fail(setSwitches);
 
     // --- 3. Promote ---
     const readCluster = describeGlobalCluster('Promote: read global cluster');
     fail(readCluster);
-    ownSwitchNotReleased.next(readCluster);
-    const switchover = new tasks.CallAwsService(this, 'Promote: switchover', {
-      service: 'rds',
-      action: 'switchoverGlobalCluster',
-      parameters: { GlobalClusterIdentifier: globalClusterId, TargetDbClusterIdentifier: ownClusterArn },
-      iamResources: [globalClusterArn(stack, naming), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
-    });
-    switchover.addRetry({ errors: RDS_BUSY_ERRORS, interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
-    fail(switchover);
-    const failoverCluster = new tasks.CallAwsService(this, 'Promote: failover allowing data loss', {
-      service: 'rds',
-      action: 'failoverGlobalCluster',
-      parameters: { GlobalClusterIdentifier: globalClusterId, TargetDbClusterIdentifier: ownClusterArn, AllowDataLoss: true },
-      iamResources: [globalClusterArn(stack, naming), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))],
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
-    });
-    failoverCluster.addRetry({ errors: RDS_BUSY_ERRORS, interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
-    fail(failoverCluster);
+    const requestPromotion = lambdaStep(
+      'Promote: request',
+      this.stepsFunction,
+      { action: 'promote', kind: sfn.JsonPath.stringAt('$.preflight.promotion.kind') },
+      '$.promotionRequest',
+      Duration.seconds(60),
+    );
+    requestPromotion.addRetry({ errors: [PROMOTION_BUSY], interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
+    // Still busy after the retries: a promotion may already be under way (this run's own, whose
+    // answer was lost); polling decides, within the promotion timeout.
     const startPolling = new sfn.Pass(this, 'Promote: start polling', { result: sfn.Result.fromObject({ polls: 0 }), resultPath: '$.promotion' });
+    requestPromotion.addCatch(startPolling, { errors: [PROMOTION_BUSY], resultPath: '$.promotionBusy' });
+    fail(requestPromotion);
+    const askApproval = new tasks.SnsPublish(this, 'Promote: wait for approval', {
+      topic: props.alertTopic,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      subject: `Failover to ${region} needs approval: it allows data loss`,
+      message: sfn.TaskInput.fromObject({
+        region,
+        reason: sfn.JsonPath.stringAt('$.reason'),
+        promotion: sfn.JsonPath.stringAt('$.preflight.promotion.detail'),
+        replicationLagMs: sfn.JsonPath.objectAt('$.preflight.replicationLagMs'),
+        approve: sfn.JsonPath.format(`aws stepfunctions send-task-success --region ${region} --task-output '\\{"approved":true\\}' --task-token {}`, sfn.JsonPath.taskToken),
+        deny: sfn.JsonPath.format(`aws stepfunctions send-task-failure --region ${region} --error DataLossDenied --cause 'denied by <name>' --task-token {}`, sfn.JsonPath.taskToken),
+      }),
+      resultPath: '$.approval',
+      taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? Duration.minutes(30)),
+    });
+    fail(askApproval);
+    askApproval.next(requestPromotion);
     const waitForPromotion = new sfn.Wait(this, 'Promote: wait', { time: sfn.WaitTime.duration(pollInterval) });
     const readProgress = describeGlobalCluster('Promote: read progress');
     fail(readProgress);
@@ -489,7 +555,6 @@ export class FailoverOrchestrator extends Construct {
       parameters: { Error: 'PromotionTimedOut', 'Cause.$': `States.Format('${region} did not become the writer of ${globalClusterId} within ${maxPolls} checks; last status {}', $.cluster.status)` },
       resultPath: '$.failure',
     }).next(onFailure);
-    const promoted = new sfn.Pass(this, 'Promote: done', { parameters: { writer: ownClusterArn }, resultPath: '$.promoted' });
 
     // --- 4. Reconcile ---
     const replay = lambdaStep('Reconcile: replay journal', this.reconcileFunction, { action: 'reconcile' }, '$.reconcile', Duration.minutes(10));
@@ -520,11 +585,16 @@ export class FailoverOrchestrator extends Construct {
         execution: sfn.JsonPath.executionId,
         validation: sfn.JsonPath.objectAt('$.validation'),
         reconciled: sfn.JsonPath.objectAt('$.reconcile'),
+        switches: sfn.JsonPath.objectAt('$.switches'),
       });
     const successEvent = eventState('Notify: event', DrEventType.failoverCompleted, 'succeeded');
-    // The failover is done by now: a metric, alert or event that cannot be sent must not undo it.
+    const successAlertNotSent = countFailedNotification('Notify: count failed alert');
+    // The failover is done by now: a metric, alert or event that cannot be sent must not undo it;
+    // a lost alert is counted, and that count has its own alarm.
     recordSuccess.addCatch(successAlert, { resultPath: '$.recordError' });
-    successAlert.addCatch(successEvent, { resultPath: '$.alertError' });
+    successAlert.addCatch(successAlertNotSent, { resultPath: '$.alertError' });
+    successAlertNotSent.addCatch(successEvent, { resultPath: '$.metricError' });
+    successAlertNotSent.next(successEvent);
     successEvent.addCatch(releaseLock, { resultPath: '$.eventError' });
 
     const checkInput = new sfn.Choice(this, 'Preflight: valid input?')
@@ -534,23 +604,29 @@ export class FailoverOrchestrator extends Construct {
           sfn.Condition.or(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.stringEquals('$.mode', 'unplanned')),
           sfn.Condition.isPresent('$.reason'),
           sfn.Condition.isString('$.reason'),
+          sfn.Condition.or(sfn.Condition.not(sfn.Condition.isPresent('$.allowDataLoss')), sfn.Condition.isBoolean('$.allowDataLoss')),
         ),
         preflight,
       )
-      .otherwise(new sfn.Fail(this, 'Preflight: invalid input', { error: 'InvalidInput', cause: 'input must be {"mode": "planned" | "unplanned", "reason": "<why>"}' }));
-    preflight
-      .next(new sfn.Choice(this, 'Preflight: ready?').when(sfn.Condition.booleanEquals('$.preflight.ready', true), acquireLock).otherwise(preflightFailed).afterwards())
+      .otherwise(new sfn.Fail(this, 'Preflight: invalid input', { error: 'InvalidInput', cause: 'input must be {"mode": "planned" | "unplanned", "reason": "<why>", "allowDataLoss"?: true | false}' }));
+    preflight.next(
+      new sfn.Choice(this, 'Preflight: ready?')
+        .when(sfn.Condition.booleanEquals('$.preflight.alreadyActive', true), alreadyActive)
+        .when(sfn.Condition.booleanEquals('$.preflight.ready', true), acquireLock)
+        .otherwise(preflightFailed),
+    );
+    acquireLock
       .next(startedEvent)
       .next(fence)
-      .next(evacuatePeer)
-      .next(releaseOwnSwitch)
+      .next(setSwitches)
       .next(readCluster)
       .next(
         new sfn.Choice(this, 'Promote: already writer?')
           .when(isWriter, promoted)
-          .when(sfn.Condition.stringEquals('$.mode', 'planned'), switchover.next(startPolling))
-          .otherwise(failoverCluster.next(startPolling)),
+          .when(sfn.Condition.booleanEquals('$.preflight.approvalRequired', true), askApproval)
+          .otherwise(requestPromotion),
       );
+    requestPromotion.next(startPolling);
     startPolling
       .next(waitForPromotion)
       .next(readProgress)

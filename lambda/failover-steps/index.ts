@@ -2,12 +2,15 @@ import { promises as dns } from 'dns';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { HistoryEvent, paginateGetExecutionHistory, SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { crossRegionClientConfig } from '../shared/cross-region';
 import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
@@ -22,6 +25,10 @@ const environment = readEnvironment(
     DB_CLUSTER_ID: z.string().min(1),
     METRIC_NAMESPACE: z.string().min(1),
     EVACUATION_METRIC_NAME: z.string().min(1),
+    SWITCH_PARAMETER: z.string().startsWith('/'),
+    GLOBAL_CLUSTER_ID: z.string().min(1),
+    OWN_CLUSTER_ARN: z.string().startsWith('arn:'),
+    REQUIRE_DATA_LOSS_APPROVAL: z.enum(['true', 'false']).transform((value) => value === 'true'),
     LOCK_SECONDS: z.coerce.number().int().min(1),
     VALIDATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1),
     POLL_MS: z.coerce.number().int().min(100),
@@ -33,7 +40,19 @@ const metrics = new Metrics({ serviceName: 'failover-steps', namespace: environm
 const dynamodb = new DynamoDBClient({ maxAttempts: 5 });
 const documents = DynamoDBDocumentClient.from(dynamodb);
 const cloudwatch = new CloudWatchClient({ maxAttempts: 3 });
-const peerCloudwatch = new CloudWatchClient({ region: environment.PEER_REGION, maxAttempts: 2 });
+// Clients of the peer region have connection and request timeouts: a silent region fails fast.
+const peerConfig = crossRegionClientConfig(environment.PEER_REGION);
+const localSwitch = { ssm: new SSMClient({ maxAttempts: 3 }), cloudwatch };
+const peerSwitch = { ssm: new SSMClient(peerConfig), cloudwatch: new CloudWatchClient(peerConfig) };
+const rdsClients = new Map<string, RDSClient>([
+  [environment.AWS_REGION, new RDSClient({ maxAttempts: 3 })],
+  [environment.PEER_REGION, new RDSClient(peerConfig)],
+]);
+function rds(region: string): RDSClient {
+  const client = rdsClients.get(region);
+  if (!client) throw new Error(`no RDS client for ${region}: the global cluster has members only in ${[...rdsClients.keys()].join(' and ')}`);
+  return client;
+}
 const sfn = new SFNClient({ maxAttempts: 5 });
 const signer = new SignatureV4({ service: 'execute-api', region: environment.AWS_REGION, credentials: () => dynamodb.config.credentials(), sha256: Sha256 });
 
@@ -86,14 +105,20 @@ const dependencies: StepDependencies = {
   ownApiTarget: environment.OWN_API_TARGET,
   dbClusterId: environment.DB_CLUSTER_ID,
   metricNamespace: environment.METRIC_NAMESPACE,
-  ownEvacuationMetric: { metricName: environment.EVACUATION_METRIC_NAME, region: environment.AWS_REGION },
+  switchMetricName: environment.EVACUATION_METRIC_NAME,
+  switchParameterName: environment.SWITCH_PARAMETER,
+  requireDataLossApproval: environment.REQUIRE_DATA_LOSS_APPROVAL,
+  globalClusterId: environment.GLOBAL_CLUSTER_ID,
+  ownClusterArn: environment.OWN_CLUSTER_ARN,
+  rds,
+  localSwitch,
+  peerSwitch,
   lockSeconds: environment.LOCK_SECONDS,
   validationTimeoutMs: environment.VALIDATION_TIMEOUT_SECONDS * 1000,
   httpTimeoutMs: environment.HTTP_TIMEOUT_MS,
   pollMs: environment.POLL_MS,
   documents,
   cloudwatch,
-  peerCloudwatch,
   peerApiUrl,
   get: fetchGet,
   signed: signedRequest,
@@ -105,7 +130,7 @@ const dependencies: StepDependencies = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** One of the orchestrator's steps that need logic: preflight, releaseOwnEvacuation, validate, record. */
+/** One of the orchestrator's steps that need logic: preflight, promote, setSwitches, validate, record. */
 export async function handler(event: unknown, context: Context): Promise<unknown> {
   logger.addContext(context);
   try {

@@ -1,4 +1,4 @@
-import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricStatisticsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -7,16 +7,33 @@ import { readControlState } from '../shared/control';
 import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
+import { rolesFor } from '../shared/roles';
+import { setSwitch, SwitchClients, SwitchPosition, SwitchRef } from '../shared/switches';
+import { planPromotion, PromotionDependencies, PromotionKind, requestPromotion } from './promotion';
 
 /** What the state machine sends; one function serves the steps that need logic outside the VPC. */
 export const FailoverMode = z.enum(['planned', 'unplanned'], { error: 'mode must be "planned" or "unplanned"' });
 export type FailoverMode = z.infer<typeof FailoverMode>;
 
+/**
+ * The execution's input. `mode` says what was seen (planned: both regions up, a drill or
+ * maintenance; unplanned: an outage). `allowDataLoss` bounds the promotion: a planned run never
+ * loses data; an unplanned one may fail over allowing data loss unless it says false (the prober
+ * says false when the primary still answers).
+ */
+export const FailoverInputSchema = z.object({
+  mode: FailoverMode,
+  reason: z.string().min(1, 'reason must say why the failover runs').max(500),
+  allowDataLoss: z.boolean({ error: 'allowDataLoss must be true or false' }).optional(),
+});
+export type FailoverInput = z.infer<typeof FailoverInputSchema>;
+
 export const StepRequestSchema = z.discriminatedUnion(
   'action',
   [
-    z.object({ action: z.literal('preflight'), mode: FailoverMode, reason: z.string().min(1, 'reason must say why the failover runs').max(500) }),
-    z.object({ action: z.literal('releaseOwnEvacuation') }),
+    z.object({ action: z.literal('preflight'), input: FailoverInputSchema }),
+    z.object({ action: z.literal('promote'), kind: z.enum(['switchover', 'failover'], { error: 'kind must be "switchover" or "failover"' }) }),
+    z.object({ action: z.literal('setSwitches'), activeRegion: z.string().min(1, 'activeRegion must name a region') }),
     z.object({ action: z.literal('validate'), canaryOrderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'canaryOrderId must be a client order id') }),
     z.object({
       action: z.literal('record'),
@@ -26,7 +43,7 @@ export const StepRequestSchema = z.discriminatedUnion(
       mode: FailoverMode.or(z.literal('unknown')),
     }),
   ],
-  { error: 'action must be one of preflight, releaseOwnEvacuation, validate, record' },
+  { error: 'action must be one of preflight, promote, setSwitches, validate, record' },
 );
 export type StepRequest = z.infer<typeof StepRequestSchema>;
 
@@ -46,8 +63,11 @@ export interface StepSettings {
   readonly dbClusterId: string;
   /** The CloudWatch namespace of the deployment's metrics. */
   readonly metricNamespace: string;
-  /** The evacuation metric for this region (it lives in the peer region). */
-  readonly ownEvacuationMetric: { readonly metricName: string; readonly region: string };
+  /** The evacuation switches' metric name and their parameter's name (the same in both regions). */
+  readonly switchMetricName: string;
+  readonly switchParameterName: string;
+  /** Ask a person before a failover that allows data loss. */
+  readonly requireDataLossApproval: boolean;
   /** How long a failover's lock lasts, in seconds. */
   readonly lockSeconds: number;
   /** How long validation may take, in milliseconds. */
@@ -64,12 +84,14 @@ export interface SignedRequest {
   readonly body?: string;
 }
 
-export interface StepDependencies extends StepSettings {
+export interface StepDependencies extends StepSettings, Omit<PromotionDependencies, 'region' | 'peerRegion' | 'logger'> {
   readonly documents: DynamoDBDocumentClient;
   /** CloudWatch in this region. */
   readonly cloudwatch: CloudWatchClient;
-  /** CloudWatch in the peer region (where this region's evacuation switch lives). */
-  readonly peerCloudwatch: CloudWatchClient;
+  /** SSM and CloudWatch in this region (it hosts the peer's evacuation switch). */
+  readonly localSwitch: SwitchClients;
+  /** SSM and CloudWatch in the peer region, with cross-region timeouts (it hosts this region's switch). */
+  readonly peerSwitch: SwitchClients;
   /** The peer region's API stage URL, read from its parameters at run time (the peer may be down). */
   readonly peerApiUrl: () => Promise<string>;
   readonly get: HttpGet;
@@ -108,6 +130,16 @@ export interface PreflightResult {
   };
   /** Epoch seconds for the lock: now, and when it lapses. */
   readonly lock: { readonly nowText: string; readonly expiresAtText: string };
+  /** This region is already active, undrained, and holds the writer: the run stops, changing nothing. */
+  readonly alreadyActive: boolean;
+  /** Whether this run may lose data (planned: never; unplanned: unless the input says false). */
+  readonly allowDataLoss: boolean;
+  /** The promotion the run will ask for (`none` when this region already holds the writer). */
+  readonly promotion: { readonly kind: PromotionKind | 'impossible'; readonly detail: string; readonly writerRegion: string | null };
+  /** A person must approve before the failover allowing data loss is sent. */
+  readonly approvalRequired: boolean;
+  /** What the fence writes: the regions drained once this region is active, as a DynamoDB list. */
+  readonly roles: { readonly drainedRegions: readonly string[]; readonly drainedList: readonly { readonly S: string }[] };
 }
 
 
@@ -139,26 +171,42 @@ async function replicationLagMs(deps: StepDependencies): Promise<number | null> 
  * Reads the control state the fence will compare against and the replication lag for the record.
  */
 export async function preflight(request: Extract<StepRequest, { action: 'preflight' }>, deps: StepDependencies): Promise<PreflightResult> {
-  const own = await probeHealth(healthUrlOf(deps.ownApiUrl), deps.httpTimeoutMs, deps.get);
-  const peer = await deps
-    .peerApiUrl()
-    .then((url) => probeHealth(healthUrlOf(url), deps.httpTimeoutMs, deps.get))
-    .catch((error: Error): HealthProbe => ({ answered: false, checks: [], detail: `peer API URL unreadable: ${error.message}`, ms: 0 }));
-  const control = await withRetry('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), { attempts: 4 });
-  const lagMs = await replicationLagMs(deps).catch((error: Error) => {
-    deps.logger.warn('replication lag unreadable; recorded as unknown', { error: error.message });
-    return null;
-  });
+  const { mode, reason } = request.input;
+  const allowDataLoss = mode === 'unplanned' && request.input.allowDataLoss !== false;
+  // Everything at once: a silent peer costs one cross-region timeout, not the sum of them.
+  const [own, peer, control, lagMs, promotion] = await Promise.all([
+    probeHealth(healthUrlOf(deps.ownApiUrl), deps.httpTimeoutMs, deps.get),
+    deps
+      .peerApiUrl()
+      .then((url) => probeHealth(healthUrlOf(url), deps.httpTimeoutMs, deps.get))
+      .catch((error: Error): HealthProbe => ({ answered: false, checks: [], detail: `peer API URL unreadable: ${error.message}`, ms: 0 })),
+    withRetry('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), { attempts: 4 }),
+    replicationLagMs(deps).catch((error: Error) => {
+      deps.logger.warn('replication lag unreadable; recorded as unknown', { error: error.message });
+      return null;
+    }),
+    planPromotion({ ...deps, logger: deps.logger }, allowDataLoss),
+  ]);
+  const roles = rolesFor(deps.region, deps.primaryRegion, deps.primaryRegion === deps.region ? deps.peerRegion : deps.region);
 
   const problems: string[] = [];
   if (!own.answered) problems.push(`this region's API does not answer: ${own.detail}`);
   else if (!checksPassed(own, DEPENDENCY_CHECKS)) problems.push(`this region cannot serve: ${own.detail}`);
-  if (request.mode === 'planned' && !peer.answered) {
+  if (mode === 'planned' && !peer.answered) {
     problems.push(`a planned failover needs ${deps.peerRegion} to answer for the switchover, and it does not (${peer.detail}); start an unplanned failover instead`);
   }
+  if (promotion.kind === undefined) {
+    problems.push(`cannot promote ${deps.region}: ${promotion.detail}${mode === 'planned' ? '; wait until the global cluster is in sync, or start an unplanned failover' : ''}`);
+  }
+  const alreadyActive = control.activeRegion === deps.region && !control.drainedRegions.includes(deps.region) && promotion.kind === 'none';
   const nowEpochSeconds = Math.floor(deps.now() / 1000);
   const result: PreflightResult = {
     ready: problems.length === 0,
+    alreadyActive,
+    allowDataLoss,
+    promotion: { kind: promotion.kind ?? 'impossible', detail: promotion.detail, writerRegion: promotion.writerRegion ?? null },
+    approvalRequired: promotion.kind === 'failover' && deps.requireDataLossApproval,
+    roles: { drainedRegions: roles.drainedRegions, drainedList: roles.drainedRegions.map((region) => ({ S: region })) },
     problems,
     own,
     peer,
@@ -174,29 +222,53 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
     },
     lock: { nowText: String(nowEpochSeconds), expiresAtText: String(nowEpochSeconds + deps.lockSeconds) },
   };
-  deps.logger.info('preflight', { mode: request.mode, reason: request.reason, ...result });
+  deps.logger.info('preflight', { mode, reason, ...result });
   return result;
 }
 
+/** A switch's location from names alone: the switch for `evacuatedRegion` lives in the other region. */
+function switchRef(deps: StepDependencies, evacuatedRegion: string): SwitchRef {
+  return {
+    evacuatedRegion,
+    hostRegion: evacuatedRegion === deps.region ? deps.peerRegion : deps.region,
+    parameterName: deps.switchParameterName,
+    namespace: deps.metricNamespace,
+    metricName: deps.switchMetricName,
+  };
+}
+
+export interface SwitchOutcome {
+  readonly evacuatedRegion: string;
+  readonly hostRegion: string;
+  readonly position: SwitchPosition;
+  /** False when the host region could not be reached (only ever the peer region). */
+  readonly set: boolean;
+  readonly error?: string;
+}
+
 /**
- * Releases this region's evacuation switch, which lives in the peer region: failback brings
- * traffic back only once it is released. Throws when the peer cannot be reached; the state
- * machine records that and carries on (an unplanned failover cannot wait for a dead region).
+ * Puts both evacuation switches where the roles for `activeRegion` want them (see
+ * lambda/shared/roles.ts). The switch this region hosts must be set, so a failure throws (the
+ * state machine retries); the one in the peer region is set when the peer answers and reported
+ * otherwise: an unplanned failover cannot wait for a dead region, and the prober puts it right
+ * once the peer answers again.
  */
-export async function releaseOwnEvacuation(deps: StepDependencies): Promise<{ released: true; region: string }> {
-  await withRetry(
-    `release the evacuation switch of ${deps.region} in ${deps.peerRegion}`,
-    () =>
-      deps.peerCloudwatch.send(
-        new PutMetricDataCommand({
-          Namespace: deps.metricNamespace,
-          MetricData: [{ MetricName: deps.ownEvacuationMetric.metricName, Dimensions: [{ Name: 'Region', Value: deps.ownEvacuationMetric.region }], Value: 0, Unit: 'Count' }],
-        }),
-      ),
-    { attempts: 3 },
-  );
-  deps.logger.info('evacuation switch released', { region: deps.region, switchRegion: deps.peerRegion });
-  return { released: true, region: deps.region };
+export async function setSwitches(request: Extract<StepRequest, { action: 'setSwitches' }>, deps: StepDependencies): Promise<{ switches: SwitchOutcome[] }> {
+  const secondaryRegion = deps.primaryRegion === deps.region ? deps.peerRegion : deps.region;
+  const plan = rolesFor(request.activeRegion, deps.primaryRegion, secondaryRegion);
+  const hostedHere = switchRef(deps, deps.peerRegion);
+  await setSwitch(deps.localSwitch, hostedHere, plan.switches[deps.peerRegion]);
+  const outcomes: SwitchOutcome[] = [{ evacuatedRegion: deps.peerRegion, hostRegion: deps.region, position: plan.switches[deps.peerRegion], set: true }];
+  const hostedThere = switchRef(deps, deps.region);
+  try {
+    await setSwitch(deps.peerSwitch, hostedThere, plan.switches[deps.region]);
+    outcomes.push({ evacuatedRegion: deps.region, hostRegion: deps.peerRegion, position: plan.switches[deps.region], set: true });
+  } catch (error) {
+    deps.logger.warn('evacuation switch in the peer region not set', { region: deps.region, hostRegion: deps.peerRegion, error: (error as Error).message });
+    outcomes.push({ evacuatedRegion: deps.region, hostRegion: deps.peerRegion, position: plan.switches[deps.region], set: false, error: (error as Error).message });
+  }
+  deps.logger.info('evacuation switches set', { activeRegion: request.activeRegion, outcomes });
+  return { switches: outcomes };
 }
 
 export interface ValidationResult {
@@ -321,8 +393,10 @@ export async function runStep(event: unknown, deps: StepDependencies): Promise<u
   switch (request.action) {
     case 'preflight':
       return preflight(request, deps);
-    case 'releaseOwnEvacuation':
-      return releaseOwnEvacuation(deps);
+    case 'promote':
+      return requestPromotion({ ...deps, logger: deps.logger }, request.kind);
+    case 'setSwitches':
+      return setSwitches(request, deps);
     case 'validate':
       return validate(request, deps);
     case 'record':

@@ -18,7 +18,7 @@ export interface CrossRegionTimeouts {
  * The defaults: AWS API endpoints connect in well under a second from a nearby region and answer
  * control-plane reads within a few; anything slower is treated as "no answer".
  */
-export const CROSS_REGION_TIMEOUTS: CrossRegionTimeouts = { connectionTimeoutMs: 2000, requestTimeoutMs: 5000 };
+export const CROSS_REGION_TIMEOUTS: CrossRegionTimeouts = { connectionTimeoutMs: 1500, requestTimeoutMs: 3000 };
 
 /** Attempts per cross-region call: one retry, then the caller's own handling of a silent region. */
 export const CROSS_REGION_ATTEMPTS = 2;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'crypto';
 import type { IncomingMessage, ServerResponse } from 'http';
+import { createServer, type Server, type Socket } from 'net';
 import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
@@ -15,16 +17,19 @@ import {
 } from '../../lambda/failover-steps/steps';
 import { fetchGet } from '../../lambda/shared/health-probe';
 import { OrderRequestSchema } from '../../lambda/shared/order';
-import { RetriesExhaustedError } from '../../lambda/shared/retry';
+import { crossRegionClientConfig } from '../../lambda/shared/cross-region';
+import { peerParameterReader } from '../../lambda/shared/peer-parameter';
 import { ControlTableSchema } from '../../lambda/shared/tables';
 import { createControlTable, documents, silentLogger } from '../helpers/aws';
+import { AuroraGlobalModel } from '../helpers/aurora-global';
 import { LoopbackApi } from '../helpers/loopback-api';
 
 /**
- * The failover steps that need logic (preflight, release of the own evacuation switch,
- * validation, recording) against moto_server (control table, CloudWatch in both regions) and
- * stand-in APIs on loopback for each region's /health and order routes. DNS answers and the
- * execution history are the only fakes: nothing here can answer for Route 53 or Step Functions.
+ * The failover steps that need logic (preflight, promotion, evacuation switches, validation,
+ * recording) against moto_server (control table, CloudWatch and SSM in both regions), stand-in
+ * APIs on loopback for each region's /health and order routes, and the Aurora global database
+ * model of test/helpers/aurora-global.ts (nothing here can run Aurora). DNS answers and the
+ * execution history are the other fakes: nothing here can answer for Route 53 or Step Functions.
  */
 
 const REGION = 'us-east-2';
@@ -36,7 +41,12 @@ const CLOSED = 'http://127.0.0.1:9';
 
 const ownCloudwatch = new CloudWatchClient({ region: REGION });
 const peerCloudwatch = new CloudWatchClient({ region: PEER_REGION });
-const deadPeerCloudwatch = new CloudWatchClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 });
+const ownSsm = new SSMClient({ region: REGION });
+const peerSsm = new SSMClient({ region: PEER_REGION });
+const deadPeer = { ssm: new SSMClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 }), cloudwatch: new CloudWatchClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 }) };
+const GLOBAL_CLUSTER = 'aurora-global-orders-test';
+const OWN_CLUSTER_ARN = `arn:aws:rds:${REGION}:111111111111:cluster:aurora-orders-use2-test`;
+const PEER_CLUSTER_ARN = `arn:aws:rds:${PEER_REGION}:111111111111:cluster:aurora-orders-use1-test`;
 
 type Source = 'database' | 'journal';
 
@@ -114,6 +124,7 @@ let controlTable: string;
 let cnameAnswers: () => Promise<string[]>;
 let resolved: string[];
 let figures: FailoverFigures[];
+let aurora: AuroraGlobalModel;
 
 beforeAll(async () => {
   await Promise.all([ownApi.start(), peerApi.start()]);
@@ -130,6 +141,7 @@ beforeEach(async () => {
   cnameAnswers = async () => [API_TARGET];
   resolved = [];
   figures = [];
+  aurora = new AuroraGlobalModel(GLOBAL_CLUSTER, { [REGION]: OWN_CLUSTER_ARN, [PEER_REGION]: PEER_CLUSTER_ARN }, PEER_REGION);
 });
 
 function unique(prefix: string): string {
@@ -147,14 +159,20 @@ function dependencies(overrides: Partial<StepDependencies> = {}): StepDependenci
     ownApiTarget: API_TARGET,
     dbClusterId: unique('orders-cluster'),
     metricNamespace: unique('TradingDr'),
-    ownEvacuationMetric: { metricName: 'EvacuateRegion', region: REGION },
+    switchMetricName: 'EvacuateRegion',
+    switchParameterName: `/${unique('app')}/evacuation-switch`,
+    requireDataLossApproval: false,
+    globalClusterId: GLOBAL_CLUSTER,
+    ownClusterArn: OWN_CLUSTER_ARN,
+    rds: (region) => aurora.client(region),
     lockSeconds: 3600,
     validationTimeoutMs: 300,
     httpTimeoutMs: 1000,
     pollMs: 20,
     documents,
     cloudwatch: ownCloudwatch,
-    peerCloudwatch,
+    localSwitch: { ssm: ownSsm, cloudwatch: ownCloudwatch },
+    peerSwitch: { ssm: peerSsm, cloudwatch: peerCloudwatch },
     peerApiUrl: async () => peerApi.url,
     get: fetchGet,
     signed: async (request) => {
@@ -174,8 +192,8 @@ function dependencies(overrides: Partial<StepDependencies> = {}): StepDependenci
   };
 }
 
-const preflight = (deps: StepDependencies, mode: 'planned' | 'unplanned' = 'planned'): Promise<PreflightResult> =>
-  runStep({ action: 'preflight', mode, reason: 'test drill' }, deps) as Promise<PreflightResult>;
+const preflight = (deps: StepDependencies, mode: 'planned' | 'unplanned' = 'planned', allowDataLoss?: boolean): Promise<PreflightResult> =>
+  runStep({ action: 'preflight', input: { mode, reason: 'test drill', ...(allowDataLoss === undefined ? {} : { allowDataLoss }) } }, deps) as Promise<PreflightResult>;
 
 const validate = (deps: StepDependencies, canaryOrderId = 'canary-0001'): Promise<ValidationResult> =>
   runStep({ action: 'validate', canaryOrderId }, deps) as Promise<ValidationResult>;
@@ -208,10 +226,13 @@ async function datapoints(client: CloudWatchClient, namespace: string, metricNam
 
 describe('failover step requests', () => {
   it.each([
-    [{ action: 'promote' }, 'action: action must be one of preflight, releaseOwnEvacuation, validate, record'],
-    [{ mode: 'planned', reason: 'drill' }, 'action: action must be one of preflight, releaseOwnEvacuation, validate, record'],
-    [{ action: 'preflight', mode: 'sudden', reason: 'drill' }, 'mode: mode must be "planned" or "unplanned"'],
-    [{ action: 'preflight', mode: 'planned', reason: '' }, 'reason: reason must say why the failover runs'],
+    [{ action: 'promote' }, 'kind: kind must be "switchover" or "failover"'],
+    [{ action: 'release' }, 'action: action must be one of preflight, promote, setSwitches, validate, record'],
+    [{ mode: 'planned', reason: 'drill' }, 'action: action must be one of preflight, promote, setSwitches, validate, record'],
+    [{ action: 'preflight', input: { mode: 'sudden', reason: 'drill' } }, 'input.mode: mode must be "planned" or "unplanned"'],
+    [{ action: 'preflight', input: { mode: 'planned', reason: '' } }, 'input.reason: reason must say why the failover runs'],
+    [{ action: 'preflight', input: { mode: 'unplanned', reason: 'x', allowDataLoss: 'yes' } }, 'input.allowDataLoss: allowDataLoss must be true or false'],
+    [{ action: 'setSwitches' }, 'activeRegion: '],
     [{ action: 'validate', canaryOrderId: 'has spaces' }, 'canaryOrderId: canaryOrderId must be a client order id'],
     [{ action: 'record', executionArn: 'arn:x', startedAt: 'yesterday', outcome: 'succeeded', mode: 'planned' }, 'startedAt: '],
   ])('refuses %j, naming the field', async (request, problem) => {
@@ -356,24 +377,198 @@ describe('preflight', () => {
   });
 });
 
-describe('releaseOwnEvacuation', () => {
-  it("writes 0 to this region's evacuation switch in the peer region's CloudWatch", async () => {
-    const deps = dependencies();
-    const result = await runStep({ action: 'releaseOwnEvacuation' }, deps);
-    expect(result).toEqual({ released: true, region: REGION });
-    const points = await datapoints(peerCloudwatch, deps.metricNamespace, 'EvacuateRegion', { Name: 'Region', Value: REGION });
-    expect(points).toHaveLength(1);
-    expect(points[0]).toMatchObject({ Minimum: 0, Maximum: 0, SampleCount: 1 });
-    // Only its own switch, and only where the switch lives.
-    expect(await datapoints(peerCloudwatch, deps.metricNamespace, 'EvacuateRegion', { Name: 'Region', Value: PEER_REGION })).toEqual([]);
-    expect(await datapoints(ownCloudwatch, deps.metricNamespace, 'EvacuateRegion', { Name: 'Region', Value: REGION })).toEqual([]);
+describe('preflight: the promotion and the roles', () => {
+  it('plans a switchover when the primary region answers and this region is in sync, and drains the primary in the fence', async () => {
+    const result = await preflight(dependencies(), 'planned');
+    expect(result.ready).toBe(true);
+    expect(result.promotion).toEqual({ kind: 'switchover', writerRegion: PEER_REGION, detail: `${PEER_REGION}'s RDS control plane answers and ${REGION} is in sync` });
+    // The secondary taking over evacuates the primary (lambda/shared/roles.ts).
+    expect(result.roles).toEqual({ drainedRegions: [PEER_REGION], drainedList: [{ S: PEER_REGION }] });
+    expect(result.alreadyActive).toBe(false);
+    expect(result.allowDataLoss).toBe(false);
   });
 
-  it("throws naming the peer region when the peer's CloudWatch cannot be reached", async () => {
-    const deps = dependencies({ peerCloudwatch: deadPeerCloudwatch });
-    const attempt = runStep({ action: 'releaseOwnEvacuation' }, deps);
-    await expect(attempt).rejects.toThrow(RetriesExhaustedError);
-    await expect(attempt).rejects.toThrow(`release the evacuation switch of ${REGION} in ${PEER_REGION} failed after 3 attempt(s)`);
+  it('drains nothing when the primary takes the role back (failback): the secondary stays a standby for the next outage', async () => {
+    aurora = new AuroraGlobalModel(GLOBAL_CLUSTER, { [REGION]: OWN_CLUSTER_ARN, [PEER_REGION]: PEER_CLUSTER_ARN }, PEER_REGION);
+    // This orchestrator runs in the primary region here.
+    const result = await preflight(dependencies({ primaryRegion: REGION }), 'planned');
+    expect(result.roles).toEqual({ drainedRegions: [], drainedList: [] });
+  });
+
+  it('plans a failover allowing data loss when an unplanned run finds the primary region silent', async () => {
+    aurora.setRegionUp(PEER_REGION, false);
+    const result = await preflight(dependencies({ peerApiUrl: async () => `${CLOSED}/v1/` }), 'unplanned');
+    expect(result.ready).toBe(true);
+    expect(result.allowDataLoss).toBe(true);
+    expect(result.promotion.kind).toBe('failover');
+    expect(result.promotion.detail).toMatch(/^no switchover possible \(us-east-1's RDS control plane does not answer: .*\): failover allowing data loss$/);
+  });
+
+  it('switches over in an unplanned run whenever the primary region still answers (no data lost for what the prober saw)', async () => {
+    const result = await preflight(dependencies(), 'unplanned');
+    expect(result.promotion.kind).toBe('switchover');
+  });
+
+  it('refuses when an unplanned run may not lose data and no switchover is possible', async () => {
+    aurora.setRegionUp(PEER_REGION, false);
+    const result = await preflight(dependencies(), 'unplanned', false);
+    expect(result.ready).toBe(false);
+    expect(result.promotion.kind).toBe('impossible');
+    expect(result.problems).toEqual([expect.stringMatching(/^cannot promote us-east-2: no switchover possible \(.*\), and this run does not allow data loss$/)]);
+  });
+
+  it('refuses a planned failback until the old primary has rejoined the global cluster and is in sync', async () => {
+    // This region was the writer, went down, and the other one took over allowing data loss;
+    // now this region is back and Aurora is re-adding its cluster as a secondary.
+    aurora = new AuroraGlobalModel(GLOBAL_CLUSTER, { [REGION]: OWN_CLUSTER_ARN, [PEER_REGION]: PEER_CLUSTER_ARN }, REGION);
+    aurora.lagPolls = 0;
+    aurora.setRegionUp(REGION, false);
+    aurora.failover(PEER_REGION, PEER_CLUSTER_ARN, true);
+    aurora.describe(PEER_REGION);
+    expect(aurora.writer).toBe(PEER_CLUSTER_ARN);
+    aurora.resyncPolls = 10;
+    aurora.setRegionUp(REGION, true);
+    const result = await preflight(dependencies(), 'planned');
+    expect(result.ready).toBe(false);
+    expect(result.problems).toEqual([`cannot promote ${REGION}: no switchover possible (${REGION}'s cluster is pending-resync, not in sync), and this run does not allow data loss; wait until the global cluster is in sync, or start an unplanned failover`]);
+  });
+
+  it('asks for approval before a failover allowing data loss when configured to', async () => {
+    aurora.setRegionUp(PEER_REGION, false);
+    const result = await preflight(dependencies({ requireDataLossApproval: true, peerApiUrl: async () => `${CLOSED}/v1/` }), 'unplanned');
+    expect(result.approvalRequired).toBe(true);
+    const switchover = await preflight(dependencies({ requireDataLossApproval: true }), 'planned');
+    expect(switchover.approvalRequired).toBe(false);
+  });
+
+  it('reports a late duplicate start as already active: this region active, undrained, and the writer', async () => {
+    aurora = new AuroraGlobalModel(GLOBAL_CLUSTER, { [REGION]: OWN_CLUSTER_ARN, [PEER_REGION]: PEER_CLUSTER_ARN }, REGION);
+    await putControl(REGION, 3);
+    const result = await preflight(dependencies(), 'unplanned');
+    expect(result.alreadyActive).toBe(true);
+    expect(result.promotion.kind).toBe('none');
+  });
+
+  it('is not already active when the table names this region but Aurora has not promoted it (a rerun after a failed promotion)', async () => {
+    await putControl(REGION, 3);
+    const result = await preflight(dependencies(), 'unplanned');
+    expect(result.alreadyActive).toBe(false);
+  });
+});
+
+describe('preflight against a silent region', () => {
+  let silent: Server;
+  let silentUrl: string;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    // Accepts connections and never answers: a region dropping responses, not refusing them.
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address() as { port: number };
+    silentUrl = `http://127.0.0.1:${address.port}`;
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('fails fast: the cross-region clients time out, so the peer counts as silent within seconds, not the task timeout', async () => {
+    const timeouts = { connectionTimeoutMs: 300, requestTimeoutMs: 700 };
+    const { RDSClient } = await import('@aws-sdk/client-rds');
+    const silentRds = new RDSClient(crossRegionClientConfig(PEER_REGION, timeouts, silentUrl));
+    const deps = dependencies({
+      httpTimeoutMs: 1000,
+      peerApiUrl: peerParameterReader(PEER_REGION, '/app/test/api/url', timeouts, silentUrl),
+      rds: (region) => (region === REGION ? aurora.client(region) : silentRds),
+    });
+    const started = Date.now();
+    const result = await preflight(deps, 'unplanned');
+    const elapsed = Date.now() - started;
+    expect(result.peer.answered).toBe(false);
+    expect(result.promotion.kind).toBe('failover');
+    expect(result.ready).toBe(true);
+    // Two attempts of each cross-region call, each bounded by the request timeout, all at once.
+    expect(elapsed).toBeLessThan(deps.httpTimeoutMs + 2 * (timeouts.connectionTimeoutMs + timeouts.requestTimeoutMs) + 1500);
+    silentRds.destroy();
+  });
+
+  it('has defaults that bound one cross-region call to under 10 s', async () => {
+    const { worstCaseCallMs } = await import('../../lambda/shared/cross-region');
+    expect(worstCaseCallMs()).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe('promote', () => {
+  it("sends a switchover to the primary's region (Aurora User Guide), naming this region's cluster by ARN", async () => {
+    const result = await runStep({ action: 'promote', kind: 'switchover' }, dependencies());
+    expect(result).toEqual({ requested: true, kind: 'switchover', sentTo: PEER_REGION });
+    expect(aurora.calls.filter((call) => call.action === 'switchover')).toEqual([{ action: 'switchover', region: PEER_REGION }]);
+    expect(aurora.status).toBe('switching-over');
+  });
+
+  it("sends a failover allowing data loss to this region (the secondary's), which works with the primary region down", async () => {
+    aurora.setRegionUp(PEER_REGION, false);
+    const result = await runStep({ action: 'promote', kind: 'failover' }, dependencies());
+    expect(result).toEqual({ requested: true, kind: 'failover', sentTo: REGION });
+    expect(aurora.status).toBe('failing-over');
+  });
+
+  it('asks nothing when this region is already the writer (a retry after a lost answer)', async () => {
+    aurora = new AuroraGlobalModel(GLOBAL_CLUSTER, { [REGION]: OWN_CLUSTER_ARN, [PEER_REGION]: PEER_CLUSTER_ARN }, REGION);
+    const result = await runStep({ action: 'promote', kind: 'switchover' }, dependencies());
+    expect(result).toEqual({ requested: false, kind: 'none' });
+    expect(aurora.calls.map((call) => call.action)).toEqual(['describe']);
+  });
+
+  it('throws PromotionBusy while the global cluster refuses for now (the state machine retries it)', async () => {
+    aurora.busyRefusals = 1;
+    await expect(runStep({ action: 'promote', kind: 'switchover' }, dependencies())).rejects.toMatchObject({ name: 'PromotionBusy' });
+  });
+});
+
+describe('setSwitches', () => {
+  async function position(ssm: SSMClient, name: string): Promise<string | undefined> {
+    try {
+      return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  it('with the secondary active: throws the primary\'s switch (hosted here) and releases its own (hosted there), publishing both', async () => {
+    const deps = dependencies();
+    const result = await runStep({ action: 'setSwitches', activeRegion: REGION }, deps);
+    expect(result).toEqual({
+      switches: [
+        { evacuatedRegion: PEER_REGION, hostRegion: REGION, position: 'thrown', set: true },
+        { evacuatedRegion: REGION, hostRegion: PEER_REGION, position: 'released', set: true },
+      ],
+    });
+    expect(await position(ownSsm, deps.switchParameterName)).toBe('thrown');
+    expect(await position(peerSsm, deps.switchParameterName)).toBe('released');
+    expect((await datapoints(ownCloudwatch, deps.metricNamespace, 'EvacuateRegion', { Name: 'Region', Value: PEER_REGION }))[0]).toMatchObject({ Maximum: 1 });
+    expect((await datapoints(peerCloudwatch, deps.metricNamespace, 'EvacuateRegion', { Name: 'Region', Value: REGION }))[0]).toMatchObject({ Maximum: 0 });
+  });
+
+  it('with the primary active (failback): releases both switches', async () => {
+    const deps = dependencies();
+    const result = (await runStep({ action: 'setSwitches', activeRegion: PEER_REGION }, deps)) as { switches: { position: string }[] };
+    expect(result.switches.map((each) => each.position)).toEqual(['released', 'released']);
+    expect(await position(ownSsm, deps.switchParameterName)).toBe('released');
+  });
+
+  it('carries on when the peer region cannot be reached, saying so; the switch it hosts is set by the prober later', async () => {
+    const deps = dependencies({ peerSwitch: deadPeer });
+    const result = (await runStep({ action: 'setSwitches', activeRegion: REGION }, deps)) as { switches: { set: boolean; error?: string }[] };
+    expect(result.switches[0].set).toBe(true);
+    expect(result.switches[1]).toMatchObject({ set: false, error: expect.stringContaining('failed after') });
+  });
+
+  it('fails when the switch hosted in its own region cannot be set (the state machine retries)', async () => {
+    const deps = dependencies({ localSwitch: deadPeer });
+    await expect(runStep({ action: 'setSwitches', activeRegion: REGION }, deps)).rejects.toThrow(/set the evacuation switch .* in us-east-2 to thrown failed/);
   });
 });
 
@@ -559,10 +754,10 @@ describe('stepDurations', () => {
       stateEvent('TaskStateExited', 'Preflight: check regions', '2025-01-01T00:00:02.100Z'),
       stateEvent('TaskStateEntered', 'Fence: set active region', '2025-01-01T00:00:02.200Z'),
       stateEvent('TaskStateExited', 'Fence: set active region', '2025-01-01T00:00:03.000Z'),
-      stateEvent('TaskStateEntered', 'Fence: evacuate peer region', '2025-01-01T00:00:03.100Z'),
+      stateEvent('TaskStateEntered', 'Fence: set switches', '2025-01-01T00:00:03.100Z'),
       // A task's own events carry no state name: they do not count.
       { id: ++eventId, type: 'TaskScheduled', timestamp: new Date('2025-01-01T00:10:00.000Z') },
-      stateEvent('TaskStateExited', 'Fence: evacuate peer region', '2025-01-01T00:00:05.700Z'),
+      stateEvent('TaskStateExited', 'Fence: set switches', '2025-01-01T00:00:05.700Z'),
       stateEvent('WaitStateEntered', 'Promote: wait', '2025-01-01T00:00:06.000Z'),
       stateEvent('WaitStateExited', 'Promote: wait', '2025-01-01T00:00:16.000Z'),
       stateEvent('TaskStateEntered', 'Promote: read progress', '2025-01-01T00:00:16.000Z'),
