@@ -140,6 +140,8 @@ export interface PreflightResult {
   readonly approvalRequired: boolean;
   /** What the fence writes: the regions drained once this region is active, as a DynamoDB list. */
   readonly roles: { readonly drainedRegions: readonly string[]; readonly drainedList: readonly { readonly S: string }[] };
+  /** What a rollback writes: the roles of the region that was active before this run. */
+  readonly rollbackRoles: { readonly drainedRegions: readonly string[]; readonly drainedList: readonly { readonly S: string }[] };
 }
 
 
@@ -187,7 +189,10 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
     }),
     planPromotion({ ...deps, logger: deps.logger }, allowDataLoss),
   ]);
-  const roles = rolesFor(deps.region, deps.primaryRegion, deps.primaryRegion === deps.region ? deps.peerRegion : deps.region);
+  const secondaryRegion = deps.primaryRegion === deps.region ? deps.peerRegion : deps.region;
+  const roles = rolesFor(deps.region, deps.primaryRegion, secondaryRegion);
+  const rollbackRoles = rolesFor(control.activeRegion, deps.primaryRegion, secondaryRegion);
+  const asList = (regions: readonly string[]) => ({ drainedRegions: regions, drainedList: regions.map((region) => ({ S: region })) });
 
   const problems: string[] = [];
   if (!own.answered) problems.push(`this region's API does not answer: ${own.detail}`);
@@ -206,7 +211,8 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
     allowDataLoss,
     promotion: { kind: promotion.kind ?? 'impossible', detail: promotion.detail, writerRegion: promotion.writerRegion ?? null },
     approvalRequired: promotion.kind === 'failover' && deps.requireDataLossApproval,
-    roles: { drainedRegions: roles.drainedRegions, drainedList: roles.drainedRegions.map((region) => ({ S: region })) },
+    roles: asList(roles.drainedRegions),
+    rollbackRoles: asList(rollbackRoles.drainedRegions),
     problems,
     own,
     peer,

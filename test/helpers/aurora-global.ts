@@ -112,6 +112,12 @@ export class AuroraGlobalModel {
     this.pending = { target, polls: this.lagPolls };
   }
 
+  /** Lets a stalled promotion finish at the next describe (a switchover that completes late). */
+  completePromotion(): void {
+    this.neverCompletes = false;
+    if (this.pending) this.pending.polls = 0;
+  }
+
   /** An RDSClient stand-in for `region`: answers the three commands the failover code sends. */
   client(region: string): RDSClient {
     return {

@@ -479,6 +479,12 @@ export interface ExecutionContext {
 export interface RunStateMachineOptions {
   /** Task overrides by state name (also inside Parallel and Map); a name that is no Task state is an error. */
   readonly handlers?: Record<string, TaskHandler>;
+  /**
+   * Faults around a Task by state name: the wrapper gets the Task's own implementation (the
+   * handler, or the real call against moto) and decides what the state sees, e.g. performing the
+   * call and then throwing `taskError('States.Timeout')` (a response lost after the write).
+   */
+  readonly wrappers?: Record<string, (perform: TaskHandler, input: any) => Promise<unknown>>;
   /** Milliseconds to wait in a Wait state instead of its Seconds/Timestamp (Wait states otherwise really wait). */
   readonly waitTimeOverrides?: Record<string, number>;
   /** Milliseconds (or one per retrier, -1 to keep) to pause before a retry, by state name. */
@@ -549,7 +555,10 @@ export async function runStateMachine(definition: Record<string, unknown>, input
   const context = executionContext(options, input);
   const handlers: Record<string, TaskHandler> = {};
   for (const [name, state] of states) {
-    if (state.Type === 'Task') handlers[name] = taskHandler(name, state, options, context);
+    if (state.Type !== 'Task') continue;
+    const perform = taskHandler(name, state, options, context);
+    const wrapper = options.wrappers?.[name];
+    handlers[name] = wrapper ? async (taskInput: unknown) => asJson(await wrapper(perform, taskInput)) : perform;
   }
 
   // checkArn off: every Task is overridden here, so a Resource is only the key that picks an
@@ -693,6 +702,7 @@ function rejectUnsupportedFeatures(definition: Record<string, unknown>): void {
 function checkOverrideNames(states: Map<string, StateDefinition>, options: RunStateMachineOptions): void {
   const wrong: string[] = [];
   for (const name of Object.keys(options.handlers ?? {})) if (states.get(name)?.Type !== 'Task') wrong.push(`handlers.${name} (no Task state of that name)`);
+  for (const name of Object.keys(options.wrappers ?? {})) if (states.get(name)?.Type !== 'Task') wrong.push(`wrappers.${name} (no Task state of that name)`);
   for (const name of Object.keys(options.waitTimeOverrides ?? {})) if (states.get(name)?.Type !== 'Wait') wrong.push(`waitTimeOverrides.${name} (no Wait state of that name)`);
   for (const name of Object.keys(options.retryIntervalOverrides ?? {})) if (!states.get(name)?.Retry) wrong.push(`retryIntervalOverrides.${name} (no state of that name with Retry)`);
   if (wrong.length > 0) throw new Error(`Overrides name no state of the definition: ${wrong.join(', ')}`);

@@ -5,58 +5,96 @@ import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dyna
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FailoverFigures, runStep, StepDependencies } from '../../lambda/failover-steps/steps';
 import { reconcileJournal } from '../../lambda/reconcile/reconcile';
+import { readControlState } from '../../lambda/shared/control';
 import type { Database } from '../../lambda/shared/database';
 import { fetchGet } from '../../lambda/shared/health-probe';
+import { readSwitch, SwitchRef } from '../../lambda/shared/switches';
 import { ControlTableSchema } from '../../lambda/shared/tables';
+import { FAILED_NOTIFICATION_METRIC } from '../../lib/failover-orchestrator';
+import { ParameterKey } from '../../lib/naming';
+import { AuroraGlobalModel } from '../helpers/aurora-global';
 import { createJournalTable, documents, silentLogger } from '../helpers/aws';
 import { namingFor, synthDeployment } from '../helpers/app';
 import { LoopbackApi } from '../helpers/loopback-api';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { journalOrder, migratedDatabase } from '../helpers/orders';
+import { Route53FailoverModel } from '../helpers/route53-failover';
 import { ExecutionResult, runStateMachine, stateMachineFromTemplate, taskError } from '../helpers/state-machine';
 
 /**
- * The secondary's failover state machine, taken from the synthesized template, executed locally
- * (aws-local-stepfunctions through test/helpers/state-machine.ts): its DynamoDB, CloudWatch, SNS
- * and EventBridge tasks run against moto_server, its Lambda steps are the real handlers' logic
- * against moto_server, the loopback PostgreSQL and stand-in APIs on loopback, and Aurora's
- * global cluster (which nothing here can emulate) is a scripted fake whose promotion can be
- * slow, busy or never complete.
+ * Both regions' failover state machines, taken from the synthesized templates and executed locally
+ * (aws-local-stepfunctions through test/helpers/state-machine.ts), in one world:
+ * - their DynamoDB, CloudWatch, SNS and EventBridge tasks run against moto_server, and so do the
+ *   steps' SSM and CloudWatch calls, in the region each call names;
+ * - their Lambda steps are the real handlers' logic against moto_server, the loopback PostgreSQL
+ *   and each region's API stood in for on loopback, whose /health reads the control table as the
+ *   health function does (drained: 503);
+ * - Aurora's global database is the model of test/helpers/aurora-global.ts (switchover only in
+ *   the primary's region, failover in the target's, lag, the old primary rejoining);
+ * - DNS is Route 53's failover rule (test/helpers/route53-failover.ts) over each region's /health
+ *   and its evacuation switch, whose position is its parameter in the host region (the switch
+ *   keeper republishes it every minute, test/lambda/switch-keeper.test.ts);
+ * - a region that is down answers nothing: API, SSM, CloudWatch and RDS.
  */
 
-const REGION = 'us-east-2';
-const PEER_REGION = 'us-east-1';
-const { deployment, config } = synthDeployment();
-const template = Template.fromStack(deployment.secondary.regionalStack).toJSON();
-const naming = namingFor(config, REGION);
-const CONTROL_TABLE = naming.name('table', 'control');
-const OWN_CLUSTER_ARN = `arn:aws:rds:${REGION}:111111111111:cluster:${naming.name('dbCluster', 'orders')}`;
-const PEER_CLUSTER_ARN = `arn:aws:rds:${PEER_REGION}:111111111111:cluster:${namingFor(config, PEER_REGION).name('dbCluster', 'orders')}`;
-const API_TARGET = 'd-target.execute-api.us-east-2.amazonaws.com';
+const PRIMARY = 'us-east-1';
+const SECONDARY = 'us-east-2';
+const REGIONS = [PRIMARY, SECONDARY] as const;
+type Region = (typeof REGIONS)[number];
+const ACCOUNT = '111111111111';
+const CLOSED = 'http://127.0.0.1:9';
 
-const cloudwatch = new CloudWatchClient({});
+const { deployment, config } = synthDeployment();
+const templates: Record<Region, Record<string, any>> = {
+  [PRIMARY]: Template.fromStack(deployment.primary.regionalStack).toJSON(),
+  [SECONDARY]: Template.fromStack(deployment.secondary.regionalStack).toJSON(),
+};
+const namings = { [PRIMARY]: namingFor(config, PRIMARY), [SECONDARY]: namingFor(config, SECONDARY) };
+const naming = namings[SECONDARY];
+const CONTROL_TABLE = naming.name('table', 'control');
+const SWITCH_PARAMETER = naming.parameterName(ParameterKey.evacuationSwitch);
+const CLUSTER_ARNS: Record<Region, string> = {
+  [PRIMARY]: `arn:aws:rds:${PRIMARY}:${ACCOUNT}:cluster:${namings[PRIMARY].name('dbCluster', 'orders')}`,
+  [SECONDARY]: `arn:aws:rds:${SECONDARY}:${ACCOUNT}:cluster:${namings[SECONDARY].name('dbCluster', 'orders')}`,
+};
+const TARGETS: Record<Region, string> = { [PRIMARY]: 'd-primary.execute-api.us-east-1.amazonaws.com', [SECONDARY]: 'd-secondary.execute-api.us-east-2.amazonaws.com' };
+const peerOf = (region: Region): Region => (region === PRIMARY ? SECONDARY : PRIMARY);
+
+const cloudwatch: Record<Region, CloudWatchClient> = { [PRIMARY]: new CloudWatchClient({ region: PRIMARY }), [SECONDARY]: new CloudWatchClient({ region: SECONDARY }) };
+const ssm: Record<Region, SSMClient> = { [PRIMARY]: new SSMClient({ region: PRIMARY }), [SECONDARY]: new SSMClient({ region: SECONDARY }) };
+const deadRegion = { ssm: new SSMClient({ region: PRIMARY, endpoint: CLOSED, maxAttempts: 1 }), cloudwatch: new CloudWatchClient({ region: PRIMARY, endpoint: CLOSED, maxAttempts: 1 }) };
 const sns = new SNSClient({});
 const sqs = new SQSClient({});
 const eventbridge = new EventBridgeClient({});
 
-function logicalIdOfType(type: string): string {
-  const ids = Object.entries(template.Resources as Record<string, { Type: string }>).filter(([, resource]) => resource.Type === type).map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.join(', ') || 'none'}`);
-  return ids[0];
-}
+/** A region's API as the failover steps see it: /health from the control table, and the order routes for the canary. */
+class RegionApi extends LoopbackApi {
+  public databaseOk = true;
+  public reachable = true;
 
-/** A region's API as the failover steps see it: /health with a chosen answer, and the order routes for the canary. */
-class StandInApi extends LoopbackApi {
-  public healthStatus = 200;
-  public failingChecks: string[] = [];
+  constructor(private readonly region: Region) {
+    super();
+  }
+
+  /** What /health answers (lambda/health/checks.ts: 503 when drained or when the database fails). */
+  async health(): Promise<{ status: number; failing: string[] }> {
+    const control = await readControlState(documents, CONTROL_TABLE, PRIMARY);
+    const failing = [...(this.databaseOk ? [] : ['database']), ...(control.drainedRegions.includes(this.region) ? ['control'] : [])];
+    return { status: failing.length === 0 ? 200 : 503, failing };
+  }
 
   protected answer(request: IncomingMessage, response: ServerResponse): void {
+    if (!this.reachable) {
+      request.socket.destroy();
+      return;
+    }
     if (request.url === '/v1/health') {
-      this.send(response, this.healthStatus, this.healthBody(this.healthStatus, this.failingChecks));
+      void this.health().then(({ status, failing }) => this.send(response, status, this.healthBody(status, failing)));
     } else if (request.method === 'POST' && request.url === '/v1/orders') {
       this.send(response, 201, { status: 'accepted' });
     } else if (request.method === 'GET' && request.url?.startsWith('/v1/orders/')) {
@@ -67,70 +105,56 @@ class StandInApi extends LoopbackApi {
   }
 }
 
-/** Aurora's global cluster, scripted: who is the writer, and how a promotion goes. */
-class ScriptedGlobalCluster {
-  public writer = PEER_CLUSTER_ARN;
-  public status = 'available';
-  /** Describe calls that still report the promotion under way. */
-  public promotionPolls = 2;
-  /** The promotion never ends. */
-  public neverCompletes = false;
-  /** Promotion requests refused as busy before one is accepted. */
-  public busyRefusals = 0;
-  public readonly calls: string[] = [];
-  private target?: string;
-
-  describe(): unknown {
-    this.calls.push('describe');
-    if (this.target && !this.neverCompletes) {
-      if (this.promotionPolls > 0) {
-        this.promotionPolls--;
-      } else {
-        this.writer = this.target;
-        this.status = 'available';
-        this.target = undefined;
-      }
-    }
-    return {
-      GlobalClusters: [
-        {
-          GlobalClusterIdentifier: 'aurora-global-orders-dev',
-          Status: this.status,
-          GlobalClusterMembers: [OWN_CLUSTER_ARN, PEER_CLUSTER_ARN].map((arn) => ({ DBClusterArn: arn, IsWriter: arn === this.writer })),
-        },
-      ],
-    };
-  }
-
-  promote(kind: 'switchover' | 'failover', input: { TargetDbClusterIdentifier: string; AllowDataLoss?: boolean }): unknown {
-    this.calls.push(kind);
-    if (this.busyRefusals > 0) {
-      this.busyRefusals--;
-      throw taskError('Rds.InvalidGlobalClusterStateException', 'the global cluster is busy');
-    }
-    if (kind === 'failover' && input.AllowDataLoss !== true) throw new Error('an unplanned failover must allow data loss');
-    this.target = input.TargetDbClusterIdentifier;
-    this.status = kind === 'switchover' ? 'switching-over' : 'failing-over';
-    return {};
-  }
-}
-
-interface Scenario {
-  readonly cluster: ScriptedGlobalCluster;
-  readonly figures: FailoverFigures[];
-  /** When false, the peer's API and CloudWatch do not answer (its region is down). */
-  peerUp: boolean;
+/** Everything one test changes: which regions are down, Aurora, DNS. */
+class World {
+  readonly aurora = new AuroraGlobalModel(naming.name('globalCluster', 'orders'), CLUSTER_ARNS, PRIMARY);
+  readonly down = new Set<Region>();
+  readonly figures: FailoverFigures[] = [];
+  readonly dns = new Route53FailoverModel(
+    { target: TARGETS[PRIMARY], healthy: () => this.recordHealthy(PRIMARY) },
+    { target: TARGETS[SECONDARY], healthy: () => this.recordHealthy(SECONDARY) },
+  );
   /** Runs after preflight's real work: a place to change the world between two steps. */
   afterPreflight?: () => Promise<void>;
+  /** Runs before a rollback re-reads the global cluster. */
+  beforeRollbackRead?: () => void;
+
+  setDown(region: Region, down: boolean): void {
+    if (down) this.down.add(region);
+    else this.down.delete(region);
+    apis[region].reachable = !down;
+    this.aurora.setRegionUp(region, !down);
+  }
+
+  /** The record's calculated check: /health answers 200 AND the region's switch is released. */
+  async recordHealthy(region: Region): Promise<boolean> {
+    const endpoint = !this.down.has(region) && (await apis[region].health()).status === 200;
+    const host = peerOf(region);
+    // A switch whose host region is down has no data stream: LastKnownStatus keeps its position.
+    return endpoint && (await switchPosition(region, host)) === 'released';
+  }
 }
 
-let ownApi: StandInApi;
-let peerApi: StandInApi;
+const apis: Record<Region, RegionApi> = { [PRIMARY]: new RegionApi(PRIMARY), [SECONDARY]: new RegionApi(SECONDARY) };
 let testDatabase: TestDatabase;
 let database: Database;
 let journalTable: string;
 let alertQueueUrl: string;
-let substitutions: Record<string, string>;
+const substitutions: Record<Region, Record<string, string>> = { [PRIMARY]: {}, [SECONDARY]: {} };
+
+function switchRef(evacuatedRegion: Region, hostRegion: Region): SwitchRef {
+  return { evacuatedRegion, hostRegion, parameterName: SWITCH_PARAMETER, namespace: naming.metricNamespace(), metricName: 'EvacuateRegion' };
+}
+
+async function switchPosition(evacuatedRegion: Region, hostRegion: Region = peerOf(evacuatedRegion)): Promise<string> {
+  return readSwitch(ssm[hostRegion], switchRef(evacuatedRegion, hostRegion));
+}
+
+function logicalIdOfType(template: Record<string, any>, type: string): string {
+  const ids = Object.entries(template.Resources as Record<string, { Type: string }>).filter(([, resource]) => resource.Type === type).map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.join(', ') || 'none'}`);
+  return ids[0];
+}
 
 async function createControlTableOnce(): Promise<void> {
   try {
@@ -148,9 +172,7 @@ async function createControlTableOnce(): Promise<void> {
 }
 
 beforeAll(async () => {
-  ownApi = new StandInApi();
-  peerApi = new StandInApi();
-  await Promise.all([ownApi.start(), peerApi.start(), createControlTableOnce()]);
+  await Promise.all([apis[PRIMARY].start(), apis[SECONDARY].start(), createControlTableOnce()]);
   testDatabase = await createTestDatabase('failover');
   database = await migratedDatabase(testDatabase);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: `alerts-${randomBytes(4).toString('hex')}` }))).TopicArn!;
@@ -159,24 +181,33 @@ beforeAll(async () => {
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }));
   const busName = `bus-${randomBytes(4).toString('hex')}`;
   await eventbridge.send(new CreateEventBusCommand({ Name: busName }));
-  substitutions = {
-    [logicalIdOfType('AWS::SNS::Topic')]: topicArn,
-    [logicalIdOfType('AWS::Events::EventBus')]: busName,
-    [`${logicalIdOfType('AWS::Events::EventBus')}.Arn`]: `arn:aws:events:us-east-1:123456789012:event-bus/${busName}`,
-  };
+  for (const region of REGIONS) {
+    const template = templates[region];
+    const controlTableId = Object.entries(template.Resources as Record<string, { Type: string; Properties?: { TableName?: string } }>).find(
+      ([, resource]) => resource.Type === 'AWS::DynamoDB::GlobalTable' && resource.Properties?.TableName === CONTROL_TABLE,
+    )?.[0];
+    substitutions[region] = {
+      // The primary creates the global tables (the secondary refers to them by name).
+      ...(controlTableId ? { [controlTableId]: CONTROL_TABLE, [`${controlTableId}.Arn`]: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${CONTROL_TABLE}` } : {}),
+      [logicalIdOfType(template, 'AWS::SNS::Topic')]: topicArn,
+      [logicalIdOfType(template, 'AWS::Events::EventBus')]: busName,
+      [`${logicalIdOfType(template, 'AWS::Events::EventBus')}.Arn`]: `arn:aws:events:us-east-1:123456789012:event-bus/${busName}`,
+    };
+  }
 });
 
 afterAll(async () => {
   await database?.end();
   await testDatabase?.drop();
-  await Promise.all([ownApi?.stop(), peerApi?.stop()]);
+  await Promise.all(REGIONS.map((region) => apis[region].stop()));
 });
 
 beforeEach(async () => {
-  ownApi.healthStatus = 200;
-  ownApi.failingChecks = [];
-  peerApi.healthStatus = 200;
-  peerApi.failingChecks = [];
+  for (const region of REGIONS) {
+    apis[region].databaseOk = true;
+    apis[region].reachable = true;
+    await ssm[region].send(new DeleteParameterCommand({ Name: SWITCH_PARAMETER })).catch(() => undefined);
+  }
   for (const pk of [ControlTableSchema.activeRegionItem, ControlTableSchema.failoverLockItem]) {
     await documents.send(new DeleteCommand({ TableName: CONTROL_TABLE, Key: { [ControlTableSchema.pk]: pk } }));
   }
@@ -184,38 +215,39 @@ beforeEach(async () => {
   await drainAlerts();
 });
 
-function scenario(): Scenario {
-  return { cluster: new ScriptedGlobalCluster(), figures: [], peerUp: true };
-}
-
-function stepDependencies(world: Scenario): StepDependencies {
+function stepDependencies(world: World, region: Region): StepDependencies {
+  const peer = peerOf(region);
   return {
-    region: REGION,
-    peerRegion: PEER_REGION,
-    primaryRegion: PEER_REGION,
+    region,
+    peerRegion: peer,
+    primaryRegion: PRIMARY,
     controlTable: CONTROL_TABLE,
-    ownApiUrl: ownApi.url,
+    ownApiUrl: apis[region].url,
     apiHostName: 'api.trading.example.com',
-    ownApiTarget: API_TARGET,
-    dbClusterId: naming.name('dbCluster', 'orders'),
+    ownApiTarget: TARGETS[region],
+    dbClusterId: namings[region].name('dbCluster', 'orders'),
     metricNamespace: naming.metricNamespace(),
-    ownEvacuationMetric: { metricName: 'EvacuateRegion', region: REGION },
+    switchMetricName: 'EvacuateRegion',
+    switchParameterName: SWITCH_PARAMETER,
+    requireDataLossApproval: false,
+    globalClusterId: world.aurora.globalClusterId,
+    ownClusterArn: CLUSTER_ARNS[region],
+    rds: (each) => world.aurora.client(each),
     lockSeconds: 3600,
     validationTimeoutMs: 3000,
     httpTimeoutMs: 1000,
     pollMs: 20,
     documents,
-    cloudwatch,
-    // A dead region: nothing listens where its CloudWatch would be.
-    peerCloudwatch: world.peerUp ? cloudwatch : new CloudWatchClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }),
-    peerApiUrl: async () => (world.peerUp ? peerApi.url : 'http://127.0.0.1:9/v1/'),
+    cloudwatch: cloudwatch[region],
+    localSwitch: { ssm: ssm[region], cloudwatch: cloudwatch[region] },
+    peerSwitch: world.down.has(peer) ? deadRegion : { ssm: ssm[peer], cloudwatch: cloudwatch[peer] },
+    peerApiUrl: async () => (world.down.has(peer) ? `${CLOSED}/v1/` : apis[peer].url),
     get: fetchGet,
     signed: async (request) => {
       const response = await fetch(request.url, { method: request.method, body: request.body });
       return { status: response.status, body: await response.text() };
     },
-    // DNS is Route 53's to answer; here it answers with this region's target, as it would once traffic moved.
-    resolveCname: async () => [API_TARGET],
+    resolveCname: async () => [await world.dns.answer()],
     history: async () => [],
     emit: (figures) => world.figures.push(figures),
     logger: silentLogger,
@@ -224,9 +256,16 @@ function stepDependencies(world: Scenario): StepDependencies {
   };
 }
 
-async function run(world: Scenario, input: unknown): Promise<ExecutionResult> {
-  const { definition } = stateMachineFromTemplate(template, { stateMachineName: naming.name('stateMachine', 'failover') }, substitutions, { region: REGION, account: '111111111111' });
-  const deps = stepDependencies(world);
+interface RunOptions {
+  readonly wrappers?: Parameters<typeof runStateMachine>[2] extends infer O ? (O extends { wrappers?: infer W } ? W : never) : never;
+  readonly executionName?: string;
+}
+
+/** Runs `region`'s failover state machine, as an execution there would. */
+async function run(world: World, region: Region, input: unknown, options: RunOptions = {}): Promise<ExecutionResult> {
+  const machineName = namings[region].name('stateMachine', 'failover');
+  const { definition } = stateMachineFromTemplate(templates[region], { stateMachineName: machineName }, substitutions[region], { region, account: ACCOUNT });
+  const deps = stepDependencies(world, region);
   const step = (event: unknown) => runStep(event, deps);
   return runStateMachine(definition, input, {
     handlers: {
@@ -235,32 +274,46 @@ async function run(world: Scenario, input: unknown): Promise<ExecutionResult> {
         await world.afterPreflight?.();
         return result;
       },
-      'Fence: release own evacuation switch': step,
+      'Fence: set switches': step,
+      'Promote: request': step,
       'Validate: region serves': step,
       'Record: durations': step,
       'Alert: record failure': step,
+      'Rollback: set switches': step,
       'Reconcile: replay journal': () =>
         reconcileJournal({
           database,
           documents,
           journalTable,
           controlTable: CONTROL_TABLE,
-          region: REGION,
-          primaryRegion: PEER_REGION,
+          region,
+          primaryRegion: PRIMARY,
           logger: silentLogger,
           pendingShards: 4,
           pageSize: 25,
           remainingMs: () => 60_000,
           reserveMs: 1000,
         }),
-      'Promote: read global cluster': () => world.cluster.describe(),
-      'Promote: read progress': () => world.cluster.describe(),
-      'Promote: switchover': (event) => world.cluster.promote('switchover', event),
-      'Promote: failover allowing data loss': (event) => world.cluster.promote('failover', event),
+      // Step Functions' SDK task calls the service in the state machine's own region.
+      'Promote: read global cluster': () => world.aurora.describe(region),
+      'Promote: read progress': () => world.aurora.describe(region),
+      'Rollback: read global cluster': () => {
+        world.beforeRollbackRead?.();
+        return world.aurora.describe(region);
+      },
     },
+    wrappers: options.wrappers,
     waitTimeOverrides: { 'Promote: wait': 0 },
-    retryIntervalOverrides: { 'Promote: switchover': 0, 'Promote: failover allowing data loss': 0 },
-    stateMachineName: naming.name('stateMachine', 'failover'),
+    retryIntervalOverrides: {
+      'Promote: request': 0,
+      'Preflight: acquire lock': [0, 0],
+      'Fence: set active region': [0, 0],
+      'Notify: alert': 0,
+      'Alert: failure': 0,
+      'Preflight: alert another failover': 0,
+    },
+    stateMachineName: machineName,
+    context: options.executionName ? { Execution: { Name: options.executionName } } : undefined,
   });
 }
 
@@ -270,7 +323,13 @@ async function controlItem(pk: string): Promise<Record<string, unknown> | undefi
 
 async function activeRegion(): Promise<{ activeRegion?: unknown; fencingEpoch?: unknown; drainedRegions?: unknown }> {
   const item = await controlItem(ControlTableSchema.activeRegionItem);
-  return { activeRegion: item?.activeRegion, fencingEpoch: item?.fencingEpoch, drainedRegions: item?.drainedRegions instanceof Set ? [...item.drainedRegions] : item?.drainedRegions };
+  const drained = item?.drainedRegions;
+  return { activeRegion: item?.activeRegion, fencingEpoch: item?.fencingEpoch, drainedRegions: drained instanceof Set ? [...drained] : drained };
+}
+
+/** Both switches' positions, by the region each evacuates. */
+async function switches(): Promise<Record<Region, string>> {
+  return { [PRIMARY]: await switchPosition(PRIMARY), [SECONDARY]: await switchPosition(SECONDARY) };
 }
 
 /** The alert subjects published to the topic so far (through its SQS subscription). */
@@ -283,37 +342,33 @@ async function drainAlerts(): Promise<string[]> {
   }
 }
 
-/** The latest value of a region's evacuation metric in moto's CloudWatch. */
-async function evacuationValue(region: string): Promise<number | undefined> {
-  const end = new Date(Date.now() + 60_000);
-  const { Datapoints } = await cloudwatch.send(
-    new GetMetricStatisticsCommand({
-      Namespace: naming.metricNamespace(),
-      MetricName: 'EvacuateRegion',
-      Dimensions: [{ Name: 'Region', Value: region }],
-      StartTime: new Date(end.getTime() - 600_000),
-      EndTime: end,
-      Period: 60,
-      Statistics: ['Minimum', 'Maximum'],
-    }),
-  );
-  return Datapoints?.length ? Math.max(...Datapoints.map((point) => point.Maximum ?? 0)) : undefined;
-}
-
 /** States in the order the run entered them, each once (loops shown once). */
 function distinct(path: string[]): string[] {
   return path.filter((state, index) => path.indexOf(state) === index);
 }
 
-describe('failover state machine, executed from the synthesized definition', () => {
-  it('planned: fences, evacuates the peer, switches over, waits for the writer, replays the journal, validates and notifies', async () => {
-    const world = scenario();
+/** Performs the call, then loses its answer once: the write is done, the state sees a timeout. */
+function loseFirstAnswer(): (perform: (input: unknown) => unknown, input: unknown) => Promise<unknown> {
+  let lost = false;
+  return async (perform, input) => {
+    const result = await perform(input);
+    if (!lost) {
+      lost = true;
+      throw taskError('States.Timeout', 'the response was lost after the write committed');
+    }
+    return result;
+  };
+}
+
+describe('failover state machine, executed from the synthesized definitions', () => {
+  it('planned: fences, sets the switches, switches over in the primary region, waits for the writer, replays the journal, validates and notifies', async () => {
+    const world = new World();
     const pending = await Promise.all(
       [1, 2, 3].map((index) => journalOrder(journalTable, { clientOrderId: `before-failover-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'buy', orderType: 'market', quantity: '1' })),
     );
     expect(pending).toHaveLength(3);
 
-    const result = await run(world, { mode: 'planned', reason: 'drill' });
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
 
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('SUCCEEDED');
@@ -324,11 +379,10 @@ describe('failover state machine, executed from the synthesized definition', () 
       'Preflight: acquire lock',
       'Preflight: announce start',
       'Fence: set active region',
-      'Fence: evacuate peer region',
-      'Fence: release own evacuation switch',
+      'Fence: set switches',
       'Promote: read global cluster',
       'Promote: already writer?',
-      'Promote: switchover',
+      'Promote: request',
       'Promote: start polling',
       'Promote: wait',
       'Promote: read progress',
@@ -345,63 +399,106 @@ describe('failover state machine, executed from the synthesized definition', () 
       'Unlock: release',
       'Done',
     ]);
-    // Two polls saw the switchover under way, the third saw this region as the writer.
-    expect(result.path.filter((state) => state === 'Promote: read progress')).toHaveLength(3);
-    expect(world.cluster.calls).toEqual(['describe', 'switchover', 'describe', 'describe', 'describe']);
-    expect(world.cluster.writer).toBe(OWN_CLUSTER_ARN);
-    expect(await activeRegion()).toEqual({ activeRegion: REGION, fencingEpoch: 1, drainedRegions: [PEER_REGION] });
+    // The switchover went to the primary's region, as the Aurora User Guide says.
+    expect(world.aurora.calls.filter((call) => call.action === 'switchover')).toEqual([{ action: 'switchover', region: PRIMARY }]);
+    expect(world.aurora.writer).toBe(CLUSTER_ARNS[SECONDARY]);
+    expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
+    expect(await switches()).toEqual({ [PRIMARY]: 'thrown', [SECONDARY]: 'released' });
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
-    expect(await evacuationValue(PEER_REGION)).toBe(1);
     const rows = await database.query<{ client_order_id: string; fencing_epoch: number }>('read', 'SELECT client_order_id, fencing_epoch FROM orders ORDER BY client_order_id');
     expect(rows.filter((row) => row.client_order_id.startsWith('before-failover-')).map((row) => [row.client_order_id, Number(row.fencing_epoch)])).toEqual([
       ['before-failover-1', 1],
       ['before-failover-2', 1],
       ['before-failover-3', 1],
     ]);
-    expect(result.output).toEqual(expect.objectContaining({ reconcile: expect.objectContaining({ applied: 3, complete: true }) }));
     expect(world.figures).toEqual([expect.objectContaining({ outcome: 'succeeded', mode: 'planned' })]);
-    expect(await drainAlerts()).toEqual([`Failover to ${REGION} completed`]);
+    expect(await drainAlerts()).toEqual([`Failover to ${SECONDARY} completed`]);
   });
 
-  it('unplanned with the other region down: fails over allowing data loss and carries on without releasing its own switch there', async () => {
-    const world = scenario();
-    world.peerUp = false;
-    const result = await run(world, { mode: 'unplanned', reason: 'us-east-1 unreachable' });
+  it('failover, failback, then the next unplanned failover: the failback leaves the secondary a healthy standby, so DNS can move again', async () => {
+    const world = new World();
+    const failover = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
+    expect(failover.status).toBe('SUCCEEDED');
+    expect(await world.dns.answer()).toBe(TARGETS[SECONDARY]);
+
+    const failback = await run(world, PRIMARY, { mode: 'planned', reason: 'failback' });
+    expect(failback.error).toBeUndefined();
+    expect(failback.status).toBe('SUCCEEDED');
+    expect(world.aurora.calls.filter((call) => call.action === 'switchover').map((call) => call.region)).toEqual([PRIMARY, SECONDARY]);
+    // Roles after the failback: the primary active, the secondary neither drained nor evacuated.
+    expect(await activeRegion()).toEqual({ activeRegion: PRIMARY, fencingEpoch: 2, drainedRegions: [] });
+    expect(await switches()).toEqual({ [PRIMARY]: 'released', [SECONDARY]: 'released' });
+    expect(await world.recordHealthy(SECONDARY)).toBe(true);
+    expect(await world.dns.answer()).toBe(TARGETS[PRIMARY]);
+
+    // The primary region goes dark.
+    world.setDown(PRIMARY, true);
+    const outage = await run(world, SECONDARY, { mode: 'unplanned', reason: 'us-east-1 outage' });
+    expect(outage.error).toBeUndefined();
+    expect(outage.status).toBe('SUCCEEDED');
+    expect(world.aurora.calls.filter((call) => call.action === 'failover')).toEqual([{ action: 'failover', region: SECONDARY }]);
+    expect(await world.dns.answer()).toBe(TARGETS[SECONDARY]);
+    expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 3, drainedRegions: [PRIMARY] });
+  });
+
+  it('unplanned with the other region down: fails over allowing data loss in its own region and reports the switch it could not set there', async () => {
+    const world = new World();
+    world.setDown(PRIMARY, true);
+    const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'us-east-1 unreachable' });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toContain('Promote: failover allowing data loss');
-    expect(result.path).not.toContain('Promote: switchover');
-    expect(result.path).toContain('Fence: own switch not released');
-    expect(world.cluster.calls).toContain('failover');
-    expect(await activeRegion()).toEqual({ activeRegion: REGION, fencingEpoch: 1, drainedRegions: [PEER_REGION] });
+    expect(world.aurora.calls.filter((call) => call.action !== 'describe')).toEqual([{ action: 'failover', region: SECONDARY }]);
+    expect(result.output).toEqual(
+      expect.objectContaining({
+        switches: { switches: [expect.objectContaining({ evacuatedRegion: PRIMARY, set: true }), expect.objectContaining({ evacuatedRegion: SECONDARY, set: false })] },
+      }),
+    );
+    expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
   });
 
-  it('waits out a busy global cluster: the switchover is retried with backoff, then succeeds', async () => {
-    const world = scenario();
-    world.cluster.busyRefusals = 2;
-    world.cluster.promotionPolls = 5;
-    const result = await run(world, { mode: 'planned', reason: 'drill' });
-
+  it('a lost answer on the lock write: the retry finds its own lock and the run goes on', async () => {
+    const world = new World();
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' }, { wrappers: { 'Preflight: acquire lock': loseFirstAnswer() } });
+    expect(result.error).toBeUndefined();
     expect(result.status).toBe('SUCCEEDED');
-    expect(world.cluster.calls.filter((call) => call === 'switchover')).toHaveLength(3);
-    expect(result.path.filter((state) => state === 'Promote: wait')).toHaveLength(6);
-    expect(world.cluster.writer).toBe(OWN_CLUSTER_ARN);
+    expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
   });
 
-  it('planned whose promotion never completes: times out, puts the active region back, releases the peer, alerts, unlocks', async () => {
-    const world = scenario();
-    world.cluster.neverCompletes = true;
-    const result = await run(world, { mode: 'planned', reason: 'drill' });
+  it('a lost answer on the fence write: the retry finds its own fence, the epoch moves once and the run goes on', async () => {
+    const world = new World();
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' }, { wrappers: { 'Fence: set active region': loseFirstAnswer() } });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
+  });
+
+  it('waits out a busy global cluster: the promotion is retried with backoff, then succeeds', async () => {
+    const world = new World();
+    world.aurora.busyRefusals = 2;
+    world.aurora.lagPolls = 5;
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.aurora.calls.filter((call) => call.action === 'switchover')).toHaveLength(3);
+    expect(world.aurora.writer).toBe(CLUSTER_ARNS[SECONDARY]);
+  });
+
+  it('planned whose promotion never completes: times out, restores the roles under a newer epoch, alerts, unlocks', async () => {
+    const world = new World();
+    world.aurora.neverCompletes = true;
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('PromotionTimedOut');
     expect(result.error?.cause).toMatch(/did not become the writer/);
-    expect(distinct(result.path).slice(-9)).toEqual([
+    expect(distinct(result.path).slice(-11)).toEqual([
       'Promote: timed out',
       'Rollback: needed?',
+      'Rollback: read global cluster',
+      'Rollback: switchover completed?',
       'Rollback: restore active region',
-      'Rollback: release peer evacuation switch',
+      'Rollback: set switches',
       'Alert: failure',
       'Alert: failure event',
       'Alert: record failure',
@@ -409,73 +506,90 @@ describe('failover state machine, executed from the synthesized definition', () 
       'Failed',
     ]);
     // Back where it was, under a newer epoch, so nothing fenced by this run commits under the old one.
-    expect(await activeRegion()).toEqual({ activeRegion: PEER_REGION, fencingEpoch: 2, drainedRegions: undefined });
-    expect(await evacuationValue(PEER_REGION)).toBe(1);
+    expect(await activeRegion()).toEqual({ activeRegion: PRIMARY, fencingEpoch: 2, drainedRegions: [] });
+    expect(await switches()).toEqual({ [PRIMARY]: 'released', [SECONDARY]: 'released' });
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
     expect(world.figures).toEqual([expect.objectContaining({ outcome: 'failed' })]);
-    expect(await drainAlerts()).toEqual([`Failover to ${REGION} FAILED`]);
+    expect(await drainAlerts()).toEqual([`Failover to ${SECONDARY} FAILED`]);
+  });
+
+  it('planned whose switchover completes after the timeout: the rollback re-reads the global cluster and finishes the failover instead', async () => {
+    const world = new World();
+    world.aurora.neverCompletes = true;
+    // The switchover ends between the last poll and the rollback's re-read.
+    world.beforeRollbackRead = () => world.aurora.completePromotion();
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
+
+    expect(result.path).toContain('Promote: timed out');
+    expect(result.path).toContain('Rollback: switchover completed?');
+    expect(result.path).not.toContain('Rollback: restore active region');
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    // The writer and the active region agree: both in us-east-2.
+    expect(world.aurora.writer).toBe(CLUSTER_ARNS[SECONDARY]);
+    expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
   });
 
   it('unplanned whose promotion never completes: keeps the fence (the old region is gone), alerts and unlocks', async () => {
-    const world = scenario();
-    world.peerUp = false;
-    world.cluster.neverCompletes = true;
-    const result = await run(world, { mode: 'unplanned', reason: 'outage' });
+    const world = new World();
+    world.setDown(PRIMARY, true);
+    world.aurora.neverCompletes = true;
+    const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'outage' });
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('PromotionTimedOut');
     expect(result.path).not.toContain('Rollback: restore active region');
-    expect(await activeRegion()).toEqual({ activeRegion: REGION, fencingEpoch: 1, drainedRegions: [PEER_REGION] });
+    expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
-    expect(await drainAlerts()).toEqual([`Failover to ${REGION} FAILED`]);
+    expect(await drainAlerts()).toEqual([`Failover to ${SECONDARY} FAILED`]);
   });
 
-  it('stops when another failover holds the lock, touching nothing and leaving that lock alone', async () => {
-    const world = scenario();
+  it('stops when another failover holds the lock, alerting, touching nothing and leaving that lock alone', async () => {
+    const world = new World();
     const otherLock = { [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem, holder: 'arn:aws:states:us-east-1:111111111111:execution:other:run', expiresAt: Math.floor(Date.now() / 1000) + 600 };
     await documents.send(new PutCommand({ TableName: CONTROL_TABLE, Item: otherLock }));
 
-    const result = await run(world, { mode: 'planned', reason: 'drill' });
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('FailoverInProgress');
-    expect(result.path.slice(-2)).toEqual(['Preflight: acquire lock', 'Preflight: another failover is running']);
+    expect(result.path.slice(-3)).toEqual(['Preflight: acquire lock', 'Preflight: alert another failover', 'Preflight: another failover is running']);
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toEqual(otherLock);
     expect(await activeRegion()).toEqual({ activeRegion: undefined, fencingEpoch: undefined, drainedRegions: undefined });
-    expect(world.cluster.calls).toEqual([]);
+    expect(world.aurora.calls.filter((call) => call.action !== 'describe')).toEqual([]);
+    expect(await drainAlerts()).toEqual([`Failover to ${SECONDARY} not started: another failover holds the lock`]);
   });
 
   it('takes over a lock that has lapsed (a crashed run must not block failover forever)', async () => {
-    const world = scenario();
+    const world = new World();
     await documents.send(
       new PutCommand({ TableName: CONTROL_TABLE, Item: { [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem, holder: 'crashed', expiresAt: Math.floor(Date.now() / 1000) - 1 } }),
     );
-    const result = await run(world, { mode: 'planned', reason: 'drill' });
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
     expect(result.status).toBe('SUCCEEDED');
   });
 
   it('stops on a fencing conflict: a concurrent change of the epoch wins, and this run changes nothing', async () => {
-    const world = scenario();
-    const concurrent = { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, activeRegion: PEER_REGION, fencingEpoch: 5 };
+    const world = new World();
+    const concurrent = { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, activeRegion: PRIMARY, fencingEpoch: 5 };
     world.afterPreflight = async () => {
       await documents.send(new PutCommand({ TableName: CONTROL_TABLE, Item: concurrent }));
     };
-    const result = await run(world, { mode: 'planned', reason: 'drill' });
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('DynamoDB.ConditionalCheckFailedException');
     expect(distinct(result.path)).toEqual(expect.arrayContaining(['Fence: set active region', 'Rollback: needed?', 'Alert: failure', 'Unlock: release after failure', 'Failed']));
-    expect(result.path).not.toContain('Fence: evacuate peer region');
-    expect(result.path).not.toContain('Rollback: restore active region');
-    expect(await activeRegion()).toEqual({ activeRegion: PEER_REGION, fencingEpoch: 5, drainedRegions: undefined });
+    expect(result.path).not.toContain('Fence: set switches');
+    expect(await activeRegion()).toEqual({ activeRegion: PRIMARY, fencingEpoch: 5, drainedRegions: undefined });
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
-    expect(world.cluster.calls).toEqual([]);
+    expect(world.aurora.calls.filter((call) => call.action !== 'describe')).toEqual([]);
   });
 
   it('refuses a planned failover when the other region does not answer (a switchover needs it), before taking the lock', async () => {
-    const world = scenario();
-    world.peerUp = false;
-    const result = await run(world, { mode: 'planned', reason: 'drill' });
+    const world = new World();
+    world.setDown(PRIMARY, true);
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('PreflightFailed');
@@ -484,34 +598,75 @@ describe('failover state machine, executed from the synthesized definition', () 
     expect(await activeRegion()).toEqual({ activeRegion: undefined, fencingEpoch: undefined, drainedRegions: undefined });
   });
 
+  it('refuses an unplanned run that may not lose data when no switchover is possible', async () => {
+    const world = new World();
+    world.setDown(PRIMARY, true);
+    const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'primary database down', allowDataLoss: false });
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('PreflightFailed');
+    expect(result.error?.cause).toMatch(/this run does not allow data loss/);
+    expect(world.aurora.calls.filter((call) => call.action !== 'describe')).toEqual([]);
+  });
+
   it('refuses to take over when its own region cannot serve', async () => {
-    const world = scenario();
-    ownApi.healthStatus = 503;
-    ownApi.failingChecks = ['database'];
-    const result = await run(world, { mode: 'unplanned', reason: 'outage' });
+    const world = new World();
+    apis[SECONDARY].databaseOk = false;
+    const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'outage' });
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('PreflightFailed');
     expect(result.error?.cause).toMatch(/this region cannot serve: HTTP 503 \(database: down\)/);
   });
 
-  it('skips the promotion when this region is already the writer (a rerun after a failed validation)', async () => {
-    const world = scenario();
-    world.cluster.writer = OWN_CLUSTER_ARN;
-    const result = await run(world, { mode: 'planned', reason: 'rerun' });
+  it('stops at once, changing nothing, when a late duplicate start finds this region already active with the writer', async () => {
+    const world = new World();
+    expect((await run(world, SECONDARY, { mode: 'planned', reason: 'drill' })).status).toBe('SUCCEEDED');
+    await drainAlerts();
+    const calls = world.aurora.calls.length;
 
+    const duplicate = await run(world, SECONDARY, { mode: 'unplanned', reason: 'late duplicate from the prober' });
+
+    expect(duplicate.status).toBe('SUCCEEDED');
+    expect(duplicate.path).toEqual(['Preflight: valid input?', 'Preflight: check regions', 'Preflight: ready?', 'Preflight: already active']);
+    expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
+    expect(world.aurora.calls.slice(calls).filter((call) => call.action !== 'describe')).toEqual([]);
+    expect(await drainAlerts()).toEqual([]);
+  });
+
+  it('counts an alert it could not publish, with the metric its alarm watches, and still completes', async () => {
+    const world = new World();
+    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' }, {
+      wrappers: {
+        'Notify: alert': async () => {
+          throw taskError('SNS.AuthorizationErrorException', 'the topic key policy denies publishing');
+        },
+      },
+    });
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).not.toContain('Promote: switchover');
-    expect(world.cluster.calls).toEqual(['describe']);
+    expect(result.path).toContain('Notify: count failed alert');
+    const end = new Date(Date.now() + 60_000);
+    const { Datapoints } = await cloudwatch[PRIMARY].send(
+      new GetMetricStatisticsCommand({
+        Namespace: naming.metricNamespace(),
+        MetricName: FAILED_NOTIFICATION_METRIC,
+        Dimensions: [{ Name: 'Region', Value: SECONDARY }],
+        StartTime: new Date(end.getTime() - 600_000),
+        EndTime: end,
+        Period: 60,
+        Statistics: ['Sum'],
+      }),
+    );
+    expect((Datapoints ?? []).reduce((sum, point) => sum + (point.Sum ?? 0), 0)).toBeGreaterThanOrEqual(1);
   });
 
   it.each([
     [{ reason: 'no mode' }],
     [{ mode: 'sideways', reason: 'bad mode' }],
     [{ mode: 'planned' }],
+    [{ mode: 'unplanned', reason: 'x', allowDataLoss: 'yes' }],
   ])('refuses input %j before doing anything', async (input) => {
-    const world = scenario();
-    const result = await run(world, input);
+    const world = new World();
+    const result = await run(world, SECONDARY, input);
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('InvalidInput');
     expect(result.path).toEqual(['Preflight: valid input?', 'Preflight: invalid input']);
