@@ -236,6 +236,17 @@ export const configSchema = z
     probeIntervalSeconds: integer(5, 30).default(10),
     /** Consecutive failed probes of the primary before the secondary starts an unplanned failover. */
     probeFailureThreshold: integer(1, 20).default(3),
+    /**
+     * How long the primary's probes must have failed (besides probeFailureThreshold of them) before
+     * the prober may start a failover, in seconds: an in-region writer restart or a blip is shorter.
+     */
+    probeMinimumOutageSeconds: integer(0, 3600).default(30),
+    /** After the prober started a failover, seconds before it may start another (one whose run stopped early). */
+    probeRestartAfterSeconds: integer(60, 86400).default(300),
+    /** Ask a person (an approve or deny command in the alert) before a failover that allows data loss; false: automatic. */
+    requireDataLossApproval: z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' })).default(false),
+    /** How long a data-loss approval may wait before the run fails, in seconds. */
+    dataLossApprovalTimeoutSeconds: integer(60, 86400).default(1800),
     /** Start failback (planned) by itself once the primary has been healthy long enough; false: alert and wait for an operator. */
     autoFailback: z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' })).default(true),
     /** How long the recovered primary must stay healthy before failback, in seconds. */

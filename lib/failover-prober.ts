@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { evacuationSignal } from './evacuation-switch';
 import { failoverStateMachineArn } from './failover-orchestrator';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
@@ -35,8 +36,16 @@ export interface FailoverProberProps {
   readonly alertTopic: sns.ITopic;
   /** Seconds between probes. @default 10 */
   readonly probeInterval?: Duration;
-  /** Consecutive failed probes before failover starts. @default 3 */
+  /** Consecutive failed probes before failover may start. @default 3 */
   readonly failureThreshold?: number;
+  /** How long the failures must have lasted before failover may start. @default Duration.seconds(30) */
+  readonly minimumOutage?: Duration;
+  /** After starting a failover, how long before the prober may start another. @default Duration.minutes(5) */
+  readonly restartAfter?: Duration;
+  /** `api.<zone>`: resolved to see whether Route 53's checkers moved traffic here (evidence beyond the probes). */
+  readonly apiHostName: string;
+  /** This region's API Gateway domain target: what `api.<zone>` resolves to once traffic is here. */
+  readonly apiTarget: string;
   /** Start failback by itself. @default true */
   readonly autoFailback?: boolean;
   /** How long the recovered primary must stay healthy before failback. @default Duration.minutes(15) */
@@ -63,11 +72,15 @@ export class FailoverProber extends Construct {
     const stack = Stack.of(this);
     const peerStateMachineArn = failoverStateMachineArn(stack, naming.forRegion(props.peerRegion));
     const interval = props.probeInterval ?? Duration.seconds(10);
+    const signal = evacuationSignal(naming, props.peerRegion, naming.region);
+    const switchParameterArns = [naming.region, props.peerRegion].map((each) =>
+      Arn.format({ service: 'ssm', region: each, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.evacuationSwitch).slice(1) }, stack),
+    );
     this.function = new HandlerFunction(this, 'Prober', {
       naming,
       purpose: Purpose.prober,
       codeFolder: 'prober',
-      description: `Probes ${props.peerRegion}'s /health; starts failover after consecutive failures and failback after recovery`,
+      description: `Probes ${props.peerRegion}'s /health; starts failover on a corroborated outage and failback after recovery; holds both regions to their roles`,
       // Just under the schedule, so one invocation ends before the next begins.
       timeout: SCHEDULE.minus(Duration.seconds(5)),
       logRetention: props.logRetention,
@@ -80,6 +93,13 @@ export class FailoverProber extends Construct {
         PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         FAILURE_THRESHOLD: String(props.failureThreshold ?? 3),
+        MINIMUM_OUTAGE_SECONDS: String((props.minimumOutage ?? Duration.seconds(30)).toSeconds()),
+        RESTART_AFTER_SECONDS: String((props.restartAfter ?? Duration.minutes(5)).toSeconds()),
+        API_HOST_NAME: props.apiHostName,
+        OWN_API_TARGET: props.apiTarget,
+        SWITCH_PARAMETER: naming.parameterName(ParameterKey.evacuationSwitch),
+        METRIC_NAMESPACE: signal.namespace,
+        EVACUATION_METRIC_NAME: signal.metricName,
         AUTO_FAILBACK: String(props.autoFailback ?? true),
         FAILBACK_AFTER_HEALTHY_SECONDS: String((props.failbackAfterHealthy ?? Duration.minutes(15)).toSeconds()),
         PROBE_INTERVAL_SECONDS: String(interval.toSeconds()),
@@ -87,7 +107,21 @@ export class FailoverProber extends Construct {
       },
     });
     const fn = this.function.function;
-    grantItemActions(props.controlTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    grantItemActions(props.controlTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'HoldEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishEvacuationSwitches',
+        actions: ['cloudwatch:PutMetricData'],
+        // PutMetricData supports no resource-level permissions; the namespace condition scopes it.
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
+      }),
+    );
+    Validations.of(this.function.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData supports no resource-level permissions; limited to the deployment\'s namespace by condition',
+    });
     props.stateMachine.grantStartExecution(fn);
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartFailback', actions: ['states:StartExecution'], resources: [peerStateMachineArn] }));
     fn.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));

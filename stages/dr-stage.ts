@@ -24,6 +24,7 @@ import { PeerParameter } from '../lib/peer-parameter';
 import { SchemaMigration } from '../lib/schema-migration';
 import { SessionStore } from '../lib/session-store';
 import { Storage } from '../lib/storage';
+import { SwitchKeeper } from '../lib/switch-keeper';
 import { PeerBucketReplication } from '../lib/storage-replication';
 import { Naming, ParameterKey, Purpose } from '../lib/naming';
 import { Network, routeTableCount } from '../lib/network';
@@ -64,6 +65,8 @@ export class DrStage extends Stage {
   public readonly storage: Storage;
   /** This region's failover record, health checks and evacuation switch. */
   public readonly routing: FailoverRouting;
+  /** The position of the evacuation switch this region hosts (the peer's), republished every minute. */
+  public readonly switchKeeper: SwitchKeeper;
   /** This region's critical alert topic. */
   public readonly alerts: AlertTopic;
   /** This region's disaster-recovery event bus. */
@@ -237,6 +240,7 @@ export class DrStage extends Stage {
       checkerRegions: props.config.healthCheckRegions,
       ttl: Duration.seconds(props.config.dnsTtlSeconds),
     });
+    this.switchKeeper = new SwitchKeeper(stack, 'SwitchKeeper', { naming, peerRegion: settings.peerRegion, logRetention: props.config.logRetentionDays as logs.RetentionDays });
 
     this.alerts = new AlertTopic(stack, 'Alerts', { naming, email: props.config.alertEmail });
     this.events = new DrEventBus(stack, 'Events', { naming });
@@ -261,6 +265,8 @@ export class DrStage extends Stage {
       promotionPollInterval: Duration.seconds(props.config.promotionPollSeconds),
       promotionTimeout: Duration.seconds(props.config.promotionTimeoutSeconds),
       validationTimeout: Duration.seconds(props.config.validationTimeoutSeconds),
+      requireDataLossApproval: props.config.requireDataLossApproval,
+      approvalTimeout: Duration.seconds(props.config.dataLossApprovalTimeoutSeconds),
       pendingShards: props.config.journalPendingShards,
       poolSize: props.config.dbPoolSize,
       logRetention,
@@ -275,6 +281,10 @@ export class DrStage extends Stage {
         alertTopic: this.alerts.topic,
         probeInterval: Duration.seconds(props.config.probeIntervalSeconds),
         failureThreshold: props.config.probeFailureThreshold,
+        minimumOutage: Duration.seconds(props.config.probeMinimumOutageSeconds),
+        restartAfter: Duration.seconds(props.config.probeRestartAfterSeconds),
+        apiHostName: `${props.config.apiSubdomain}.${props.config.domainName}`,
+        apiTarget: this.orderApi.domain.domainNameAliasDomainName,
         autoFailback: props.config.autoFailback,
         failbackAfterHealthy: Duration.seconds(props.config.failbackAfterHealthySeconds),
         logRetention,

@@ -1,10 +1,14 @@
+import { promises as dns } from 'dns';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { crossRegionClientConfig } from '../shared/cross-region';
 import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
@@ -17,6 +21,13 @@ const environment = readEnvironment(
     PEER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
     ALERT_TOPIC_ARN: z.string().startsWith('arn:'),
     FAILURE_THRESHOLD: z.coerce.number().int().min(1),
+    MINIMUM_OUTAGE_SECONDS: z.coerce.number().int().min(0),
+    RESTART_AFTER_SECONDS: z.coerce.number().int().min(1),
+    API_HOST_NAME: z.string().min(1),
+    OWN_API_TARGET: z.string().min(1),
+    SWITCH_PARAMETER: z.string().startsWith('/'),
+    METRIC_NAMESPACE: z.string().min(1),
+    EVACUATION_METRIC_NAME: z.string().min(1),
     AUTO_FAILBACK: z.enum(['true', 'false']).transform((value) => value === 'true'),
     FAILBACK_AFTER_HEALTHY_SECONDS: z.coerce.number().int().min(1),
     PROBE_INTERVAL_SECONDS: z.coerce.number().int().min(1),
@@ -28,7 +39,11 @@ const logger = createLogger('failover-prober');
 const metrics = new Metrics();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), { marshallOptions: { removeUndefinedValues: true } });
 const sfn = new SFNClient({ maxAttempts: 3 });
-const peerSfn = new SFNClient({ region: environment.PEER_REGION, maxAttempts: 3 });
+// Clients of the peer region have connection and request timeouts: a silent region fails fast.
+const peerConfig = crossRegionClientConfig(environment.PEER_REGION);
+const peerSfn = new SFNClient(peerConfig);
+const localSwitch = { ssm: new SSMClient({ maxAttempts: 3 }), cloudwatch: new CloudWatchClient({ maxAttempts: 3 }) };
+const peerSwitch = { ssm: new SSMClient(peerConfig), cloudwatch: new CloudWatchClient(peerConfig) };
 const sns = new SNSClient({ maxAttempts: 3 });
 const peerApiUrl = peerParameterReader(environment.PEER_REGION, environment.PEER_API_URL_PARAMETER);
 const intervalMs = environment.PROBE_INTERVAL_SECONDS * 1000;
@@ -48,6 +63,16 @@ export async function handler(_event: unknown, context: Context): Promise<ProbeO
     ownStateMachineArn: environment.OWN_STATE_MACHINE_ARN,
     peerStateMachineArn: environment.PEER_STATE_MACHINE_ARN,
     failureThreshold: environment.FAILURE_THRESHOLD,
+    minimumOutageMs: environment.MINIMUM_OUTAGE_SECONDS * 1000,
+    restartAfterMs: environment.RESTART_AFTER_SECONDS * 1000,
+    apiHostName: environment.API_HOST_NAME,
+    ownApiTarget: environment.OWN_API_TARGET,
+    switchParameterName: environment.SWITCH_PARAMETER,
+    metricNamespace: environment.METRIC_NAMESPACE,
+    switchMetricName: environment.EVACUATION_METRIC_NAME,
+    localSwitch,
+    peerSwitch,
+    resolveCname: (name: string) => dns.resolveCname(name),
     autoFailback: environment.AUTO_FAILBACK,
     failbackAfterHealthyMs: environment.FAILBACK_AFTER_HEALTHY_SECONDS * 1000,
     alertTopicArn: environment.ALERT_TOPIC_ARN,

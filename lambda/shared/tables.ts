@@ -22,6 +22,11 @@ export const ControlTableSchema = {
   activeRegionItem: 'active-region',
   /** The item a running failover holds as its lock. */
   failoverLockItem: 'failover-lock',
+  /**
+   * While this item exists, the prober starts no failover or failback and corrects no role
+   * (operators pause automation during a market event or maintenance; README, "Operator control").
+   */
+  automationPauseItem: 'automation-pause',
   activeRegion: 'activeRegion',
   /** Increases by one on every change of the active region; processors commit only under the current one. */
   fencingEpoch: 'fencingEpoch',
