@@ -123,6 +123,7 @@ export const Purpose = {
   failoverSteps: 'failover-steps',
   reconcile: 'reconcile',
   prober: 'prober',
+  switchKeeper: 'switch-keeper',
   alerts: 'alerts',
   events: 'dr-events',
   eventsDeadLetter: 'dr-events-dlq',
@@ -154,6 +155,8 @@ export const ParameterKey = {
   apiRegionalHostedZoneId: 'api/regional-hosted-zone-id',
   apiUrl: 'api/url',
   healthCheckIds: 'dns/health-check-ids',
+  /** The position (`thrown` or `released`) of the evacuation switch this region hosts: the *other* region's. */
+  evacuationSwitch: 'dns/evacuation-switch',
 } as const;
 export type ParameterKeyName = (typeof ParameterKey)[keyof typeof ParameterKey];
 
