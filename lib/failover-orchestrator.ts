@@ -683,6 +683,15 @@ export function failoverMetrics(naming: Naming, stack: Stack) {
     timedOutExecutions: states('ExecutionsTimedOut', 'Sum'),
     /** Execution time in milliseconds. */
     executionTime: states('ExecutionTime', 'Maximum'),
+    /** Alerts the state machine could not publish (each counted as 1 by the run). */
+    failedNotifications: new cloudwatch.Metric({
+      namespace: naming.metricNamespace(),
+      metricName: FAILED_NOTIFICATION_METRIC,
+      dimensionsMap: { Region: naming.region },
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+      region: naming.region,
+    }),
     /** The recorded duration of completed failovers to this region, in seconds (the steps function's EMF metric). */
     failoverDuration: new cloudwatch.Metric({
       namespace: naming.metricNamespace(),

@@ -117,6 +117,9 @@ export class RegionalAlarms extends Construct {
 
     const failover = failoverMetrics(props.naming, stack);
     this.add('failover-failed', new cloudwatch.MathExpression({ expression: 'failed + timedOut', usingMetrics: { failed: failover.failedExecutions, timedOut: failover.timedOutExecutions }, label: 'failed or timed-out failovers', period: Duration.minutes(1) }), 1, ok, `A failover to ${props.naming.region} failed or timed out: see the execution and the runbook`, 1);
+    // The alert topic itself may be what failed: the alarm shows on the dashboard and in the
+    // console even when its own notification cannot be delivered.
+    this.add('failover-alert-lost', failover.failedNotifications, 1, ok, `A failover alert of ${props.naming.region} could not be published: read the execution's output and fix the alert topic`, 1);
     this.add('failover-slow', failover.executionTime, thresholds.maxFailoverDurationSeconds * 1000, ok, `A failover to ${props.naming.region} took longer than the limit`, 1);
 
     const readiness = readinessMetrics(props.naming);

@@ -2,7 +2,18 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { namingFor, synthDeployment } from '../helpers/app';
 
 // One synthesized app, with non-default failover settings so values are shown to come from config.
-const { deployment, config } = synthDeployment({ probeFailureThreshold: 4, probeIntervalSeconds: 15, autoFailback: 'false', failbackAfterHealthySeconds: 1200, promotionPollSeconds: 20, promotionTimeoutSeconds: 600 });
+const { deployment, config } = synthDeployment({
+  probeFailureThreshold: 4,
+  probeIntervalSeconds: 15,
+  probeMinimumOutageSeconds: 45,
+  probeRestartAfterSeconds: 600,
+  autoFailback: 'false',
+  failbackAfterHealthySeconds: 1200,
+  promotionPollSeconds: 20,
+  promotionTimeoutSeconds: 600,
+  requireDataLossApproval: 'true',
+  dataLossApprovalTimeoutSeconds: 900,
+});
 const stacks = { primary: deployment.primary.regionalStack, secondary: deployment.secondary.regionalStack };
 const templates = { primary: Template.fromStack(stacks.primary), secondary: Template.fromStack(stacks.secondary) };
 const regions = { primary: 'us-east-1', secondary: 'us-east-2' } as const;
@@ -42,11 +53,22 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
     template.hasResource('AWS::Logs::LogGroup', { Properties: { LogGroupName: `/aws/vendedlogs/states/${naming.name('stateMachine', 'failover')}` }, DeletionPolicy: 'Delete' });
   });
 
-  it('promotes its own cluster: switchover when planned, failover allowing data loss otherwise', () => {
-    const ownCluster = `arn:aws:rds:${region}:111111111111:cluster:${naming.name('dbCluster', 'orders')}`;
-    expect(definition.States['Promote: switchover'].Parameters).toEqual({ GlobalClusterIdentifier: 'aurora-global-orders-dev', TargetDbClusterIdentifier: ownCluster });
-    expect(definition.States['Promote: failover allowing data loss'].Parameters).toEqual({ GlobalClusterIdentifier: 'aurora-global-orders-dev', TargetDbClusterIdentifier: ownCluster, AllowDataLoss: true });
-    expect(definition.States['Promote: already writer?'].Choices[1]).toEqual({ Variable: '$.mode', StringEquals: 'planned', Next: 'Promote: switchover' });
+  it('promotes through the steps function (which sends a switchover to the primary\'s region), asking approval first when a failover would lose data', () => {
+    expect(definition.States['Promote: request'].Parameters.Payload).toEqual({ action: 'promote', 'kind.$': '$.preflight.promotion.kind' });
+    expect(definition.States['Promote: already writer?'].Choices[1]).toEqual({ Variable: '$.preflight.approvalRequired', BooleanEquals: true, Next: 'Promote: wait for approval' });
+    const approval = definition.States['Promote: wait for approval'];
+    expect(approval.Resource).toBe('arn:aws:states:::sns:publish.waitForTaskToken');
+    expect(approval.TimeoutSeconds).toBe(900);
+    expect(JSON.stringify(approval.Parameters)).toContain('send-task-success');
+    expect(JSON.stringify(approval.Parameters)).toContain('send-task-failure');
+    const [steps] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: naming.name('function', 'failover-steps') } }));
+    expect(steps.Properties.Environment.Variables).toEqual(
+      expect.objectContaining({ REQUIRE_DATA_LOSS_APPROVAL: 'true', GLOBAL_CLUSTER_ID: 'aurora-global-orders-dev', SWITCH_PARAMETER: '/trading-dr/dev/dns/evacuation-switch' }),
+    );
+    const promote = statementsOfRole(template, naming.name('role', 'failover-steps')).find((statement) => statement.Sid === 'PromoteGlobalDatabase')!;
+    expect(promote.Action).toEqual(['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster']);
+    expect(JSON.stringify(promote.Resource)).toContain('cluster:aurora-orders-use1-dev');
+    expect(JSON.stringify(promote.Resource)).toContain('cluster:aurora-orders-use2-dev');
   });
 
   it('polls the promotion at the configured interval until the configured timeout', () => {
@@ -67,21 +89,23 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
     expect(fence.Retry[0]).toEqual({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], MaxAttempts: 0 });
   });
 
-  it('fences with a conditional write of the active region and the next epoch, and drains the other region', () => {
+  it('fences with a conditional write of the active region and the next epoch that accepts its own earlier write, and the roles preflight computed', () => {
     const fence = definition.States['Fence: set active region'].Parameters;
-    expect(fence.ConditionExpression).toBe('attribute_not_exists(#epoch) OR #epoch = :observed');
+    expect(fence.ConditionExpression).toBe('attribute_not_exists(#epoch) OR #epoch = :observed OR (#epoch = :next AND fencedBy = :holder)');
     expect(fence.ExpressionAttributeValues[':region']).toEqual({ S: region });
-    expect(fence.ExpressionAttributeValues[':drained']).toEqual({ SS: [role === 'primary' ? 'us-east-2' : 'us-east-1'] });
+    expect(fence.ExpressionAttributeValues[':drained']).toEqual({ 'L.$': '$.preflight.roles.drainedList' });
+    const lock = definition.States['Preflight: acquire lock'].Parameters;
+    expect(lock.ConditionExpression).toBe('attribute_not_exists(holder) OR expiresAt < :now OR holder = :holder');
+    expect(definition.States['Rollback: restore active region'].Parameters.ConditionExpression).toBe('#epoch = :fenced AND fencedBy = :holder');
   });
 
-  it('throws the other region\'s evacuation switch in its own region, by the metric that switch\'s alarm watches', () => {
-    const peerRegion = role === 'primary' ? 'us-east-2' : 'us-east-1';
-    expect(definition.States['Fence: evacuate peer region']).toEqual(
-      expect.objectContaining({
-        Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
-        Parameters: { Namespace: 'trading-dr/dev', MetricData: [{ MetricName: 'EvacuateRegion', Dimensions: [{ Name: 'Region', Value: peerRegion }], Value: 1, Unit: 'Count' }] },
-      }),
-    );
+  it('sets both evacuation switches for its own region being active, and counts an alert it could not send', () => {
+    expect(definition.States['Fence: set switches'].Parameters.Payload).toEqual({ action: 'setSwitches', activeRegion: region });
+    expect(definition.States['Notify: alert'].Catch[0].Next).toBe('Notify: count failed alert');
+    expect(definition.States['Notify: count failed alert'].Parameters).toEqual({
+      Namespace: 'trading-dr/dev',
+      MetricData: [{ MetricName: 'FailoverNotificationsFailed', Dimensions: [{ Name: 'Region', Value: region }], Value: 1, Unit: 'Count' }],
+    });
   });
 
   it('lets its role act only on this deployment\'s resources, and on no Route 53 record or health check', () => {
@@ -125,7 +149,16 @@ describe('the prober', () => {
     templates.secondary.hasResourceProperties('AWS::Events::Rule', { Name: namingFor(config, 'us-east-2').name('rule', 'prober'), ScheduleExpression: 'rate(1 minute)' });
     const [prober] = Object.values(templates.secondary.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'fn-prober-use2-dev' } }));
     expect(prober.Properties.Environment.Variables).toEqual(
-      expect.objectContaining({ FAILURE_THRESHOLD: '4', PROBE_INTERVAL_SECONDS: '15', AUTO_FAILBACK: 'false', FAILBACK_AFTER_HEALTHY_SECONDS: '1200', PEER_REGION: 'us-east-1' }),
+      expect.objectContaining({
+        FAILURE_THRESHOLD: '4',
+        PROBE_INTERVAL_SECONDS: '15',
+        MINIMUM_OUTAGE_SECONDS: '45',
+        RESTART_AFTER_SECONDS: '600',
+        AUTO_FAILBACK: 'false',
+        FAILBACK_AFTER_HEALTHY_SECONDS: '1200',
+        PEER_REGION: 'us-east-1',
+        API_HOST_NAME: 'api.trading.example.com',
+      }),
     );
     expect(prober.Properties.Timeout).toBeLessThan(60);
   });

@@ -55,6 +55,7 @@ describe('regional alarms', () => {
     ['alarm-queue-age-use1-dev', 'ApproximateAgeOfOldestMessage', 45, 'notBreaching'],
     ['alarm-api-p99-use1-dev', 'Latency', 800, 'notBreaching'],
     ['alarm-failover-slow-use1-dev', 'ExecutionTime', 700000, 'notBreaching'],
+    ['alarm-failover-alert-lost-use1-dev', 'FailoverNotificationsFailed', 1, 'notBreaching'],
   ])('%s watches %s with the configured threshold %d', (name, metricName, threshold, treatMissingData) => {
     const properties = alarm(primary.template, name);
     expect(properties).toEqual(expect.objectContaining({ MetricName: metricName, Threshold: threshold, TreatMissingData: treatMissingData }));
