@@ -61,7 +61,7 @@ describe.each([
     const alarmName = naming.name('alarm', 'evacuate');
     const [switchCheck] = healthChecksOfType(template, 'CLOUDWATCH_METRIC');
     expect(switchCheck.Properties.HealthCheckConfig).toEqual(
-      expect.objectContaining({ AlarmIdentifier: { Name: alarmName, Region: peerRegion }, InsufficientDataHealthStatus: 'Healthy' }),
+      expect.objectContaining({ AlarmIdentifier: { Name: alarmName, Region: peerRegion }, InsufficientDataHealthStatus: 'LastKnownStatus' }),
     );
     const create = JSON.stringify(template.findResources('Custom::AWS'));
     expect(create).toContain('putMetricAlarm');

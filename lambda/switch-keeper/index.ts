@@ -1,0 +1,43 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { Context } from 'aws-lambda';
+import { crossRegionClientConfig } from '../shared/cross-region';
+import { readEnvironment } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import type { SwitchRef } from '../shared/switches';
+import { PASS_RESERVE_MS, SwitchKeeperEnvironmentSchema } from './environment';
+import { keepSwitch, type KeeperOutcome } from './keeper';
+
+const environment = readEnvironment(SwitchKeeperEnvironmentSchema);
+
+const logger = createLogger('switch-keeper');
+// Both calls go to this region, but the SDK waits forever by default; with these timeouts a hung
+// call fails within seconds and the run's next pass still publishes.
+const ssm = new SSMClient(crossRegionClientConfig(environment.AWS_REGION));
+const cloudwatch = new CloudWatchClient(crossRegionClientConfig(environment.AWS_REGION));
+const ref: SwitchRef = {
+  evacuatedRegion: environment.EVACUATED_REGION,
+  hostRegion: environment.AWS_REGION,
+  parameterName: environment.SWITCH_PARAMETER,
+  namespace: environment.METRIC_NAMESPACE,
+  metricName: environment.METRIC_NAME,
+};
+logger.appendKeys({ evacuatedRegion: ref.evacuatedRegion });
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs every minute: republishes the switch's position several times within the minute. */
+export async function handler(_event: unknown, context: Context): Promise<KeeperOutcome> {
+  logger.addContext(context);
+  return keepSwitch({
+    ssm,
+    cloudwatch,
+    ref,
+    publishesPerMinute: environment.PUBLISHES_PER_MINUTE,
+    reserveMs: PASS_RESERVE_MS,
+    now: () => Date.now(),
+    sleep,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    logger,
+  });
+}
