@@ -1,5 +1,6 @@
 import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +9,8 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { READINESS_CHECKS } from '../lambda/readiness/checks';
+import { evacuationSignal } from './evacuation-switch';
+import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, ParameterKey, Purpose, regionCode } from './naming';
 import { readPeerParameterStatement } from './peer-parameter';
@@ -36,6 +39,10 @@ export interface ReadinessCheckProps {
   readonly naming: Naming;
   /** The other region. */
   readonly peerRegion: string;
+  /** The deployment's primary region (this region or the peer): the roles check tells the two roles apart by it. */
+  readonly primaryRegion: string;
+  /** The control table: the roles check reads the active region and drained regions, the automation check the pause item. */
+  readonly controlTable: dynamodb.ITableV2;
   /** This region's API stage URL. */
   readonly apiUrl: string;
   /** `api.<zone>`, the failover record's name. */
@@ -65,9 +72,11 @@ export interface ReadinessCheckProps {
 /**
  * The scheduled failover-readiness check of one region (`lambda/readiness/`): both /health
  * endpoints, this region's database, Aurora replication lag, the global tables' replicas, S3
- * replication, the state machine and its last run, the DNS record and health checks. It
- * publishes one metric per check and a summary (the alarm is in lib/regional-alarms.ts), and a
- * `Readiness Failed` event on the DR bus when any check fails. It runs outside the VPC: it must
+ * replication, the state machine and its last run, the DNS record and health checks, whether
+ * both regions are where their roles want them (drained list and evacuation switches), and
+ * whether operators have paused automatic failover. It publishes one metric per check and a
+ * summary (the alarm is in lib/regional-alarms.ts), and a `Readiness Failed` event on the DR bus
+ * when any check fails. It runs outside the VPC: it must
  * reach Route 53, the peer region and both public APIs, which the isolated subnets cannot.
  */
 export class ReadinessCheck extends Construct {
@@ -82,12 +91,17 @@ export class ReadinessCheck extends Construct {
     const tableNames = props.tablePurposes.map((purpose) => naming.name('table', purpose));
     const bucketNames = REPLICATED_BUCKET_PURPOSES.map((purpose) => naming.name('bucket', purpose));
     const clusterIds = [naming, peerNaming].map((each) => each.name('dbCluster', Purpose.orders));
+    // The switch this region hosts (the peer's) and the one the peer hosts (this region's): same path, both regions.
+    const switchParameterName = naming.parameterName(ParameterKey.evacuationSwitch);
+    const switchParameterArns = [naming.region, props.peerRegion].map((each) =>
+      Arn.format({ service: 'ssm', region: each, resource: 'parameter', resourceName: switchParameterName.slice(1) }, stack),
+    );
 
     this.function = new HandlerFunction(this, 'Readiness', {
       naming,
       purpose: Purpose.readiness,
       codeFolder: 'readiness',
-      description: 'Hourly failover-readiness check: endpoints, database, replication, state machine, DNS',
+      description: 'Hourly failover-readiness check: endpoints, database, replication, state machine, DNS, roles, automation',
       timeout: CHECK_TIMEOUT.plus(Duration.seconds(40)),
       logRetention: props.logRetention,
       environment: {
@@ -110,6 +124,10 @@ export class ReadinessCheck extends Construct {
         METRIC_NAMESPACE: naming.metricNamespace(),
         EVENT_BUS_NAME: props.eventBus.eventBusName,
         EVENT_SOURCE: props.eventSource,
+        CONTROL_TABLE: props.controlTable.tableName,
+        PRIMARY_REGION: props.primaryRegion,
+        SWITCH_PARAMETER: switchParameterName,
+        EVACUATION_METRIC_NAME: evacuationSignal(naming, props.peerRegion, naming.region).metricName,
       },
     });
     const fn = this.function.function;
@@ -121,6 +139,7 @@ export class ReadinessCheck extends Construct {
         actions: ['dynamodb:DescribeTable'],
         resources: tableNames.map((tableName) => Arn.format({ service: 'dynamodb', resource: 'table', resourceName: tableName }, stack)),
       }),
+      new iam.PolicyStatement({ sid: 'ReadEvacuationSwitches', actions: ['ssm:GetParameter'], resources: switchParameterArns }),
       new iam.PolicyStatement({ sid: 'ReadReplicationSettings', actions: ['s3:GetReplicationConfiguration'], resources: bucketNames.map((bucket) => `arn:${stack.partition}:s3:::${bucket}`) }),
       new iam.PolicyStatement({
         sid: 'ReadStateMachine',
@@ -145,6 +164,7 @@ export class ReadinessCheck extends Construct {
       fn.addToRolePolicy(statement);
     }
     props.eventBus.grantPutEventsTo(fn);
+    grantItemActions(props.controlTable, fn, 'dynamodb:GetItem');
     Validations.of(this.function.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:GetMetricStatistics and PutMetricData support no resource-level permissions; PutMetricData is limited to the deployment\'s namespace by condition',

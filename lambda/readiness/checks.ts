@@ -4,12 +4,18 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetHealthCheckCommand, GetHealthCheckStatusCommand, HealthCheckObservation, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client, RRType } from '@aws-sdk/client-route-53';
 import { GetBucketReplicationCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
+import { roleGaps, rolesFor } from '../shared/roles';
+import { readSwitch, SwitchPosition, SwitchRef } from '../shared/switches';
+import { ControlTableSchema } from '../shared/tables';
 
 /**
  * The hourly failover-readiness check of one region: can a failover happen right now? Each check
@@ -22,7 +28,7 @@ import { withRetry } from '../shared/retry';
  * The checks, in report order. The names are the `Check` dimension of the `ReadinessCheck`
  * metric, which alarms select on: do not rename them.
  */
-export const READINESS_CHECKS = ['own-health', 'peer-health', 'database', 'replication-lag', 'global-tables', 'storage-replication', 'state-machine', 'dns'] as const;
+export const READINESS_CHECKS = ['own-health', 'peer-health', 'database', 'replication-lag', 'global-tables', 'storage-replication', 'state-machine', 'dns', 'roles', 'automation'] as const;
 export type ReadinessCheckName = (typeof READINESS_CHECKS)[number];
 
 /** Metric per check (dimensions `Region`, `Check`): 1 passed, 0 failed. */
@@ -85,6 +91,14 @@ export interface ReadinessSettings {
   readonly eventBusName: string;
   /** The `source` of the deployment's events. */
   readonly eventSource: string;
+  /** The control table (a global table: the same items in both regions). */
+  readonly controlTable: string;
+  /** The deployment's primary region (this region or the peer); the other one is the secondary. */
+  readonly primaryRegion: string;
+  /** The evacuation switch parameter: the same path in both regions, each holding the switch of the other region. */
+  readonly switchParameterName: string;
+  /** The metric the switches are published on (in `metricNamespace`). */
+  readonly switchMetricName: string;
 }
 
 export interface ReadinessDependencies extends ReadinessSettings {
@@ -106,6 +120,12 @@ export interface ReadinessDependencies extends ReadinessSettings {
   /** Route 53's API (a global service, served from us-east-1). */
   readonly route53: Route53Client;
   readonly events: EventBridgeClient;
+  /** DynamoDB in this region: the control table's active-region and automation-pause items. */
+  readonly documents: DynamoDBDocumentClient;
+  /** SSM in this region: the switch this region hosts (the peer's). */
+  readonly ssm: SSMClient;
+  /** SSM in the peer region, with cross-region timeouts: the switch the peer hosts (this region's). */
+  readonly peerSsm: SSMClient;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -375,6 +395,91 @@ async function dns(deps: ReadinessDependencies): Promise<Verdict> {
   return pass(`${deps.healthCheckIds.length} health check(s) healthy; ${deps.apiHostName} ${record.Type} ${record.Failover} record ${deps.setIdentifier}`);
 }
 
+/** The region that is not the primary; a primary that is neither region is a misconfiguration, named. */
+export function secondaryRegionOf(settings: Pick<ReadinessSettings, 'region' | 'peerRegion' | 'primaryRegion'>): string {
+  if (settings.primaryRegion === settings.region) return settings.peerRegion;
+  if (settings.primaryRegion === settings.peerRegion) return settings.region;
+  throw new Error(`primary region ${settings.primaryRegion} is neither this region (${settings.region}) nor the peer (${settings.peerRegion})`);
+}
+
+/** The switch that evacuates `evacuatedRegion`, which lives in the other region. */
+function switchRef(deps: ReadinessDependencies, evacuatedRegion: string): SwitchRef {
+  return {
+    evacuatedRegion,
+    hostRegion: evacuatedRegion === deps.region ? deps.peerRegion : deps.region,
+    parameterName: deps.switchParameterName,
+    namespace: deps.metricNamespace,
+    metricName: deps.switchMetricName,
+  };
+}
+
+/**
+ * Both switches: the peer's through this region's SSM, this region's through the peer's. A switch
+ * that cannot be read is 'unknown' and named in `unreadable`, never taken for released. A silent
+ * peer costs at most readSwitch's 2 attempts of worstCaseCallMs (lambda/shared/cross-region.ts:
+ * 2 x 9 s with the default timeouts), inside the check timeout (20 s, lib/readiness-check.ts), so
+ * the failure names the switch rather than the timeout.
+ */
+async function readSwitches(deps: ReadinessDependencies): Promise<{ positions: Record<string, SwitchPosition | 'unknown'>; unreadable: string[] }> {
+  const readings = await Promise.all(
+    ([
+      [deps.peerRegion, deps.ssm],
+      [deps.region, deps.peerSsm],
+    ] as const).map(async ([evacuatedRegion, ssm]): Promise<{ evacuatedRegion: string; position: SwitchPosition | 'unknown'; unreadable?: string }> => {
+      const ref = switchRef(deps, evacuatedRegion);
+      try {
+        return { evacuatedRegion, position: await readSwitch(ssm, ref) };
+      } catch (error) {
+        return { evacuatedRegion, position: 'unknown', unreadable: `${evacuatedRegion}'s evacuation switch (${ref.parameterName} in ${ref.hostRegion}) unreadable: ${(error as Error).message}` };
+      }
+    }),
+  );
+  return {
+    positions: Object.fromEntries(readings.map((reading) => [reading.evacuatedRegion, reading.position])),
+    unreadable: readings.flatMap((reading) => (reading.unreadable ? [reading.unreadable] : [])),
+  };
+}
+
+/**
+ * Are the regions where the active region's roles want them (lambda/shared/roles.ts)? The prober
+ * puts drift right every minute, but not while automation is paused or a failover runs, and not a
+ * switch in a region it cannot reach; an older version also left a drained standby after a
+ * failback. The next failover would start from the wrong place, so a gap is a readiness failure.
+ */
+async function roles(deps: ReadinessDependencies): Promise<Verdict> {
+  const secondaryRegion = secondaryRegionOf(deps);
+  const [control, switches] = await Promise.all([
+    awsCall(`read the control state from ${deps.controlTable}`, () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion)),
+    readSwitches(deps),
+  ]);
+  const plan = rolesFor(control.activeRegion, deps.primaryRegion, secondaryRegion);
+  const problems = [...roleGaps(plan, control.drainedRegions, switches.positions), ...switches.unreadable];
+  const summary = [plan.activeRegion, ...Object.keys(plan.states).filter((region) => region !== plan.activeRegion)].map((region) => `${region} ${plan.states[region]}`).join(', ');
+  return problems.length > 0 ? fail(`roles want ${summary}: ${problems.join('; ')}`) : pass(summary);
+}
+
+/** The pause item's `since`: an ISO time as written, epoch milliseconds as an ISO time. */
+function pausedSince(since: unknown): string {
+  if (typeof since === 'string' && since.length > 0) return since;
+  if (typeof since === 'number' && Number.isFinite(since)) return new Date(since).toISOString();
+  return 'unknown';
+}
+
+/**
+ * While operators have paused automation, the prober starts no failover: an outage of the primary
+ * would move DNS (Route 53's own checks) but promote nothing. That is a readiness gap someone must
+ * see every hour, not only when the pause was set.
+ */
+async function automation(deps: ReadinessDependencies): Promise<Verdict> {
+  const response = await awsCall(`read ${ControlTableSchema.automationPauseItem} from ${deps.controlTable}`, () =>
+    deps.documents.send(new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem }, ConsistentRead: true })),
+  );
+  const pause = response.Item;
+  if (!pause) return pass('automatic failover and failback on');
+  const reason = typeof pause.reason === 'string' && pause.reason.length > 0 ? pause.reason : 'no reason given';
+  return fail(`automatic failover and failback paused: ${reason} (since ${pausedSince(pause.since)})`);
+}
+
 const CHECKS: Record<ReadinessCheckName, (deps: ReadinessDependencies) => Promise<Verdict>> = {
   'own-health': ownHealth,
   'peer-health': peerHealth,
@@ -384,6 +489,8 @@ const CHECKS: Record<ReadinessCheckName, (deps: ReadinessDependencies) => Promis
   'storage-replication': storageReplication,
   'state-machine': stateMachine,
   dns,
+  roles,
+  automation,
 };
 
 /** One check within its timeout; an exception or the timeout is that check's failure, with the message as detail. */

@@ -4,8 +4,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { crossRegionClientConfig } from '../shared/cross-region';
 import { checksPassed, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
@@ -20,24 +23,30 @@ const NameList = z
   .pipe(z.array(z.string()).min(1, 'must name at least one (comma-separated)'));
 
 const environment = readEnvironment(
-  PeerEnvironmentSchema.omit({ CONTROL_TABLE: true, PRIMARY_REGION: true })
-    .extend({
-      PEER_REGION_CODE: z.string().regex(/^[a-z0-9]+$/, 'must be a region code like use2'),
-      OWN_API_URL: z.url().endsWith('/'),
-      CHECK_TIMEOUT_MS: z.coerce.number().int().min(100),
-      DB_CLUSTER_ID: z.string().min(1),
-      PEER_DB_CLUSTER_ID: z.string().min(1),
-      MAX_REPLICATION_LAG_MS: z.coerce.number().positive(),
-      GLOBAL_TABLE_NAMES: NameList,
-      REPLICATED_BUCKET_NAMES: NameList,
-      STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-      HEALTH_CHECK_IDS: NameList,
-      HOSTED_ZONE_ID: z.string().min(1),
-      API_HOST_NAME: z.string().min(1),
-      SET_IDENTIFIER: z.string().min(1),
-      METRIC_NAMESPACE: z.string().min(1),
-      EVENT_BUS_NAME: z.string().min(1),
-      EVENT_SOURCE: z.string().min(1),
+  PeerEnvironmentSchema.extend({
+    PEER_REGION_CODE: z.string().regex(/^[a-z0-9]+$/, 'must be a region code like use2'),
+    OWN_API_URL: z.url().endsWith('/'),
+    CHECK_TIMEOUT_MS: z.coerce.number().int().min(100),
+    DB_CLUSTER_ID: z.string().min(1),
+    PEER_DB_CLUSTER_ID: z.string().min(1),
+    MAX_REPLICATION_LAG_MS: z.coerce.number().positive(),
+    GLOBAL_TABLE_NAMES: NameList,
+    REPLICATED_BUCKET_NAMES: NameList,
+    STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+    HEALTH_CHECK_IDS: NameList,
+    HOSTED_ZONE_ID: z.string().min(1),
+    API_HOST_NAME: z.string().min(1),
+    SET_IDENTIFIER: z.string().min(1),
+    METRIC_NAMESPACE: z.string().min(1),
+    EVENT_BUS_NAME: z.string().min(1),
+    EVENT_SOURCE: z.string().min(1),
+    SWITCH_PARAMETER: z.string().startsWith('/'),
+    EVACUATION_METRIC_NAME: z.string().min(1),
+  })
+    // The roles check tells the secondary from the primary by this.
+    .refine((env) => env.PRIMARY_REGION === env.AWS_REGION || env.PRIMARY_REGION === env.PEER_REGION, {
+      path: ['PRIMARY_REGION'],
+      error: 'must be this region (AWS_REGION) or the peer (PEER_REGION)',
     }),
 );
 
@@ -65,7 +74,11 @@ function databaseThroughHealth(ownApiUrl: string, timeoutMs: number): { query<R>
 const logger = createLogger('failover-readiness');
 // Clients once per container. withRetry retries every call; the SDK's own attempts stay few.
 const cloudwatch = new CloudWatchClient({ maxAttempts: 2 });
-const peerCloudwatch = new CloudWatchClient({ region: environment.PEER_REGION, maxAttempts: 2 });
+// Clients of the peer region have connection and request timeouts: a silent region fails its
+// checks within seconds instead of holding them until the check timeout.
+const peerConfig = crossRegionClientConfig(environment.PEER_REGION);
+const peerCloudwatch = new CloudWatchClient(peerConfig);
+const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
 const route53Cloudwatch = environment.AWS_REGION === ROUTE53_REGION ? cloudwatch : new CloudWatchClient({ region: ROUTE53_REGION, maxAttempts: 2 });
 const dependencies: ReadinessDependencies = {
   region: environment.AWS_REGION,
@@ -87,18 +100,25 @@ const dependencies: ReadinessDependencies = {
   metricNamespace: environment.METRIC_NAMESPACE,
   eventBusName: environment.EVENT_BUS_NAME,
   eventSource: environment.EVENT_SOURCE,
+  controlTable: environment.CONTROL_TABLE,
+  primaryRegion: environment.PRIMARY_REGION,
+  switchParameterName: environment.SWITCH_PARAMETER,
+  switchMetricName: environment.EVACUATION_METRIC_NAME,
   get: fetchGet,
   peerApiUrl: peerParameterReader(environment.PEER_REGION, environment.PEER_API_URL_PARAMETER),
   database: databaseThroughHealth(environment.OWN_API_URL, environment.HTTP_TIMEOUT_MS),
   cloudwatch,
   peerCloudwatch,
   route53Cloudwatch,
-  describeTable: tableDescriber(new DynamoDBClient({ maxAttempts: 2 })),
+  describeTable: tableDescriber(dynamodb),
   s3: new S3Client({ maxAttempts: 2 }),
   sfn: new SFNClient({ maxAttempts: 2 }),
   // Route 53 is a global service whose API is served from us-east-1.
   route53: new Route53Client({ region: ROUTE53_REGION, maxAttempts: 2 }),
   events: new EventBridgeClient({ maxAttempts: 2 }),
+  documents: DynamoDBDocumentClient.from(dynamodb),
+  ssm: new SSMClient({ maxAttempts: 2 }),
+  peerSsm: new SSMClient(peerConfig),
   logger,
   now: () => Date.now(),
 };

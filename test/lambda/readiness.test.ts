@@ -7,6 +7,8 @@ import { ChangeResourceRecordSetsCommand, CreateHealthCheckCommand, CreateHosted
 import { CreateBucketCommand, PutBucketReplicationCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import {
   checkersReportHealthy,
@@ -22,9 +24,11 @@ import {
   runScheduled,
   tableDescriber,
 } from '../../lambda/readiness/checks';
+import { crossRegionClientConfig } from '../../lambda/shared/cross-region';
 import type { Database } from '../../lambda/shared/database';
 import { fetchGet } from '../../lambda/shared/health-probe';
-import { createControlTable, createJournalTable, dynamodb, silentLogger } from '../helpers/aws';
+import { ControlTableSchema } from '../../lambda/shared/tables';
+import { createControlTable, createJournalTable, documents, dynamodb, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { LoopbackApi } from '../helpers/loopback-api';
 import { migratedDatabase, unreachableDatabase } from '../helpers/orders';
@@ -32,8 +36,9 @@ import { migratedDatabase, unreachableDatabase } from '../helpers/orders';
 /**
  * The failover-readiness check against moto_server (global tables, replicated buckets, the
  * failover state machine and its executions, CloudWatch in both regions, Route 53 zone, record
- * and health checks, the DR bus with a rule delivering to an SQS queue the test reads), the
- * loopback PostgreSQL, and stand-ins for both regions' /health on loopback.
+ * and health checks, the DR bus with a rule delivering to an SQS queue the test reads, the control
+ * table, the evacuation switch parameters in both regions' SSM), the loopback PostgreSQL, and
+ * stand-ins for both regions' /health on loopback. This region (us-east-1) is the primary.
  *
  * What moto cannot do, and how it is covered instead:
  * - DynamoDB: moto accepts replica updates but never reports `Replicas` in DescribeTable. The
@@ -62,6 +67,8 @@ const sfn = new SFNClient({ region: REGION });
 const route53 = new Route53Client({ region: 'us-east-1' });
 const events = new EventBridgeClient({ region: REGION });
 const sqs = new SQSClient({ region: REGION });
+/** SSM by region: each holds the evacuation switch of the other region. */
+const ssm: Record<string, SSMClient> = { [REGION]: new SSMClient({ region: REGION }), [PEER_REGION]: new SSMClient({ region: PEER_REGION }) };
 
 /** A region's /health on loopback: a chosen status and failing checks, as the health function reports them. */
 class StandInHealth extends LoopbackApi {
@@ -111,6 +118,9 @@ interface World {
   readonly apiHostName: string;
   readonly eventBusName: string;
   readonly eventQueueUrl: string;
+  readonly controlTable: string;
+  /** The evacuation switch parameter, the same path in both regions (none exists yet: both released). */
+  readonly switchParameterName: string;
 }
 
 async function putMetric(client: CloudWatchClient, namespace: string, metricName: string, dimension: { Name: string; Value: string }, value: number): Promise<void> {
@@ -222,7 +232,18 @@ async function createWorld(): Promise<World> {
   ]);
   await Promise.all(buckets.map((pair) => replicate(pair.source, pair.destination)));
   await startExecution(stateMachineArn);
-  return { namespace: unique('TradingDr'), dbClusterId, peerDbClusterId, tableNames, bucketNames: buckets.map((pair) => pair.source), stateMachineArn, ...routing, ...bus };
+  return {
+    namespace: unique('TradingDr'),
+    dbClusterId,
+    peerDbClusterId,
+    tableNames,
+    bucketNames: buckets.map((pair) => pair.source),
+    stateMachineArn,
+    ...routing,
+    ...bus,
+    controlTable: tableNames[1],
+    switchParameterName: `/${unique('trading')}/dev/dns/evacuation-switch`,
+  };
 }
 
 /** moto's DescribeTable answer with the active peer replica that moto cannot report. */
@@ -252,6 +273,10 @@ function dependencies(world: World, overrides: Partial<ReadinessDependencies> = 
     metricNamespace: world.namespace,
     eventBusName: world.eventBusName,
     eventSource: EVENT_SOURCE,
+    controlTable: world.controlTable,
+    primaryRegion: REGION,
+    switchParameterName: world.switchParameterName,
+    switchMetricName: 'EvacuateRegion',
     get: fetchGet,
     peerApiUrl: async () => peerApi.url,
     database,
@@ -263,6 +288,9 @@ function dependencies(world: World, overrides: Partial<ReadinessDependencies> = 
     sfn,
     route53,
     events,
+    documents,
+    ssm: ssm[REGION],
+    peerSsm: ssm[PEER_REGION],
     logger: silentLogger,
     now: () => Date.now(),
     ...overrides,
@@ -335,6 +363,23 @@ async function deliveredEvents(world: World, waitSeconds = 0): Promise<Delivered
 const byName = (report: ReadinessReport) => Object.fromEntries(report.checks.map((check) => [check.name, check]));
 const failingNames = (report: ReadinessReport) => report.checks.filter((check) => !check.ok).map((check) => check.name);
 
+/** Writes the control table's active-region item, as a failover run leaves it. */
+async function recordControlState(activeRegion: string, fencingEpoch: number, drainedRegions: string[]): Promise<void> {
+  const item = { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch, [ControlTableSchema.drainedRegions]: drainedRegions };
+  await documents.send(new PutCommand({ TableName: world.controlTable, Item: item }));
+}
+
+/** Puts the switch that evacuates `evacuatedRegion` (hosted by the other region) in `position`. */
+async function setSwitchAt(evacuatedRegion: string, position: 'thrown' | 'released'): Promise<void> {
+  const hostRegion = evacuatedRegion === REGION ? PEER_REGION : REGION;
+  await ssm[hostRegion].send(new PutParameterCommand({ Name: world.switchParameterName, Value: position, Type: 'String', Overwrite: true }));
+}
+
+/** Operators pause automation by writing this item (README, "Operator control"). */
+async function pauseAutomation(attributes: Record<string, unknown>): Promise<void> {
+  await documents.send(new PutCommand({ TableName: world.controlTable, Item: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem, ...attributes } }));
+}
+
 beforeAll(async () => {
   testDatabase = await createTestDatabase('readiness');
   const [migrated] = await Promise.all([migratedDatabase(testDatabase, 1), ownApi.start(), peerApi.start()]);
@@ -375,6 +420,8 @@ describe('failover readiness when everything is in place', () => {
       'replication-lag': { detail: expect.stringContaining(`replication lag 40 ms (${world.peerDbClusterId} in ${PEER_REGION}`) },
       'state-machine': { detail: expect.stringMatching(/active, latest execution run-\w+ RUNNING/) },
       dns: { detail: `2 health check(s) healthy; ${world.apiHostName} CNAME PRIMARY record ${SET_IDENTIFIER}` },
+      roles: { detail: `${REGION} active, ${PEER_REGION} standby` },
+      automation: { detail: 'automatic failover and failback on' },
     });
     for (const check of report.checks) expect(check.ms).toBeGreaterThanOrEqual(0);
     expect(await publishedMetrics(world)).toEqual(expectedMetrics([]));
@@ -449,6 +496,24 @@ describe('failover readiness when one check fails', () => {
         return {};
       },
       /^health check [\w-]+ \(CALCULATED\) is unhealthy \(HealthCheckStatus 0 at /,
+    ],
+    [
+      'roles',
+      'the standby is still drained while the primary is active (what an older version left after a failback)',
+      async () => {
+        await recordControlState(REGION, 2, [PEER_REGION]);
+        return {};
+      },
+      `roles want ${REGION} active, ${PEER_REGION} standby: ${PEER_REGION} is drained; as standby it must not be`,
+    ],
+    [
+      'automation',
+      'operators paused automatic failover',
+      async () => {
+        await pauseAutomation({ reason: 'quarterly index rebalance', since: '2025-03-21T13:30:00.000Z' });
+        return {};
+      },
+      'automatic failover and failback paused: quarterly index rebalance (since 2025-03-21T13:30:00.000Z)',
     ],
   ];
 
@@ -582,6 +647,77 @@ describe('readiness checks in detail', () => {
   });
 });
 
+describe('the roles and automation checks', () => {
+  withWorld();
+
+  it('passes roles after a failover: the secondary active, the primary drained and its switch thrown', async () => {
+    await recordControlState(PEER_REGION, 1, [REGION]);
+    await setSwitchAt(REGION, 'thrown');
+    const report = await runReadiness(dependencies(world));
+    expect(failingNames(report)).toEqual([]);
+    expect(byName(report).roles.detail).toBe(`${PEER_REGION} active, ${REGION} evacuated`);
+  });
+
+  it("fails roles when the primary's switch is released while the secondary is active (traffic would return before its writer)", async () => {
+    await recordControlState(PEER_REGION, 1, [REGION]);
+    await setSwitchAt(REGION, 'released');
+    const report = await runReadiness(dependencies(world));
+    expect(failingNames(report)).toEqual(['roles']);
+    expect(byName(report).roles.detail).toBe(`roles want ${PEER_REGION} active, ${REGION} evacuated: ${REGION}'s evacuation switch is released; as evacuated it must be thrown`);
+  });
+
+  it("fails roles naming every gap: the standby drained and its switch, hosted here, thrown", async () => {
+    await recordControlState(REGION, 2, [PEER_REGION]);
+    await setSwitchAt(PEER_REGION, 'thrown');
+    const report = await runReadiness(dependencies(world));
+    expect(failingNames(report)).toEqual(['roles']);
+    expect(byName(report).roles.detail).toBe(
+      `roles want ${REGION} active, ${PEER_REGION} standby: ${PEER_REGION} is drained; as standby it must not be; ${PEER_REGION}'s evacuation switch is thrown; as standby it must be released`,
+    );
+  });
+
+  it("reports this region's switch as unreadable when the peer's SSM does not answer, instead of taking it for released", async () => {
+    const deadPeer = new SSMClient(crossRegionClientConfig(PEER_REGION, { connectionTimeoutMs: 500, requestTimeoutMs: 500 }, CLOSED));
+    const report = await runReadiness(dependencies(world, { peerSsm: deadPeer }));
+    expect(failingNames(report)).toEqual(['roles']);
+    expect(byName(report).roles.detail).toMatch(
+      new RegExp(
+        `^roles want ${REGION} active, ${PEER_REGION} standby: ${REGION}'s evacuation switch \\(${world.switchParameterName} in ${PEER_REGION}\\) unreadable: read the evacuation switch ${world.switchParameterName} in ${PEER_REGION} failed after 2 attempt\\(s\\): .+$`,
+      ),
+    );
+    deadPeer.destroy();
+  });
+
+  it('fails roles and automation naming the control table when it cannot be read', async () => {
+    const report = await runReadiness(dependencies(world, { controlTable: unique('missing') }));
+    expect(failingNames(report)).toEqual(['roles', 'automation']);
+    expect(byName(report).roles.detail).toMatch(/^read the control state from missing-\w+ failed after 3 attempt\(s\): /);
+    expect(byName(report).automation.detail).toMatch(/^read automation-pause from missing-\w+ failed after 3 attempt\(s\): /);
+  });
+
+  it('fails automation with "since unknown" and no reason when the pause item carries neither', async () => {
+    await pauseAutomation({});
+    const report = await runReadiness(dependencies(world));
+    expect(failingNames(report)).toEqual(['automation']);
+    expect(byName(report).automation.detail).toBe('automatic failover and failback paused: no reason given (since unknown)');
+  });
+
+  it('passes automation again once the pause item is removed', async () => {
+    await pauseAutomation({ reason: 'maintenance' });
+    expect(failingNames(await runReadiness(dependencies(world)))).toEqual(['automation']);
+    await documents.send(new DeleteCommand({ TableName: world.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem } }));
+    const report = await runReadiness(dependencies(world));
+    expect(failingNames(report)).toEqual([]);
+    expect(byName(report).automation.detail).toBe('automatic failover and failback on');
+  });
+
+  it('fails roles, naming the rule, when the primary region is neither region', async () => {
+    const report = await runReadiness(dependencies(world, { primaryRegion: 'eu-west-1' }));
+    expect(failingNames(report)).toEqual(['roles']);
+    expect(byName(report).roles.detail).toBe(`primary region eu-west-1 is neither this region (${REGION}) nor the peer (${PEER_REGION})`);
+  });
+});
+
 describe('readiness judgements', () => {
   it.each<[string, TableDescription, string]>([
     ['the table is not active', { TableStatus: 'UPDATING', Replicas: [{ RegionName: PEER_REGION, ReplicaStatus: 'ACTIVE' }] }, 'table orders is UPDATING'],
@@ -678,6 +814,10 @@ describe('the handler module', () => {
     METRIC_NAMESPACE: 'TradingDr',
     EVENT_BUS_NAME: 'trading-dr-events',
     EVENT_SOURCE,
+    CONTROL_TABLE: 'control',
+    PRIMARY_REGION: REGION,
+    SWITCH_PARAMETER: '/trading/dev/dns/evacuation-switch',
+    EVACUATION_METRIC_NAME: 'EvacuateRegion',
   };
   let saved: NodeJS.ProcessEnv;
 
@@ -703,6 +843,9 @@ describe('the handler module', () => {
     ['an empty bucket list', { REPLICATED_BUCKET_NAMES: ' , ' }, 'REPLICATED_BUCKET_NAMES: must name at least one (comma-separated)'],
     ['an API URL without the trailing slash', { OWN_API_URL: 'https://abc.execute-api.us-east-1.amazonaws.com/v1' }, 'OWN_API_URL: '],
     ['a region name as the peer code', { PEER_REGION_CODE: 'us-east-2' }, 'PEER_REGION_CODE: must be a region code like use2'],
+    ['a primary region that is neither region', { PRIMARY_REGION: 'eu-west-1' }, 'PRIMARY_REGION: must be this region (AWS_REGION) or the peer (PEER_REGION)'],
+    ['no control table', { CONTROL_TABLE: undefined }, 'CONTROL_TABLE: '],
+    ['a switch parameter that is not a path', { SWITCH_PARAMETER: 'dns/evacuation-switch' }, 'SWITCH_PARAMETER: '],
   ])('refuses to load with %s, naming the variable', async (_case, change, problem) => {
     await expect(loadHandler({ ...environment, ...change })).rejects.toThrow(problem);
   });

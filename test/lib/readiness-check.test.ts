@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -11,6 +12,8 @@ const { stack, naming, peerRegion } = regionalStack(RegionRole.PRIMARY);
 new ReadinessCheck(stack, 'Readiness', {
   naming,
   peerRegion,
+  primaryRegion: 'us-east-1',
+  controlTable: dynamodb.TableV2.fromTableName(stack, 'Control', 'ddb-control-dev'),
   apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1/',
   apiHostName: 'api.trading.example.com',
   hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789', zoneName: 'trading.example.com' }),
@@ -67,6 +70,17 @@ describe('the readiness check', () => {
     );
   });
 
+  it('tells the roles and automation checks where the control table, the primary and the evacuation switches are', () => {
+    expect(environment).toEqual(
+      expect.objectContaining({
+        CONTROL_TABLE: 'ddb-control-dev',
+        PRIMARY_REGION: 'us-east-1',
+        SWITCH_PARAMETER: '/trading-dr/dev/dns/evacuation-switch',
+        EVACUATION_METRIC_NAME: 'EvacuateRegion',
+      }),
+    );
+  });
+
   it('may read only what it checks, and write metrics only in the deployment namespace', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('Readiness'))
@@ -75,6 +89,17 @@ describe('the readiness check', () => {
     expect(bySid('ReadHealthChecks').Resource).toEqual(['arn:aws:route53:::healthcheck/hc-endpoint', 'arn:aws:route53:::healthcheck/hc-routing']);
     expect(bySid('ReadFailoverRecord').Resource).toBe('arn:aws:route53:::hostedzone/Z0123456789');
     expect(bySid('PublishReadiness').Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'trading-dr/dev' } });
+    // Both switches: the one this region hosts and the one the peer hosts, by the same path.
+    expect(bySid('ReadEvacuationSwitches')).toMatchObject({
+      Action: 'ssm:GetParameter',
+      Resource: ['us-east-1', 'us-east-2'].map((region) => `arn:aws:ssm:${region}:111111111111:parameter/trading-dr/dev/dns/evacuation-switch`),
+    });
+    // The control table's items only (not its indexes), and only read.
+    const controlTable = statements.filter((statement) => JSON.stringify(statement.Resource).includes('ddb-control-dev') && [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')));
+    expect(controlTable.map((statement) => ({ Action: statement.Action, Resource: statement.Resource }))).toEqual([
+      { Action: 'dynamodb:DescribeTable', Resource: expect.anything() },
+      { Action: 'dynamodb:GetItem', Resource: 'arn:aws:dynamodb:us-east-1:111111111111:table/ddb-control-dev' },
+    ]);
     for (const statement of statements) {
       for (const action of [statement.Action].flat() as string[]) expect(action).not.toMatch(/^route53:(Change|Create|Delete|Update)|:\*$|^\*$/);
     }
