@@ -300,6 +300,8 @@ export class DrStage extends Stage {
     this.readiness = new ReadinessCheck(stack, 'Readiness', {
       naming,
       peerRegion: settings.peerRegion,
+      primaryRegion: props.config.primaryRegion,
+      controlTable: this.controlTable.table,
       apiUrl: this.orderApi.api.url,
       apiHostName: `${props.config.apiSubdomain}.${props.config.domainName}`,
       hostedZone: hostedZone.zone,
