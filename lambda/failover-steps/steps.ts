@@ -8,7 +8,7 @@ import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, healthUrlOf, pro
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
 import { rolesFor } from '../shared/roles';
-import { setSwitch, SwitchClients, SwitchPosition, SwitchRef } from '../shared/switches';
+import { setSwitch, SwitchClients, SwitchPosition, switchRefOf } from '../shared/switches';
 import { planPromotion, PromotionDependencies, PromotionKind, requestPromotion } from './promotion';
 
 /** What the state machine sends; one function serves the steps that need logic outside the VPC. */
@@ -232,17 +232,6 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
   return result;
 }
 
-/** A switch's location from names alone: the switch for `evacuatedRegion` lives in the other region. */
-function switchRef(deps: StepDependencies, evacuatedRegion: string): SwitchRef {
-  return {
-    evacuatedRegion,
-    hostRegion: evacuatedRegion === deps.region ? deps.peerRegion : deps.region,
-    parameterName: deps.switchParameterName,
-    namespace: deps.metricNamespace,
-    metricName: deps.switchMetricName,
-  };
-}
-
 export interface SwitchOutcome {
   readonly evacuatedRegion: string;
   readonly hostRegion: string;
@@ -262,10 +251,10 @@ export interface SwitchOutcome {
 export async function setSwitches(request: Extract<StepRequest, { action: 'setSwitches' }>, deps: StepDependencies): Promise<{ switches: SwitchOutcome[] }> {
   const secondaryRegion = deps.primaryRegion === deps.region ? deps.peerRegion : deps.region;
   const plan = rolesFor(request.activeRegion, deps.primaryRegion, secondaryRegion);
-  const hostedHere = switchRef(deps, deps.peerRegion);
+  const hostedHere = switchRefOf(deps, deps.peerRegion);
   await setSwitch(deps.localSwitch, hostedHere, plan.switches[deps.peerRegion]);
   const outcomes: SwitchOutcome[] = [{ evacuatedRegion: deps.peerRegion, hostRegion: deps.region, position: plan.switches[deps.peerRegion], set: true }];
-  const hostedThere = switchRef(deps, deps.region);
+  const hostedThere = switchRefOf(deps, deps.region);
   try {
     await setSwitch(deps.peerSwitch, hostedThere, plan.switches[deps.region]);
     outcomes.push({ evacuatedRegion: deps.region, hostRegion: deps.peerRegion, position: plan.switches[deps.region], set: true });

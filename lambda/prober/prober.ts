@@ -7,7 +7,7 @@ import { ControlState, readControlState } from '../shared/control';
 import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, healthUrlOf, HttpGet, probeHealth } from '../shared/health-probe';
 import { withRetry } from '../shared/retry';
 import { roleGaps, rolesFor } from '../shared/roles';
-import { readSwitch, setSwitch, SwitchClients, SwitchRef } from '../shared/switches';
+import { readSwitch, setSwitch, SwitchClients, switchRefOf } from '../shared/switches';
 import { ControlTableSchema } from '../shared/tables';
 
 export interface ProberSettings {
@@ -215,16 +215,6 @@ async function start(client: SFNClient, stateMachineArn: string, name: string, i
   await withRetry(`start ${name} on ${stateMachineArn}`, () => client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })), { attempts: 3 });
 }
 
-function switchRef(deps: ProberDependencies, evacuatedRegion: string): SwitchRef {
-  return {
-    evacuatedRegion,
-    hostRegion: evacuatedRegion === deps.region ? deps.peerRegion : deps.region,
-    parameterName: deps.switchParameterName,
-    namespace: deps.metricNamespace,
-    metricName: deps.switchMetricName,
-  };
-}
-
 /**
  * Holds both regions to the roles the control table's active region calls for (the drained list
  * and both switches): a run that could not reach the other region leaves a switch behind, and a
@@ -258,7 +248,7 @@ async function reconcileRoles(deps: ProberDependencies, control: ControlState): 
     [deps.peerRegion, deps.localSwitch],
     [deps.region, deps.peerSwitch],
   ] as const) {
-    const ref = switchRef(deps, region);
+    const ref = switchRefOf(deps, region);
     const wanted = plan.switches[region];
     try {
       const position = await readSwitch(clients.ssm, ref);

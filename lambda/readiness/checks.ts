@@ -14,7 +14,7 @@ import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } fr
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
 import { roleGaps, rolesFor } from '../shared/roles';
-import { readSwitch, SwitchPosition, SwitchRef } from '../shared/switches';
+import { readSwitch, SwitchPosition, switchRefOf } from '../shared/switches';
 import { ControlTableSchema } from '../shared/tables';
 
 /**
@@ -402,17 +402,6 @@ export function secondaryRegionOf(settings: Pick<ReadinessSettings, 'region' | '
   throw new Error(`primary region ${settings.primaryRegion} is neither this region (${settings.region}) nor the peer (${settings.peerRegion})`);
 }
 
-/** The switch that evacuates `evacuatedRegion`, which lives in the other region. */
-function switchRef(deps: ReadinessDependencies, evacuatedRegion: string): SwitchRef {
-  return {
-    evacuatedRegion,
-    hostRegion: evacuatedRegion === deps.region ? deps.peerRegion : deps.region,
-    parameterName: deps.switchParameterName,
-    namespace: deps.metricNamespace,
-    metricName: deps.switchMetricName,
-  };
-}
-
 /**
  * Both switches: the peer's through this region's SSM, this region's through the peer's. A switch
  * that cannot be read is 'unknown' and named in `unreadable`, never taken for released. A silent
@@ -426,7 +415,7 @@ async function readSwitches(deps: ReadinessDependencies): Promise<{ positions: R
       [deps.peerRegion, deps.ssm],
       [deps.region, deps.peerSsm],
     ] as const).map(async ([evacuatedRegion, ssm]): Promise<{ evacuatedRegion: string; position: SwitchPosition | 'unknown'; unreadable?: string }> => {
-      const ref = switchRef(deps, evacuatedRegion);
+      const ref = switchRefOf(deps, evacuatedRegion);
       try {
         return { evacuatedRegion, position: await readSwitch(ssm, ref) };
       } catch (error) {

@@ -32,6 +32,26 @@ export interface SwitchRef {
   readonly metricName: string;
 }
 
+/** What a handler knows of the switches: its region, the other one, and their shared names. */
+export interface SwitchSettings {
+  readonly region: string;
+  readonly peerRegion: string;
+  readonly switchParameterName: string;
+  readonly metricNamespace: string;
+  readonly switchMetricName: string;
+}
+
+/** The switch that evacuates `evacuatedRegion` (one of the two), which lives in the other region. */
+export function switchRefOf(settings: SwitchSettings, evacuatedRegion: string): SwitchRef {
+  return {
+    evacuatedRegion,
+    hostRegion: evacuatedRegion === settings.region ? settings.peerRegion : settings.region,
+    parameterName: settings.switchParameterName,
+    namespace: settings.metricNamespace,
+    metricName: settings.switchMetricName,
+  };
+}
+
 /** The metric value of a position: the alarm fires at 1. */
 export function switchValue(position: SwitchPosition): 0 | 1 {
   return position === SwitchPosition.thrown ? 1 : 0;

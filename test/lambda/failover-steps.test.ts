@@ -131,6 +131,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const client of [ownSsm, peerSsm, deadPeer.ssm, deadPeer.cloudwatch]) client.destroy();
   await Promise.all([ownApi.stop(), peerApi.stop()]);
 });
 

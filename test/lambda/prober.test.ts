@@ -93,6 +93,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const client of [...Object.values(ssm), ...Object.values(cloudwatch)]) client.destroy();
   await peer.stop();
 });
 

@@ -197,6 +197,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const client of [...Object.values(cloudwatch), ...Object.values(ssm), deadRegion.ssm, deadRegion.cloudwatch, sns, sqs, eventbridge]) client.destroy();
   await database?.end();
   await testDatabase?.drop();
   await Promise.all(REGIONS.map((region) => apis[region].stop()));
