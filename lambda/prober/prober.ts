@@ -222,7 +222,7 @@ async function start(client: SFNClient, stateMachineArn: string, name: string, i
  * (operators may hold a switch by hand) or while a failover runs (it sets them itself). The
  * switch in the other region is put right only when that region answers.
  */
-async function reconcileRoles(deps: ProberDependencies, control: ControlState): Promise<string[]> {
+async function reconcileRoles(deps: ProberDependencies, control: ControlState, peerAnswers: boolean): Promise<string[]> {
   const secondaryRegion = deps.primaryRegion === deps.region ? deps.peerRegion : deps.region;
   const plan = rolesFor(control.activeRegion, deps.primaryRegion, secondaryRegion);
   const corrections: string[] = [];
@@ -244,10 +244,15 @@ async function reconcileRoles(deps: ProberDependencies, control: ControlState): 
       deps.logger.warn('drained regions not corrected', { error: (error as Error).message });
     }
   }
-  for (const [region, clients] of [
-    [deps.peerRegion, deps.localSwitch],
-    [deps.region, deps.peerSwitch],
-  ] as const) {
+  // The switch hosted in the peer region only while the peer answers: a silent region would cost
+  // every probe a cross-region timeout and slow the very detection this function does.
+  const hosts = peerAnswers
+    ? ([
+        [deps.peerRegion, deps.localSwitch],
+        [deps.region, deps.peerSwitch],
+      ] as const)
+    : ([[deps.peerRegion, deps.localSwitch]] as const);
+  for (const [region, clients] of hosts) {
     const ref = switchRefOf(deps, region);
     const wanted = plan.switches[region];
     try {
@@ -351,7 +356,7 @@ export async function probeOnce(deps: ProberDependencies): Promise<ProbeOutcome>
       state = { ...state, failbackRequestedForEpoch: control.fencingEpoch };
     }
   }
-  const corrections = paused || lockHeld ? [] : await reconcileRoles(deps, control);
+  const corrections = paused || lockHeld ? [] : await reconcileRoles(deps, control, probe.answered);
   await writeState(deps, state, probe, action, why);
   deps.logger.info('probe', { peerRegion: deps.peerRegion, activeRegion: control.activeRegion, epoch: control.fencingEpoch, probe: probe.detail, kind, action, why, paused, lockHeld, corrections, ...state });
   return { probe, kind, activeRegion: control.activeRegion, fencingEpoch: control.fencingEpoch, state, action, why, corrections };

@@ -339,6 +339,16 @@ describe('prober while the peer region is active', () => {
     expect((await probeAt(T0 + 10_000)).corrections).toEqual([]);
   });
 
+  it('leaves the switch hosted in the peer region alone while the peer does not answer (no cross-region timeout per probe)', async () => {
+    await ssm[PEER_REGION].send(new PutParameterCommand({ Name: deps.switchParameterName, Value: 'thrown', Type: 'String', Overwrite: true }));
+    let peerCalls = 0;
+    const countingSsm = { send: async (command: never) => (peerCalls++, ssm[PEER_REGION].send(command)) } as unknown as SSMClient;
+    const outcome = await probeAt(T0, { peerApiUrl: async () => 'http://127.0.0.1:9/v1/', peerSwitch: { ssm: countingSsm, cloudwatch: cloudwatch[PEER_REGION] } });
+    expect(outcome.corrections).toEqual([]);
+    expect(peerCalls).toBe(0);
+    expect(await switchAt(PEER_REGION)).toBe('thrown');
+  });
+
   it('corrects no role while automation is paused (an operator may hold a switch by hand)', async () => {
     await setPause('maintenance of us-east-2');
     await ssm[PEER_REGION].send(new PutParameterCommand({ Name: deps.switchParameterName, Value: 'thrown', Type: 'String', Overwrite: true }));
