@@ -216,7 +216,16 @@ beforeEach(async () => {
   await drainAlerts();
 });
 
-function stepDependencies(world: World, region: Region): StepDependencies {
+/** A setting of the steps function, as the template gives it to the handler (the seam between the two). */
+function stepsEnvironment(template: Record<string, any>, region: Region, variable: string): string {
+  const functionName = namings[region].name('function', 'failover-steps');
+  const [steps] = Object.values(template.Resources as Record<string, any>).filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.FunctionName === functionName);
+  const value = steps?.Properties.Environment.Variables[variable];
+  if (typeof value !== 'string') throw new Error(`${functionName} has no ${variable} in the template`);
+  return value;
+}
+
+function stepDependencies(world: World, region: Region, template: Record<string, any> = templates[region]): StepDependencies {
   const peer = peerOf(region);
   return {
     region,
@@ -230,7 +239,7 @@ function stepDependencies(world: World, region: Region): StepDependencies {
     metricNamespace: naming.metricNamespace(),
     switchMetricName: 'EvacuateRegion',
     switchParameterName: SWITCH_PARAMETER,
-    requireDataLossApproval: false,
+    requireDataLossApproval: stepsEnvironment(template, region, 'REQUIRE_DATA_LOSS_APPROVAL') === 'true',
     globalClusterId: world.aurora.globalClusterId,
     ownClusterArn: CLUSTER_ARNS[region],
     rds: (each) => world.aurora.client(each),
@@ -260,13 +269,17 @@ function stepDependencies(world: World, region: Region): StepDependencies {
 interface RunOptions {
   readonly wrappers?: Parameters<typeof runStateMachine>[2] extends infer O ? (O extends { wrappers?: infer W } ? W : never) : never;
   readonly executionName?: string;
+  /** Another synthesis of the same region's stack (other config); the default app's otherwise. */
+  readonly template?: Record<string, any>;
+  /** Extra Task handlers (a callback state the harness cannot run). */
+  readonly handlers?: Record<string, (input: any) => unknown>;
 }
 
 /** Runs `region`'s failover state machine, as an execution there would. */
 async function run(world: World, region: Region, input: unknown, options: RunOptions = {}): Promise<ExecutionResult> {
   const machineName = namings[region].name('stateMachine', 'failover');
-  const { definition } = stateMachineFromTemplate(templates[region], { stateMachineName: machineName }, substitutions[region], { region, account: ACCOUNT });
-  const deps = stepDependencies(world, region);
+  const { definition } = stateMachineFromTemplate(options.template ?? templates[region], { stateMachineName: machineName }, substitutions[region], { region, account: ACCOUNT });
+  const deps = stepDependencies(world, region, options.template);
   const step = (event: unknown) => runStep(event, deps);
   return runStateMachine(definition, input, {
     handlers: {
@@ -302,6 +315,7 @@ async function run(world: World, region: Region, input: unknown, options: RunOpt
         world.beforeRollbackRead?.();
         return world.aurora.describe(region);
       },
+      ...options.handlers,
     },
     wrappers: options.wrappers,
     waitTimeOverrides: { 'Promote: wait': 0 },
@@ -314,7 +328,9 @@ async function run(world: World, region: Region, input: unknown, options: RunOpt
       'Preflight: alert another failover': 0,
     },
     stateMachineName: machineName,
-    context: options.executionName ? { Execution: { Name: options.executionName } } : undefined,
+    // Step Functions puts a task token in the context object of a .waitForTaskToken task; the
+    // interpreter takes one context per run, so the token is there for the whole run.
+    context: { ...(options.executionName ? { Execution: { Name: options.executionName } } : {}), Task: { Token: 'task-token-of-the-approval' } },
   });
 }
 
@@ -658,6 +674,58 @@ describe('failover state machine, executed from the synthesized definitions', ()
       }),
     );
     expect((Datapoints ?? []).reduce((sum, point) => sum + (point.Sum ?? 0), 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  describe('with requireDataLossApproval', () => {
+    const approvalTemplate = Template.fromStack(synthDeployment({ requireDataLossApproval: 'true' }).deployment.secondary.regionalStack).toJSON();
+
+    it('waits for a person before a failover allowing data loss, with the approve and deny commands in the alert, then fails over', async () => {
+      const world = new World();
+      world.setDown(PRIMARY, true);
+      const asked: Record<string, unknown>[] = [];
+      const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'us-east-1 outage' }, {
+        template: approvalTemplate,
+        handlers: {
+          'Promote: wait for approval': (input: Record<string, unknown>) => {
+            asked.push(input);
+            // What `aws stepfunctions send-task-success --task-output '{"approved":true}'` returns to the state.
+            return { approved: true };
+          },
+        },
+      });
+      expect(result.error).toBeUndefined();
+      expect(result.status).toBe('SUCCEEDED');
+      expect(distinct(result.path)).toEqual(expect.arrayContaining(['Promote: wait for approval', 'Promote: request']));
+      const message = JSON.stringify(asked[0]);
+      expect(message).toContain('send-task-success');
+      expect(message).toContain('send-task-failure --region us-east-2 --error DataLossDenied');
+      expect(world.aurora.calls.filter((call) => call.action === 'failover')).toEqual([{ action: 'failover', region: SECONDARY }]);
+    });
+
+    it('sends nothing to Aurora when the person denies, keeps the fence and alerts', async () => {
+      const world = new World();
+      world.setDown(PRIMARY, true);
+      const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'us-east-1 outage' }, {
+        template: approvalTemplate,
+        handlers: {
+          'Promote: wait for approval': () => {
+            throw taskError('DataLossDenied', 'denied by the trading desk');
+          },
+        },
+      });
+      expect(result.status).toBe('FAILED');
+      expect(result.error?.name).toBe('DataLossDenied');
+      expect(world.aurora.calls.filter((call) => call.action !== 'describe')).toEqual([]);
+      expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
+      expect(await drainAlerts()).toEqual([`Failover to ${SECONDARY} FAILED`]);
+    });
+
+    it('asks nobody when the promotion is a switchover (no data at risk)', async () => {
+      const world = new World();
+      const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' }, { template: approvalTemplate });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.path).not.toContain('Promote: wait for approval');
+    });
   });
 
   it.each([
