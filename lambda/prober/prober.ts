@@ -72,6 +72,8 @@ export interface ProberState {
   readonly peerRecoveredSince?: number;
   /** The fencing epoch a failback was last requested for (started or alerted), so it happens once. */
   readonly failbackRequestedForEpoch?: number;
+  /** When (epoch ms) the prober last started a failback: one that did not move the epoch is started again after `restartAfterMs`. */
+  readonly failbackStartedAt?: number;
 }
 
 /** What one probe saw of the peer. */
@@ -176,6 +178,7 @@ function readState(item: Record<string, unknown> | undefined): ProberState {
     failoverStartedAt: number('failoverStartedAt'),
     peerRecoveredSince: number('peerRecoveredSince'),
     failbackRequestedForEpoch: number('failbackRequestedForEpoch'),
+    failbackStartedAt: number('failbackStartedAt'),
   };
 }
 
@@ -330,8 +333,12 @@ export async function probeOnce(deps: ProberDependencies): Promise<ProbeOutcome>
   } else if (control.activeRegion === deps.region) {
     const recovered = probe.answered && checksPassed(probe, DEPENDENCY_CHECKS);
     const since = recovered ? (previous.peerRecoveredSince ?? now) : undefined;
-    state = { consecutiveFailures: 0, peerRecoveredSince: since, failbackRequestedForEpoch: previous.failbackRequestedForEpoch };
-    const due = since !== undefined && now - since >= deps.failbackAfterHealthyMs && previous.failbackRequestedForEpoch !== control.fencingEpoch;
+    state = { consecutiveFailures: 0, peerRecoveredSince: since, failbackRequestedForEpoch: previous.failbackRequestedForEpoch, failbackStartedAt: previous.failbackStartedAt };
+    // A failback that ended without moving the epoch (its preflight refused: the old primary was
+    // still resynchronizing, say) is started again after restartAfterMs; an alert is sent once.
+    const requested = previous.failbackRequestedForEpoch === control.fencingEpoch;
+    const retry = requested && deps.autoFailback && previous.failbackStartedAt !== undefined && now - previous.failbackStartedAt >= deps.restartAfterMs;
+    const due = since !== undefined && now - since >= deps.failbackAfterHealthyMs && (!requested || retry);
     why = recovered ? `the peer has been recovered for ${Math.round((now - (since ?? now)) / 1000)} s` : `the peer is not recovered (${probe.detail})`;
     if (due && paused) {
       action = 'paused';
@@ -341,6 +348,7 @@ export async function probeOnce(deps: ProberDependencies): Promise<ProbeOutcome>
       if (deps.autoFailback) {
         await start(deps.peerSfn, deps.peerStateMachineArn, executionName('failback', control.fencingEpoch, now), { mode: 'planned', reason });
         action = 'failback-started';
+        state = { ...state, failbackStartedAt: now };
       } else {
         await withRetry('publish the failback request', () =>
           deps.sns.send(

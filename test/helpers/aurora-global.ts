@@ -39,6 +39,8 @@ export class AuroraGlobalModel {
   public busyRefusals = 0;
   /** Every call: the action and the region it was sent to. */
   public readonly calls: { action: string; region: string }[] = [];
+  /** Every failover allowing data loss accepted, and whether the writer's region answered then. */
+  public readonly dataLosingFailovers: { writerRegionUp: boolean }[] = [];
   private readonly down = new Set<string>();
   private readonly synchronization = new Map<string, string>();
   private pending?: { target: string; polls: number };
@@ -108,6 +110,7 @@ export class AuroraGlobalModel {
     }
     if (allowDataLoss !== true) throw new Error('the model only covers failover allowing data loss');
     this.refuseIfBusy();
+    this.dataLosingFailovers.push({ writerRegionUp: !this.down.has(this.regionOf(this.writer)) });
     this.status = 'failing-over';
     this.pending = { target, polls: this.lagPolls };
   }
@@ -128,6 +131,11 @@ export class AuroraGlobalModel {
         throw new Error(`the Aurora model does not answer ${(command as object).constructor.name}`);
       },
     } as unknown as RDSClient;
+  }
+
+  /** Time passes (a simulation's tick): a pending promotion and a resynchronization move on as a describe would see. */
+  elapse(): void {
+    this.advance();
   }
 
   private advance(): void {

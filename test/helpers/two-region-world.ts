@@ -271,6 +271,12 @@ export class World {
   beforeRollbackRead?: () => void;
   /** What `api.<zone>` resolves to now. */
   resolve: () => Promise<string>;
+  /** The clock the step code reads, and how it waits (a simulation's virtual ones). */
+  now: () => number = () => Date.now();
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** How long validation retries, and how long it pauses between attempts. */
+  validationTimeoutMs = 3000;
+  validationPollMs = 20;
 
   constructor(readonly fixture: WorldFixture) {
     const { deployment } = fixture;
@@ -316,9 +322,9 @@ export class World {
       ownClusterArn: deployment.clusterArns[region],
       rds: (each) => this.aurora.client(each),
       lockSeconds: deployment.config.failoverLockSeconds,
-      validationTimeoutMs: 3000,
+      validationTimeoutMs: this.validationTimeoutMs,
       httpTimeoutMs: 1000,
-      pollMs: 20,
+      pollMs: this.validationPollMs,
       documents,
       cloudwatch: fixture.cloudwatch[region],
       localSwitch: { ssm: fixture.ssm[region], cloudwatch: fixture.cloudwatch[region] },
@@ -333,8 +339,8 @@ export class World {
       history: async () => [],
       emit: (figures) => this.figures.push(figures),
       logger: silentLogger,
-      now: () => Date.now(),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: () => this.now(),
+      sleep: (ms) => this.sleep(ms),
     };
   }
 

@@ -1,0 +1,347 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { probeOnce, ProberDependencies } from '../../lambda/prober/prober';
+import { fetchGet } from '../../lambda/shared/health-probe';
+import { roleGaps, rolesFor } from '../../lambda/shared/roles';
+import { switchValue, parsePosition } from '../../lambda/shared/switches';
+import { ControlTableSchema } from '../../lambda/shared/tables';
+import { readControlState } from '../../lambda/shared/control';
+import { documents, silentLogger } from '../helpers/aws';
+import { ExecutionResult } from '../helpers/state-machine';
+import { loseFirstAnswer, peerOf, PRIMARY, Region, REGIONS, RunOptions, SECONDARY, TARGETS, World, WorldFixture } from '../helpers/two-region-world';
+import { TimedRoute53 } from './route53-timed';
+import { Event, RunFault, Sequence } from './sequences';
+
+/**
+ * One simulated sequence: the real prober, both regions' real state machines and step code, on a
+ * virtual clock, against the models (Aurora: test/helpers/aurora-global.ts; Route 53 with its
+ * checkers' timing: route53-timed.ts; the evacuation switches' data streams), with the faults of
+ * the sequence, and the invariants checked after every tick and every run.
+ */
+
+/** The invariants; `required` ones fail a seed, the others are reported. */
+export const INVARIANTS = {
+  'run-ends': { required: true, what: 'every run ends (succeeded or failed), and a failed run raised an alert' },
+  'lock-released': { required: true, what: 'no failover lock outlives its run' },
+  roles: { required: true, what: 'after every run, and between runs, the regions are in the states the roles table says' },
+  'standby-ready': { required: true, what: 'while us-east-1 is active, us-east-2 is a healthy SECONDARY: if us-east-1 failed next, DNS would move' },
+  'no-needless-data-loss': { required: true, what: 'no failover allowing data loss starts while the primary\'s control plane answers' },
+  converges: { required: true, what: 'once the faults heal, the writer, the active region and DNS agree (on us-east-1 after failback)' },
+  'one-committer': { required: false, what: 'at most one region\'s commits survive (orders: the zero-loss issue)' },
+  'orders-applied': { required: false, what: 'every acknowledged order applied exactly once within the bound (the zero-loss issue)' },
+} as const;
+export type InvariantName = keyof typeof INVARIANTS;
+
+export interface Violation {
+  readonly invariant: InvariantName;
+  readonly at: number;
+  readonly detail: string;
+}
+
+export interface SequenceReport {
+  readonly sequence: string;
+  readonly seed: number;
+  readonly ticks: number;
+  readonly simulatedSeconds: number;
+  readonly runs: { region: Region; mode: string; status: string; error?: string }[];
+  readonly violations: Violation[];
+  /** Invariants this simulation does not check yet. */
+  readonly notChecked: InvariantName[];
+}
+
+/** The simulation's tick: the prober's probe interval and the checkers' request interval. */
+const TICK_MS = 10_000;
+/** How long the standby may stay unhealthy while us-east-1 is active before it counts (the checkers' and the keeper's own delay). */
+const STANDBY_GRACE_MS = 3 * 60_000;
+/** Step Functions refuses a reused execution name for 90 days (StartExecution API reference). */
+const NAME_REUSE_MS = 90 * 24 * 3600_000;
+const START = Date.parse('2026-12-01T14:00:00.000Z');
+
+interface QueuedRun {
+  readonly region: Region;
+  readonly input: Record<string, unknown>;
+  readonly by: string;
+}
+
+export class Simulation {
+  private clock = START;
+  private readonly world: World;
+  private readonly route53: TimedRoute53;
+  private readonly queue: QueuedRun[] = [];
+  private readonly names = new Map<string, number>();
+  private readonly faults: RunFault[] = [];
+  private readonly violations: Violation[] = [];
+  private readonly runs: SequenceReport['runs'] = [];
+  private proberPathBroken = false;
+  private running = false;
+  private standbyUnhealthySince?: number;
+  private readonly prober: ProberDependencies;
+
+  constructor(
+    private readonly fixture: WorldFixture,
+    private readonly sequence: Sequence,
+    private readonly seed: number,
+  ) {
+    const { config } = fixture.deployment;
+    this.world = new World(fixture);
+    this.world.now = () => this.clock;
+    this.world.sleep = (ms) => this.advance(ms);
+    this.world.validationTimeoutMs = config.validationTimeoutSeconds * 1000;
+    this.world.validationPollMs = 2000;
+    this.world.resolve = async () => this.route53.answer(this.clock);
+    this.world.aurora.lagPolls = sequence.lagPolls;
+    this.route53 = new TimedRoute53({ intervalSeconds: config.healthCheckIntervalSeconds, failureThreshold: config.healthCheckFailureThreshold, since: START });
+    this.prober = this.proberDependencies();
+  }
+
+  async run(): Promise<SequenceReport> {
+    const events = [...this.sequence.events].sort((a, b) => a.at - b.at);
+    const endMs = this.sequence.durationSeconds * 1000;
+    let ticks = 0;
+    for (let elapsed = 0; elapsed <= endMs; elapsed += TICK_MS) {
+      ticks++;
+      await this.advance(START + elapsed - this.clock);
+      while (events.length > 0 && events[0].at * 1000 <= elapsed) await this.apply(events.shift()!);
+      if (!this.world.down.has(SECONDARY)) await probeOnce(this.prober);
+      await this.drainQueue();
+      await this.checkBetweenRuns();
+    }
+    await this.checkConverged();
+    return {
+      sequence: this.sequence.name,
+      seed: this.seed,
+      ticks,
+      simulatedSeconds: (this.clock - START) / 1000,
+      runs: this.runs,
+      violations: this.violations,
+      notChecked: (Object.keys(INVARIANTS) as InvariantName[]).filter((name) => !INVARIANTS[name].required),
+    };
+  }
+
+  /** Moves the virtual clock: Route 53's checkers and the switch keepers act on the way. */
+  private async advance(ms: number): Promise<void> {
+    const target = this.clock + Math.max(0, ms);
+    while (this.clock < target) {
+      const next = Math.min(target, this.clock + TICK_MS);
+      this.clock = next;
+      this.world.aurora.elapse();
+      await this.keepSwitches();
+      await this.route53.check(this.clock, async (region) => !this.world.down.has(region) && (await this.fixture.apis[region].health()).status === 200);
+    }
+  }
+
+  /** Each region's switch keeper republishes the switch it hosts (lib/switch-keeper.ts), while that region is up. */
+  private async keepSwitches(): Promise<void> {
+    for (const evacuated of REGIONS) {
+      const host = peerOf(evacuated);
+      if (this.world.down.has(host)) continue;
+      const position = parsePosition(await this.fixture.switchPosition(evacuated));
+      this.route53.publishSwitch(evacuated, switchValue(position), this.clock);
+    }
+  }
+
+  private async apply(event: Event): Promise<void> {
+    switch (event.kind) {
+      case 'region-down':
+        this.world.setDown(event.region, true);
+        break;
+      case 'region-up':
+        this.world.setDown(event.region, false);
+        break;
+      case 'database-down':
+        this.fixture.apis[event.region].databaseOk = false;
+        break;
+      case 'database-up':
+        this.fixture.apis[event.region].databaseOk = true;
+        break;
+      case 'prober-path-down':
+        this.proberPathBroken = true;
+        break;
+      case 'prober-path-up':
+        this.proberPathBroken = false;
+        break;
+      case 'pause':
+        await documents.send(new PutCommand({ TableName: this.fixture.deployment.controlTable, Item: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem, reason: 'simulation' } }));
+        break;
+      case 'resume':
+        await documents.send(new DeleteCommand({ TableName: this.fixture.deployment.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem } }));
+        break;
+      case 'operator-run':
+        this.queue.push({ region: event.region, input: { mode: event.mode, reason: 'operator' }, by: 'operator' });
+        break;
+      case 'run-fault':
+        this.faults.push(event.fault);
+        break;
+    }
+  }
+
+  /** Step Functions as the prober calls it: the execution is queued; a reused name is refused. */
+  private stepFunctions(region: Region): SFNClient {
+    return {
+      send: async (command: StartExecutionCommand) => {
+        if (this.world.down.has(region)) throw Object.assign(new Error(`StartExecution in ${region}: no answer`), { name: 'TimeoutError' });
+        const name = command.input.name!;
+        const usedAt = this.names.get(name);
+        if (usedAt !== undefined && this.clock - usedAt < NAME_REUSE_MS) {
+          throw new ExecutionAlreadyExists({ $metadata: {}, message: `Execution Already Exists: '${name}'` });
+        }
+        this.names.set(name, this.clock);
+        this.queue.push({ region, input: JSON.parse(command.input.input!) as Record<string, unknown>, by: 'prober' });
+        return {};
+      },
+    } as unknown as SFNClient;
+  }
+
+  private proberDependencies(): ProberDependencies {
+    const { deployment } = this.fixture;
+    const { config } = deployment;
+    const { fixture, world } = this;
+    const sns = { send: async (command: PublishCommand) => command } as unknown as SNSClient;
+    const primaryUp = { ssm: fixture.ssm[PRIMARY], cloudwatch: fixture.cloudwatch[PRIMARY] };
+    return {
+      region: SECONDARY,
+      peerRegion: PRIMARY,
+      primaryRegion: PRIMARY,
+      controlTable: deployment.controlTable,
+      ownStateMachineArn: `arn:aws:states:${SECONDARY}:111111111111:stateMachine:${deployment.namings[SECONDARY].name('stateMachine', 'failover')}`,
+      peerStateMachineArn: `arn:aws:states:${PRIMARY}:111111111111:stateMachine:${deployment.namings[PRIMARY].name('stateMachine', 'failover')}`,
+      failureThreshold: config.probeFailureThreshold,
+      minimumOutageMs: config.probeMinimumOutageSeconds * 1000,
+      restartAfterMs: config.probeRestartAfterSeconds * 1000,
+      autoFailback: config.autoFailback,
+      failbackAfterHealthyMs: config.failbackAfterHealthySeconds * 1000,
+      alertTopicArn: `arn:aws:sns:${SECONDARY}:111111111111:alerts`,
+      httpTimeoutMs: 1000,
+      apiHostName: 'api.trading.example.com',
+      ownApiTarget: TARGETS[SECONDARY],
+      switchParameterName: deployment.switchParameter,
+      metricNamespace: deployment.namings[PRIMARY].metricNamespace(),
+      switchMetricName: 'EvacuateRegion',
+      documents,
+      sfn: this.stepFunctions(SECONDARY),
+      peerSfn: this.stepFunctions(PRIMARY),
+      sns,
+      localSwitch: { ssm: fixture.ssm[SECONDARY], cloudwatch: fixture.cloudwatch[SECONDARY] },
+      // A region that is down answers nothing (its SSM and CloudWatch included).
+      get peerSwitch() {
+        return world.down.has(PRIMARY) ? fixture.deadRegion : primaryUp;
+      },
+      peerApiUrl: async () => (world.down.has(PRIMARY) || this.proberPathBroken ? 'http://127.0.0.1:9/v1/' : fixture.apis[PRIMARY].url),
+      get: fetchGet,
+      resolveCname: async () => [this.route53.answer(this.clock)],
+      logger: silentLogger,
+      now: () => this.clock,
+    };
+  }
+
+  /** Runs what was started, one at a time (the lock serializes them in AWS too), each with the faults queued for it. */
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      if (this.world.down.has(next.region)) continue;
+      const options = this.faultOptions(this.faults.shift());
+      // Alerts from before this run are not this run's.
+      await this.fixture.drainAlerts();
+      this.running = true;
+      let result: ExecutionResult;
+      try {
+        result = await this.world.run(next.region, next.input, options.run);
+      } finally {
+        this.running = false;
+        options.after();
+      }
+      this.runs.push({ region: next.region, mode: String(next.input.mode), status: result.status, error: result.error?.name });
+      await this.checkAfterRun(next, result);
+    }
+  }
+
+  private faultOptions(fault: RunFault | undefined): { run: RunOptions; after: () => void } {
+    const { aurora } = this.world;
+    switch (fault) {
+      case 'lose-lock-answer':
+        return { run: { wrappers: { 'Preflight: acquire lock': loseFirstAnswer() } }, after: () => undefined };
+      case 'lose-fence-answer':
+        return { run: { wrappers: { 'Fence: set active region': loseFirstAnswer() } }, after: () => undefined };
+      case 'busy-cluster':
+        aurora.busyRefusals = 2;
+        return { run: {}, after: () => undefined };
+      case 'late-switchover':
+        // The switchover finishes only after the run has given up waiting (at its rollback's re-read).
+        aurora.neverCompletes = true;
+        this.world.beforeRollbackRead = () => aurora.completePromotion();
+        return {
+          run: {},
+          after: () => {
+            this.world.beforeRollbackRead = undefined;
+            aurora.completePromotion();
+          },
+        };
+      case undefined:
+        return { run: {}, after: () => undefined };
+    }
+  }
+
+  private violation(invariant: InvariantName, detail: string): void {
+    this.violations.push({ invariant, at: (this.clock - START) / 1000, detail });
+  }
+
+  private async checkAfterRun(run: QueuedRun, result: ExecutionResult): Promise<void> {
+    const alerts = await this.fixture.drainAlerts();
+    if (result.status !== 'SUCCEEDED' && result.status !== 'FAILED') this.violation('run-ends', `${run.region} run ${result.status}`);
+    if (result.status === 'FAILED' && !alerts.some((subject) => /FAILED|not started/.test(subject))) {
+      this.violation('run-ends', `${run.region} run failed (${result.error?.name}) without an alert; alerts: ${alerts.join(', ') || 'none'}`);
+    }
+    if ((await this.fixture.controlItem(ControlTableSchema.failoverLockItem)) !== undefined && result.error?.name !== 'FailoverInProgress') {
+      this.violation('lock-released', `the lock outlived a ${run.region} run (${result.status})`);
+    }
+    await this.checkRoles(`after a ${run.region} run (${result.status}${result.error ? ` ${result.error.name}` : ''})`);
+    if (this.world.aurora.dataLosingFailovers.some((each) => each.writerRegionUp)) {
+      this.violation('no-needless-data-loss', 'a failover allowing data loss was accepted while the writer\'s region answered');
+    }
+  }
+
+  /** The drained list, and each switch whose host region answers, where the roles of the active region want them. */
+  private async checkRoles(when: string): Promise<void> {
+    const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
+    const plan = rolesFor(control.activeRegion, PRIMARY, SECONDARY);
+    const switches: Record<string, 'thrown' | 'released' | 'unknown'> = {};
+    for (const region of REGIONS) switches[region] = this.world.down.has(peerOf(region)) ? 'unknown' : parsePosition(await this.fixture.switchPosition(region));
+    const gaps = roleGaps(plan, control.drainedRegions, switches);
+    if (gaps.length > 0) this.violation('roles', `${when}: ${gaps.join('; ')}`);
+  }
+
+  /** Between runs: roles (unless paused: operators may hold a switch), and a standby ready for the next outage. */
+  private async checkBetweenRuns(): Promise<void> {
+    if (this.running) return;
+    const paused = (await this.fixture.controlItem(ControlTableSchema.automationPauseItem)) !== undefined;
+    const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
+    // The prober corrects roles only while the region that hosts a switch answers.
+    if (!paused && REGIONS.every((region) => !this.world.down.has(region))) await this.checkRoles('between runs');
+    const standbyMatters = control.activeRegion === PRIMARY && !paused && !this.world.down.has(SECONDARY) && this.fixture.apis[SECONDARY].databaseOk;
+    if (standbyMatters && !this.route53.recordHealthy(SECONDARY, this.clock)) {
+      this.standbyUnhealthySince ??= this.clock;
+      if (this.clock - this.standbyUnhealthySince >= STANDBY_GRACE_MS) {
+        this.violation('standby-ready', `us-east-1 is active but us-east-2's record has been unhealthy for ${(this.clock - this.standbyUnhealthySince) / 1000} s: the next outage would keep traffic on us-east-1`);
+        this.standbyUnhealthySince = this.clock;
+      }
+    } else {
+      this.standbyUnhealthySince = undefined;
+    }
+  }
+
+  /** At the end (every fault healed, time to settle given): writer, active region and DNS agree. */
+  private async checkConverged(): Promise<void> {
+    const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
+    const writerRegion = this.world.aurora.regionOf(this.world.aurora.writer);
+    const answer = this.route53.answer(this.clock);
+    const expected = this.fixture.deployment.config.autoFailback ? PRIMARY : control.activeRegion;
+    const problems = [
+      ...(control.activeRegion !== writerRegion ? [`the table names ${control.activeRegion} active but the writer is in ${writerRegion}`] : []),
+      ...(control.activeRegion !== expected ? [`${control.activeRegion} is active, not ${expected}`] : []),
+      ...(answer !== TARGETS[control.activeRegion as Region] ? [`DNS answers ${answer}, not ${control.activeRegion}'s target`] : []),
+      ...((await this.fixture.controlItem(ControlTableSchema.failoverLockItem)) !== undefined ? ['a failover lock is still held'] : []),
+    ];
+    if (problems.length > 0) this.violation('converges', problems.join('; '));
+  }
+}
