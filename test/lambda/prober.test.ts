@@ -367,7 +367,7 @@ describe('prober while this region is active (after a failover)', () => {
     peer.failing('control');
     const first = await probeAt(T0);
     expect(first.action).toBe('none');
-    expect(first.state).toEqual({ consecutiveFailures: 0, peerRecoveredSince: T0, failbackRequestedForEpoch: undefined });
+    expect(first.state).toEqual({ consecutiveFailures: 0, peerRecoveredSince: T0, failbackRequestedForEpoch: undefined, failbackStartedAt: undefined });
 
     const early = await probeAt(T0 + FAILBACK_AFTER_MS - 1);
     expect(early.action).toBe('none');
@@ -375,7 +375,7 @@ describe('prober while this region is active (after a failover)', () => {
 
     const due = await probeAt(T0 + FAILBACK_AFTER_MS);
     expect(due.action).toBe('failback-started');
-    expect(due.state).toEqual({ consecutiveFailures: 0, peerRecoveredSince: T0, failbackRequestedForEpoch: 6 });
+    expect(due.state).toEqual({ consecutiveFailures: 0, peerRecoveredSince: T0, failbackRequestedForEpoch: 6, failbackStartedAt: T0 + FAILBACK_AFTER_MS });
     const started = await executions(peerSfn, deps.peerStateMachineArn);
     expect(started).toEqual([{ name: expect.stringMatching(/^auto-failback-e6-/), input: { mode: 'planned', reason: `prober in ${REGION}: ${PEER_REGION} has been recovered for 600 s` } }]);
     expect(await executions(sfn, deps.ownStateMachineArn)).toEqual([]);
@@ -384,6 +384,19 @@ describe('prober while this region is active (after a failover)', () => {
     const later = await probeAt(T0 + FAILBACK_AFTER_MS + 60_000);
     expect(later.action).toBe('none');
     expect(await executions(peerSfn, deps.peerStateMachineArn)).toHaveLength(1);
+  });
+
+  it('starts the failback again after restartAfterMs when the first one did not move the epoch (its preflight refused)', async () => {
+    peer.failing('control');
+    await probeAt(T0);
+    expect((await probeAt(T0 + FAILBACK_AFTER_MS)).action).toBe('failback-started');
+    // Same epoch: the failback ended without a fence (the old primary was still resynchronizing).
+    expect((await probeAt(T0 + FAILBACK_AFTER_MS + deps.restartAfterMs - 1)).action).toBe('none');
+    const again = await probeAt(T0 + FAILBACK_AFTER_MS + deps.restartAfterMs);
+    expect(again.action).toBe('failback-started');
+    const names = (await executions(peerSfn, deps.peerStateMachineArn)).map((execution) => execution.name);
+    expect(names).toHaveLength(2);
+    expect(new Set(names).size).toBe(2);
   });
 
   it('holds the peer evacuated while this region is active: drained, and its switch (hosted here) thrown', async () => {
