@@ -27,6 +27,8 @@ export const INVARIANTS = {
   roles: { required: true, what: 'after every run, and between runs, the regions are in the states the roles table says' },
   'standby-ready': { required: true, what: 'while us-east-1 is active, us-east-2 is a healthy SECONDARY: if us-east-1 failed next, DNS would move' },
   'no-needless-data-loss': { required: true, what: 'no failover allowing data loss starts while the primary\'s control plane answers' },
+  'no-needless-failover': { required: true, what: 'the prober starts no failover while Route 53\'s checkers see the primary healthy (one vantage point, a blip, flapping)' },
+  'planned-succeeds': { required: true, what: 'a planned run with both regions sound and no fault injected into it succeeds' },
   converges: { required: true, what: 'once the faults heal, the writer, the active region and DNS agree (on us-east-1 after failback)' },
   'one-committer': { required: false, what: 'at most one region\'s commits survive (orders: the zero-loss issue)' },
   'orders-applied': { required: false, what: 'every acknowledged order applied exactly once within the bound (the zero-loss issue)' },
@@ -130,7 +132,7 @@ export class Simulation {
     if (this.world.down.size > 0 || this.proberPathBroken || this.queue.length > 0 || this.faults.length > 0) return false;
     if (!REGIONS.every((region) => this.fixture.apis[region].databaseOk && this.route53.recordHealthy(region, this.clock))) return false;
     const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
-    return control.activeRegion === PRIMARY && control.drainedRegions.length === 0;
+    return control.activeRegion === PRIMARY && control.drainedRegions.length === 0 && this.world.aurora.regionOf(this.world.aurora.writer) === PRIMARY;
   }
 
   /** Moves the virtual clock: Route 53's checkers and the switch keepers act on the way. */
@@ -206,6 +208,9 @@ export class Simulation {
           throw new ExecutionAlreadyExists({ $metadata: {}, message: `Execution Already Exists: '${name}'` });
         }
         this.names.set(name, this.clock);
+        if (region === SECONDARY && this.route53.endpointHealthy(PRIMARY)) {
+          this.violation('no-needless-failover', `the prober started ${name} while Route 53's checkers saw us-east-1 healthy`);
+        }
         this.queue.push({ region, input: JSON.parse(command.input.input!) as Record<string, unknown>, by: 'prober' });
         return {};
       },
@@ -259,7 +264,9 @@ export class Simulation {
     while (this.queue.length > 0) {
       const next = this.queue.shift()!;
       if (this.world.down.has(next.region)) continue;
-      const options = this.faultOptions(this.faults.shift());
+      const fault = this.faults.shift();
+      const sound = fault === undefined && REGIONS.every((region) => !this.world.down.has(region) && this.fixture.apis[region].databaseOk);
+      const options = this.faultOptions(fault);
       // Alerts from before this run are not this run's.
       await this.fixture.drainAlerts();
       this.running = true;
@@ -271,6 +278,9 @@ export class Simulation {
         options.after();
       }
       this.runs.push({ region: next.region, mode: String(next.input.mode), status: result.status, error: result.error?.name });
+      if (next.input.mode === 'planned' && sound && result.status !== 'SUCCEEDED') {
+        this.violation('planned-succeeds', `a planned run to ${next.region} with both regions sound ended ${result.status} ${result.error?.name ?? ''}: ${result.error?.cause?.slice(0, 200) ?? ''}`);
+      }
       await this.checkAfterRun(next, result);
     }
   }
@@ -316,8 +326,8 @@ export class Simulation {
       this.violation('lock-released', `the lock outlived a ${run.region} run (${result.status})`);
     }
     await this.checkRoles(`after a ${run.region} run (${result.status}${result.error ? ` ${result.error.name}` : ''})`);
-    if (this.world.aurora.dataLosingFailovers.some((each) => each.writerRegionUp)) {
-      this.violation('no-needless-data-loss', 'a failover allowing data loss was accepted while the writer\'s region answered');
+    for (const failover of this.world.aurora.dataLosingFailovers.splice(0)) {
+      if (failover.writerRegionUp) this.violation('no-needless-data-loss', `a ${run.region} run's failover allowing data loss was accepted while the writer's region answered`);
     }
   }
 
