@@ -4,6 +4,7 @@
  * (test/simulation/) outside jest. Starts its own moto_server and PostgreSQL on loopback,
  * synthesizes the app, then runs:
  *   --seeds N          N random schedules, seeds 1..N (default 20)
+ *   --first F          the range starts at seed F instead (to split a long run over processes)
  *   --seed S           one seed only (of a random schedule, or of --sequence)
  *   --sequence NAME    a named sequence (or `random`); `--sequence all` runs every named one
  * Prints a table per sequence and a summary; exits 1 when a required invariant broke, printing
@@ -25,13 +26,14 @@ interface Options {
 }
 
 function options(argv: string[]): Options {
-  const { values } = parseArgs({ args: argv, options: { seeds: { type: 'string' }, seed: { type: 'string' }, sequence: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { seeds: { type: 'string' }, first: { type: 'string' }, seed: { type: 'string' }, sequence: { type: 'string' } }, strict: true });
   const whole = (name: string, text: string): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1 (got ${text})`);
     return value;
   };
-  const seeds = values.seed !== undefined ? [whole('seed', values.seed)] : Array.from({ length: whole('seeds', values.seeds ?? '20') }, (_, index) => index + 1);
+  const first = whole('first', values.first ?? '1');
+  const seeds = values.seed !== undefined ? [whole('seed', values.seed)] : Array.from({ length: whole('seeds', values.seeds ?? '20') }, (_, index) => first + index);
   return { seeds, sequences: [values.sequence ?? 'random'] };
 }
 
