@@ -262,6 +262,13 @@ export class FailoverOrchestrator extends Construct {
       task.addRetry({ errors: TRANSIENT_DYNAMODB_ERRORS, interval: Duration.seconds(1), maxAttempts: 4, ...BACKOFF });
       return task;
     };
+    /** After `alert`, `next`; an alert that cannot be published is counted on the way (`countStateName`). */
+    const countFailedAlert = (alert: tasks.SnsPublish, countStateName: string, next: sfn.IChainable): void => {
+      const notSent = countFailedNotification(countStateName);
+      alert.addCatch(notSent, { resultPath: '$.alertError' });
+      notSent.addCatch(next, { resultPath: '$.metricError' });
+      notSent.next(next);
+    };
     const countFailedNotification = (stateName: string): sfn.CustomState => {
       // An alert that could not be sent is itself worth an alarm (lib/regional-alarms.ts).
       const state = new sfn.CustomState(this, stateName, {
@@ -374,10 +381,7 @@ export class FailoverOrchestrator extends Construct {
         execution: sfn.JsonPath.executionId,
         runbook: 'README.md, "Failover": check the execution history, the control table item active-region and the global cluster writer before starting again',
       });
-    const failureAlertNotSent = countFailedNotification('Alert: count failed alert');
-    failureAlert.addCatch(failureAlertNotSent, { resultPath: '$.alertError' });
-    failureAlertNotSent.addCatch(failureEvent, { resultPath: '$.metricError' });
-    failureAlertNotSent.next(failureEvent);
+    countFailedAlert(failureAlert, 'Alert: count failed alert', failureEvent);
     failureAlert.next(failureEvent);
 
     const restoreActiveRegion = dynamoRetry(
@@ -470,10 +474,7 @@ export class FailoverOrchestrator extends Construct {
       lock: sfn.JsonPath.stringAt('$.lockError.Cause'),
       runbook: 'README.md, "Runbook": read the control table item failover-lock; stop a stuck execution and delete the item, or wait until it lapses',
     });
-    const lockHeldAlertNotSent = countFailedNotification('Preflight: count failed alert');
-    lockHeldAlert.addCatch(lockHeldAlertNotSent, { resultPath: '$.alertError' });
-    lockHeldAlertNotSent.addCatch(lockHeld, { resultPath: '$.metricError' });
-    lockHeldAlertNotSent.next(lockHeld);
+    countFailedAlert(lockHeldAlert, 'Preflight: count failed alert', lockHeld);
     lockHeldAlert.next(lockHeld);
     acquireLock.addCatch(lockHeldAlert, { errors: [CONDITION_FAILED], resultPath: '$.lockError' });
     fail(acquireLock);
@@ -588,13 +589,10 @@ export class FailoverOrchestrator extends Construct {
         switches: sfn.JsonPath.objectAt('$.switches'),
       });
     const successEvent = eventState('Notify: event', DrEventType.failoverCompleted, 'succeeded');
-    const successAlertNotSent = countFailedNotification('Notify: count failed alert');
     // The failover is done by now: a metric, alert or event that cannot be sent must not undo it;
     // a lost alert is counted, and that count has its own alarm.
     recordSuccess.addCatch(successAlert, { resultPath: '$.recordError' });
-    successAlert.addCatch(successAlertNotSent, { resultPath: '$.alertError' });
-    successAlertNotSent.addCatch(successEvent, { resultPath: '$.metricError' });
-    successAlertNotSent.next(successEvent);
+    countFailedAlert(successAlert, 'Notify: count failed alert', successEvent);
     successEvent.addCatch(releaseLock, { resultPath: '$.eventError' });
 
     const checkInput = new sfn.Choice(this, 'Preflight: valid input?')
