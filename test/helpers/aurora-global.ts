@@ -42,6 +42,8 @@ export class AuroraGlobalModel {
   /** Every failover allowing data loss accepted, and whether the writer's region answered then. */
   public readonly dataLosingFailovers: { writerRegionUp: boolean }[] = [];
   private readonly down = new Set<string>();
+  /** Regions whose control plane answers, but with server errors. */
+  private readonly failing = new Set<string>();
   private readonly synchronization = new Map<string, string>();
   private pending?: { target: string; polls: number };
 
@@ -133,6 +135,12 @@ export class AuroraGlobalModel {
     } as unknown as RDSClient;
   }
 
+  /** A region's RDS control plane answers every call with a server error (or recovers). */
+  setRegionFailing(region: string, failing: boolean): void {
+    if (failing) this.failing.add(region);
+    else this.failing.delete(region);
+  }
+
   /** Time passes (a simulation's tick): a pending promotion and a resynchronization move on as a describe would see. */
   elapse(): void {
     this.advance();
@@ -162,6 +170,7 @@ export class AuroraGlobalModel {
 
   private refuseIfDown(region: string, action: string): void {
     if (this.down.has(region)) throw Object.assign(new Error(`${action} in ${region}: no answer (connection timed out)`), { name: 'TimeoutError' });
+    if (this.failing.has(region)) throw new RDSServiceException({ name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: `${action} in ${region}: internal failure` });
   }
 
   private refuseIfBusy(): void {

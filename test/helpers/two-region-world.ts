@@ -79,6 +79,8 @@ export function deploymentOf(overrides: Record<string, unknown> = {}): Deploymen
 export class RegionApi extends LoopbackApi {
   public databaseOk = true;
   public reachable = true;
+  /** The region answers, but every request with 500 (a region answering errors rather than silence). */
+  public failing = false;
 
   constructor(
     private readonly region: Region,
@@ -89,6 +91,7 @@ export class RegionApi extends LoopbackApi {
 
   /** What /health answers (lambda/health/checks.ts: 503 when drained or when the database fails). */
   async health(): Promise<{ status: number; failing: string[] }> {
+    if (this.failing) return { status: 500, failing: [] };
     const control = await readControlState(documents, this.controlTable, PRIMARY);
     const failing = [...(this.databaseOk ? [] : ['database']), ...(control.drainedRegions.includes(this.region) ? ['control'] : [])];
     return { status: failing.length === 0 ? 200 : 503, failing };
@@ -97,6 +100,10 @@ export class RegionApi extends LoopbackApi {
   protected answer(request: IncomingMessage, response: ServerResponse): void {
     if (!this.reachable) {
       request.socket.destroy();
+      return;
+    }
+    if (this.failing) {
+      this.send(response, 500, { message: 'Internal server error' });
       return;
     }
     if (request.url === '/v1/health') {
@@ -181,6 +188,7 @@ export class WorldFixture {
     for (const region of REGIONS) {
       this.apis[region].databaseOk = true;
       this.apis[region].reachable = true;
+      this.apis[region].failing = false;
       await this.ssm[region].send(new DeleteParameterCommand({ Name: this.deployment.switchParameter })).catch(() => undefined);
     }
     for (const pk of [ControlTableSchema.activeRegionItem, ControlTableSchema.failoverLockItem, ControlTableSchema.automationPauseItem]) {
@@ -284,6 +292,12 @@ export class World {
     this.resolve = async () => {
       throw new Error('this world has no DNS: set world.resolve');
     };
+  }
+
+  /** A region answers errors: its API 500, its RDS control plane server errors (or recovers). */
+  setFailing(region: Region, failing: boolean): void {
+    this.fixture.apis[region].failing = failing;
+    this.aurora.setRegionFailing(region, failing);
   }
 
   /** A region goes dark (its API, SSM, CloudWatch and RDS answer nothing), or comes back. */

@@ -5,7 +5,7 @@ export type RunFault = 'lose-lock-answer' | 'lose-fence-answer' | 'busy-cluster'
 
 /** Something that happens at `at` seconds into a sequence. */
 export type Event = { readonly at: number } & (
-  | { readonly kind: 'region-down' | 'region-up' | 'database-down' | 'database-up'; readonly region: Region }
+  | { readonly kind: 'region-down' | 'region-up' | 'region-errors' | 'region-errors-end' | 'database-down' | 'database-up'; readonly region: Region }
   | { readonly kind: 'prober-path-down' | 'prober-path-up' | 'pause' | 'resume' }
   | { readonly kind: 'operator-run'; readonly region: Region; readonly mode: 'planned' | 'unplanned' }
   | { readonly kind: 'run-fault'; readonly fault: RunFault }
@@ -93,6 +93,16 @@ export const NAMED_SEQUENCES: Record<string, (lagPolls: number) => Sequence> = {
     durationSeconds: 900,
     // Down 20 s, up 10 s, for ten minutes: every 200 restarts the prober's count.
     events: Array.from({ length: 20 }, (_, index) => outage(60 + index * 30, 20)).flat(),
+  }),
+  'errors-not-silence': (lagPolls) => ({
+    name: 'errors-not-silence',
+    lagPolls,
+    durationSeconds: 900 + SETTLE,
+    // us-east-1 answers, with 500s, its API and its RDS control plane alike, for seven minutes.
+    events: [
+      { at: 60, kind: 'region-errors', region: PRIMARY },
+      { at: 480, kind: 'region-errors-end', region: PRIMARY },
+    ],
   }),
   'one-vantage-point': (lagPolls) => ({
     name: 'one-vantage-point',

@@ -129,7 +129,7 @@ export class Simulation {
 
   /** No fault in force, us-east-1 active with nothing drained, both records healthy, no run waiting. */
   private async quiet(): Promise<boolean> {
-    if (this.world.down.size > 0 || this.proberPathBroken || this.queue.length > 0 || this.faults.length > 0) return false;
+    if (this.world.down.size > 0 || REGIONS.some((region) => this.fixture.apis[region].failing) || this.proberPathBroken || this.queue.length > 0 || this.faults.length > 0) return false;
     if (!REGIONS.every((region) => this.fixture.apis[region].databaseOk && this.route53.recordHealthy(region, this.clock))) return false;
     const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
     return control.activeRegion === PRIMARY && control.drainedRegions.length === 0 && this.world.aurora.regionOf(this.world.aurora.writer) === PRIMARY;
@@ -169,6 +169,12 @@ export class Simulation {
         break;
       case 'region-up':
         this.world.setDown(event.region, false);
+        break;
+      case 'region-errors':
+        this.world.setFailing(event.region, true);
+        break;
+      case 'region-errors-end':
+        this.world.setFailing(event.region, false);
         break;
       case 'database-down':
         this.fixture.apis[event.region].databaseOk = false;
