@@ -7,7 +7,7 @@ import { readControlState } from '../shared/control';
 import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
-import { rolesFor } from '../shared/roles';
+import { rolesFor, secondaryRegionOf } from '../shared/roles';
 import { setSwitch, SwitchClients, SwitchPosition, switchRefOf } from '../shared/switches';
 import { planPromotion, PromotionDependencies, PromotionKind, requestPromotion } from './promotion';
 
@@ -189,7 +189,7 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
     }),
     planPromotion({ ...deps, logger: deps.logger }, allowDataLoss),
   ]);
-  const secondaryRegion = deps.primaryRegion === deps.region ? deps.peerRegion : deps.region;
+  const secondaryRegion = secondaryRegionOf(deps);
   const roles = rolesFor(deps.region, deps.primaryRegion, secondaryRegion);
   const rollbackRoles = rolesFor(control.activeRegion, deps.primaryRegion, secondaryRegion);
   const asList = (regions: readonly string[]) => ({ drainedRegions: regions, drainedList: regions.map((region) => ({ S: region })) });
@@ -249,7 +249,7 @@ export interface SwitchOutcome {
  * once the peer answers again.
  */
 export async function setSwitches(request: Extract<StepRequest, { action: 'setSwitches' }>, deps: StepDependencies): Promise<{ switches: SwitchOutcome[] }> {
-  const secondaryRegion = deps.primaryRegion === deps.region ? deps.peerRegion : deps.region;
+  const secondaryRegion = secondaryRegionOf(deps);
   const plan = rolesFor(request.activeRegion, deps.primaryRegion, secondaryRegion);
   const hostedHere = switchRefOf(deps, deps.peerRegion);
   await setSwitch(deps.localSwitch, hostedHere, plan.switches[deps.peerRegion]);

@@ -6,7 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { ControlState, readControlState } from '../shared/control';
 import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, healthUrlOf, HttpGet, probeHealth } from '../shared/health-probe';
 import { withRetry } from '../shared/retry';
-import { roleGaps, rolesFor } from '../shared/roles';
+import { roleGaps, rolesFor, secondaryRegionOf } from '../shared/roles';
 import { readSwitch, setSwitch, SwitchClients, switchRefOf } from '../shared/switches';
 import { ControlTableSchema } from '../shared/tables';
 
@@ -226,7 +226,7 @@ async function start(client: SFNClient, stateMachineArn: string, name: string, i
  * switch in the other region is put right only when that region answers.
  */
 async function reconcileRoles(deps: ProberDependencies, control: ControlState, peerAnswers: boolean): Promise<string[]> {
-  const secondaryRegion = deps.primaryRegion === deps.region ? deps.peerRegion : deps.region;
+  const secondaryRegion = secondaryRegionOf(deps);
   const plan = rolesFor(control.activeRegion, deps.primaryRegion, secondaryRegion);
   const corrections: string[] = [];
   if (roleGaps(plan, control.drainedRegions, {}).length > 0) {

@@ -13,7 +13,7 @@ import type { Database } from '../shared/database';
 import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
-import { roleGaps, rolesFor } from '../shared/roles';
+import { roleGaps, rolesFor, secondaryRegionOf } from '../shared/roles';
 import { readSwitch, SwitchPosition, switchRefOf } from '../shared/switches';
 import { ControlTableSchema } from '../shared/tables';
 
@@ -393,13 +393,6 @@ async function dns(deps: ReadinessDependencies): Promise<Verdict> {
   else if (!record) problems.push(`no failover record ${deps.apiHostName} with SetIdentifier ${deps.setIdentifier} in hosted zone ${deps.hostedZoneId}`);
   if (problems.length > 0 || !record || record instanceof Error) return fail(problems.join('; '));
   return pass(`${deps.healthCheckIds.length} health check(s) healthy; ${deps.apiHostName} ${record.Type} ${record.Failover} record ${deps.setIdentifier}`);
-}
-
-/** The region that is not the primary; a primary that is neither region is a misconfiguration, named. */
-export function secondaryRegionOf(settings: Pick<ReadinessSettings, 'region' | 'peerRegion' | 'primaryRegion'>): string {
-  if (settings.primaryRegion === settings.region) return settings.peerRegion;
-  if (settings.primaryRegion === settings.peerRegion) return settings.region;
-  throw new Error(`primary region ${settings.primaryRegion} is neither this region (${settings.region}) nor the peer (${settings.peerRegion})`);
 }
 
 /**

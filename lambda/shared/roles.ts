@@ -26,6 +26,13 @@ export interface RolePlan {
   readonly switches: Readonly<Record<string, SwitchPosition>>;
 }
 
+/** The region that is not the primary; a primary that is neither region is a misconfiguration, named. */
+export function secondaryRegionOf(settings: { readonly region: string; readonly peerRegion: string; readonly primaryRegion: string }): string {
+  if (settings.primaryRegion === settings.region) return settings.peerRegion;
+  if (settings.primaryRegion === settings.peerRegion) return settings.region;
+  throw new Error(`primary region ${settings.primaryRegion} is neither this region (${settings.region}) nor the peer (${settings.peerRegion})`);
+}
+
 /** The plan for `activeRegion` being active. */
 export function rolesFor(activeRegion: string, primaryRegion: string, secondaryRegion: string): RolePlan {
   if (activeRegion === primaryRegion) {
