@@ -17,8 +17,10 @@ import { PRIMARY, Region, REGIONS, SECONDARY, TARGETS } from '../helpers/two-reg
  * - a CALCULATED check is healthy when at least HealthThreshold children are (here: both);
  * - [API] ResourceRecordSet.Failover: the PRIMARY if healthy, else the SECONDARY if healthy, else
  *   the PRIMARY.
- * Not modelled: the time a calculated check takes to follow its children and DNS propagation (the
- * budget's stated allowances), resolvers' caching within the TTL.
+ * Not modelled, each one kinder than AWS by a bounded time the budget states: the up to 6 s a
+ * failing check takes before it counts (a check's result is taken at its request time), the time
+ * a calculated check takes to follow its children, DNS propagation, resolvers' caching within the
+ * TTL.
  */
 export interface TimedRoute53Settings {
   readonly intervalSeconds: number;
