@@ -10,6 +10,7 @@ import { readControlState } from '../../lambda/shared/control';
 import { documents, silentLogger } from '../helpers/aws';
 import { ExecutionResult } from '../helpers/state-machine';
 import { loseFirstAnswer, peerOf, PRIMARY, Region, REGIONS, RunOptions, SECONDARY, TARGETS, World, WorldFixture } from '../helpers/two-region-world';
+import { installReadCache } from './read-cache';
 import { TimedRoute53 } from './route53-timed';
 import { Event, RunFault, Sequence } from './sequences';
 
@@ -85,6 +86,7 @@ export class Simulation {
     private readonly sequence: Sequence,
     private readonly seed: number,
   ) {
+    installReadCache();
     const { config } = fixture.deployment;
     this.world = new World(fixture);
     this.world.now = () => this.clock;
