@@ -57,7 +57,7 @@ let installed: { restore: () => void; stats: { hits: number; misses: number } } 
 /** Installs the cache on every SDK client of this process (once); returns its hit counts. */
 export function installReadCache(): { hits: number; misses: number } {
   if (installed) return installed.stats;
-  const proto = (smithy as unknown as { Client: { prototype: { send: (...args: unknown[]) => Promise<unknown> } } }).Client.prototype;
+  const proto = (smithy as unknown as { Client: { prototype: { send: (...args: any[]) => Promise<unknown> } } }).Client.prototype;
   const send = proto.send;
   const items = new WeakMap<object, Map<string, Entry>>();
   const parameters = new WeakMap<object, Map<string, Promise<unknown>>>();
