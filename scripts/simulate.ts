@@ -55,12 +55,13 @@ async function main(): Promise<void> {
   process.env.AWS_ENDPOINT_URL = moto.url;
   try {
     // Imported now: their SDK clients read the emulator's address when they are built.
-    const { deploymentOf, WorldFixture } = await import('../test/helpers/two-region-world');
+    const { deploymentOf } = await import('../test/helpers/two-region-world');
+    const { SimulationFixture } = await import('../test/simulation/fixture');
     const { brokenInvariants, formatReport, replayCommand, SIMULATION_CONFIG } = await import('../test/simulation/report');
     const { NAMED_SEQUENCES, sequenceOf } = await import('../test/simulation/sequences');
     const { Simulation } = await import('../test/simulation/simulation');
     const names = chosen.sequences[0] === 'all' ? Object.keys(NAMED_SEQUENCES) : chosen.sequences;
-    const fixture = new WorldFixture(deploymentOf(SIMULATION_CONFIG));
+    const fixture = new SimulationFixture(deploymentOf(SIMULATION_CONFIG));
     await fixture.start();
     const started = Date.now();
     const failing: string[] = [];

@@ -41,6 +41,8 @@ export class AuroraGlobalModel {
   public readonly calls: { action: string; region: string }[] = [];
   /** Every failover allowing data loss accepted, and whether the writer's region answered then. */
   public readonly dataLosingFailovers: { writerRegionUp: boolean }[] = [];
+  /** Promotions completed and old primaries rejoined, in order, for the data side to follow (test/helpers/aurora-storage.ts). */
+  public readonly changes: ({ kind: 'switchover' | 'failover'; target: string } | { kind: 'rejoin'; region: string })[] = [];
   private readonly down = new Set<string>();
   /** Regions whose control plane answers, but with server errors. */
   private readonly failing = new Set<string>();
@@ -66,7 +68,10 @@ export class AuroraGlobalModel {
     if (up) {
       this.down.delete(region);
       const arn = this.clusters[region];
-      if (arn !== this.writer && !this.synchronization.has(arn)) this.synchronization.set(arn, 'pending-resync');
+      if (arn !== this.writer && !this.synchronization.has(arn)) {
+        this.synchronization.set(arn, 'pending-resync');
+        this.changes.push({ kind: 'rejoin', region });
+      }
     } else {
       this.down.add(region);
     }
@@ -153,9 +158,11 @@ export class AuroraGlobalModel {
       } else {
         const old = this.writer;
         this.writer = this.pending.target;
+        this.changes.push({ kind: this.status === 'switching-over' ? 'switchover' : 'failover', target: this.regionOf(this.writer) });
         this.synchronization.delete(this.writer);
         // A switchover keeps the old primary as a secondary; a failover loses it until its region returns.
         if (this.status === 'switching-over' || !this.down.has(this.regionOf(old))) this.synchronization.set(old, this.status === 'switching-over' ? 'connected' : 'pending-resync');
+        if (this.status !== 'switching-over' && !this.down.has(this.regionOf(old))) this.changes.push({ kind: 'rejoin', region: this.regionOf(old) });
         this.status = 'available';
         this.pending = undefined;
       }

@@ -6,7 +6,7 @@ import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventb
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FailoverFigures, runStep, StepDependencies } from '../../lambda/failover-steps/steps';
 import { reconcileJournal } from '../../lambda/reconcile/reconcile';
@@ -16,7 +16,7 @@ import { fetchGet } from '../../lambda/shared/health-probe';
 import { readSwitch, SwitchRef } from '../../lambda/shared/switches';
 import { ControlTableSchema } from '../../lambda/shared/tables';
 import type { AppConfig } from '../../lib/config';
-import { Naming, ParameterKey } from '../../lib/naming';
+import { Naming, ParameterKey, Purpose } from '../../lib/naming';
 import { AuroraGlobalModel } from './aurora-global';
 import { createJournalTable, documents, silentLogger } from './aws';
 import { namingFor, synthDeployment } from './app';
@@ -259,13 +259,17 @@ function logicalIdOfType(template: Record<string, any>, type: string): string {
   return ids[0];
 }
 
-/** A setting of the steps function, as the template gives it to the handler (the seam between the two). */
-function stepsEnvironment(deployment: Deployment, template: Record<string, any>, region: Region, variable: string): string {
-  const functionName = deployment.namings[region].name('function', 'failover-steps');
-  const [steps] = Object.values(template.Resources as Record<string, any>).filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.FunctionName === functionName);
-  const value = steps?.Properties.Environment.Variables[variable];
+/** A setting of one of `region`'s functions, as the template gives it to the handler (the seam between the two). */
+export function functionSetting(deployment: Deployment, template: Record<string, any>, region: Region, purpose: string, variable: string): string {
+  const functionName = deployment.namings[region].name('function', purpose);
+  const [found] = Object.values(template.Resources as Record<string, any>).filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.FunctionName === functionName);
+  const value = found?.Properties.Environment.Variables[variable];
   if (typeof value !== 'string') throw new Error(`${functionName} has no ${variable} in the template`);
   return value;
+}
+
+function stepsEnvironment(deployment: Deployment, template: Record<string, any>, region: Region, variable: string): string {
+  return functionSetting(deployment, template, region, Purpose.failoverSteps, variable);
 }
 
 /** One scenario's state: which regions are down, Aurora, DNS, the figures recorded. */
@@ -277,6 +281,13 @@ export class World {
   afterPreflight?: () => Promise<void>;
   /** Runs before a rollback re-reads the global cluster. */
   beforeRollbackRead?: () => void;
+  /** Runs before reconciliation (a simulation brings its data side up to date). */
+  beforeReconcile?: () => Promise<void>;
+  /** The database and DynamoDB a region's functions use (a simulation's models; the fixture's otherwise). */
+  databaseFor: (region: Region) => Database = () => this.fixture.database;
+  documentsFor: (region: Region) => DynamoDBDocumentClient = () => documents;
+  /** The journal reconciliation replays (the fixture's, unless a simulation keeps its own). */
+  journalTable: () => string = () => this.fixture.journalTable;
   /** What `api.<zone>` resolves to now. */
   resolve: () => Promise<string>;
   /** The clock the step code reads, and how it waits (a simulation's virtual ones). */
@@ -379,20 +390,22 @@ export class World {
         'Record: durations': step,
         'Alert: record failure': step,
         'Rollback: set switches': step,
-        'Reconcile: replay journal': () =>
-          reconcileJournal({
-            database: fixture.database,
-            documents,
-            journalTable: fixture.journalTable,
+        'Reconcile: replay journal': async () => {
+          await this.beforeReconcile?.();
+          return reconcileJournal({
+            database: this.databaseFor(region),
+            documents: this.documentsFor(region),
+            journalTable: this.journalTable(),
             controlTable: deployment.controlTable,
             region,
             primaryRegion: PRIMARY,
             logger: silentLogger,
-            pendingShards: 4,
+            pendingShards: Number(functionSetting(deployment, options.template ?? deployment.templates[region], region, Purpose.reconcile, 'PENDING_SHARDS')),
             pageSize: 25,
             remainingMs: () => 60_000,
             reserveMs: 1000,
-          }),
+          });
+        },
         // Step Functions' SDK task calls the service in the state machine's own region.
         'Promote: read global cluster': () => this.aurora.describe(region),
         'Promote: read progress': () => this.aurora.describe(region),

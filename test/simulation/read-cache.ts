@@ -11,7 +11,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
  * a write to it (before the write, and again when its answer comes, whatever the answer). A read
  * that was in flight while a write was sent is not kept. What it caches:
  * - DynamoDB items read by key through the document client (GetCommand), per client;
- * - SSM parameters read by name (GetParameterCommand), per client (clients are per region).
+ * - SSM parameters read by name (GetParameterCommand), per client (clients are per region), "no
+ *   such parameter" included.
  * Everything else (queries, scans, other services) goes to the emulator every time. Reads the
  * simulation makes kinder or harsher than AWS (eventually consistent index reads, lost answers)
  * are modelled above this, in the clients the simulation hands the code.
@@ -61,8 +62,10 @@ export function installReadCache(): { hits: number; misses: number } {
   const send = proto.send;
   const items = new WeakMap<object, Map<string, Entry>>();
   const parameters = new WeakMap<object, Map<string, Promise<unknown>>>();
-  /** Bumped by every write: a read that saw a bump while in flight is not kept. */
-  let generation = 0;
+  /** Bumped by every write, per table or parameter ('*': a write the cache does not know): a read that saw its bump while in flight is not kept. */
+  const generations = new Map<string, number>();
+  const bump = (scope: string) => generations.set(scope, (generations.get(scope) ?? 0) + 1);
+  const generationOf = (scope: string) => `${generations.get(scope) ?? 0}/${generations.get('*') ?? 0}`;
   const stats = { hits: 0, misses: 0 };
   const allItemMaps = new Set<Map<string, Entry>>();
   const allParameterMaps = new Set<Map<string, Promise<unknown>>>();
@@ -80,7 +83,12 @@ export function installReadCache(): { hits: number; misses: number } {
   /** Drops what a write may change. */
   const invalidate = (name: string, input: Record<string, any>): void => {
     if (HARMLESS.has(name)) return;
-    generation++;
+    const known = ['PutCommand', 'UpdateCommand', 'DeleteCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand'].includes(name)
+      ? `table:${input.TableName}`
+      : ['PutParameterCommand', 'DeleteParameterCommand'].includes(name)
+        ? `parameter:${input.Name}`
+        : '*';
+    bump(known);
     switch (name) {
       case 'PutCommand':
         return dropItems(input.TableName, (key) => contains(input.Item, key));
@@ -121,7 +129,8 @@ export function installReadCache(): { hits: number; misses: number } {
         return ((name === 'GetCommand' ? (cached as Entry).value : cached) as Promise<unknown>).then((response) => structuredClone(response));
       }
       stats.misses++;
-      const startedAt = generation;
+      const scope = name === 'GetCommand' ? `table:${command.input.TableName}` : `parameter:${command.input.Name}`;
+      const startedAt = generationOf(scope);
       const value = send.call(this, command, ...rest) as Promise<unknown>;
       const store = name === 'GetCommand' ? { table: command.input.TableName, key: command.input.Key, value } : value;
       map.set(id, store);
@@ -129,10 +138,12 @@ export function installReadCache(): { hits: number; misses: number } {
       const current = map;
       value.then(
         () => {
-          if (generation !== startedAt && current.get(id) === store) current.delete(id);
+          if (generationOf(scope) !== startedAt && current.get(id) === store) current.delete(id);
         },
-        () => {
-          if (current.get(id) === store) current.delete(id);
+        (error: { name?: string }) => {
+          // "No such parameter" is the service's answer, kept like any other; a failure to answer is not.
+          const answered = error?.name === 'ParameterNotFound' && generationOf(scope) === startedAt;
+          if (!answered && current.get(id) === store) current.delete(id);
         },
       );
       return value.then((response) => structuredClone(response));

@@ -1,7 +1,11 @@
 import { INVARIANTS, InvariantName, SequenceReport } from './simulation';
 
-/** The settings the simulation synthesizes the app with: failback after a minute, so sequences stay short. */
-export const SIMULATION_CONFIG = { failbackAfterHealthySeconds: 60, probeRestartAfterSeconds: 60 } as const;
+/**
+ * The settings the simulation synthesizes the app with: failback after a minute, so sequences stay
+ * short, and its own environment suffix, so its control table and switch parameter are not the ones
+ * another test file uses in the same emulator at the same time.
+ */
+export const SIMULATION_CONFIG = { failbackAfterHealthySeconds: 60, probeRestartAfterSeconds: 60, environmentSuffix: 'sim' } as const;
 
 /** Required invariants a report breaks. */
 export function brokenInvariants(report: SequenceReport): InvariantName[] {
@@ -26,6 +30,11 @@ export function formatReport(report: SequenceReport): string {
     lines.push(`  ${status.padEnd(16)} ${name}${invariant.required ? '' : ' (reported)'}`);
     for (const violation of broken.slice(0, 3)) lines.push(`      at ${violation.at} s: ${violation.detail}`);
   }
+  const { orders } = report;
+  lines.push(
+    `  orders: ${orders.acknowledged} acknowledged, ${orders.inWriter} in the writer; ${orders.lostInFailovers} lost in failovers' lag, ${orders.deadLettered} dead-lettered, ` +
+      `${orders.blockedInvocations} invocations paused by rds.global_db_rpo, ${orders.lostWriteAnswers} DynamoDB answers lost`,
+  );
   if (brokenInvariants(report).length > 0) lines.push(`  replay: ${replayCommand(report)}`);
   return lines.join('\n');
 }

@@ -9,7 +9,19 @@ export type Event = { readonly at: number } & (
   | { readonly kind: 'prober-path-down' | 'prober-path-up' | 'pause' | 'resume' }
   | { readonly kind: 'operator-run'; readonly region: Region; readonly mode: 'planned' | 'unplanned' }
   | { readonly kind: 'run-fault'; readonly fault: RunFault }
+  | { readonly kind: 'queue-errors' | 'queue-errors-end'; readonly region: Region }
+  | { readonly kind: 'lose-write-answers'; readonly count: number }
 );
+
+/** The data side of a sequence, drawn from its seed. */
+export interface DataSettings {
+  /** How far Aurora's secondary trails the writer. */
+  readonly replicationLagMs: number;
+  /** How far the journal's pending index trails the table. */
+  readonly indexLagMs: number;
+  /** How old a DNS answer some clients keep. */
+  readonly staleDnsMs: number;
+}
 
 export interface Sequence {
   readonly name: string;
@@ -18,6 +30,7 @@ export interface Sequence {
   readonly durationSeconds: number;
   /** Aurora's replication lag, as describes until a promotion completes. */
   readonly lagPolls: number;
+  readonly data: DataSettings;
 }
 
 /** Time for the prober to see a recovered primary, fail back and for DNS to follow (with failbackAfterHealthySeconds 60). */
@@ -29,7 +42,7 @@ const outage = (from: number, seconds: number): Event[] => [
 ];
 
 /** The named sequences: each fault of the failover-correctness issue, and two at once. */
-export const NAMED_SEQUENCES: Record<string, (lagPolls: number) => Sequence> = {
+export const NAMED_SEQUENCES: Record<string, (lagPolls: number) => Omit<Sequence, 'data'>> = {
   'planned-twice': (lagPolls) => ({
     name: 'planned-twice',
     lagPolls,
@@ -135,6 +148,11 @@ export function random(seed: number): () => number {
 
 const FAULTS: readonly RunFault[] = ['lose-lock-answer', 'lose-fence-answer', 'busy-cluster', 'late-switchover'];
 
+/** A sequence's data side from its seed: up to 20 s of replication lag, 10 s of index lag, a minute of stale DNS. */
+export function dataSettings(next: () => number): DataSettings {
+  return { replicationLagMs: Math.round(next() * 2) * 10_000, indexLagMs: Math.round(next() * 10) * 1000, staleDnsMs: Math.round(next() * 6) * 10_000 };
+}
+
 /**
  * A random schedule from a seed: two to four episodes (a planned failover and failback, an outage
  * of the primary, a database outage, flapping, a broken path from the prober), each perhaps with
@@ -142,6 +160,8 @@ const FAULTS: readonly RunFault[] = ['lose-lock-answer', 'lose-fence-answer', 'b
  */
 export function randomSequence(seed: number): Sequence {
   const next = random(seed);
+  // The data side draws from its own stream, so a seed's failover schedule stays what it was before the data side existed.
+  const data = random(seed ^ 0x5eed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const between = (low: number, high: number) => Math.round(low + next() * (high - low));
   const events: Event[] = [];
@@ -149,6 +169,8 @@ export function randomSequence(seed: number): Sequence {
   const episodes = between(2, 4);
   for (let episode = 0; episode < episodes; episode++) {
     if (next() < 0.4) events.push({ at: at - 10, kind: 'run-fault', fault: pick(FAULTS) });
+    if (data() < 0.2) events.push({ at: at - 10, kind: 'lose-write-answers', count: 1 + Math.floor(data() * 3) });
+    if (data() < 0.2) events.push({ at: at - 10, kind: 'queue-errors', region: PRIMARY }, { at: at + 10 + Math.floor(data() * 50), kind: 'queue-errors-end', region: PRIMARY });
     const kind = pick(['planned', 'outage', 'database', 'flapping', 'vantage'] as const);
     switch (kind) {
       case 'planned':
@@ -169,7 +191,7 @@ export function randomSequence(seed: number): Sequence {
     }
     at = Math.max(...events.map((event) => event.at)) + SETTLE;
   }
-  return { name: `random-${seed}`, lagPolls: between(0, 6), durationSeconds: at + SETTLE, events };
+  return { name: `random-${seed}`, lagPolls: between(0, 6), durationSeconds: at + SETTLE, events, data: dataSettings(data) };
 }
 
 /** The sequence a name and seed stand for: a named one (its lag drawn from the seed) or a random one. */
@@ -177,5 +199,5 @@ export function sequenceOf(name: string | undefined, seed: number): Sequence {
   if (name === undefined || name === 'random') return randomSequence(seed);
   const build = NAMED_SEQUENCES[name];
   if (!build) throw new Error(`no sequence named ${name}; named: ${Object.keys(NAMED_SEQUENCES).join(', ')}, or random`);
-  return build(Math.floor(random(seed)() * 6));
+  return { ...build(Math.floor(random(seed)() * 6)), data: dataSettings(random(seed ^ 0x5eed)) };
 }

@@ -1,4 +1,5 @@
-import { deploymentOf, WorldFixture } from '../helpers/two-region-world';
+import { deploymentOf } from '../helpers/two-region-world';
+import { SimulationFixture } from './fixture';
 import { brokenInvariants, formatReport, SIMULATION_CONFIG } from './report';
 import { NAMED_SEQUENCES, sequenceOf } from './sequences';
 import { Simulation } from './simulation';
@@ -8,7 +9,7 @@ import { Simulation } from './simulation';
  * command: every named sequence once, and a few random schedules. `npm run simulate` runs more.
  */
 
-const fixture = new WorldFixture(deploymentOf(SIMULATION_CONFIG));
+const fixture = new SimulationFixture(deploymentOf(SIMULATION_CONFIG));
 beforeAll(() => fixture.start());
 afterAll(() => fixture.stop());
 beforeEach(() => fixture.reset());

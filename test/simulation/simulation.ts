@@ -10,6 +10,9 @@ import { readControlState } from '../../lambda/shared/control';
 import { documents, silentLogger } from '../helpers/aws';
 import { ExecutionResult } from '../helpers/state-machine';
 import { loseFirstAnswer, peerOf, PRIMARY, Region, REGIONS, RunOptions, SECONDARY, TARGETS, World, WorldFixture } from '../helpers/two-region-world';
+import type { SimulationFixture } from './fixture';
+import { OrderQueueModel } from './order-queue';
+import { OrderTraffic } from './order-traffic';
 import { installReadCache } from './read-cache';
 import { TimedRoute53 } from './route53-timed';
 import { Event, RunFault, Sequence } from './sequences';
@@ -31,8 +34,8 @@ export const INVARIANTS = {
   'no-needless-failover': { required: true, what: 'the prober starts no failover while Route 53\'s checkers see the primary healthy (one vantage point, a blip, flapping)' },
   'planned-succeeds': { required: true, what: 'a planned run with both regions sound and no fault injected into it succeeds' },
   converges: { required: true, what: 'once the faults heal, the writer, the active region and DNS agree (on us-east-1 after failback)' },
-  'one-committer': { required: false, what: 'at most one region\'s commits survive (orders: the zero-loss issue)' },
-  'orders-applied': { required: false, what: 'every acknowledged order applied exactly once within the bound (the zero-loss issue)' },
+  'one-committer': { required: false, what: 'at most one region\'s commits survive: every order in the writer was committed by the region active under its epoch, before that epoch ended' },
+  'orders-applied': { required: false, what: 'every acknowledged order is in the writer exactly once, with its own orderId, within 2 minutes of its acknowledgement (or of the promotion after it)' },
 } as const;
 export type InvariantName = keyof typeof INVARIANTS;
 
@@ -51,12 +54,27 @@ export interface SequenceReport {
   readonly violations: Violation[];
   /** Invariants this simulation does not check yet. */
   readonly notChecked: InvariantName[];
+  readonly orders: OrderFigures;
+}
+
+/** What happened to the orders of a sequence. */
+export interface OrderFigures {
+  readonly acknowledged: number;
+  readonly inWriter: number;
+  readonly lostInFailovers: number;
+  readonly deadLettered: number;
+  readonly blockedInvocations: number;
+  readonly lostWriteAnswers: number;
 }
 
 /** The simulation's tick: the prober's probe interval and the checkers' request interval. */
 const TICK_MS = 10_000;
 /** How long the standby may stay unhealthy while us-east-1 is active before it counts (the checkers' and the keeper's own delay). */
 const STANDBY_GRACE_MS = 3 * 60_000;
+/** The end-to-end bound of an acknowledged order (the README's data section). */
+const ORDER_BOUND_MS = 2 * 60_000;
+/** How often the order invariants are checked (they read both databases). */
+const ORDER_CHECK_MS = 60_000;
 /** Step Functions refuses a reused execution name for 90 days (StartExecution API reference). */
 const NAME_REUSE_MS = 90 * 24 * 3600_000;
 const START = Date.parse('2026-12-01T14:00:00.000Z');
@@ -80,13 +98,25 @@ export class Simulation {
   private running = false;
   private standbyUnhealthySince?: number;
   private readonly prober: ProberDependencies;
+  private readonly fixture: WorldFixture;
+  private readonly queues: Record<Region, OrderQueueModel>;
+  private readonly traffic: OrderTraffic;
+  /** Route 53's answer at each step, for clients that keep an old one. */
+  private readonly answers: { at: number; target: string }[] = [];
+  /** Each epoch's active region, and the real time it ended (a commit's clock is the database's). */
+  private readonly epochs = new Map<number, { region: string; endedAt?: number }>([[0, { region: PRIMARY }]]);
+  private promotedAt = START;
+  private lastOrderCheck = START;
+  private readonly reportedOrders = new Set<string>();
 
   constructor(
-    private readonly fixture: WorldFixture,
+    private readonly simulationFixture: SimulationFixture,
     private readonly sequence: Sequence,
     private readonly seed: number,
   ) {
     installReadCache();
+    const fixture = simulationFixture.world;
+    this.fixture = fixture;
     const { config } = fixture.deployment;
     this.world = new World(fixture);
     this.world.now = () => this.clock;
@@ -97,9 +127,33 @@ export class Simulation {
     this.world.aurora.lagPolls = sequence.lagPolls;
     this.route53 = new TimedRoute53({ intervalSeconds: config.healthCheckIntervalSeconds, failureThreshold: config.healthCheckFailureThreshold, since: START });
     this.prober = this.proberDependencies();
+    const { storage, dynamodb, orderPath } = simulationFixture;
+    simulationFixture.clock = () => this.clock;
+    simulationFixture.isDown = (region) => this.world.down.has(region as Region);
+    this.world.databaseFor = (region) => storage.database(region);
+    this.world.documentsFor = (region) => dynamodb.client(region);
+    this.world.beforeReconcile = () => this.followAurora();
+    const queue = (region: Region) => new OrderQueueModel(region, orderPath.visibilityTimeoutMs, orderPath.maxReceiveCount, orderPath.batchSize);
+    this.queues = { [PRIMARY]: queue(PRIMARY), [SECONDARY]: queue(SECONDARY) };
+    this.traffic = new OrderTraffic(
+      {
+        now: () => this.clock,
+        answerAt: (at) => [...this.answers].reverse().find((answer) => answer.at <= at)?.target ?? TARGETS[PRIMARY],
+        apiAnswers: (region) => !this.world.down.has(region) && !fixture.apis[region].failing,
+        isDown: (region) => this.world.down.has(region),
+        documents: (region) => dynamodb.client(region),
+        queues: this.queues,
+        storage,
+      },
+      { ordersPerStep: 1, staleDnsMs: sequence.data.staleDnsMs, pendingShards: orderPath.pendingShards, maxBodyBytes: orderPath.maxBodyBytes, journalTable: () => fixture.journalTable, controlTable: fixture.deployment.controlTable },
+      seed,
+    );
   }
 
   async run(): Promise<SequenceReport> {
+    const { storage, dynamodb, orderPath } = this.simulationFixture;
+    await storage.reset(PRIMARY, { lagMs: this.sequence.data.replicationLagMs, rpoSeconds: orderPath.rpoSeconds }, START);
+    dynamodb.reset(this.sequence.data.indexLagMs);
     const events = [...this.sequence.events].sort((a, b) => a.at - b.at);
     const endMs = this.sequence.durationSeconds * 1000;
     let ticks = 0;
@@ -115,9 +169,13 @@ export class Simulation {
       while (events.length > 0 && events[0].at * 1000 <= elapsed) await this.apply(events.shift()!);
       if (!this.world.down.has(SECONDARY)) await probeOnce(this.prober);
       await this.drainQueue();
+      await this.traffic.send();
+      await this.traffic.process();
       await this.checkBetweenRuns();
+      if (this.clock - this.lastOrderCheck >= ORDER_CHECK_MS) await this.checkOrders();
     }
     await this.checkConverged();
+    await this.checkOrders();
     return {
       sequence: this.sequence.name,
       seed: this.seed,
@@ -125,13 +183,72 @@ export class Simulation {
       simulatedSeconds: (this.clock - START) / 1000,
       runs: this.runs,
       violations: this.violations,
-      notChecked: (Object.keys(INVARIANTS) as InvariantName[]).filter((name) => !INVARIANTS[name].required),
+      notChecked: [],
+      orders: {
+        acknowledged: this.traffic.acknowledged.size,
+        inWriter: (await storage.orders()).length,
+        lostInFailovers: storage.lostInFailovers,
+        deadLettered: REGIONS.reduce((sum, region) => sum + this.queues[region].deadLetters.length, 0),
+        blockedInvocations: this.traffic.blockedInvocations,
+        lostWriteAnswers: dynamodb.lostAnswers.length,
+      },
     };
+  }
+
+  /** The data side follows what Aurora's control plane did: promotions, and old primaries rejoining. */
+  private async followAurora(): Promise<void> {
+    const { storage } = this.simulationFixture;
+    for (const change of this.world.aurora.changes.splice(0)) {
+      if (change.kind === 'rejoin') {
+        await storage.rejoined(change.region);
+      } else {
+        if (change.kind === 'switchover') await storage.switchedOver(change.target);
+        else await storage.failedOver(change.target);
+        this.promotedAt = this.clock;
+      }
+    }
+  }
+
+  /**
+   * The order invariants, against the writer's database: every order acknowledged more than the
+   * bound ago (and promoted more than the bound ago) is there once, with its own orderId; every
+   * order there was committed by the region active under its epoch, while that epoch lasted.
+   */
+  private async checkOrders(): Promise<void> {
+    this.lastOrderCheck = this.clock;
+    const { storage } = this.simulationFixture;
+    if (this.world.down.has(storage.writer as Region)) return;
+    const rows = await storage.orders();
+    const byClientId = new Map(rows.map((row) => [row.client_order_id, row]));
+    if (this.clock - this.promotedAt >= ORDER_BOUND_MS) {
+      for (const order of this.traffic.acknowledged.values()) {
+        if (this.clock - order.acknowledgedAt < ORDER_BOUND_MS || this.reportedOrders.has(order.clientOrderId)) continue;
+        const row = byClientId.get(order.clientOrderId);
+        if (row?.order_id === order.orderId) continue;
+        this.reportedOrders.add(order.clientOrderId);
+        this.violation(
+          'orders-applied',
+          row
+            ? `${order.clientOrderId} (acknowledged by ${order.region} at ${(order.acknowledgedAt - START) / 1000} s) is in the writer as order ${row.order_id}, not ${order.orderId}`
+            : `${order.clientOrderId} (acknowledged by ${order.region} at ${(order.acknowledgedAt - START) / 1000} s) is not in the writer (${storage.writer}) ${(this.clock - order.acknowledgedAt) / 1000} s later`,
+        );
+      }
+    }
+    const surviving = new Set(rows.map((row) => row.order_id));
+    for (const commit of await storage.commits()) {
+      if (!surviving.has(commit.order_id) || this.reportedOrders.has(`commit:${commit.order_id}`)) continue;
+      const epoch = this.epochs.get(commit.epoch);
+      const stale = epoch === undefined || epoch.region !== commit.region || (epoch.endedAt !== undefined && commit.at.getTime() > epoch.endedAt);
+      if (!stale) continue;
+      this.reportedOrders.add(`commit:${commit.order_id}`);
+      this.violation('one-committer', `order ${commit.order_id} committed by ${commit.region} under epoch ${commit.epoch} (${epoch ? `${epoch.region}'s${epoch.endedAt !== undefined ? ', ended before the commit' : ''}` : 'unknown'}) survives in the writer`);
+    }
   }
 
   /** No fault in force, us-east-1 active with nothing drained, both records healthy, no run waiting. */
   private async quiet(): Promise<boolean> {
     if (this.world.down.size > 0 || REGIONS.some((region) => this.fixture.apis[region].failing) || this.proberPathBroken || this.queue.length > 0 || this.faults.length > 0) return false;
+    if (REGIONS.some((region) => this.queues[region].messages.length > 0) || this.traffic.outstandingCount > 0) return false;
     if (!REGIONS.every((region) => this.fixture.apis[region].databaseOk && this.route53.recordHealthy(region, this.clock))) return false;
     const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
     return control.activeRegion === PRIMARY && control.drainedRegions.length === 0 && this.world.aurora.regionOf(this.world.aurora.writer) === PRIMARY;
@@ -144,6 +261,9 @@ export class Simulation {
       const next = Math.min(target, this.clock + TICK_MS);
       this.clock = next;
       this.world.aurora.elapse();
+      await this.followAurora();
+      await this.simulationFixture.storage.elapse(this.clock);
+      this.answers.push({ at: this.clock, target: this.route53.answer(this.clock) });
       await this.keepSwitches();
       await this.route53.check(this.clock, async (region) => !this.world.down.has(region) && (await this.fixture.apis[region].health()).status === 200);
     }
@@ -168,9 +288,19 @@ export class Simulation {
     switch (event.kind) {
       case 'region-down':
         this.world.setDown(event.region, true);
+        this.simulationFixture.storage.setRegionDown(event.region, true);
         break;
       case 'region-up':
         this.world.setDown(event.region, false);
+        this.simulationFixture.storage.setRegionDown(event.region, false);
+        await this.followAurora();
+        break;
+      case 'queue-errors':
+      case 'queue-errors-end':
+        this.queues[event.region].failing = event.kind === 'queue-errors';
+        break;
+      case 'lose-write-answers':
+        this.simulationFixture.dynamodb.loseAnswers += event.count;
         break;
       case 'region-errors':
         this.world.setFailing(event.region, true);
@@ -278,6 +408,7 @@ export class Simulation {
       // Alerts from before this run are not this run's.
       await this.fixture.drainAlerts();
       this.running = true;
+      const startedAt = Date.now();
       let result: ExecutionResult;
       try {
         result = await this.world.run(next.region, next.input, options.run);
@@ -285,12 +416,22 @@ export class Simulation {
         this.running = false;
         options.after();
       }
+      await this.followAurora();
+      await this.recordEpoch(startedAt);
       this.runs.push({ region: next.region, mode: String(next.input.mode), status: result.status, error: result.error?.name });
       if (next.input.mode === 'planned' && sound && result.status !== 'SUCCEEDED') {
         this.violation('planned-succeeds', `a planned run to ${next.region} with both regions sound ended ${result.status} ${result.error?.name ?? ''}: ${result.error?.cause?.slice(0, 200) ?? ''}`);
       }
       await this.checkAfterRun(next, result);
     }
+  }
+
+  /** After a run: a new epoch's region, and the end of the one before (at the run's start: nothing else commits during a run). */
+  private async recordEpoch(runStartedAt: number): Promise<void> {
+    const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
+    if (this.epochs.has(control.fencingEpoch)) return;
+    for (const [epoch, entry] of this.epochs) if (epoch < control.fencingEpoch && entry.endedAt === undefined) entry.endedAt = runStartedAt;
+    this.epochs.set(control.fencingEpoch, { region: control.activeRegion });
   }
 
   private faultOptions(fault: RunFault | undefined): { run: RunOptions; after: () => void } {
