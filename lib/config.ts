@@ -64,6 +64,9 @@ function cidr(): z.ZodString {
 /** Where Route 53 runs health checkers (HealthCheckConfig.Regions). */
 export const ROUTE53_CHECKER_REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1'] as const;
 
+/** The order queue's visibility timeout is this many processor timeouts (AWS's advice for Lambda event sources is at least six). */
+export const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
+
 const suffixLimit = maxSuffixLength();
 
 /** An environment suffix: it ends every physical name, so its length is bounded by the tightest name. */
@@ -139,11 +142,6 @@ export const configSchema = z
     dbPort: integer(1150, 65535).default(5432),
     /** How many days of automated backups Aurora keeps. */
     dbBackupRetentionDays: integer(1, 35).default(7),
-    /**
-     * Managed RPO of the global database (`rds.global_db_rpo`, seconds): the writer pauses
-     * commits when no secondary has caught up within this time. Aurora's minimum is 20.
-     */
-    globalDbRpoSeconds: integer(20, 3600).default(20),
     /** Days between rotations of the database master secret. */
     dbSecretRotationDays: integer(1, 365).default(30),
     /**
@@ -174,8 +172,27 @@ export const configSchema = z
     apiWafRateLimit: integer(100, 2000000000).default(20000),
     /** Largest order request body accepted, in bytes. */
     maxOrderBodyBytes: integer(256, 65536).default(4096),
-    /** Receives of an order message before it moves to the dead-letter queue. */
-    orderQueueMaxReceiveCount: integer(1, 1000).default(5),
+    /**
+     * The end-to-end bound: every acknowledged order is in the writer within this many seconds of
+     * its acknowledgement (or of the promotion after it). An entry older than this and not in the
+     * writer raises the overdue-orders alarm.
+     */
+    orderBoundSeconds: integer(60, 3600).default(120),
+    /** Minutes between runs of journal reconciliation in the active region (it also runs in every failover). */
+    reconcileIntervalMinutes: integer(1, 15).default(1),
+    /**
+     * How long an order must have been in the writer before its journal entry leaves the pending
+     * index: a failover allowing data loss loses nothing acknowledged as long as Aurora's
+     * replication lag at that moment is below this. The replication-lag alarm (maxReplicationLagMs)
+     * fires far sooner; README, "Data".
+     */
+    journalDurableAfterSeconds: integer(30, 3600).default(300),
+    /**
+     * Receives of an order message before it moves to the dead-letter queue. Times the visibility
+     * timeout it must outlast a failover (promotionTimeoutSeconds) and a reconcile interval, so a
+     * valid order is never dead-lettered while the writer moves (checked).
+     */
+    orderQueueMaxReceiveCount: integer(1, 1000).default(8),
     /** Messages per processor invocation. */
     processorBatchSize: integer(1, 100).default(25),
     /** Processor invocations at once per region (bounds database connections). */
@@ -253,7 +270,7 @@ export const configSchema = z
     failbackAfterHealthySeconds: integer(60, 86400).default(900),
     /** Aurora global replication lag that raises the alarm (and fails the readiness check), in milliseconds. */
     maxReplicationLagMs: integer(100, 600000).default(5000),
-    /** Aurora global RPO lag that raises the alarm, in milliseconds (the managed RPO pauses commits at globalDbRpoSeconds). */
+    /** Aurora global RPO lag that raises the alarm, in milliseconds (no managed RPO is set: README, "Data"). */
     maxRpoLagMs: integer(100, 3600000).default(10000),
     /** DynamoDB replication latency to the other replica that raises the alarm, in milliseconds. */
     maxTableReplicationLatencyMs: integer(100, 600000).default(2000),
@@ -333,6 +350,14 @@ export const configSchema = z
         code: 'custom',
         path: ['writerRegion'],
         message: `must be primaryRegion (${config.primaryRegion}) or secondaryRegion (${config.secondaryRegion})`,
+      });
+    }
+    const redeliverySeconds = config.orderQueueMaxReceiveCount * config.processorTimeoutSeconds * VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT;
+    if (redeliverySeconds < config.promotionTimeoutSeconds + config.reconcileIntervalMinutes * 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['orderQueueMaxReceiveCount'],
+        message: `times the queue's visibility timeout (${config.processorTimeoutSeconds * VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT} s) is ${redeliverySeconds} s, less than promotionTimeoutSeconds plus the reconcile interval (${config.promotionTimeoutSeconds + config.reconcileIntervalMinutes * 60} s): valid orders would be dead-lettered while a failover runs`,
       });
     }
     if (config.promotionTimeoutSeconds < config.auroraPromotionSeconds) {

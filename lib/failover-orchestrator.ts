@@ -91,6 +91,10 @@ export interface FailoverOrchestratorProps {
   readonly pendingShards?: number;
   /** Database connections of the reconcile function. @default 4 */
   readonly poolSize?: number;
+  /** How long an order stays in the journal's pending index after it reached the writer. @default Duration.minutes(5) */
+  readonly journalDurableAfter?: Duration;
+  /** The end-to-end bound of an acknowledged order (reconciliation counts entries past it). @default Duration.minutes(2) */
+  readonly orderBound?: Duration;
   /** Ask a person (a Step Functions callback) before a failover that allows data loss. @default false */
   readonly requireDataLossApproval?: boolean;
   /** How long a data-loss approval may wait before the run fails. @default Duration.minutes(30) */
@@ -222,7 +226,7 @@ export class FailoverOrchestrator extends Construct {
       naming,
       purpose: Purpose.reconcile,
       codeFolder: 'reconcile',
-      description: 'Replays order-journal entries not yet in Aurora after a failover',
+      description: 'Makes the order journal and Aurora agree: on a schedule and after every promotion',
       vpc: props.vpc,
       securityGroups: [props.database.clientSecurityGroup],
       timeout: Duration.minutes(10),
@@ -233,11 +237,14 @@ export class FailoverOrchestrator extends Construct {
         PRIMARY_REGION: props.primaryRegion,
         PENDING_SHARDS: String(props.pendingShards ?? 8),
         DB_POOL_SIZE: String(props.poolSize ?? 4),
+        DURABLE_AFTER_SECONDS: String((props.journalDurableAfter ?? Duration.minutes(5)).toSeconds()),
+        ORDER_BOUND_SECONDS: String((props.orderBound ?? Duration.minutes(2)).toSeconds()),
         ...props.database.connectionEnvironment(),
       },
     });
     const reconcile = this.reconcileFunction.function;
-    grantItemActions(props.journal, reconcile, 'dynamodb:UpdateItem');
+    // Candidates come from the pending index; decisions from strongly consistent reads of the entries.
+    grantItemActions(props.journal, reconcile, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem');
     grantItemActions(props.controlTable, reconcile, 'dynamodb:GetItem');
     reconcile.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'QueryPendingIndex', actions: ['dynamodb:Query'], resources: [`${props.journal.tableArn}/index/${OrderJournalSchema.pendingIndex}`] }),

@@ -44,8 +44,6 @@ export interface GlobalDatabaseProps {
   readonly port?: number;
   /** Days of automated backups. @default 7 */
   readonly backupRetentionDays?: number;
-  /** Managed RPO (`rds.global_db_rpo`) in seconds. @default 20 */
-  readonly globalDbRpoSeconds?: number;
   /** Days between master secret rotations (primary only). @default 30 */
   readonly secretRotationDays?: number;
   /**
@@ -157,9 +155,9 @@ export class GlobalDatabase extends Construct {
       engine,
       description: `Cluster parameters of ${this.clusterIdentifier}`,
       parameters: {
-        // The managed RPO: the writer pauses commits when no secondary is within this many
-        // seconds, so lag (and so data at risk in an unplanned failover) stays bounded.
-        'rds.global_db_rpo': String(props.globalDbRpoSeconds ?? 20),
+        // No managed RPO (rds.global_db_rpo): with two regions, a writer that has lost the other
+        // region would pause every commit ("Managing RPOs for Aurora PostgreSQL-based global
+        // databases"). Acknowledged orders are protected by the journal instead (README, "Data").
         // Refuse unencrypted connections.
         'rds.force_ssl': '1',
       },

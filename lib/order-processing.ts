@@ -6,14 +6,13 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT } from './config';
 import { GlobalDatabase } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
-/** Lambda's guidance for SQS event sources: a visibility timeout of at least six function timeouts. */
-const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
 /** The longest SQS keeps a message: dead letters wait two weeks for an operator. */
 const DEAD_LETTER_RETENTION = Duration.days(14);
 
@@ -136,7 +135,9 @@ export function orderProcessingMetrics(naming: Naming) {
     committed: processor('OrdersCommitted'),
     /** Orders that failed to commit and will be retried. */
     commitFailures: processor('OrderCommitFailures'),
-    /** Orders held back because this region is not active. */
-    fenced: processor('OrdersFenced'),
+    /** Orders a standby region received and left to the active one (the journal holds them). */
+    deferred: processor('OrdersDeferredToActiveRegion'),
+    /** Orders whose client order id another stored row holds (kept in order_conflicts; an operator decides). */
+    conflicts: processor('OrderConflicts'),
   };
 }

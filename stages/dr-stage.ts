@@ -12,6 +12,7 @@ import { DrEventBus } from '../lib/dr-event-bus';
 import { EventForwarding } from '../lib/event-forwarding';
 import { ReadinessCheck } from '../lib/readiness-check';
 import { RegionalAlarms } from '../lib/regional-alarms';
+import { ContinuousReconciliation } from '../lib/continuous-reconciliation';
 import { FailoverOrchestrator } from '../lib/failover-orchestrator';
 import { FailoverProber } from '../lib/failover-prober';
 import { FailoverRouting } from '../lib/failover-routing';
@@ -73,6 +74,7 @@ export class DrStage extends Stage {
   public readonly events: DrEventBus;
   /** The state machine that moves the active role to this region. */
   public readonly orchestrator: FailoverOrchestrator;
+  public readonly reconciliation: ContinuousReconciliation;
   /** The automatic trigger (secondary region only). */
   public readonly prober?: FailoverProber;
   /** This region's hourly failover-readiness check. */
@@ -168,7 +170,6 @@ export class DrStage extends Stage {
       readerCount: props.config.dbReaderCount,
       port: props.config.dbPort,
       backupRetentionDays: props.config.dbBackupRetentionDays,
-      globalDbRpoSeconds: props.config.globalDbRpoSeconds,
       secretRotationDays: props.config.dbSecretRotationDays,
       logRetention: props.config.logRetentionDays as logs.RetentionDays,
       holdsWriter,
@@ -269,7 +270,15 @@ export class DrStage extends Stage {
       approvalTimeout: Duration.seconds(props.config.dataLossApprovalTimeoutSeconds),
       pendingShards: props.config.journalPendingShards,
       poolSize: props.config.dbPoolSize,
+      journalDurableAfter: Duration.seconds(props.config.journalDurableAfterSeconds),
+      orderBound: Duration.seconds(props.config.orderBoundSeconds),
       logRetention,
+    });
+    this.reconciliation = new ContinuousReconciliation(stack, 'ContinuousReconciliation', {
+      naming,
+      reconcileFunction: this.orchestrator.reconcileFunction.function,
+      alertTopic: this.alerts.topic,
+      interval: Duration.minutes(props.config.reconcileIntervalMinutes),
     });
     if (props.role === RegionRole.SECONDARY) {
       this.prober = new FailoverProber(stack, 'FailoverProber', {

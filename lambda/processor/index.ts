@@ -22,10 +22,15 @@ const database = databaseFromEnvironment(environment, logger, { poolSize: enviro
 
 const OUTCOME_METRIC: Record<ProcessorOutcome, string> = {
   committed: 'OrdersCommitted',
+  deferred: 'OrdersDeferredToActiveRegion',
+  unconfirmed: 'OrdersCommittedUnderOldEpoch',
+  conflict: 'OrderConflicts',
   poison: 'PoisonMessages',
-  fenced: 'OrdersFenced',
   failed: 'OrderCommitFailures',
 };
+
+/** Kept back from the invocation's time for the journal writes and the answer. */
+const RESERVE_MS = 5000;
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
@@ -36,6 +41,8 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       ...settings,
       logger,
       record: (outcome, count = 1) => metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, count),
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      reserveMs: RESERVE_MS,
     });
   } finally {
     metrics.publishStoredMetrics();

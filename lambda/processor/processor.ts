@@ -6,16 +6,30 @@ import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, fieldProblems } from '../shared/order';
-import { insertOrders, JournalEntryMismatchError, markJournalApplied } from '../shared/order-store';
+import { readJournalEntry } from '../shared/journal';
+import { commitOrders, markJournalCommitted, markJournalConflict, OrderConflict, StaleEpochError } from '../shared/order-store';
 
 export interface ProcessorDependencies extends ControlSettings {
   readonly database: Database;
   readonly documents: DynamoDBDocumentClient;
   readonly logger: Logger;
   readonly record?: (outcome: ProcessorOutcome, count?: number) => void;
+  /** The invocation's time left; database retries and statement limits fit in it. @default unlimited */
+  readonly remainingMs?: () => number;
+  /** Kept back from the invocation's time for the journal writes and the answer. @default 5000 */
+  readonly reserveMs?: number;
+  readonly now?: () => Date;
 }
 
-export type ProcessorOutcome = 'committed' | 'poison' | 'fenced' | 'failed';
+/**
+ * - committed: in the writer under the current epoch, recorded in the journal;
+ * - deferred: a standby region's message whose order the journal holds (the active region applies it);
+ * - unconfirmed: committed, but the epoch moved before it could be recorded (reconciliation checks it);
+ * - conflict: another row holds its key (kept for an operator, never taken as stored);
+ * - poison: not an order, or not the order the journal acknowledged (dead-lettered after the receive limit);
+ * - failed: to be retried.
+ */
+export type ProcessorOutcome = 'committed' | 'deferred' | 'unconfirmed' | 'conflict' | 'poison' | 'failed';
 
 /** A message that can never be processed; it fails until the queue moves it to the dead-letter queue. */
 export class PoisonMessageError extends Error {
@@ -39,58 +53,87 @@ function parseOrder(record: SQSRecord): AcceptedOrder {
   return parsed.data;
 }
 
+/** What happened to each order of the batch, by orderId (absent: to be retried; mismatch: the journal does not hold this order). */
+type Settled = Map<string, Exclude<ProcessorOutcome, 'poison' | 'failed'> | 'mismatch'>;
+
 /**
- * Commits every valid order of the batch in one statement (the fast path). Returns false when that
- * fails even after retries, so each record is then committed on its own and only the ones that
- * really cannot be committed fail.
+ * The active region's path: commit the batch in one fenced statement (each order alone if that
+ * fails), then re-read the control table, and record the commits in the journal only if the epoch
+ * they were made under is still current. A stale epoch commits nothing; the messages are retried
+ * and, once this region reads itself standby, deferred to the active one.
  */
-async function commitTogether(orders: AcceptedOrder[], fencingEpoch: number, deps: ProcessorDependencies): Promise<boolean> {
-  if (orders.length === 0) return true;
+async function commitBatch(orders: AcceptedOrder[], epoch: number, deps: ProcessorDependencies): Promise<Settled> {
+  const settled: Settled = new Map();
+  if (orders.length === 0) return settled;
+  const remainingMs = deps.remainingMs;
+  const budget = remainingMs ? { remainingMs, reserveMs: deps.reserveMs ?? 5000 } : undefined;
+  const stored: AcceptedOrder[] = [];
+  const conflicts: OrderConflict[] = [];
+  const commit = async (batch: AcceptedOrder[]) => {
+    const result = await commitOrders(deps.database, batch, epoch, deps.region, budget);
+    stored.push(...result.stored);
+    conflicts.push(...result.conflicts);
+  };
   try {
-    await insertOrders(deps.database, orders, fencingEpoch);
-    return true;
+    await commit(orders);
   } catch (error) {
-    deps.logger.warn('batch insert failed; committing the orders one by one', { orders: orders.length, error: (error as Error).message });
-    return false;
+    if (error instanceof StaleEpochError) {
+      deps.logger.warn('commit refused: a failover has happened since this batch read the control table; the messages will be retried', { error: error.message });
+      return settled;
+    }
+    deps.logger.warn('batch commit failed; committing the orders one by one', { orders: orders.length, error: (error as Error).message });
+    for (const order of orders) {
+      try {
+        await commit([order]);
+      } catch (single) {
+        deps.logger.error('order not committed; it will be retried', { orderId: order.orderId, error: (single as Error).message });
+      }
+    }
   }
+  const after = await readControlState(deps.documents, deps.controlTable, deps.primaryRegion);
+  const current = after.activeRegion === deps.region && after.fencingEpoch === epoch;
+  const now = (deps.now ?? (() => new Date()))();
+  for (const order of stored) {
+    if (!current) {
+      settled.set(order.orderId, 'unconfirmed');
+      continue;
+    }
+    await markJournalCommitted(deps.documents, deps.journalTable, deps.region, order, epoch, now);
+    settled.set(order.orderId, 'committed');
+  }
+  for (const { order, storedOrderId } of conflicts) {
+    deps.logger.error('order conflicts with a stored row holding its client order id; kept in order_conflicts for an operator', { orderId: order.orderId, clientOrderId: order.clientOrderId, storedOrderId });
+    await markJournalConflict(deps.documents, deps.journalTable, order, storedOrderId, now);
+    settled.set(order.orderId, 'conflict');
+  }
+  if (!current && stored.length > 0) {
+    deps.logger.warn('the fencing epoch moved after the commit; journal left pending for reconciliation', { epoch, now: after.fencingEpoch, activeRegion: after.activeRegion });
+  }
+  return settled;
 }
 
-/** Marks an order's journal entry applied; a mismatch makes the message poison. */
-async function markApplied(order: AcceptedOrder, deps: ProcessorDependencies): Promise<void> {
-  try {
-    await markJournalApplied(deps.documents, deps.journalTable, deps.region, order);
-  } catch (error) {
-    if (error instanceof JournalEntryMismatchError) throw new PoisonMessageError(order.orderId, error.message);
-    throw error;
+/** The standby region's path: a message whose order the journal holds is done here (the active region applies the journal). */
+async function deferBatch(orders: AcceptedOrder[], deps: ProcessorDependencies): Promise<Settled> {
+  const settled: Settled = new Map();
+  for (const order of orders) {
+    const entry = await readJournalEntry(deps.documents, deps.journalTable, order.clientOrderId);
+    settled.set(order.orderId, entry?.orderId === order.orderId ? 'deferred' : 'mismatch');
   }
-}
-
-/** Commits one order to Aurora, then marks its journal entry applied. */
-async function commitOrder(order: AcceptedOrder, fencingEpoch: number, deps: ProcessorDependencies): Promise<void> {
-  await insertOrders(deps.database, [order], fencingEpoch);
-  await markApplied(order, deps);
+  return settled;
 }
 
 /**
  * SQS batch handler: partial batch responses through Powertools, so a failing record is retried
- * (and after the receive limit dead-lettered) while the rest of the batch is committed. Nothing
- * is committed unless the control table names this region active; a demoted writer refuses
- * writes as well (read-only errors are retried, and the message waits).
+ * (and after the receive limit dead-lettered) while the rest of the batch is done. The active
+ * region commits (fenced in the database); a standby region leaves orders to the active one once
+ * it has checked the journal holds them, so nothing valid loops or dead-letters there.
  */
 export async function processOrders(event: SQSEvent, deps: ProcessorDependencies): Promise<SQSBatchResponse> {
   const record = deps.record ?? (() => undefined);
   const control = await readControlState(deps.documents, deps.controlTable, deps.primaryRegion);
-  if (control.activeRegion !== deps.region) {
-    deps.logger.warn('region is not active: committing nothing, messages stay queued', {
-      activeRegion: control.activeRegion,
-      fencingEpoch: control.fencingEpoch,
-      messages: event.Records.length,
-    });
-    record('fenced', event.Records.length);
-    return { batchItemFailures: event.Records.map((each) => ({ itemIdentifier: each.messageId })) };
-  }
+  const active = control.activeRegion === deps.region;
 
-  // Parse first, so the valid orders can be inserted in one statement.
+  // Parse first, so the valid orders can be committed in one statement.
   const parsed = new Map<string, AcceptedOrder | PoisonMessageError>();
   for (const message of event.Records) {
     try {
@@ -99,26 +142,31 @@ export async function processOrders(event: SQSEvent, deps: ProcessorDependencies
       parsed.set(message.messageId, error as PoisonMessageError);
     }
   }
-  const valid = [...parsed.values()].filter((entry): entry is AcceptedOrder => !(entry instanceof PoisonMessageError));
-  const committedTogether = await commitTogether(valid, control.fencingEpoch, deps);
+  const valid = [...new Map([...parsed.values()].filter((entry): entry is AcceptedOrder => !(entry instanceof PoisonMessageError)).map((order) => [order.orderId, order])).values()];
+  let settled: Settled;
+  try {
+    settled = active ? await commitBatch(valid, control.fencingEpoch, deps) : await deferBatch(valid, deps);
+  } catch (error) {
+    deps.logger.error('batch not settled; its messages will be retried', { active, error: (error as Error).message });
+    settled = new Map();
+  }
+  if (!active) deps.logger.info('standby region: orders the journal holds are left to the active region', { activeRegion: control.activeRegion, deferred: [...settled.values()].filter((outcome) => outcome === 'deferred').length });
 
   const processor = new BatchProcessor(EventType.SQS);
-  const response = await processPartialResponse(
+  return processPartialResponse(
     event,
     async (message: SQSRecord) => {
+      const order = parsed.get(message.messageId);
       try {
-        const order = parsed.get(message.messageId);
         if (order === undefined || order instanceof PoisonMessageError) throw order ?? new PoisonMessageError(message.messageId, 'not parsed');
-        if (committedTogether) {
-          await markApplied(order, deps);
-        } else {
-          await commitOrder(order, control.fencingEpoch, deps);
-        }
-        record('committed');
+        const outcome = settled.get(order.orderId);
+        if (outcome === 'mismatch') throw new PoisonMessageError(message.messageId, `the journal holds no entry for ${order.clientOrderId} with order id ${order.orderId}`);
+        if (outcome === undefined) throw new Error(`order ${order.orderId} not settled; it will be retried`);
+        record(outcome);
       } catch (error) {
         const poison = error instanceof PoisonMessageError;
         record(poison ? 'poison' : 'failed');
-        deps.logger.error(poison ? 'poison message' : 'order not committed; it will be retried', {
+        deps.logger.error(poison ? 'poison message' : 'order not done; it will be retried', {
           messageId: message.messageId,
           receiveCount: message.attributes?.ApproximateReceiveCount,
           error: (error as Error).message,
@@ -130,5 +178,4 @@ export async function processOrders(event: SQSEvent, deps: ProcessorDependencies
     // Batch failures are reported per record; an all-failed batch is not an invocation error.
     { throwOnFullBatchFailure: false },
   );
-  return response;
 }

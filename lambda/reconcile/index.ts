@@ -5,17 +5,22 @@ import { z } from 'zod';
 import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
 import { ControlEnvironmentSchema, controlSettings, readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { RECONCILE_METRICS, RECONCILE_SERVICE } from '../shared/metrics';
 import { reconcileJournal, ReconcileResult } from './reconcile';
 
 const environment = readEnvironment(
   DatabaseEnvironmentSchema.extend(ControlEnvironmentSchema.shape).extend({
     PENDING_SHARDS: z.coerce.number().int().min(1),
     DB_POOL_SIZE: z.coerce.number().int().min(1),
+    DURABLE_AFTER_SECONDS: z.coerce.number().int().min(1),
+    ORDER_BOUND_SECONDS: z.coerce.number().int().min(1),
   }),
 );
 
 const settings = controlSettings(environment);
-const logger = createLogger('failover-reconcile');
+const logger = createLogger(RECONCILE_SERVICE);
+const metrics = new Metrics({ serviceName: RECONCILE_SERVICE });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), { marshallOptions: { removeUndefinedValues: true } });
 const database = databaseFromEnvironment(environment, logger, { poolSize: environment.DB_POOL_SIZE });
 
@@ -24,17 +29,40 @@ const PAGE_SIZE = 100;
 /** Time kept back to answer the state machine before the function times out. */
 const RESERVE_MS = 15_000;
 
-/** The orchestrator's reconcile step: its input carries nothing this function needs (it reads the control table itself). */
-export async function handler(_event: unknown, context: Context): Promise<ReconcileResult> {
+/** What starts a run: the schedule (every few minutes, in both regions) or the failover state machine. */
+const EventSchema = z.looseObject({ trigger: z.enum(['schedule', 'failover']).optional() });
+
+/**
+ * The schedule's and the orchestrator's reconcile step. The schedule sends `{"trigger":"schedule"}`
+ * (a standby region then does nothing); anything else is the failover's run, which must find its
+ * region active. The figures go out as metrics, which the overdue-orders alarm watches.
+ */
+export async function handler(event: unknown, context: Context): Promise<ReconcileResult> {
   logger.addContext(context);
-  return reconcileJournal({
-    database,
-    documents,
-    ...settings,
-    logger,
-    pendingShards: environment.PENDING_SHARDS,
-    pageSize: PAGE_SIZE,
-    remainingMs: () => context.getRemainingTimeInMillis(),
-    reserveMs: RESERVE_MS,
-  });
+  const parsed = EventSchema.safeParse(event ?? {});
+  if (!parsed.success) throw new Error(`reconcile input must be an object with an optional trigger of schedule or failover: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  try {
+    const result = await reconcileJournal({
+      database,
+      documents,
+      ...settings,
+      logger,
+      pendingShards: environment.PENDING_SHARDS,
+      pageSize: PAGE_SIZE,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      reserveMs: RESERVE_MS,
+      durableAfterMs: environment.DURABLE_AFTER_SECONDS * 1000,
+      boundMs: environment.ORDER_BOUND_SECONDS * 1000,
+      trigger: parsed.data.trigger ?? 'failover',
+    });
+    if (result.active) {
+      metrics.addMetric(RECONCILE_METRICS.applied, MetricUnit.Count, result.applied);
+      metrics.addMetric(RECONCILE_METRICS.overdue, MetricUnit.Count, result.overdue);
+      metrics.addMetric(RECONCILE_METRICS.conflicts, MetricUnit.Count, result.conflicts);
+      metrics.addMetric(RECONCILE_METRICS.incomplete, MetricUnit.Count, result.complete ? 0 : 1);
+    }
+    return result;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 }

@@ -1,10 +1,10 @@
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema } from '../shared/order';
-import { insertOrders, JournalEntryMismatchError, markJournalApplied } from '../shared/order-store';
+import { commitOrders, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
 import { withRetry } from '../shared/retry';
 import { OrderJournalSchema } from '../shared/tables';
 
@@ -14,28 +14,46 @@ export interface ReconcileDependencies extends ControlSettings {
   readonly logger: Logger;
   /** Partitions of the journal's pending index (`p#0` .. `p#{n-1}`). */
   readonly pendingShards: number;
-  /** Entries read per query page (and inserted per statement). */
+  /** Entries read per query page (and committed per statement). */
   readonly pageSize: number;
   /** Milliseconds left before the function must answer; reconciliation stops early and says so. */
   readonly remainingMs: () => number;
   /** Stop when less than this is left, so the answer is never cut off. */
   readonly reserveMs: number;
+  /**
+   * How long an order must have been in the writer before its entry leaves the pending index: the
+   * largest replication lag a failover allowing data loss can have and still lose nothing.
+   */
+  readonly durableAfterMs: number;
+  /** An entry acknowledged longer ago than this and not in the writer is overdue (the end-to-end bound). */
+  readonly boundMs: number;
+  /** Who started the run: a scheduled run in a standby region does nothing; the failover's must be in the active one. */
+  readonly trigger: 'schedule' | 'failover';
+  readonly now?: () => Date;
 }
 
 export interface ReconcileResult {
-  /** Journal entries found pending and now in Aurora (inserted, or found there already). */
+  /** False in a standby region (a scheduled run there does nothing). */
+  readonly active: boolean;
+  /** Journal orders this run committed to the writer (not there before). */
   readonly applied: number;
+  /** Entries whose order had been in the writer long enough, taken out of the pending index. */
+  readonly durable: number;
+  /** Entries whose key another stored row holds (kept for an operator). */
+  readonly conflicts: number;
+  /** Entries acknowledged longer ago than the bound that were not in the writer when this run looked. */
+  readonly overdue: number;
   /** Entries that are not orders (logged with their keys; they need a person). */
   readonly unreadable: string[];
-  /** Entries whose journal item changed under us (another writer applied or replaced them). */
+  /** Entries that changed under this run (another writer settled them first). */
   readonly skipped: number;
-  /** False when time ran out before every shard was drained: run again. */
+  /** False when time ran out (or the epoch moved) before every shard was read: run again. */
   readonly complete: boolean;
   /** The epoch the orders were committed under. */
   readonly fencingEpoch: number;
 }
 
-/** Raised when reconciliation is started in a region that is not the active one. */
+/** Raised when the failover's reconciliation runs in a region that is not the active one. */
 export class NotActiveRegionError extends Error {
   constructor(region: string, activeRegion: string, fencingEpoch: number) {
     super(`region ${region} is not active (active region ${activeRegion}, epoch ${fencingEpoch}): reconciliation commits only in the active region`);
@@ -43,29 +61,154 @@ export class NotActiveRegionError extends Error {
   }
 }
 
+interface Tally {
+  applied: number;
+  durable: number;
+  conflicts: number;
+  overdue: number;
+  skipped: number;
+  unreadable: string[];
+}
+
+/** The entries of a page as they are now, read strongly consistently (the index only finds candidates). */
+async function readEntries(keys: string[], deps: ReconcileDependencies): Promise<Map<string, Record<string, unknown>>> {
+  const entries = new Map<string, Record<string, unknown>>();
+  let pending: Record<string, unknown>[] = keys.map((key) => ({ [OrderJournalSchema.clientOrderId]: key }));
+  await withRetry(
+    `read ${keys.length} journal entries`,
+    async () => {
+      while (pending.length > 0) {
+        const response = await deps.documents.send(new BatchGetCommand({ RequestItems: { [deps.journalTable]: { Keys: pending, ConsistentRead: true } } }));
+        for (const item of response.Responses?.[deps.journalTable] ?? []) entries.set(String(item[OrderJournalSchema.clientOrderId]), item);
+        pending = response.UnprocessedKeys?.[deps.journalTable]?.Keys ?? [];
+        if (pending.length > 0) throw new Error(`${pending.length} keys unprocessed`);
+      }
+    },
+    { attempts: 5, onRetry: (error, attempt) => deps.logger.warn('journal read incomplete; retrying', { attempt, error: (error as Error).message }) },
+  );
+  return entries;
+}
+
+/** The writer's orders under these keys: client order id → order id. */
+async function storedOrders(keys: string[], deps: ReconcileDependencies): Promise<Map<string, string>> {
+  const rows = await deps.database.query<{ client_order_id: string; order_id: string }>(
+    `look up ${keys.length} orders`,
+    'SELECT client_order_id, order_id FROM orders WHERE client_order_id = ANY($1::text[])',
+    [keys],
+  );
+  return new Map(rows.map((row) => [row.client_order_id, row.order_id]));
+}
+
+/** Runs a journal update; an entry that changed under this run is skipped, not an error. */
+async function settle(tally: Tally, order: AcceptedOrder, deps: ReconcileDependencies, update: () => Promise<void>): Promise<boolean> {
+  try {
+    await withRetry(`update journal entry ${order.clientOrderId}`, update, { attempts: 5, isRetryable: (error) => !(error instanceof JournalEntryMismatchError) });
+    return true;
+  } catch (error) {
+    if (!(error instanceof JournalEntryMismatchError)) throw error;
+    tally.skipped++;
+    deps.logger.warn('journal entry changed while reconciling; skipped', { clientOrderId: order.clientOrderId, error: error.message });
+    return false;
+  }
+}
+
 /**
- * Replays every order-journal entry not yet applied to Aurora: after a failover, the orders the
- * old region acknowledged but never processed (its queue is gone with it) are in the journal's
- * pending index in this region. Each page is inserted in one idempotent statement, then marked
- * applied, under the current fencing epoch; a processor doing the same at once does no harm.
+ * One page of pending candidates: read strongly, look them up in the writer, commit the missing
+ * ones (fenced), record them, and take out of the pending index those whose order has been in
+ * the writer for `durableAfterMs`. Returns false when the epoch moved (this region is no longer
+ * the writer's: stop).
+ */
+async function reconcilePage(items: Record<string, unknown>[], epoch: number, tally: Tally, deps: ReconcileDependencies): Promise<boolean> {
+  const now = (deps.now ?? (() => new Date()))();
+  const entries = await readEntries(
+    items.map((item) => String(item[OrderJournalSchema.clientOrderId])),
+    deps,
+  );
+  const candidates: { order: AcceptedOrder; entry: Record<string, unknown> }[] = [];
+  for (const [key, entry] of entries) {
+    // Settled since the index was read, or flagged for an operator.
+    if (entry[OrderJournalSchema.pendingShard] === undefined) continue;
+    if (entry.conflictAt !== undefined) {
+      tally.conflicts++;
+      continue;
+    }
+    const parsed = AcceptedOrderSchema.safeParse(entry);
+    if (!parsed.success) {
+      tally.unreadable.push(key);
+      deps.logger.error('pending journal entry is not an order; left pending for a person', { clientOrderId: key, problems: parsed.error.issues.map((issue) => issue.message) });
+      continue;
+    }
+    candidates.push({ order: parsed.data, entry });
+  }
+  if (candidates.length === 0) return true;
+  const stored = await storedOrders(
+    candidates.map(({ order }) => order.clientOrderId),
+    deps,
+  );
+  // Missing from the writer, or under a key another order holds (the commit reports that as a conflict).
+  const toCommit = candidates.filter(({ order }) => stored.get(order.clientOrderId) !== order.orderId);
+  for (const { order } of toCommit) if (!stored.has(order.clientOrderId) && now.getTime() - Date.parse(order.acceptedAt) > deps.boundMs) tally.overdue++;
+  const result = await commitOrders(
+    deps.database,
+    toCommit.map(({ order }) => order),
+    epoch,
+    deps.region,
+    { remainingMs: deps.remainingMs, reserveMs: deps.reserveMs },
+  );
+  const after = await readControlState(deps.documents, deps.controlTable, deps.primaryRegion);
+  if (after.activeRegion !== deps.region || after.fencingEpoch !== epoch) return false;
+
+  const committedNow = new Set(result.stored.map((order) => order.orderId));
+  for (const { order, storedOrderId } of result.conflicts) {
+    deps.logger.error('journal order conflicts with a stored row holding its client order id; kept in order_conflicts for an operator', { orderId: order.orderId, storedOrderId });
+    if (await settle(tally, order, deps, () => markJournalConflict(deps.documents, deps.journalTable, order, storedOrderId, now))) tally.conflicts++;
+  }
+  for (const { order, entry } of candidates) {
+    const storedId = stored.get(order.clientOrderId);
+    if (committedNow.has(order.orderId)) {
+      if (await settle(tally, order, deps, () => markJournalCommitted(deps.documents, deps.journalTable, deps.region, order, epoch, now))) tally.applied++;
+    } else if (storedId === order.orderId) {
+      // In the writer. The clock for durability runs from when this epoch's writer had it.
+      const since = entry.appliedEpoch === epoch && typeof entry.appliedAt === 'string' ? Date.parse(entry.appliedAt) : undefined;
+      if (since === undefined) {
+        await settle(tally, order, deps, () => markJournalCommitted(deps.documents, deps.journalTable, deps.region, order, epoch, now));
+      } else if (now.getTime() - since >= deps.durableAfterMs) {
+        if (await settle(tally, order, deps, () => markJournalDurable(deps.documents, deps.journalTable, order, now))) tally.durable++;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Makes the journal and Aurora agree, in the active region: every minute on a schedule, and in
+ * every failover right after the promotion. An acknowledged order stays in the journal's pending
+ * index until it has been in the writer for `durableAfterMs`; so an order that was never queued,
+ * that waits in the other region's queue, or that a failover allowing data loss dropped from the
+ * writer's last seconds, is still pending, and a run commits it. Decisions come from strongly
+ * consistent reads of the journal and from the writer itself: the index only finds candidates,
+ * and an entry leaves it only through this function's strongly consistent decision. Bounded by
+ * the function's time: a run that stops early says so, and the next one goes on.
  */
 export async function reconcileJournal(deps: ReconcileDependencies): Promise<ReconcileResult> {
   const control = await withRetry('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), {
     attempts: 4,
     onRetry: (error, attempt) => deps.logger.warn('control table read failed; retrying', { attempt, error: (error as Error).message }),
   });
-  if (control.activeRegion !== deps.region) throw new NotActiveRegionError(deps.region, control.activeRegion, control.fencingEpoch);
+  const tally: Tally = { applied: 0, durable: 0, conflicts: 0, overdue: 0, skipped: 0, unreadable: [] };
+  const result = (complete: boolean, active = true): ReconcileResult => ({ active, ...tally, complete, fencingEpoch: control.fencingEpoch });
+  if (control.activeRegion !== deps.region) {
+    if (deps.trigger === 'schedule') return result(true, false);
+    throw new NotActiveRegionError(deps.region, control.activeRegion, control.fencingEpoch);
+  }
 
-  let applied = 0;
-  let skipped = 0;
-  const unreadable: string[] = [];
   for (let shard = 0; shard < deps.pendingShards; shard++) {
     const pendingShard = `p#${shard}`;
     let exclusiveStartKey: Record<string, unknown> | undefined;
     do {
       if (deps.remainingMs() < deps.reserveMs) {
-        deps.logger.warn('time is running out; reconciliation stops here and must run again', { shard: pendingShard, applied });
-        return { applied, unreadable, skipped, complete: false, fencingEpoch: control.fencingEpoch };
+        deps.logger.warn('time is running out; reconciliation stops here and must run again', { shard: pendingShard, ...tally });
+        return result(false);
       }
       const page = await withRetry(
         `query pending journal entries of ${pendingShard}`,
@@ -83,34 +226,19 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
           ),
         { attempts: 5, onRetry: (error, attempt) => deps.logger.warn('journal query failed; retrying', { pendingShard, attempt, error: (error as Error).message }) },
       );
-      const orders: AcceptedOrder[] = [];
-      for (const item of page.Items ?? []) {
-        const parsed = AcceptedOrderSchema.safeParse(item);
-        if (parsed.success) {
-          orders.push(parsed.data);
-        } else {
-          const key = String(item[OrderJournalSchema.clientOrderId]);
-          unreadable.push(key);
-          deps.logger.error('pending journal entry is not an order; left pending for a person', { clientOrderId: key, problems: parsed.error.issues.map((issue) => issue.message) });
+      try {
+        if (!(await reconcilePage(page.Items ?? [], control.fencingEpoch, tally, deps))) {
+          deps.logger.warn('the fencing epoch moved during reconciliation; this region stops here', { epoch: control.fencingEpoch });
+          return result(false);
         }
-      }
-      await insertOrders(deps.database, orders, control.fencingEpoch);
-      for (const order of orders) {
-        try {
-          await withRetry(`mark ${order.clientOrderId} applied`, () => markJournalApplied(deps.documents, deps.journalTable, deps.region, order), {
-            attempts: 5,
-            isRetryable: (error) => !(error instanceof JournalEntryMismatchError),
-          });
-          applied++;
-        } catch (error) {
-          if (!(error instanceof JournalEntryMismatchError)) throw error;
-          skipped++;
-          deps.logger.warn('journal entry changed while reconciling; skipped', { clientOrderId: order.clientOrderId, error: error.message });
-        }
+      } catch (error) {
+        if (!(error instanceof StaleEpochError)) throw error;
+        deps.logger.warn('commit refused under a stale epoch; this region is no longer the writer\'s', { error: error.message });
+        return result(false);
       }
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
   }
-  deps.logger.info('reconciliation complete', { applied, skipped, unreadable: unreadable.length, fencingEpoch: control.fencingEpoch });
-  return { applied, unreadable, skipped, complete: true, fencingEpoch: control.fencingEpoch };
+  deps.logger.info('reconciliation complete', { ...tally, unreadable: tally.unreadable.length, fencingEpoch: control.fencingEpoch });
+  return result(true);
 }

@@ -19,6 +19,17 @@ export interface DatabaseTarget {
   readonly connectTimeoutMs?: number;
 }
 
+/** How long a caller may still spend on the database, from its invocation's remaining time. */
+export interface TimeBudget {
+  /** Milliseconds left before the function must answer. */
+  readonly remainingMs: () => number;
+  /** Kept back for answering (and for the work after the database call). */
+  readonly reserveMs: number;
+}
+
+/** The least a statement is given, however little time is left (below it, the call fails at once instead). */
+const MIN_STATEMENT_MS = 200;
+
 /** PostgreSQL's "invalid password": the secret was rotated since this container read it. */
 const INVALID_PASSWORD = '28P01';
 
@@ -39,8 +50,11 @@ export class Database {
     private readonly retry: RetryOptions = { attempts: 4, baseDelayMs: 50, maxDelayMs: 1000 },
   ) {}
 
-  /** Runs `work` with a pooled client, retrying transient failures of the whole unit. */
-  public async withClient<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` with a pooled client, retrying transient failures of the whole unit: by attempts,
+   * or with a `budget` for as long as the caller's time allows (a writer restart takes about 30 s).
+   */
+  public async withClient<T>(operation: string, work: (client: PoolClient) => Promise<T>, budget?: TimeBudget): Promise<T> {
     return withRetry(
       operation,
       async () => {
@@ -52,14 +66,25 @@ export class Database {
           await this.handleConnectError(error);
           throw error;
         }
+        // A checked-out client whose connection drops emits 'error'; without a listener that
+        // would end the process (and lose the batch's answer). The query in flight fails instead.
+        let broken: Error | undefined;
+        const onError = (error: Error) => {
+          broken = error;
+          this.logger.warn('database connection lost during an operation', { operation, error: error.message });
+        };
+        client.on('error', onError);
         try {
           return await work(client);
         } finally {
-          client.release();
+          client.off('error', onError);
+          // A broken connection goes back as broken, so the pool closes it instead of reusing it.
+          client.release(broken);
         }
       },
       {
         ...this.retry,
+        ...(budget ? { attempts: Number.MAX_SAFE_INTEGER, budgetMs: () => budget.remainingMs() - budget.reserveMs } : {}),
         isRetryable: (error) => isTransientDatabaseError(error) || (error as { code?: string }).code === INVALID_PASSWORD,
         onRetry: (error, attempt, delayMs) =>
           this.logger.warn('database operation failed, retrying', { operation, attempt, delayMs, code: (error as { code?: string }).code, error: (error as Error).message }),
@@ -72,11 +97,19 @@ export class Database {
     return this.withClient(operation, async (client) => (await client.query<R>(sql, params)).rows);
   }
 
-  /** Statements in one transaction, rolled back on any error. */
-  public async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.withClient(operation, async (client) => {
+  /**
+   * Statements in one transaction, rolled back on any error. With a `budget`, its statements, lock
+   * waits and idle time are limited to the time the caller has left, so nothing it started can
+   * commit after it has answered.
+   */
+  public async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>, budget?: TimeBudget): Promise<T> {
+    const inTransaction = async (client: PoolClient): Promise<T> => {
       await client.query('BEGIN');
       try {
+        if (budget) {
+          const limitMs = Math.max(MIN_STATEMENT_MS, Math.floor(budget.remainingMs() - budget.reserveMs));
+          await client.query(`SET LOCAL statement_timeout = ${limitMs}; SET LOCAL lock_timeout = ${limitMs}; SET LOCAL idle_in_transaction_session_timeout = ${limitMs}`);
+        }
         const result = await work(client);
         await client.query('COMMIT');
         return result;
@@ -86,7 +119,8 @@ export class Database {
         );
         throw error;
       }
-    });
+    };
+    return this.withClient(operation, inTransaction, budget);
   }
 
   /** Closes the pool (tests; Lambda freezes containers instead). */

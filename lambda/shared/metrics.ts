@@ -4,3 +4,18 @@ import type { Datapoint } from '@aws-sdk/client-cloudwatch';
 export function latestDatapoint(datapoints: readonly Datapoint[] | undefined): Datapoint | undefined {
   return [...(datapoints ?? [])].sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
 }
+
+/** The metrics journal reconciliation publishes (service `failover-reconcile`), shared with the alarms that watch them (lib/). */
+export const RECONCILE_METRICS = {
+  /** Journal orders a run committed that the processor had not. */
+  applied: 'OrdersReconciled',
+  /** Entries acknowledged longer ago than the bound and not in the writer when the run looked. */
+  overdue: 'OrdersOverdue',
+  /** Entries whose key another stored order holds (an operator decides). */
+  conflicts: 'OrderConflictsPending',
+  /** Runs that stopped before reading every shard (time ran out, or the epoch moved). */
+  incomplete: 'ReconcileIncomplete',
+} as const;
+
+/** The logger and metric service name of journal reconciliation. */
+export const RECONCILE_SERVICE = 'failover-reconcile';

@@ -1,46 +1,133 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Database } from './database';
+import type { PoolClient } from 'pg';
+import type { Database, TimeBudget } from './database';
 import type { AcceptedOrder } from './order';
 import { OrderJournalSchema } from './tables';
 
 /**
- * Writing accepted orders to their system of record (Aurora) and marking their journal entries
- * applied: the processor does it for queued orders, reconciliation for journal entries the queue
- * never delivered (a failed region's queue). Both are idempotent, so they may overlap.
+ * Writing accepted orders to their system of record (Aurora) and recording it in the journal:
+ * the processor does it for queued orders, reconciliation for journal entries the queue never
+ * delivered or a failover lost. Both are idempotent, so they may overlap.
+ *
+ * A commit is fenced inside the database (migration 0002): in the same transaction as the insert,
+ * the cluster's fencing epoch is raised to the committer's and read under a share lock, and a
+ * committer whose epoch is lower than the cluster's commits nothing (StaleEpochError). The insert
+ * names its conflict target (client_order_id), and every order the insert skipped is compared with
+ * the row that holds its key: the same orderId and fields is an order already stored; anything
+ * else is a conflict, kept in order_conflicts for an operator and never taken as stored.
  */
 
-const ORDER_COLUMNS = 11;
-
-/** `INSERT ... ON CONFLICT DO NOTHING` of `count` orders in one statement: a redelivered order is a no-op. */
-function upsertStatement(count: number): string {
-  const tuples = Array.from({ length: count }, (_unused, row) => `(${Array.from({ length: ORDER_COLUMNS }, (_v, column) => `$${row * ORDER_COLUMNS + column + 1}`).join(', ')})`);
-  return `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
-                      accepted_at, accepted_region, fencing_epoch)
-  VALUES ${tuples.join(', ')}
-  ON CONFLICT DO NOTHING`;
+/** A commit under an epoch older than the cluster's: a failover happened since the committer read the control table. */
+export class StaleEpochError extends Error {
+  constructor(
+    public readonly commitEpoch: number,
+    public readonly clusterEpoch: number,
+  ) {
+    super(`commit under fencing epoch ${commitEpoch} refused: this cluster has already committed under epoch ${clusterEpoch}`);
+    this.name = 'StaleEpochError';
+  }
 }
 
-function orderValues(order: AcceptedOrder, fencingEpoch: number): unknown[] {
-  return [
-    order.orderId,
-    order.clientOrderId,
-    order.accountId,
-    order.symbol,
-    order.side,
-    order.orderType,
-    order.quantity,
-    order.limitPrice ?? null,
-    order.acceptedAt,
-    order.acceptedRegion,
-    fencingEpoch,
-  ];
+/** An order whose key another row holds. */
+export interface OrderConflict {
+  readonly order: AcceptedOrder;
+  /** The orderId of the row that holds the key. */
+  readonly storedOrderId: string;
 }
 
-/** Inserts the orders in one statement under the fencing epoch they are committed with; already present ones are skipped. */
-export async function insertOrders(database: Database, orders: readonly AcceptedOrder[], fencingEpoch: number): Promise<void> {
-  if (orders.length === 0) return;
-  await database.query(`upsert ${orders.length} orders`, upsertStatement(orders.length), orders.flatMap((order) => orderValues(order, fencingEpoch)));
+export interface CommitResult {
+  /** Orders now in Aurora as the journal has them (inserted now, or found stored already). */
+  readonly stored: AcceptedOrder[];
+  readonly conflicts: OrderConflict[];
+}
+
+/** The orders as one JSON parameter, in key order (two batches lock keys in the same order, so they cannot deadlock). */
+function ordersParameter(orders: readonly AcceptedOrder[]): string {
+  const sorted = [...orders].sort((a, b) => (a.clientOrderId < b.clientOrderId ? -1 : a.clientOrderId > b.clientOrderId ? 1 : 0));
+  return JSON.stringify(
+    sorted.map((order) => ({
+      order_id: order.orderId,
+      client_order_id: order.clientOrderId,
+      account_id: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      order_type: order.orderType,
+      quantity: order.quantity,
+      limit_price: order.limitPrice ?? null,
+      accepted_at: order.acceptedAt,
+      accepted_region: order.acceptedRegion,
+    })),
+  );
+}
+
+const INCOMING = `jsonb_to_recordset($1::jsonb) AS i(order_id uuid, client_order_id text, account_id text, symbol text, side text,
+  order_type text, quantity numeric, limit_price numeric, accepted_at timestamptz, accepted_region text)`;
+
+const INSERT = `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
+                    accepted_at, accepted_region, fencing_epoch)
+  SELECT i.order_id, i.client_order_id, i.account_id, i.symbol, i.side, i.order_type, i.quantity, i.limit_price,
+         i.accepted_at, i.accepted_region, $2
+  FROM ${INCOMING}
+  ON CONFLICT (client_order_id) DO NOTHING
+  RETURNING order_id`;
+
+/** For the orders the insert skipped: the row holding each key, and whether it is this very order. */
+const COMPARE = `SELECT i.order_id AS incoming_id, o.order_id AS stored_id,
+       (o.order_id = i.order_id AND o.account_id = i.account_id AND o.symbol = i.symbol AND o.side = i.side
+        AND o.order_type = i.order_type AND o.quantity = i.quantity AND o.limit_price IS NOT DISTINCT FROM i.limit_price) AS same
+  FROM ${INCOMING}
+  JOIN orders o ON o.client_order_id = i.client_order_id
+  WHERE i.order_id <> ALL($2::uuid[])`;
+
+const RECORD_CONFLICTS = `INSERT INTO order_conflicts (order_id, client_order_id, account_id, stored_order_id, journal_order, detected_in)
+  SELECT c.order_id, c.client_order_id, c.account_id, c.stored_order_id, c.journal_order, $2
+  FROM jsonb_to_recordset($1::jsonb) AS c(order_id uuid, client_order_id text, account_id text, stored_order_id uuid, journal_order jsonb)
+  ON CONFLICT (order_id) DO NOTHING`;
+
+/** Raises the cluster's epoch to the committer's and returns the cluster's, under a share lock for the transaction. */
+async function fence(client: PoolClient, fencingEpoch: number): Promise<void> {
+  await client.query('UPDATE fencing_epoch SET epoch = $1, advanced_at = now() WHERE singleton AND epoch < $1', [fencingEpoch]);
+  const { rows } = await client.query<{ epoch: string }>('SELECT epoch FROM fencing_epoch WHERE singleton FOR SHARE');
+  if (rows.length !== 1) throw new Error('fencing_epoch has no row: the schema migration 0002 has not run on this cluster');
+  const clusterEpoch = Number(rows[0].epoch);
+  if (clusterEpoch > fencingEpoch) throw new StaleEpochError(fencingEpoch, clusterEpoch);
+}
+
+/**
+ * Commits `orders` under `fencingEpoch` in one fenced transaction; `region` names the committer in
+ * the conflict record. Throws StaleEpochError (nothing committed) when the cluster is past the epoch.
+ */
+export async function commitOrders(database: Database, orders: readonly AcceptedOrder[], fencingEpoch: number, region: string, budget?: TimeBudget): Promise<CommitResult> {
+  if (orders.length === 0) return { stored: [], conflicts: [] };
+  const incoming = ordersParameter(orders);
+  return database.transaction(
+    `commit ${orders.length} orders under epoch ${fencingEpoch}`,
+    async (client) => {
+      await fence(client, fencingEpoch);
+      const inserted = (await client.query<{ order_id: string }>(INSERT, [incoming, fencingEpoch])).rows.map((row) => row.order_id);
+      const skipped = (await client.query<{ incoming_id: string; stored_id: string; same: boolean }>(COMPARE, [incoming, inserted])).rows;
+      const byId = new Map(orders.map((order) => [order.orderId, order]));
+      const conflicts: OrderConflict[] = skipped.filter((row) => !row.same).map((row) => ({ order: byId.get(row.incoming_id)!, storedOrderId: row.stored_id }));
+      if (conflicts.length > 0) {
+        const records = conflicts.map(({ order, storedOrderId }) => ({
+          order_id: order.orderId,
+          client_order_id: order.clientOrderId,
+          account_id: order.accountId,
+          stored_order_id: storedOrderId,
+          journal_order: order,
+        }));
+        await client.query(RECORD_CONFLICTS, [JSON.stringify(records), region]);
+      }
+      const conflicting = new Set(conflicts.map((conflict) => conflict.order.orderId));
+      const accounted = new Set([...inserted, ...skipped.map((row) => row.incoming_id)]);
+      const unaccounted = orders.filter((order) => !accounted.has(order.orderId));
+      // An order neither inserted nor found under its key: its orderId is taken by a row with another key.
+      if (unaccounted.length > 0) throw new Error(`orders ${unaccounted.map((order) => order.orderId).join(', ')} were neither stored nor found under their client order id`);
+      return { stored: orders.filter((order) => !conflicting.has(order.orderId)), conflicts };
+    },
+    budget,
+  );
 }
 
 /** The journal has no entry for the order's key with this order id: the message does not match what was acknowledged. */
@@ -51,17 +138,42 @@ export class JournalEntryMismatchError extends Error {
   }
 }
 
-/** Marks an order's journal entry applied (it leaves the pending index). */
-export async function markJournalApplied(documents: DynamoDBDocumentClient, journalTable: string, region: string, order: AcceptedOrder): Promise<void> {
+/**
+ * Records in the journal that the order was committed to the writer under `fencingEpoch`. The
+ * entry stays in the pending index: a commit is safe from a failover only once it has had time
+ * to replicate, and reconciliation takes it out of the index after that (lambda/reconcile/).
+ */
+export async function markJournalCommitted(documents: DynamoDBDocumentClient, journalTable: string, region: string, order: AcceptedOrder, fencingEpoch: number, at: Date): Promise<void> {
+  await updateEntry(documents, journalTable, order, 'SET appliedAt = :at, appliedRegion = :region, appliedEpoch = :epoch', { ':at': at.toISOString(), ':region': region, ':epoch': fencingEpoch });
+}
+
+/** Takes the entry out of the pending index: its order has been in the writer long enough to have replicated. */
+export async function markJournalDurable(documents: DynamoDBDocumentClient, journalTable: string, order: AcceptedOrder, at: Date): Promise<void> {
+  await updateEntry(documents, journalTable, order, 'REMOVE #pending SET durableAt = :at', { ':at': at.toISOString() }, { '#pending': OrderJournalSchema.pendingShard });
+}
+
+/** Marks the entry as conflicting with a stored row (it stays pending and is reported until an operator resolves it). */
+export async function markJournalConflict(documents: DynamoDBDocumentClient, journalTable: string, order: AcceptedOrder, storedOrderId: string, at: Date): Promise<void> {
+  await updateEntry(documents, journalTable, order, 'SET conflictAt = :at, conflictingOrderId = :stored', { ':at': at.toISOString(), ':stored': storedOrderId });
+}
+
+async function updateEntry(
+  documents: DynamoDBDocumentClient,
+  journalTable: string,
+  order: AcceptedOrder,
+  update: string,
+  values: Record<string, unknown>,
+  names: Record<string, string> = {},
+): Promise<void> {
   try {
     await documents.send(
       new UpdateCommand({
         TableName: journalTable,
         Key: { [OrderJournalSchema.clientOrderId]: order.clientOrderId },
-        UpdateExpression: 'REMOVE #pending SET appliedAt = :now, appliedRegion = :region',
+        UpdateExpression: update,
         ConditionExpression: 'attribute_exists(#key) AND orderId = :orderId',
-        ExpressionAttributeNames: { '#pending': OrderJournalSchema.pendingShard, '#key': OrderJournalSchema.clientOrderId },
-        ExpressionAttributeValues: { ':now': new Date().toISOString(), ':region': region, ':orderId': order.orderId },
+        ExpressionAttributeNames: { ...names, '#key': OrderJournalSchema.clientOrderId },
+        ExpressionAttributeValues: { ...values, ':orderId': order.orderId },
       }),
     );
   } catch (error) {

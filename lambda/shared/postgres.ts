@@ -36,7 +36,23 @@ export interface ConnectionSettings {
   readonly tls?: boolean;
   /** Connection timeout in milliseconds. @default 5000 */
   readonly connectTimeoutMs?: number;
+  /**
+   * Session limits, so no statement, lock wait or open transaction outlives the function that
+   * started it (a transaction whose function died would otherwise commit, or hold locks, later).
+   * Callers set tighter ones per transaction from their remaining time. @default SESSION_LIMITS
+   */
+  readonly limits?: SessionLimits;
 }
+
+/** PostgreSQL's statement_timeout, lock_timeout and idle_in_transaction_session_timeout, in milliseconds. */
+export interface SessionLimits {
+  readonly statementMs: number;
+  readonly lockMs: number;
+  readonly idleInTransactionMs: number;
+}
+
+/** The session defaults: shorter than any function's timeout that uses the database (30 s and more). */
+export const SESSION_LIMITS: SessionLimits = { statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 15_000 };
 
 /**
  * pg client settings: TLS with certificate verification (the Lambda runtime trusts the RDS CAs
@@ -52,5 +68,8 @@ export function clientConfig(settings: ConnectionSettings): ClientConfig {
     ssl: settings.tls === false ? false : { rejectUnauthorized: true },
     connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
     application_name: 'trading-dr',
+    statement_timeout: (settings.limits ?? SESSION_LIMITS).statementMs,
+    lock_timeout: (settings.limits ?? SESSION_LIMITS).lockMs,
+    idle_in_transaction_session_timeout: (settings.limits ?? SESSION_LIMITS).idleInTransactionMs,
   };
 }

@@ -18,6 +18,12 @@ export interface RetryOptions {
   readonly random?: () => number;
   /** How to wait. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Milliseconds the caller may still spend (an invocation's remaining time less what it keeps
+   * back). When set, retrying also stops once the next wait would not fit: a retry budget in time,
+   * for outages measured in seconds (a writer restart) rather than in attempts.
+   */
+  readonly budgetMs?: () => number;
 }
 
 /** Thrown when every attempt failed; `cause` is the last error. */
@@ -57,6 +63,9 @@ export async function withRetry<T>(operationName: string, operation: (attempt: n
       if (!isRetryable(error)) throw error;
       if (attempt === attempts - 1) break;
       const delayMs = backoffDelay(attempt, options.baseDelayMs ?? 100, options.maxDelayMs ?? 5000, options.random);
+      if (options.budgetMs !== undefined && options.budgetMs() <= delayMs) {
+        throw new RetriesExhaustedError(`${operationName} (out of time)`, attempt + 1, error);
+      }
       options.onRetry?.(error, attempt + 1, delayMs);
       await sleep(delayMs);
     }

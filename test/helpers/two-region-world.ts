@@ -9,7 +9,7 @@ import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FailoverFigures, runStep, StepDependencies } from '../../lambda/failover-steps/steps';
-import { reconcileJournal } from '../../lambda/reconcile/reconcile';
+import { reconcileJournal, ReconcileResult } from '../../lambda/reconcile/reconcile';
 import { readControlState } from '../../lambda/shared/control';
 import type { Database } from '../../lambda/shared/database';
 import { fetchGet } from '../../lambda/shared/health-probe';
@@ -369,6 +369,29 @@ export class World {
     };
   }
 
+  /** Runs `region`'s real journal reconciliation with the template's settings (the failover's run, or the schedule's). */
+  async reconcile(region: Region, trigger: 'schedule' | 'failover', template: Record<string, any> = this.fixture.deployment.templates[region]): Promise<ReconcileResult> {
+    const { deployment } = this.fixture;
+    const setting = (variable: string) => Number(functionSetting(deployment, template, region, Purpose.reconcile, variable));
+    return reconcileJournal({
+      database: this.databaseFor(region),
+      documents: this.documentsFor(region),
+      journalTable: this.journalTable(),
+      controlTable: deployment.controlTable,
+      region,
+      primaryRegion: PRIMARY,
+      logger: silentLogger,
+      pendingShards: setting('PENDING_SHARDS'),
+      pageSize: 25,
+      remainingMs: () => 60_000,
+      reserveMs: 1000,
+      durableAfterMs: setting('DURABLE_AFTER_SECONDS') * 1000,
+      boundMs: setting('ORDER_BOUND_SECONDS') * 1000,
+      trigger,
+      now: () => new Date(this.now()),
+    });
+  }
+
   /** Runs `region`'s failover state machine, as an execution there would. */
   async run(region: Region, input: unknown, options: RunOptions = {}): Promise<ExecutionResult> {
     const { fixture } = this;
@@ -392,19 +415,7 @@ export class World {
         'Rollback: set switches': step,
         'Reconcile: replay journal': async () => {
           await this.beforeReconcile?.();
-          return reconcileJournal({
-            database: this.databaseFor(region),
-            documents: this.documentsFor(region),
-            journalTable: this.journalTable(),
-            controlTable: deployment.controlTable,
-            region,
-            primaryRegion: PRIMARY,
-            logger: silentLogger,
-            pendingShards: Number(functionSetting(deployment, options.template ?? deployment.templates[region], region, Purpose.reconcile, 'PENDING_SHARDS')),
-            pageSize: 25,
-            remainingMs: () => 60_000,
-            reserveMs: 1000,
-          });
+          return this.reconcile(region, 'failover', options.template);
         },
         // Step Functions' SDK task calls the service in the state machine's own region.
         'Promote: read global cluster': () => this.aurora.describe(region),

@@ -2,7 +2,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { NotActiveRegionError, reconcileJournal, ReconcileDependencies } from '../../lambda/reconcile/reconcile';
 import { Database } from '../../lambda/shared/database';
 import { AcceptedOrder, AcceptedOrderSchema } from '../../lambda/shared/order';
-import { insertOrders } from '../../lambda/shared/order-store';
+import { commitOrders, markJournalCommitted, StaleEpochError } from '../../lambda/shared/order-store';
 import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
 import { createControlTable, createJournalTable, documents, scanAll, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
@@ -18,6 +18,9 @@ import { journalOrder, migratedDatabase } from '../helpers/orders';
 const REGION = 'us-east-2';
 const PRIMARY = 'us-east-1';
 const SHARDS = 4;
+const DURABLE_AFTER_MS = 300_000;
+/** A run's figures with nothing done. */
+const NOTHING = { active: true, applied: 0, durable: 0, conflicts: 0, overdue: 0, unreadable: [], skipped: 0, complete: true };
 
 describe('journal reconciliation against PostgreSQL and moto_server', () => {
   let testDatabase: TestDatabase;
@@ -35,7 +38,8 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
   });
 
   beforeEach(async () => {
-    await database.query('empty orders', 'TRUNCATE orders');
+    await database.query('empty orders', 'TRUNCATE orders, order_conflicts');
+    await database.query('reset the fencing epoch', 'UPDATE fencing_epoch SET epoch = 0');
     const [journalTable, controlTable] = await Promise.all([createJournalTable(), createControlTable()]);
     deps = {
       database,
@@ -49,8 +53,14 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
       pageSize: 3,
       remainingMs: () => 60_000,
       reserveMs: 1000,
+      durableAfterMs: DURABLE_AFTER_MS,
+      boundMs: 120_000,
+      trigger: 'failover',
     };
   });
+
+  /** The same run, `ms` later (entries whose order has been in the writer long enough become durable). */
+  const later = (ms: number): ReconcileDependencies => ({ ...deps, now: () => new Date(Date.now() + ms) });
 
   async function setControl(activeRegion: string, fencingEpoch: number): Promise<void> {
     await documents.send(
@@ -118,6 +128,13 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     await expect(reconcileJournal(deps)).rejects.toThrow(`region ${REGION} is not active (active region ${PRIMARY}, epoch 0)`);
   });
 
+  it('does nothing, without an error, when the schedule runs it in the standby region', async () => {
+    await setControl(PRIMARY, 2);
+    await journalOrders(2);
+    expect(await reconcileJournal({ ...deps, trigger: 'schedule' })).toEqual({ ...NOTHING, active: false, fencingEpoch: 2 });
+    expect(await rows()).toEqual([]);
+  });
+
   it('applies every pending entry of every shard, over many pages, under the current epoch, and a second run applies nothing', async () => {
     await setControl(REGION, 3);
     const orders = await journalOrders(22);
@@ -127,8 +144,9 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(Object.values(before).every((ids) => ids.length > 0)).toBe(true);
 
     const result = await reconcileJournal(deps);
-    expect(result).toEqual({ applied: 22, unreadable: [], skipped: 0, complete: true, fencingEpoch: 3 });
-    expect(await pendingIds()).toEqual([]);
+    expect(result).toEqual({ ...NOTHING, applied: 22, fencingEpoch: 3 });
+    // In the writer, recorded, and still pending until they have had time to replicate.
+    expect(await pendingIds()).toHaveLength(22);
 
     const committed = await rows();
     expect(committed).toHaveLength(22);
@@ -145,29 +163,87 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     const journal = await scanAll(deps.journalTable);
     expect(journal).toHaveLength(22);
     for (const entry of journal) {
-      expect(entry.pendingShard).toBeUndefined();
       expect(entry.appliedRegion).toBe(REGION);
+      expect(entry.appliedEpoch).toBe(3);
       expect(typeof entry.appliedAt).toBe('string');
     }
 
-    const again = await reconcileJournal(deps);
-    expect(again).toEqual({ applied: 0, unreadable: [], skipped: 0, complete: true, fencingEpoch: 3 });
+    // Too soon to be durable: nothing to do.
+    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, fencingEpoch: 3 });
+    // Once they have been in the writer for durableAfterMs, they leave the pending index.
+    expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toEqual({ ...NOTHING, durable: 22, fencingEpoch: 3 });
+    expect(await pendingIds()).toEqual([]);
     expect(await rows()).toHaveLength(22);
+  });
+
+  it('restores orders a failover allowing data loss dropped from the old writer\'s last seconds (they were still pending)', async () => {
+    await setControl(PRIMARY, 0);
+    const orders = await journalOrders(5);
+    // us-east-1's processor committed all five under epoch 0 and recorded it in the journal.
+    await commitOrders(database, orders, 0, PRIMARY);
+    for (const order of orders) await markJournalCommitted(documents, deps.journalTable, PRIMARY, order, 0, new Date());
+    // The failover allowing data loss: the new writer lacks the last two (the replication lag), and us-east-2 is active.
+    await database.query('lose the lag window', 'DELETE FROM orders WHERE client_order_id = ANY($1)', [['c-3', 'c-4']]);
+    await setControl(REGION, 1);
+    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, applied: 2, fencingEpoch: 1 });
+    expect((await rows()).map((row) => [row.client_order_id, row.fencing_epoch])).toEqual([
+      ['c-0', 0],
+      ['c-1', 0],
+      ['c-2', 0],
+      ['c-3', 1],
+      ['c-4', 1],
+    ]);
+  });
+
+  it('counts entries past the bound that are not in the writer (the overdue alarm)', async () => {
+    await setControl(REGION, 1);
+    await journalOrders(3);
+    expect(await reconcileJournal(later(121_000))).toMatchObject({ applied: 3, overdue: 3 });
+    expect(await reconcileJournal(later(122_000))).toMatchObject({ applied: 0, overdue: 0 });
+  });
+
+  it('never takes a conflicting row as the order: records the conflict, flags the entry, keeps the stored row', async () => {
+    await setControl(REGION, 1);
+    const [order] = await journalOrders(1);
+    // Another order already holds c-0 (same key, another orderId).
+    const other = { ...order, orderId: '00000000-0000-4000-8000-000000000001', quantity: '99' };
+    await commitOrders(database, [other], 1, REGION);
+    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, conflicts: 1, fencingEpoch: 1 });
+    expect((await rows()).map((row) => row.order_id)).toEqual([other.orderId]);
+    const conflicts = await database.query<{ order_id: string; stored_order_id: string }>('conflicts', 'SELECT order_id, stored_order_id FROM order_conflicts');
+    expect(conflicts).toEqual([{ order_id: order.orderId, stored_order_id: other.orderId }]);
+    const [entry] = await scanAll(deps.journalTable);
+    expect(entry.conflictingOrderId).toBe(other.orderId);
+    expect(entry.appliedAt).toBeUndefined();
+    // Reported on every run until an operator resolves it; never applied.
+    expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toEqual({ ...NOTHING, conflicts: 1, fencingEpoch: 1 });
+  });
+
+  it('commits nothing under an epoch older than one this cluster has committed under', async () => {
+    await setControl(REGION, 1);
+    const orders = await journalOrders(2);
+    await commitOrders(database, [orders[0]], 7, REGION);
+    await expect(commitOrders(database, [orders[1]], 6, REGION)).rejects.toThrow(StaleEpochError);
+    // The control table says epoch 1, the cluster has seen 7: the run stops without committing.
+    expect(await reconcileJournal(deps)).toMatchObject({ applied: 0, complete: false });
+    expect((await rows()).map((row) => row.client_order_id)).toEqual(['c-0']);
   });
 
   it('marks an order that is in Aurora already applied, without a second row', async () => {
     await setControl(REGION, 3);
     const orders = await journalOrders(3);
     // The old region committed c-1 under epoch 2 but did not get to mark its journal entry.
-    await insertOrders(database, [orders[1]], 2);
+    await commitOrders(database, [orders[1]], 2, PRIMARY);
     const result = await reconcileJournal(deps);
-    expect(result).toMatchObject({ applied: 3, skipped: 0, complete: true });
+    expect(result).toMatchObject({ applied: 2, skipped: 0, complete: true });
     const committed = await rows();
     expect(committed.map((row) => [row.client_order_id, row.order_id, row.fencing_epoch])).toEqual([
       ['c-0', orders[0].orderId, 3],
       ['c-1', orders[1].orderId, 2],
       ['c-2', orders[2].orderId, 3],
     ]);
+    // c-1 is recorded as in this epoch's writer now; all three become durable later.
+    expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toMatchObject({ durable: 3 });
     expect(await pendingIds()).toEqual([]);
   });
 
@@ -181,12 +257,13 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
       new PutCommand({ TableName: deps.journalTable, Item: { clientOrderId: 'broken-1', pendingShard: shard, acceptedAt: '2000-01-01T00:00:00.000Z', symbol: 'MSFT' } }),
     );
     const result = await reconcileJournal({ ...deps, pageSize: 2 });
-    expect(result).toEqual({ applied: 8, unreadable: ['broken-1'], skipped: 0, complete: true, fencingEpoch: 4 });
+    expect(result).toEqual({ ...NOTHING, applied: 8, unreadable: ['broken-1'], fencingEpoch: 4 });
+    expect(await reconcileJournal({ ...later(DURABLE_AFTER_MS), pageSize: 2 })).toMatchObject({ durable: 8 });
     expect(await pendingByShard()).toEqual({ 'p#0': [], 'p#1': [], 'p#2': [], 'p#3': [], [shard]: ['broken-1'] });
     expect((await rows()).map((row) => row.client_order_id)).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'c-6', 'c-7']);
 
     // Still there for a person on the next run; nothing else to do.
-    expect(await reconcileJournal(deps)).toEqual({ applied: 0, unreadable: ['broken-1'], skipped: 0, complete: true, fencingEpoch: 4 });
+    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, unreadable: ['broken-1'], fencingEpoch: 4 });
   });
 
   it('stops with complete: false when time runs short, and a later run finishes', async () => {
@@ -199,21 +276,19 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(first.applied).toBeGreaterThan(0);
     expect(first.applied).toBeLessThanOrEqual(2 * deps.pageSize);
     expect(first.fencingEpoch).toBe(5);
-    // What it applied is in Aurora and out of the pending index; the rest is still pending.
+    // What it applied is in Aurora; the rest is not.
     expect(await rows()).toHaveLength(first.applied);
-    expect(await pendingIds()).toHaveLength(16 - first.applied);
 
     const second = await reconcileJournal(deps);
-    expect(second).toEqual({ applied: 16 - first.applied, unreadable: [], skipped: 0, complete: true, fencingEpoch: 5 });
+    expect(second).toEqual({ ...NOTHING, applied: 16 - first.applied, fencingEpoch: 5 });
     expect(await rows()).toHaveLength(16);
-    expect(await pendingIds()).toEqual([]);
   });
 
   it('does nothing when too little time is left to start', async () => {
     await setControl(REGION, 5);
     await journalOrders(2);
     const result = await reconcileJournal({ ...deps, remainingMs: () => 500 });
-    expect(result).toEqual({ applied: 0, unreadable: [], skipped: 0, complete: false, fencingEpoch: 5 });
+    expect(result).toEqual({ ...NOTHING, complete: false, fencingEpoch: 5 });
     expect(await rows()).toEqual([]);
     expect(await pendingIds()).toEqual(['c-0', 'c-1']);
   });

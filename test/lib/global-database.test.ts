@@ -14,7 +14,6 @@ function databaseTemplate(role: RegionRole): Template {
     peerVpcCidr: peerCidr,
     engineVersion: '17.9',
     readerCount: 1,
-    globalDbRpoSeconds: 30,
     port: 5432,
   });
   return Template.fromStack(stack);
@@ -74,7 +73,7 @@ describe('global database', () => {
   it('sets the managed RPO and forces TLS in the cluster parameter group', () => {
     primary.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
       Family: 'aurora-postgresql17',
-      Parameters: { 'rds.global_db_rpo': '30', 'rds.force_ssl': '1' },
+      Parameters: { 'rds.force_ssl': '1' },
     });
   });
 

@@ -1,4 +1,5 @@
 import orders0001 from './0001_orders.sql';
+import fencing0002 from './0002_fencing_and_conflicts.sql';
 
 /** One versioned schema change. */
 export interface Migration {
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they are applied. Append only: never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: '0001_orders', sql: orders0001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: '0001_orders', sql: orders0001 },
+  { version: '0002_fencing_and_conflicts', sql: fencing0002 },
+];
