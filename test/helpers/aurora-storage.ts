@@ -1,5 +1,5 @@
 import type { Client, PoolClient, QueryResultRow } from 'pg';
-import { Database } from '../../lambda/shared/database';
+import { Database, type TimeBudget } from '../../lambda/shared/database';
 import { MIGRATIONS_TABLE } from '../../lambda/migrate/migrator';
 import { createTestDatabase, TestDatabase } from './database';
 import { migratedDatabase } from './orders';
@@ -55,8 +55,8 @@ class RegionDatabase extends Database {
     super({ host: '', port: 0, database: '', secretArn: '', poolSize: 0, tls: false }, undefined as never, undefined as never);
   }
 
-  public override withClient<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.inner.withClient(operation, work);
+  public override withClient<T>(operation: string, work: (client: PoolClient) => Promise<T>, budget?: TimeBudget): Promise<T> {
+    return this.inner.withClient(operation, work, budget);
   }
 
   public override async query<R extends QueryResultRow>(operation: string, sql: string, params: unknown[] = []): Promise<R[]> {
@@ -64,9 +64,9 @@ class RegionDatabase extends Database {
     return this.inner.query<R>(operation, sql, params);
   }
 
-  public override async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  public override async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>, budget?: TimeBudget): Promise<T> {
     if (this.blocked()) this.refuse();
-    return this.inner.transaction(operation, work);
+    return this.inner.transaction(operation, work, budget);
   }
 
   private refuse(): never {
@@ -109,6 +109,7 @@ export class AuroraStorageModel {
   /** The state last written to each region by replication. */
   private readonly applied = new Map<string, string>();
   private tables: string[] = [];
+  private initial: Record<string, unknown[]> = {};
   private writerRegion: string;
   private settings: StorageSettings = { lagMs: 0, rpoSeconds: {} };
   /** The writer's states not yet applied to the secondary, oldest first. */
@@ -150,6 +151,8 @@ export class AuroraStorageModel {
       client.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ($1, $2) ORDER BY 1`, [MIGRATIONS_TABLE, COMMIT_LOG]),
     );
     this.tables = rows.map((row) => row.name);
+    // What the migrations left (the fencing epoch's row among others): every sequence starts from it.
+    this.initial = await this.read(this.regions[0]);
   }
 
   async stop(): Promise<void> {
@@ -170,10 +173,10 @@ export class AuroraStorageModel {
     this.lostInFailovers = 0;
     this.blockedCommits = 0;
     for (const region of this.regions) {
-      await this.admin(region, async (client) => {
-        await client.query(`TRUNCATE ${[...this.tables, COMMIT_LOG].join(', ')}`);
-      });
+      await this.admin(region, (client) => client.query(`TRUNCATE ${COMMIT_LOG}`));
+      await this.write(region, this.initial);
     }
+    this.applied.clear();
     await this.setWriter(writer);
   }
 

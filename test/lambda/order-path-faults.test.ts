@@ -163,7 +163,8 @@ describe('order path under faults (10,000 orders)', () => {
     expect(missing).toEqual([{ n: 0 }]);
     expect(await queueDepth(queues.deadLetterQueueUrl, sqs)).toBe(POISON_MESSAGES);
     expect(await queueDepth(queues.queueUrl, sqs)).toBe(0);
-    const pending = (await scanAll(journalTable, documents)).filter((entry) => entry.pendingShard !== undefined);
-    expect(pending).toEqual([]);
+    // Every entry is recorded as committed under the epoch (it leaves the pending index once reconciliation finds it durable).
+    const unrecorded = (await scanAll(journalTable, documents)).filter((entry) => entry.appliedAt === undefined || entry.appliedEpoch !== 0);
+    expect(unrecorded).toEqual([]);
   }, 900_000);
 });

@@ -41,7 +41,8 @@ describe('order processor against PostgreSQL and moto_server', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
     expect(await orderCount()).toBe(3);
     const journal = await scanAll(deps.journalTable);
-    expect(journal.every((entry) => entry.pendingShard === undefined && entry.appliedRegion === 'us-east-1')).toBe(true);
+    // Recorded as committed under the epoch; pending until reconciliation finds it durable.
+    expect(journal.every((entry) => entry.pendingShard !== undefined && entry.appliedRegion === 'us-east-1' && entry.appliedEpoch === 0)).toBe(true);
   });
 
   it('treats a well-formed message that is not an order as poison', async () => {
@@ -88,18 +89,91 @@ describe('order processor against PostgreSQL and moto_server', () => {
     expect(await orderCount()).toBe(12);
   });
 
-  it('commits nothing while the control table names another region active (fencing)', async () => {
-    await documents.send(
+  const setControl = (activeRegion: string, fencingEpoch: number) =>
+    documents.send(
       new PutCommand({
         TableName: deps.controlTable,
-        Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: 'us-east-2', [ControlTableSchema.fencingEpoch]: 2 },
+        Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch },
       }),
     );
+
+  it('as the standby region, commits nothing and leaves journaled orders to the active region (no retry loop, no dead letter)', async () => {
+    await setControl('us-east-2', 2);
+    const bodies = await journaledOrders(deps.journalTable, 2);
+    const outcomes: string[] = [];
+    const response = await processOrders(sqsEvent(bodies.map((body, index) => ({ messageId: `m-${index}`, body }))), { ...deps, record: (outcome) => outcomes.push(outcome) });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(outcomes).toEqual(['deferred', 'deferred']);
+    expect(await orderCount()).toBe(0);
+    expect((await scanAll(deps.journalTable)).every((entry) => entry.pendingShard !== undefined && entry.appliedAt === undefined)).toBe(true);
+  });
+
+  it('as the standby region, dead-letters a message whose order the journal does not hold', async () => {
+    await setControl('us-east-2', 2);
+    const [body] = await journaledOrders(deps.journalTable, 1);
+    const forged = JSON.stringify({ ...JSON.parse(body), orderId: '00000000-0000-4000-8000-000000000009' });
+    const response = await processOrders(sqsEvent([{ messageId: 'forged', body: forged }]), deps);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'forged' }]);
+  });
+
+  it('commits nothing under an epoch the cluster has moved past, and leaves the messages for retry', async () => {
+    await setControl('us-east-1', 3);
+    await database.query('a newer epoch committed here', 'UPDATE fencing_epoch SET epoch = 4');
     const bodies = await journaledOrders(deps.journalTable, 2);
     const response = await processOrders(sqsEvent(bodies.map((body, index) => ({ messageId: `m-${index}`, body }))), deps);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-1' }]);
     expect(await orderCount()).toBe(0);
-    expect((await scanAll(deps.journalTable)).every((entry) => entry.pendingShard !== undefined)).toBe(true);
+  });
+
+  it('does not record a commit in the journal when the epoch moved while it committed', async () => {
+    await setControl('us-east-1', 0);
+    const [body] = await journaledOrders(deps.journalTable, 1);
+    // The failover happens between the commit and the journal write (the database's own epoch stays 0 here).
+    const racing: Database = Object.create(database, {
+      transaction: { value: async (...args: Parameters<Database['transaction']>) => database.transaction(...args).finally(() => setControl('us-east-2', 1)) },
+    });
+    const outcomes: string[] = [];
+    const response = await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, database: racing, record: (outcome) => outcomes.push(outcome) });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(outcomes).toEqual(['unconfirmed']);
+    const [entry] = await scanAll(deps.journalTable);
+    expect(entry.appliedAt).toBeUndefined();
+    expect(entry.pendingShard).toBeDefined();
+  });
+
+  it('never takes another order holding the key as this one: the conflict is recorded, the message is done, the stored row stays', async () => {
+    const [body] = await journaledOrders(deps.journalTable, 1);
+    const order = JSON.parse(body);
+    await database.query('another order under the key', `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
+      VALUES ('00000000-0000-4000-8000-000000000002', $1, 'acct-2', 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`, [order.clientOrderId]);
+    const outcomes: string[] = [];
+    const response = await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, record: (outcome) => outcomes.push(outcome) });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(outcomes).toEqual(['conflict']);
+    expect(await database.query('rows', 'SELECT order_id FROM orders')).toEqual([{ order_id: '00000000-0000-4000-8000-000000000002' }]);
+    expect(await database.query('conflicts', 'SELECT order_id, stored_order_id FROM order_conflicts')).toEqual([{ order_id: order.orderId, stored_order_id: '00000000-0000-4000-8000-000000000002' }]);
+    const [entry] = await scanAll(deps.journalTable);
+    expect(entry.appliedAt).toBeUndefined();
+    expect(entry.conflictingOrderId).toBe('00000000-0000-4000-8000-000000000002');
+  });
+
+  it('survives the database dropping its connection mid-query: the process stays up and the batch is retried', async () => {
+    const [body] = await journaledOrders(deps.journalTable, 1);
+    const admin = await testDatabase.connect();
+    try {
+      // Every session of this database is killed while the insert waits on a lock.
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const processing = processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, remainingMs: () => 1500, reserveMs: 500 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'trading-dr'");
+      const response = await processing;
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
+      await admin.query('ROLLBACK');
+    } finally {
+      await admin.end();
+    }
+    expect(await orderCount()).toBe(0);
   });
 
   it('records the fencing epoch it committed under', async () => {

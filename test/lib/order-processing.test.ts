@@ -10,7 +10,7 @@ describe('order processing', () => {
       QueueName: 'sqs-orders-use1-dev',
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 180,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] }, maxReceiveCount: 8 },
     });
     primary.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'sqs-orders-dlq-use1-dev', SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     primary.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'fn-order-processor-use1-dev', Timeout: 30 });

@@ -107,6 +107,7 @@ export class Simulation {
   private readonly epochs = new Map<number, { region: string; endedAt?: number }>([[0, { region: PRIMARY }]]);
   private promotedAt = START;
   private lastOrderCheck = START;
+  private lastReconcile = START;
   private readonly reportedOrders = new Set<string>();
 
   constructor(
@@ -171,6 +172,7 @@ export class Simulation {
       await this.drainQueue();
       await this.traffic.send();
       await this.traffic.process();
+      await this.reconcileOnSchedule();
       await this.checkBetweenRuns();
       if (this.clock - this.lastOrderCheck >= ORDER_CHECK_MS) await this.checkOrders();
     }
@@ -193,6 +195,19 @@ export class Simulation {
         lostWriteAnswers: dynamodb.lostAnswers.length,
       },
     };
+  }
+
+  /** The schedule's reconciliation (lib/continuous-reconciliation.ts), in every region that is up (a standby's run does nothing). */
+  private async reconcileOnSchedule(): Promise<void> {
+    const intervalMs = this.fixture.deployment.config.reconcileIntervalMinutes * 60_000;
+    if (this.clock - this.lastReconcile < intervalMs) return;
+    this.lastReconcile = this.clock;
+    await this.followAurora();
+    for (const region of REGIONS) {
+      if (this.world.down.has(region)) continue;
+      // A failed run (its region's writer unreachable, a lost answer) is retried by the next one.
+      await this.world.reconcile(region, 'schedule').catch(() => undefined);
+    }
   }
 
   /** The data side follows what Aurora's control plane did: promotions, and old primaries rejoining. */
@@ -249,6 +264,8 @@ export class Simulation {
   private async quiet(): Promise<boolean> {
     if (this.world.down.size > 0 || REGIONS.some((region) => this.fixture.apis[region].failing) || this.proberPathBroken || this.queue.length > 0 || this.faults.length > 0) return false;
     if (REGIONS.some((region) => this.queues[region].messages.length > 0) || this.traffic.outstandingCount > 0) return false;
+    // An acknowledged order not yet in the writer waits for the next scheduled reconciliation: no skipping past it.
+    if ((await this.simulationFixture.storage.orders()).length < this.traffic.acknowledged.size) return false;
     if (!REGIONS.every((region) => this.fixture.apis[region].databaseOk && this.route53.recordHealthy(region, this.clock))) return false;
     const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
     return control.activeRegion === PRIMARY && control.drainedRegions.length === 0 && this.world.aurora.regionOf(this.world.aurora.writer) === PRIMARY;
