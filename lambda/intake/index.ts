@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
-import { acceptOrder, IntakeOutcome } from './intake';
+import { acceptOrder, refuseContentType, IntakeOutcome } from './intake';
 
 const environment = readEnvironment(
   z.object({
@@ -37,6 +37,11 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   logger.addContext(context);
   logger.appendKeys({ correlationId: event.requestContext?.requestId });
   try {
+    const refused = refuseContentType(event.headers);
+    if (refused) {
+      metrics.addMetric(OUTCOME_METRIC.rejected, MetricUnit.Count, 1);
+      return refused;
+    }
     return await acceptOrder(event.body, event.isBase64Encoded, {
       documents,
       sqs,

@@ -27,6 +27,57 @@ export interface IntakeDependencies {
 
 export type IntakeOutcome = 'accepted' | 'duplicate' | 'rejected' | 'conflict' | 'journal_unavailable' | 'not_queued';
 
+/** `application/json`, with parameters (a charset) allowed: the only body intake reads. */
+const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
+
+/**
+ * 415 unless the request says its body is JSON. API Gateway validates a body against the model
+ * only for content types that have one, so without this a `text/plain` body would skip it.
+ */
+export function refuseContentType(headers: Record<string, string | undefined> | null | undefined): APIGatewayProxyResult | undefined {
+  const contentType = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  if (contentType !== undefined && JSON_MEDIA_TYPE.test(contentType.trim())) return undefined;
+  return json(415, { error: 'unsupported_media_type', message: `Content-Type must be application/json (got ${contentType === undefined ? 'none' : JSON.stringify(contentType.slice(0, 100))})` });
+}
+
+/**
+ * The first key that appears twice in one object of a JSON text, or undefined. JSON.parse keeps
+ * the last value silently, so `"side":"buy", ..., "side":"sell"` would be a sell; refusing it
+ * keeps what the client meant from depending on a parser. Expects text JSON.parse accepts.
+ */
+export function duplicateKey(text: string): string | undefined {
+  const objects: Set<string>[] = [];
+  /** Whether the next string at this depth is a key (after `{` or `,` inside an object). */
+  const expectingKey: boolean[] = [];
+  const containers: ('object' | 'array')[] = [];
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (char === '"') {
+      let end = index + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const depth = containers.length - 1;
+      if (containers[depth] === 'object' && expectingKey[depth]) {
+        const key = JSON.parse(text.slice(index, end + 1)) as string;
+        if (objects[depth].has(key)) return key;
+        objects[depth].add(key);
+        expectingKey[depth] = false;
+      }
+      index = end;
+    } else if (char === '{' || char === '[') {
+      containers.push(char === '{' ? 'object' : 'array');
+      objects.push(new Set());
+      expectingKey.push(char === '{');
+    } else if (char === '}' || char === ']') {
+      containers.pop();
+      objects.pop();
+      expectingKey.pop();
+    } else if (char === ',' && containers[containers.length - 1] === 'object') {
+      expectingKey[containers.length - 1] = true;
+    }
+  }
+  return undefined;
+}
+
 /** The answer for an accepted order, first time or retry. */
 function acceptedBody(order: AcceptedOrder) {
   return {
@@ -65,6 +116,12 @@ export async function acceptOrder(rawBody: string | null | undefined, isBase64En
     deps.logger.info('order rejected: body is not JSON', { error: (error as Error).message });
     record('rejected');
     return badRequest(400, [{ field: '(body)', rule: 'must be valid JSON' }]);
+  }
+  const repeated = duplicateKey(body);
+  if (repeated !== undefined) {
+    deps.logger.info('order rejected: a key appears twice', { key: repeated });
+    record('rejected');
+    return badRequest(400, [{ field: repeated, rule: 'appears more than once in the body' }]);
   }
   const parsed = OrderRequestSchema.safeParse(parsedJson);
   if (!parsed.success) {
@@ -132,7 +189,13 @@ async function answerRetry(existing: Record<string, unknown>, order: AcceptedOrd
   }
   if (first.data.requestDigest !== order.requestDigest) {
     record('conflict');
-    return json(409, { error: 'idempotency_key_reused', message: 'clientOrderId was already used for a different order', orderId: first.data.orderId });
+    // Another account's order under the same key: say nothing about it.
+    const sameAccount = first.data.accountId === order.accountId;
+    return json(409, {
+      error: 'idempotency_key_reused',
+      message: 'clientOrderId was already used for a different order',
+      ...(sameAccount ? { orderId: first.data.orderId } : {}),
+    });
   }
   // A retry may follow an enqueue that failed: while the entry is unapplied, queue it again
   // (processing is idempotent by orderId).

@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { acceptOrder, IntakeDependencies } from '../../lambda/intake/intake';
+import { acceptOrder, duplicateKey, IntakeDependencies, refuseContentType } from '../../lambda/intake/intake';
 import { createJournalTable, createOrderQueues, documents, queueDepth, scanAll, silentLogger, sqs } from '../helpers/aws';
 
 const LIMIT_ORDER = { clientOrderId: 'c-1001', accountId: 'acct-7', symbol: 'AAPL', side: 'buy', orderType: 'limit', quantity: '100', limitPrice: '187.25' };
@@ -24,6 +24,38 @@ describe('order intake against moto_server', () => {
     expect(items).toEqual([expect.objectContaining({ clientOrderId: 'c-1001', orderId: answer.orderId, pendingShard: expect.stringMatching(/^p#[0-7]$/), limitPrice: '187.25' })]);
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, MaxNumberOfMessages: 10 }));
     expect(received.Messages?.map((message) => JSON.parse(message.Body!).orderId)).toEqual([answer.orderId]);
+  });
+
+  it('refuses a body with a key given twice, naming the key, and stores nothing', async () => {
+    const body = '{"clientOrderId":"c-dup","accountId":"acct-7","symbol":"AAPL","side":"buy","orderType":"market","quantity":"1","side":"sell"}';
+    const response = await submit(body);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ error: 'invalid_order', problems: [{ field: 'side', rule: 'appears more than once in the body' }] });
+    expect(await scanAll(deps.journalTable)).toEqual([]);
+  });
+
+  it('finds a repeated key at any depth, and not across objects or inside strings', () => {
+    expect(duplicateKey('{"a":1,"b":{"c":1,"c":2}}')).toBe('c');
+    expect(duplicateKey('{"a":{"x":1},"b":{"x":1},"s":"\\"a\\":1,\\"a\\""}')).toBeUndefined();
+    expect(duplicateKey('[{"a":1},{"a":2}]')).toBeUndefined();
+    expect(duplicateKey('{"a\\u0062":1,"ab":2}')).toBe('ab');
+  });
+
+  it.each([
+    [{ 'Content-Type': 'application/json' }, undefined],
+    [{ 'content-type': 'application/json; charset=utf-8' }, undefined],
+    [{ 'content-type': 'text/plain' }, 415],
+    [{ 'Content-Type': 'application/x-www-form-urlencoded' }, 415],
+    [{}, 415],
+  ])('answers Content-Type %j with %s', (headers, status) => {
+    expect(refuseContentType(headers)?.statusCode).toBe(status);
+  });
+
+  it('answers another account reusing a key with 409 and nothing about the other account\'s order', async () => {
+    await submit(LIMIT_ORDER);
+    const other = await submit({ ...LIMIT_ORDER, accountId: 'acct-8' });
+    expect(other.statusCode).toBe(409);
+    expect(JSON.parse(other.body)).toEqual({ error: 'idempotency_key_reused', message: 'clientOrderId was already used for a different order' });
   });
 
   it('answers a retry with the first result and stores one order', async () => {
