@@ -3,7 +3,7 @@
  * `npm run simulate -- --seeds N [--seed S] [--sequence NAME]`: the two-region simulation
  * (test/simulation/) outside jest. Starts its own moto_server and PostgreSQL on loopback,
  * synthesizes the app, then runs:
- *   --seeds N          N random schedules, seeds 1..N (default 20)
+ *   --seeds N          N seeds, 1..N (default: 20 for random schedules, 1 for a named sequence)
  *   --first F          the range starts at seed F instead (to split a long run over processes)
  *   --seed S           one seed only (of a random schedule, or of --sequence)
  *   --sequence NAME    a named sequence (or `random`); `--sequence all` runs every named one
@@ -33,8 +33,11 @@ function options(argv: string[]): Options {
     return value;
   };
   const first = whole('first', values.first ?? '1');
-  const seeds = values.seed !== undefined ? [whole('seed', values.seed)] : Array.from({ length: whole('seeds', values.seeds ?? '20') }, (_, index) => first + index);
-  return { seeds, sequences: [values.sequence ?? 'random'] };
+  const sequence = values.sequence ?? 'random';
+  // Random schedules default to 20 seeds; a named sequence (or all of them) to seed 1.
+  const count = values.seeds ?? (sequence === 'random' ? '20' : '1');
+  const seeds = values.seed !== undefined ? [whole('seed', values.seed)] : Array.from({ length: whole('seeds', count) }, (_, index) => first + index);
+  return { seeds, sequences: [sequence] };
 }
 
 async function main(): Promise<void> {
