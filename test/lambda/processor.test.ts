@@ -157,6 +157,24 @@ describe('order processor against PostgreSQL and moto_server', () => {
     expect(entry.conflictingOrderId).toBe('00000000-0000-4000-8000-000000000002');
   });
 
+  it('gives up a lock wait within the invocation\'s time, and nothing it started commits after it answered', async () => {
+    const [body] = await journaledOrders(deps.journalTable, 1);
+    const admin = await testDatabase.connect();
+    try {
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const response = await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, remainingMs: () => 2000 - (Date.now() - started), reserveMs: 500 });
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
+      // Without limits the insert would wait for the lock for ever, and commit once it was released.
+      await admin.query('COMMIT');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await admin.end();
+    }
+    expect(await orderCount()).toBe(0);
+  });
+
   it('survives the database dropping its connection mid-query: the process stays up and the batch is retried', async () => {
     const [body] = await journaledOrders(deps.journalTable, 1);
     const admin = await testDatabase.connect();
