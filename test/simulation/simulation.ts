@@ -34,8 +34,8 @@ export const INVARIANTS = {
   'no-needless-failover': { required: true, what: 'the prober starts no failover while Route 53\'s checkers see the primary healthy (one vantage point, a blip, flapping)' },
   'planned-succeeds': { required: true, what: 'a planned run with both regions sound and no fault injected into it succeeds' },
   converges: { required: true, what: 'once the faults heal, the writer, the active region and DNS agree (on us-east-1 after failback)' },
-  'one-committer': { required: false, what: 'at most one region\'s commits survive: every order in the writer was committed by the region active under its epoch, before that epoch ended' },
-  'orders-applied': { required: false, what: 'every acknowledged order is in the writer exactly once, with its own orderId, within 2 minutes of its acknowledgement (or of the promotion after it)' },
+  'one-committer': { required: true, what: 'at most one region\'s commits survive: every order in the writer was committed by the region active under its epoch, before that epoch ended' },
+  'orders-applied': { required: true, what: 'every acknowledged order is in the writer exactly once, with its own orderId, within 2 minutes of its acknowledgement (or of the promotion after it)' },
 } as const;
 export type InvariantName = keyof typeof INVARIANTS;
 
