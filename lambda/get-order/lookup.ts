@@ -34,16 +34,23 @@ interface OrderRow {
 /**
  * GET /orders/{id}, where id is the client order id (the key clients hold). Aurora first (the
  * system of record); the journal when Aurora has no row yet or cannot answer, since every
- * acknowledged order is in the journal.
+ * acknowledged order is in the journal. A row that another order's conflict names is not answered
+ * as that order: the journal's order is, with status `conflict` (an operator decides).
  */
 export async function lookupOrder(id: string | undefined, deps: LookupDependencies): Promise<APIGatewayProxyResult> {
   if (!id || !CLIENT_ORDER_ID.test(id)) {
     return json(400, { error: 'invalid_order_id', problems: [{ field: 'id', rule: 'must be a client order id: 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"' }] });
   }
   try {
-    const rows = await deps.database.query<OrderRow>('read order', 'SELECT * FROM orders WHERE client_order_id = $1', [id]);
+    // A row is the order only if no journal order under the same key was found to conflict with it
+    // (order_conflicts): then the journal's order is the one the client was acknowledged.
+    const rows = await deps.database.query<OrderRow & { conflicted: boolean }>(
+      'read order',
+      'SELECT o.*, EXISTS (SELECT 1 FROM order_conflicts c WHERE c.client_order_id = o.client_order_id) AS conflicted FROM orders o WHERE o.client_order_id = $1',
+      [id],
+    );
     const row = rows[0];
-    if (row) {
+    if (row && !row.conflicted) {
       return json(200, {
         orderId: row.order_id,
         clientOrderId: row.client_order_id,
@@ -71,5 +78,6 @@ export async function lookupOrder(id: string | undefined, deps: LookupDependenci
     return json(500, { error: 'order_unreadable', clientOrderId: id });
   }
   const { requestDigest: _digest, ...order } = entry.data;
-  return json(200, { ...order, status: item[OrderJournalSchema.pendingShard] === undefined ? 'applied' : 'accepted', source: 'journal' });
+  const status = item.conflictingOrderId !== undefined ? 'conflict' : item.appliedAt !== undefined || item[OrderJournalSchema.pendingShard] === undefined ? 'applied' : 'accepted';
+  return json(200, { ...order, status, source: 'journal' });
 }

@@ -54,6 +54,15 @@ describe('order lookup against PostgreSQL and moto_server', () => {
     await down.end();
   });
 
+  it('never answers another order stored under the key: the journal\'s order, with status conflict', async () => {
+    const body = JSON.parse(await accept('look-c'));
+    await database.query('another order under the key', `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
+      VALUES ('00000000-0000-4000-8000-000000000003', 'look-c', 'acct-2', 'AAPL', 'sell', 'market', 9, now(), 'us-east-1', 0)`);
+    await processOrders(sqsEvent([{ messageId: 'm', body: JSON.stringify(body) }]), { database, documents, journalTable: deps.journalTable, controlTable, region: 'us-east-1', primaryRegion: 'us-east-1', logger: silentLogger });
+    const answer = JSON.parse((await lookupOrder('look-c', deps)).body);
+    expect(answer).toMatchObject({ orderId: body.orderId, clientOrderId: 'look-c', status: 'conflict', source: 'journal' });
+  });
+
   it('answers 404 for an unknown order and 400 for a malformed id', async () => {
     expect((await lookupOrder('nobody', deps)).statusCode).toBe(404);
     const bad = await lookupOrder('has spaces', deps);
