@@ -44,7 +44,7 @@ describe('schema migrations on a real PostgreSQL', () => {
 
   it('creates the orders table with its keys, and records the migration', async () => {
     const result = await applyMigrations(client, MIGRATIONS);
-    expect(result).toEqual({ applied: ['0001_orders'], skipped: [] });
+    expect(result).toEqual({ applied: ['0001_orders', '0002_fencing_and_conflicts'], skipped: [] });
     const columns = await client.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position",
     );
@@ -61,14 +61,14 @@ describe('schema migrations on a real PostgreSQL', () => {
       ]),
     );
     const recorded = await client.query('SELECT version FROM schema_migrations');
-    expect(recorded.rows).toEqual([{ version: '0001_orders' }]);
+    expect(recorded.rows).toEqual([{ version: '0001_orders' }, { version: '0002_fencing_and_conflicts' }]);
   });
 
   it('applies nothing and keeps the data when run a second time', async () => {
     await applyMigrations(client, MIGRATIONS);
     await insertOrder(client, orderRow());
     const second = await applyMigrations(client, MIGRATIONS);
-    expect(second).toEqual({ applied: [], skipped: ['0001_orders'] });
+    expect(second).toEqual({ applied: [], skipped: ['0001_orders', '0002_fencing_and_conflicts'] });
     const count = await client.query('SELECT count(*)::int AS n FROM orders');
     expect(count.rows[0].n).toBe(1);
   });
@@ -109,20 +109,20 @@ describe('schema migrations on a real PostgreSQL', () => {
 
   it('rolls back a failing migration and does not record it', async () => {
     await applyMigrations(client, MIGRATIONS);
-    const broken = [...MIGRATIONS, { version: '0002_broken', sql: 'CREATE TABLE half_done (id int); SELECT * FROM missing_table;' }];
-    await expect(applyMigrations(client, broken)).rejects.toThrow(/migration 0002_broken failed and was rolled back: relation "missing_table" does not exist/);
+    const broken = [...MIGRATIONS, { version: '0099_broken', sql: 'CREATE TABLE half_done (id int); SELECT * FROM missing_table;' }];
+    await expect(applyMigrations(client, broken)).rejects.toThrow(/migration 0099_broken failed and was rolled back: relation "missing_table" does not exist/);
     const table = await client.query("SELECT to_regclass('half_done') AS name");
     expect(table.rows[0].name).toBeNull();
     const recorded = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-    expect(recorded.rows).toEqual([{ version: '0001_orders' }]);
+    expect(recorded.rows).toEqual([{ version: '0001_orders' }, { version: '0002_fencing_and_conflicts' }]);
   });
 
   it('applies each migration once when two runs race (advisory lock)', async () => {
     const other = await database.connect();
     try {
       const results = await Promise.all([applyMigrations(client, MIGRATIONS), applyMigrations(other, MIGRATIONS)]);
-      expect(results.flatMap((result) => result.applied)).toEqual(['0001_orders']);
-      expect(results.flatMap((result) => result.skipped)).toEqual(['0001_orders']);
+      expect(results.flatMap((result) => result.applied)).toEqual(['0001_orders', '0002_fencing_and_conflicts']);
+      expect(results.flatMap((result) => result.skipped)).toEqual(['0001_orders', '0002_fencing_and_conflicts']);
     } finally {
       await other.end();
     }
