@@ -64,34 +64,44 @@ function ordersParameter(orders: readonly AcceptedOrder[]): string {
 const INCOMING = `jsonb_to_recordset($1::jsonb) AS i(order_id uuid, client_order_id text, account_id text, symbol text, side text,
   order_type text, quantity numeric, limit_price numeric, accepted_at timestamptz, accepted_region text)`;
 
-const INSERT = `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
-                    accepted_at, accepted_region, fencing_epoch)
-  SELECT i.order_id, i.client_order_id, i.account_id, i.symbol, i.side, i.order_type, i.quantity, i.limit_price,
-         i.accepted_at, i.accepted_region, $2
-  FROM ${INCOMING}
-  ON CONFLICT (client_order_id) DO NOTHING
-  RETURNING order_id`;
-
-/** For the orders the insert skipped: the row holding each key, and whether it is this very order. */
-const COMPARE = `SELECT i.order_id AS incoming_id, o.order_id AS stored_id,
-       (o.order_id = i.order_id AND o.account_id = i.account_id AND o.symbol = i.symbol AND o.side = i.side
-        AND o.order_type = i.order_type AND o.quantity = i.quantity AND o.limit_price IS NOT DISTINCT FROM i.limit_price) AS same
-  FROM ${INCOMING}
-  JOIN orders o ON o.client_order_id = i.client_order_id
-  WHERE i.order_id <> ALL($2::uuid[])`;
+/**
+ * The insert and the comparison in one statement: `ins` holds the orders inserted now; the main
+ * query still sees the table as it was before the statement, so `o` is the row that already held
+ * each key an insert skipped (none for an order inserted now).
+ */
+const INSERT_AND_COMPARE = `WITH i AS (SELECT * FROM ${INCOMING}),
+  ins AS (
+    INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
+                        accepted_at, accepted_region, fencing_epoch)
+    SELECT i.order_id, i.client_order_id, i.account_id, i.symbol, i.side, i.order_type, i.quantity, i.limit_price,
+           i.accepted_at, i.accepted_region, $2
+    FROM i
+    ON CONFLICT (client_order_id) DO NOTHING
+    RETURNING order_id)
+  SELECT i.order_id AS incoming_id, ins.order_id IS NOT NULL AS inserted, o.order_id AS stored_id,
+         (o.order_id = i.order_id AND o.account_id = i.account_id AND o.symbol = i.symbol AND o.side = i.side
+          AND o.order_type = i.order_type AND o.quantity = i.quantity AND o.limit_price IS NOT DISTINCT FROM i.limit_price) AS same
+  FROM i
+  LEFT JOIN ins ON ins.order_id = i.order_id
+  LEFT JOIN orders o ON o.client_order_id = i.client_order_id`;
 
 const RECORD_CONFLICTS = `INSERT INTO order_conflicts (order_id, client_order_id, account_id, stored_order_id, journal_order, detected_in)
   SELECT c.order_id, c.client_order_id, c.account_id, c.stored_order_id, c.journal_order, $2
   FROM jsonb_to_recordset($1::jsonb) AS c(order_id uuid, client_order_id text, account_id text, stored_order_id uuid, journal_order jsonb)
   ON CONFLICT (order_id) DO NOTHING`;
 
-/** Raises the cluster's epoch to the committer's and returns the cluster's, under a share lock for the transaction. */
+/**
+ * Reads the cluster's epoch under a share lock held to the end of the transaction (commits under
+ * one epoch run side by side; an advance waits for them), refuses a committer behind it, and
+ * raises it to the committer's when that is newer (once per epoch; two committers raising it at
+ * once may deadlock, which PostgreSQL breaks and the retry of the whole unit absorbs).
+ */
 async function fence(client: PoolClient, fencingEpoch: number): Promise<void> {
-  await client.query('UPDATE fencing_epoch SET epoch = $1, advanced_at = now() WHERE singleton AND epoch < $1', [fencingEpoch]);
   const { rows } = await client.query<{ epoch: string }>('SELECT epoch FROM fencing_epoch WHERE singleton FOR SHARE');
   if (rows.length !== 1) throw new Error('fencing_epoch has no row: the schema migration 0002 has not run on this cluster');
   const clusterEpoch = Number(rows[0].epoch);
   if (clusterEpoch > fencingEpoch) throw new StaleEpochError(fencingEpoch, clusterEpoch);
+  if (clusterEpoch < fencingEpoch) await client.query('UPDATE fencing_epoch SET epoch = $1, advanced_at = now() WHERE singleton AND epoch < $1', [fencingEpoch]);
 }
 
 /**
@@ -105,8 +115,9 @@ export async function commitOrders(database: Database, orders: readonly Accepted
     `commit ${orders.length} orders under epoch ${fencingEpoch}`,
     async (client) => {
       await fence(client, fencingEpoch);
-      const inserted = (await client.query<{ order_id: string }>(INSERT, [incoming, fencingEpoch])).rows.map((row) => row.order_id);
-      const skipped = (await client.query<{ incoming_id: string; stored_id: string; same: boolean }>(COMPARE, [incoming, inserted])).rows;
+      const outcome = (await client.query<{ incoming_id: string; inserted: boolean; stored_id: string | null; same: boolean | null }>(INSERT_AND_COMPARE, [incoming, fencingEpoch])).rows;
+      const inserted = outcome.filter((row) => row.inserted).map((row) => row.incoming_id);
+      const skipped = outcome.filter((row) => !row.inserted && row.stored_id !== null) as { incoming_id: string; stored_id: string; same: boolean }[];
       const byId = new Map(orders.map((order) => [order.orderId, order]));
       const conflicts: OrderConflict[] = skipped.filter((row) => !row.same).map((row) => ({ order: byId.get(row.incoming_id)!, storedOrderId: row.stored_id }));
       if (conflicts.length > 0) {
