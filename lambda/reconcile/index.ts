@@ -26,6 +26,11 @@ const database = databaseFromEnvironment(environment, logger, { poolSize: enviro
 
 /** Journal entries per query page and per insert statement (the processor's batches are smaller). */
 const PAGE_SIZE = 100;
+/**
+ * A scheduled run ends within this, so runs on a one-minute schedule do not pile up while the
+ * writer refuses (a region named active whose cluster is not the writer yet).
+ */
+const SCHEDULED_RUN_MS = 50_000;
 /** Time kept back to answer the state machine before the function times out. */
 const RESERVE_MS = 15_000;
 
@@ -41,6 +46,8 @@ export async function handler(event: unknown, context: Context): Promise<Reconci
   logger.addContext(context);
   const parsed = EventSchema.safeParse(event ?? {});
   if (!parsed.success) throw new Error(`reconcile input must be an object with an optional trigger of schedule or failover: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  const trigger = parsed.data.trigger ?? 'failover';
+  const deadline = trigger === 'schedule' ? Date.now() + SCHEDULED_RUN_MS : Number.POSITIVE_INFINITY;
   try {
     const result = await reconcileJournal({
       database,
@@ -49,11 +56,11 @@ export async function handler(event: unknown, context: Context): Promise<Reconci
       logger,
       pendingShards: environment.PENDING_SHARDS,
       pageSize: PAGE_SIZE,
-      remainingMs: () => context.getRemainingTimeInMillis(),
+      remainingMs: () => Math.min(context.getRemainingTimeInMillis(), deadline - Date.now()),
       reserveMs: RESERVE_MS,
       durableAfterMs: environment.DURABLE_AFTER_SECONDS * 1000,
       boundMs: environment.ORDER_BOUND_SECONDS * 1000,
-      trigger: parsed.data.trigger ?? 'failover',
+      trigger,
     });
     if (result.active) {
       metrics.addMetric(RECONCILE_METRICS.applied, MetricUnit.Count, result.applied);

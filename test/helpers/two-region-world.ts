@@ -46,6 +46,9 @@ const CLOSED = 'http://127.0.0.1:9';
 /** Each region's API Gateway domain target: the value of its failover record. */
 export const TARGETS: Record<Region, string> = { [PRIMARY]: 'd-primary.execute-api.us-east-1.amazonaws.com', [SECONDARY]: 'd-secondary.execute-api.us-east-2.amazonaws.com' };
 
+/** Real time a reconciliation run in the world may take (its retries wait in real time). */
+const RECONCILE_REAL_TIME_MS = 4000;
+
 export const peerOf = (region: Region): Region => (region === PRIMARY ? SECONDARY : PRIMARY);
 
 /** The synthesized app's templates and names, for one config. */
@@ -373,6 +376,10 @@ export class World {
   async reconcile(region: Region, trigger: 'schedule' | 'failover', template: Record<string, any> = this.fixture.deployment.templates[region]): Promise<ReconcileResult> {
     const { deployment } = this.fixture;
     const setting = (variable: string) => Number(functionSetting(deployment, template, region, Purpose.reconcile, variable));
+    // The function's time, in real time and short: its database retries are real waits, and a
+    // writer that keeps refusing (a region whose cluster is not the writer) must end the run, as
+    // the function's timeout would, not keep it retrying.
+    const deadline = Date.now() + RECONCILE_REAL_TIME_MS;
     return reconcileJournal({
       database: this.databaseFor(region),
       documents: this.documentsFor(region),
@@ -383,7 +390,7 @@ export class World {
       logger: silentLogger,
       pendingShards: setting('PENDING_SHARDS'),
       pageSize: 25,
-      remainingMs: () => 60_000,
+      remainingMs: () => deadline - Date.now(),
       reserveMs: 1000,
       durableAfterMs: setting('DURABLE_AFTER_SECONDS') * 1000,
       boundMs: setting('ORDER_BOUND_SECONDS') * 1000,
