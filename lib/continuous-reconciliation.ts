@@ -40,7 +40,8 @@ export class ContinuousReconciliation extends Construct {
       ruleName: naming.name('rule', Purpose.reconcile),
       description: 'Reconciles the order journal with Aurora in the active region',
       schedule: events.Schedule.rate(interval),
-      targets: [new targets.LambdaFunction(props.reconcileFunction, { event: events.RuleTargetInput.fromObject({ trigger: 'schedule' }), retryAttempts: 0 })],
+      // A failed invocation is retried (EventBridge's default policy), so a run missed while the region was impaired comes soon after.
+      targets: [new targets.LambdaFunction(props.reconcileFunction, { event: events.RuleTargetInput.fromObject({ trigger: 'schedule' }), retryAttempts: 2, maxEventAge: interval })],
     });
     const metric = (metricName: string, service: string) =>
       new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service }, statistic: 'Maximum', period: interval });

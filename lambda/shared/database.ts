@@ -27,6 +27,9 @@ export interface TimeBudget {
   readonly reserveMs: number;
 }
 
+/** Attempts under a time budget: enough for a writer restart at the backoff's cap, finite whatever the clock says. */
+const BUDGET_ATTEMPTS = 100;
+
 /** The least a statement is given, however little time is left (below it, the call fails at once instead). */
 const MIN_STATEMENT_MS = 200;
 
@@ -84,7 +87,7 @@ export class Database {
       },
       {
         ...this.retry,
-        ...(budget ? { attempts: Number.MAX_SAFE_INTEGER, budgetMs: () => budget.remainingMs() - budget.reserveMs } : {}),
+        ...(budget ? { attempts: BUDGET_ATTEMPTS, budgetMs: () => budget.remainingMs() - budget.reserveMs } : {}),
         isRetryable: (error) => isTransientDatabaseError(error) || (error as { code?: string }).code === INVALID_PASSWORD,
         onRetry: (error, attempt, delayMs) =>
           this.logger.warn('database operation failed, retrying', { operation, attempt, delayMs, code: (error as { code?: string }).code, error: (error as Error).message }),

@@ -107,7 +107,7 @@ export class Simulation {
   private readonly epochs = new Map<number, { region: string; endedAt?: number }>([[0, { region: PRIMARY }]]);
   private promotedAt = START;
   private lastOrderCheck = START;
-  private lastReconcile = START;
+  private readonly lastReconcile: Record<Region, number> = { [PRIMARY]: START, [SECONDARY]: START };
   private readonly reportedOrders = new Set<string>();
 
   constructor(
@@ -197,16 +197,22 @@ export class Simulation {
     };
   }
 
-  /** The schedule's reconciliation (lib/continuous-reconciliation.ts), in every region that is up (a standby's run does nothing). */
+  /**
+   * The schedule's reconciliation (lib/continuous-reconciliation.ts) in each region that is up (a
+   * standby's run does nothing). A run that could not happen (its region down) or failed is
+   * retried at the next step, as EventBridge retries a failed invocation.
+   */
   private async reconcileOnSchedule(): Promise<void> {
     const intervalMs = this.fixture.deployment.config.reconcileIntervalMinutes * 60_000;
-    if (this.clock - this.lastReconcile < intervalMs) return;
-    this.lastReconcile = this.clock;
     await this.followAurora();
     for (const region of REGIONS) {
-      if (this.world.down.has(region)) continue;
-      // A failed run (its region's writer unreachable, a lost answer) is retried by the next one.
-      await this.world.reconcile(region, 'schedule').catch(() => undefined);
+      if (this.clock - this.lastReconcile[region] < intervalMs || this.world.down.has(region)) continue;
+      try {
+        const result = await this.world.reconcile(region, 'schedule');
+        if (result.complete) this.lastReconcile[region] = this.clock;
+      } catch {
+        // Its region's writer unreachable, a lost answer: the next step tries again.
+      }
     }
   }
 
