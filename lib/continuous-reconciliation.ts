@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { RECONCILE_METRICS, RECONCILE_SERVICE } from '../lambda/shared/metrics';
+import { INTAKE_METRICS, INTAKE_SERVICE, RECONCILE_METRICS, RECONCILE_SERVICE } from '../lambda/shared/metrics';
 import { Naming, Purpose } from './naming';
 
 export interface ContinuousReconciliationProps {
@@ -40,7 +40,7 @@ export class ContinuousReconciliation extends Construct {
       ruleName: naming.name('rule', Purpose.reconcile),
       description: 'Reconciles the order journal with Aurora in the active region',
       schedule: events.Schedule.rate(interval),
-      // A failed invocation is retried (EventBridge's default policy), so a run missed while the region was impaired comes soon after.
+      // A failed invocation is retried (twice, within the interval), so a run missed while the region was impaired comes soon after.
       targets: [new targets.LambdaFunction(props.reconcileFunction, { event: events.RuleTargetInput.fromObject({ trigger: 'schedule' }), retryAttempts: 2, maxEventAge: interval })],
     });
     const metric = (metricName: string, service: string) =>
@@ -73,7 +73,7 @@ export class ContinuousReconciliation extends Construct {
     this.notQueuedAlarm = alarm(
       'NotQueued',
       'orders-not-queued',
-      new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName: 'OrdersNotQueued', dimensionsMap: { service: 'order-intake' }, statistic: 'Sum', period: Duration.minutes(1) }),
+      new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName: INTAKE_METRICS.not_queued, dimensionsMap: { service: INTAKE_SERVICE }, statistic: 'Sum', period: Duration.minutes(1) }),
       'Orders journaled but not queued: reconciliation applies them within the bound; is the queue reachable?',
     );
   }

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
+import { INTAKE_METRICS, INTAKE_SERVICE } from '../shared/metrics';
 import { acceptOrder, refuseContentType, IntakeOutcome } from './intake';
 
 const environment = readEnvironment(
@@ -18,20 +19,13 @@ const environment = readEnvironment(
   }),
 );
 
-const logger = createLogger('order-intake');
-const metrics = new Metrics({ serviceName: 'order-intake' });
+const logger = createLogger(INTAKE_SERVICE);
+const metrics = new Metrics({ serviceName: INTAKE_SERVICE });
 // Clients live for the container. The SDK's standard retry mode backs off exponentially with jitter.
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), { marshallOptions: { removeUndefinedValues: true } });
 const sqs = new SQSClient({ maxAttempts: 5 });
 
-const OUTCOME_METRIC: Record<IntakeOutcome, string> = {
-  accepted: 'OrdersAccepted',
-  duplicate: 'OrdersDuplicate',
-  rejected: 'OrdersRejected',
-  conflict: 'OrdersConflicting',
-  journal_unavailable: 'JournalWriteFailures',
-  not_queued: 'OrdersNotQueued',
-};
+const OUTCOME_METRIC: Record<IntakeOutcome, string> = INTAKE_METRICS;
 
 export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
   logger.addContext(context);

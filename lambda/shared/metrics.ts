@@ -19,3 +19,17 @@ export const RECONCILE_METRICS = {
 
 /** The logger and metric service name of journal reconciliation. */
 export const RECONCILE_SERVICE = 'failover-reconcile';
+
+/** The metrics order intake publishes, by outcome (service `order-intake`), shared with the alarms that watch them (lib/). */
+export const INTAKE_METRICS = {
+  accepted: 'OrdersAccepted',
+  duplicate: 'OrdersDuplicate',
+  rejected: 'OrdersRejected',
+  conflict: 'OrdersConflicting',
+  journal_unavailable: 'JournalWriteFailures',
+  /** Journaled and acknowledged, but not queued: reconciliation applies them. */
+  not_queued: 'OrdersNotQueued',
+} as const;
+
+/** The logger and metric service name of order intake. */
+export const INTAKE_SERVICE = 'order-intake';

@@ -36,12 +36,6 @@ export interface ConnectionSettings {
   readonly tls?: boolean;
   /** Connection timeout in milliseconds. @default 5000 */
   readonly connectTimeoutMs?: number;
-  /**
-   * Session limits, so no statement, lock wait or open transaction outlives the function that
-   * started it (a transaction whose function died would otherwise commit, or hold locks, later).
-   * Callers set tighter ones per transaction from their remaining time. @default SESSION_LIMITS
-   */
-  readonly limits?: SessionLimits;
 }
 
 /** PostgreSQL's statement_timeout, lock_timeout and idle_in_transaction_session_timeout, in milliseconds. */
@@ -51,7 +45,12 @@ export interface SessionLimits {
   readonly idleInTransactionMs: number;
 }
 
-/** The session defaults: shorter than any function's timeout that uses the database (30 s and more). */
+/**
+ * Every session's limits, so no statement, lock wait or open transaction outlives the function
+ * that started it (a transaction whose function died would otherwise commit, or hold locks,
+ * later): shorter than any function's timeout that uses the database (30 s and more). Callers set
+ * tighter ones per transaction from their remaining time (Database.transaction).
+ */
 export const SESSION_LIMITS: SessionLimits = { statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 15_000 };
 
 /**
@@ -68,8 +67,8 @@ export function clientConfig(settings: ConnectionSettings): ClientConfig {
     ssl: settings.tls === false ? false : { rejectUnauthorized: true },
     connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
     application_name: 'trading-dr',
-    statement_timeout: (settings.limits ?? SESSION_LIMITS).statementMs,
-    lock_timeout: (settings.limits ?? SESSION_LIMITS).lockMs,
-    idle_in_transaction_session_timeout: (settings.limits ?? SESSION_LIMITS).idleInTransactionMs,
+    statement_timeout: SESSION_LIMITS.statementMs,
+    lock_timeout: SESSION_LIMITS.lockMs,
+    idle_in_transaction_session_timeout: SESSION_LIMITS.idleInTransactionMs,
   };
 }

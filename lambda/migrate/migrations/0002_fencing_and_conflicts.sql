@@ -1,13 +1,12 @@
 -- 0002_fencing_and_conflicts: fencing inside the database, and orders that could not be stored.
 --
 -- fencing_epoch holds the highest fencing epoch any commit has been made under (one row). Every
--- commit of orders runs in a transaction that first raises it to the committer's epoch, then
--- reads it under a share lock, and refuses to commit when it is higher than the committer's: a
--- processor that read the control table before a failover cannot commit once anything has
--- committed under the newer epoch in this cluster (the orchestrator's reconciliation does so
--- right after every promotion). Raising and committing in one transaction makes the check and
--- the insert atomic: an advance waits for commits in flight under the older epoch, then fences
--- every later one.
+-- commit of orders runs in a transaction that reads it under a share lock, refuses to commit when
+-- it is higher than the committer's epoch, and raises it when it is lower: a processor that read
+-- the control table before a failover cannot commit once anything has committed under the newer
+-- epoch in this cluster (the orchestrator's reconciliation does so right after every promotion).
+-- Checking, raising and committing in one transaction makes them atomic: an advance waits for
+-- commits in flight under the older epoch, then fences every later one.
 --
 -- order_conflicts keeps journal orders that could not be stored because another row already
 -- holds their client_order_id (a different orderId, or the same orderId with other fields). They
