@@ -70,8 +70,20 @@ interface Tally {
   unreadable: string[];
 }
 
+/** BatchGetItem reads at most this many items per request (DynamoDB API reference, BatchGetItem). */
+const BATCH_GET_LIMIT = 100;
+
 /** The entries of a page as they are now, read strongly consistently (the index only finds candidates). */
 async function readEntries(keys: string[], deps: ReconcileDependencies): Promise<Map<string, Record<string, unknown>>> {
+  const entries = new Map<string, Record<string, unknown>>();
+  for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+    for (const [key, entry] of await readBatch(keys.slice(start, start + BATCH_GET_LIMIT), deps)) entries.set(key, entry);
+  }
+  return entries;
+}
+
+/** One BatchGetItem of at most BATCH_GET_LIMIT keys, retrying the keys DynamoDB left unprocessed. */
+async function readBatch(keys: string[], deps: ReconcileDependencies): Promise<Map<string, Record<string, unknown>>> {
   const entries = new Map<string, Record<string, unknown>>();
   let pending: Record<string, unknown>[] = keys.map((key) => ({ [OrderJournalSchema.clientOrderId]: key }));
   await withRetry(

@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { NotActiveRegionError, reconcileJournal, ReconcileDependencies } from '../../lambda/reconcile/reconcile';
 import { Database } from '../../lambda/shared/database';
 import { AcceptedOrder, AcceptedOrderSchema } from '../../lambda/shared/order';
@@ -174,6 +174,25 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toEqual({ ...NOTHING, durable: 22, fencingEpoch: 3 });
     expect(await pendingIds()).toEqual([]);
     expect(await rows()).toHaveLength(22);
+  });
+
+  it('reads a page of more entries than one BatchGetItem takes (100)', async () => {
+    await setControl(REGION, 1);
+    // 105 entries in one shard, so one page of 120 holds them all.
+    for (const order of await journalOrders(105)) {
+      await documents.send(new PutCommand({ TableName: deps.journalTable, Item: { ...order, [OrderJournalSchema.pendingShard]: 'p#0' } }));
+    }
+    // moto_server answers any number of keys; DynamoDB refuses more than 100 per request (API
+    // reference, BatchGetItem: "A single operation can retrieve up to 16 MB of data, which can
+    // contain as many as 100 items"), so this client does too.
+    const strict = {
+      send: (command: { input: { RequestItems?: Record<string, { Keys: unknown[] }> } }) => {
+        const requested = Object.values(command.input.RequestItems ?? {}).reduce((sum, each) => sum + (each.Keys?.length ?? 0), 0);
+        if (command instanceof BatchGetCommand && requested > 100) return Promise.reject(new Error(`Too many items requested for the BatchGetItem call (${requested})`));
+        return documents.send(command as never);
+      },
+    } as unknown as typeof documents;
+    expect(await reconcileJournal({ ...deps, documents: strict, pageSize: 120 })).toMatchObject({ applied: 105, complete: true });
   });
 
   it('restores orders a failover allowing data loss dropped from the old writer\'s last seconds (they were still pending)', async () => {
