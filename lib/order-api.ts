@@ -103,7 +103,7 @@ export class OrderApi extends Construct {
       naming,
       purpose: Purpose.orderLookup,
       codeFolder: 'get-order',
-      description: 'GET /orders/{id}: reads an order from Aurora, falling back to the journal',
+      description: 'GET /orders/{id}?accountId=: reads an order from Aurora, falling back to the journal',
       vpc: props.vpc,
       securityGroups: [database.clientSecurityGroup],
       logRetention: props.logRetention,
@@ -191,7 +191,7 @@ export class OrderApi extends Construct {
     orders.addResource('{id}').addMethod('GET', new apigateway.LambdaIntegration(this.lookup.function), {
       authorizationType: apigateway.AuthorizationType.IAM,
       requestValidator: parameterValidator,
-      requestParameters: { 'method.request.path.id': true },
+      requestParameters: { 'method.request.path.id': true, 'method.request.querystring.accountId': true },
     });
     const healthMethod = api.root.addResource(HEALTH_PATH).addMethod('GET', new apigateway.LambdaIntegration(this.health.function), {
       authorizationType: apigateway.AuthorizationType.NONE,

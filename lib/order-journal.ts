@@ -24,8 +24,9 @@ export interface OrderJournalProps {
  * third), so a successful conditional put means the order survives the loss of either region.
  *
  * Key design:
- * - partition key `clientOrderId`: intake writes with `attribute_not_exists(clientOrderId)`, so
- *   the same idempotency key twice yields one order;
+ * - partition key `orderKey`, the idempotency key `accountId/clientOrderId`: intake writes with
+ *   `attribute_not_exists(orderKey)`, so the same account's client order id twice yields one
+ *   order, and a busy account spreads over partitions;
  * - `pendingShard` is set at intake and removed once the processor has committed the order to
  *   Aurora, so the sparse index `pending-by-shard` (sorted by `acceptedAt`) lists exactly the
  *   entries reconciliation must replay after a failover. Sharding the key spreads intake bursts.
@@ -43,7 +44,7 @@ export class OrderJournal extends Construct {
       role: props.role,
       peerRegion: props.peerRegion,
       strongConsistencyWitnessRegion: props.witnessRegion,
-      partitionKey: { name: OrderJournalSchema.clientOrderId, type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: OrderJournalSchema.orderKey, type: dynamodb.AttributeType.STRING },
       globalSecondaryIndexes: [
         {
           indexName: OrderJournalSchema.pendingIndex,

@@ -299,9 +299,12 @@ async function until(check: string, deps: StepDependencies, started: number, dea
   throw new ValidationFailedError(check, last, deps.validationTimeoutMs);
 }
 
+/** The account of canary orders, which downstream systems ignore. */
+export const CANARY_ACCOUNT_ID = 'dr-canary';
+
 /** The canary's order: a market order on a symbol and account that downstream systems ignore. */
 export function canaryOrder(clientOrderId: string): Record<string, string> {
-  return { clientOrderId, accountId: 'dr-canary', symbol: 'CANARY', side: 'buy', orderType: 'market', quantity: '1' };
+  return { clientOrderId, accountId: CANARY_ACCOUNT_ID, symbol: 'CANARY', side: 'buy', orderType: 'market', quantity: '1' };
 }
 
 /**
@@ -326,7 +329,7 @@ export async function validate(request: Extract<StepRequest, { action: 'validate
     const response = await deps.signed({ method: 'POST', url: ordersUrl, body: JSON.stringify(canaryOrder(request.canaryOrderId)) });
     return { ok: response.status === 200 || response.status === 201, answer: `HTTP ${response.status} ${response.body.slice(0, 200)}` };
   });
-  const orderUrl = new URL(`orders/${encodeURIComponent(request.canaryOrderId)}`, deps.ownApiUrl).toString();
+  const orderUrl = new URL(`orders/${encodeURIComponent(request.canaryOrderId)}?accountId=${CANARY_ACCOUNT_ID}`, deps.ownApiUrl).toString();
   const canaryProcessedMs = await until(`canary order ${request.canaryOrderId} is processed into Aurora`, deps, started, deadline, async () => {
     const response = await deps.signed({ method: 'GET', url: orderUrl });
     const source = response.status === 200 ? (JSON.parse(response.body) as { source?: string }).source : undefined;

@@ -4,7 +4,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Database } from '../shared/database';
 import { json } from '../shared/http';
 import { readJournalEntry } from '../shared/journal';
-import { AcceptedOrderSchema } from '../shared/order';
+import { AcceptedOrderSchema, fieldProblems, OrderKeySchema } from '../shared/order';
 import { OrderJournalSchema } from '../shared/tables';
 
 export interface LookupDependencies {
@@ -14,7 +14,6 @@ export interface LookupDependencies {
   readonly logger: Logger;
 }
 
-const CLIENT_ORDER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 interface OrderRow {
   order_id: string;
@@ -32,22 +31,27 @@ interface OrderRow {
 }
 
 /**
- * GET /orders/{id}, where id is the client order id (the key clients hold). Aurora first (the
+ * GET /orders/{id}?accountId=A, where id is the client order id: the account's idempotency key,
+ * which clients hold (two accounts may use the same client order id). Aurora first (the
  * system of record); the journal when Aurora has no row yet or cannot answer, since every
  * acknowledged order is in the journal. A row that another order's conflict names is not answered
  * as that order: the journal's order is, with status `conflict` (an operator decides).
  */
-export async function lookupOrder(id: string | undefined, deps: LookupDependencies): Promise<APIGatewayProxyResult> {
-  if (!id || !CLIENT_ORDER_ID.test(id)) {
-    return json(400, { error: 'invalid_order_id', problems: [{ field: 'id', rule: 'must be a client order id: 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"' }] });
+export async function lookupOrder(id: string | undefined, accountId: string | undefined, deps: LookupDependencies): Promise<APIGatewayProxyResult> {
+  const key = OrderKeySchema.safeParse({ accountId, clientOrderId: id });
+  if (!key.success) {
+    const problems = fieldProblems(key.error).map(({ field, rule }) => ({ field: field === 'clientOrderId' ? 'id' : field, rule }));
+    return json(400, { error: 'invalid_order_key', problems });
   }
+  const { clientOrderId } = key.data;
   try {
     // A row is the order only if no journal order under the same key was found to conflict with it
     // (order_conflicts): then the journal's order is the one the client was acknowledged.
     const rows = await deps.database.query<OrderRow & { conflicted: boolean }>(
       'read order',
-      'SELECT o.*, EXISTS (SELECT 1 FROM order_conflicts c WHERE c.client_order_id = o.client_order_id) AS conflicted FROM orders o WHERE o.client_order_id = $1',
-      [id],
+      `SELECT o.*, EXISTS (SELECT 1 FROM order_conflicts c WHERE c.account_id = o.account_id AND c.client_order_id = o.client_order_id) AS conflicted
+         FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`,
+      [key.data.accountId, clientOrderId],
     );
     const row = rows[0];
     if (row && !row.conflicted) {
@@ -70,12 +74,12 @@ export async function lookupOrder(id: string | undefined, deps: LookupDependenci
   } catch (error) {
     deps.logger.warn('database read failed; answering from the journal', { error: (error as Error).message });
   }
-  const item = await readJournalEntry(deps.documents, deps.journalTable, id);
-  if (!item) return json(404, { error: 'order_not_found', clientOrderId: id });
+  const item = await readJournalEntry(deps.documents, deps.journalTable, key.data);
+  if (!item) return json(404, { error: 'order_not_found', accountId: key.data.accountId, clientOrderId });
   const entry = AcceptedOrderSchema.safeParse(item);
   if (!entry.success) {
-    deps.logger.error('journal entry is malformed', { clientOrderId: id });
-    return json(500, { error: 'order_unreadable', clientOrderId: id });
+    deps.logger.error('journal entry is malformed', { accountId: key.data.accountId, clientOrderId });
+    return json(500, { error: 'order_unreadable', accountId: key.data.accountId, clientOrderId });
   }
   const { requestDigest: _digest, ...order } = entry.data;
   const status = item.conflictingOrderId !== undefined ? 'conflict' : item.appliedAt !== undefined || item[OrderJournalSchema.pendingShard] === undefined ? 'applied' : 'accepted';

@@ -7,8 +7,8 @@ import type { ControlSettings } from '../shared/env';
 import { json } from '../shared/http';
 import { readJournalEntry } from '../shared/journal';
 
-/** A key no order can have (client order ids exclude spaces): reading it proves the journal answers. */
-export const JOURNAL_PROBE_KEY = 'health probe';
+/** A key no order can have (account and client order ids exclude spaces): reading it proves the journal answers. */
+export const JOURNAL_PROBE_KEY = { accountId: 'health probe', clientOrderId: 'health probe' } as const;
 
 export interface HealthDependencies extends ControlSettings {
   readonly database: Database;

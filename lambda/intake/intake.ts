@@ -6,7 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { json } from '../shared/http';
 import { readJournalEntry } from '../shared/journal';
-import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, OrderRequestSchema, pendingShardFor, requestDigest } from '../shared/order';
+import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, orderKeyOf, OrderRequestSchema, pendingShardFor, requestDigest } from '../shared/order';
 import { OrderJournalSchema } from '../shared/tables';
 
 /** What intake needs; the handler builds it once per container, tests build it against moto_server. */
@@ -95,7 +95,8 @@ function badRequest(statusCode: number, problems: { field: string; rule: string 
 
 /**
  * POST /orders. The order is durable in both regions (a strongly consistent conditional put into
- * the journal) before it is acknowledged; the same clientOrderId again answers the first result.
+ * the journal) before it is acknowledged; the same account's clientOrderId again answers the first
+ * result.
  * Bad input writes nothing. A failed journal write answers 503 and enqueues nothing.
  */
 export async function acceptOrder(rawBody: string | null | undefined, isBase64Encoded: boolean, deps: IntakeDependencies): Promise<APIGatewayProxyResult> {
@@ -144,16 +145,17 @@ export async function acceptOrder(rawBody: string | null | undefined, isBase64En
     acceptedRegion: deps.region,
     requestDigest: requestDigest(request),
   });
-  deps.logger.appendKeys({ clientOrderId: order.clientOrderId });
+  deps.logger.appendKeys({ accountId: order.accountId, clientOrderId: order.clientOrderId });
+  const orderKey = orderKeyOf(order);
 
   let existing: Record<string, unknown> | undefined;
   try {
     await deps.documents.send(
       new PutCommand({
         TableName: deps.journalTable,
-        Item: { ...order, [OrderJournalSchema.pendingShard]: pendingShardFor(order.clientOrderId, deps.pendingShards) },
+        Item: { ...order, [OrderJournalSchema.orderKey]: orderKey, [OrderJournalSchema.pendingShard]: pendingShardFor(orderKey, deps.pendingShards) },
         ConditionExpression: 'attribute_not_exists(#key)',
-        ExpressionAttributeNames: { '#key': OrderJournalSchema.clientOrderId },
+        ExpressionAttributeNames: { '#key': OrderJournalSchema.orderKey },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
@@ -161,11 +163,11 @@ export async function acceptOrder(rawBody: string | null | undefined, isBase64En
     if (!(error instanceof ConditionalCheckFailedException)) {
       deps.logger.error('journal write failed; nothing enqueued', { error: (error as Error).message, name: (error as Error).name });
       record('journal_unavailable');
-      return json(503, { error: 'journal_unavailable', message: 'the order was not accepted; retry with the same clientOrderId' });
+      return json(503, { error: 'journal_unavailable', message: 'the order was not accepted; retry with the same accountId and clientOrderId' });
     }
     // The exception carries the existing item in DynamoDB's wire format (the document client
     // does not convert exceptions); without it, read the entry.
-    existing = error.Item ? unmarshall(error.Item) : await readJournalEntry(deps.documents, deps.journalTable, order.clientOrderId);
+    existing = error.Item ? unmarshall(error.Item) : await readJournalEntry(deps.documents, deps.journalTable, order);
   }
 
   if (existing) {
@@ -178,24 +180,22 @@ export async function acceptOrder(rawBody: string | null | undefined, isBase64En
   return json(201, acceptedBody(order));
 }
 
-/** The first order under this key: the same request again gets the first answer; a different one is refused. */
+/**
+ * The first order under this account's key: the same request again gets the first answer; a
+ * different one is refused. The key includes the account, so the first order is always this
+ * account's own and the 409 may name it.
+ */
 async function answerRetry(existing: Record<string, unknown>, order: AcceptedOrder, deps: IntakeDependencies): Promise<APIGatewayProxyResult> {
   const record = deps.record ?? (() => undefined);
   const first = AcceptedOrderSchema.safeParse(existing);
   if (!first.success) {
     deps.logger.error('journal entry under this key is malformed', { problems: fieldProblems(first.error) });
     record('journal_unavailable');
-    return json(503, { error: 'journal_unavailable', message: 'the existing order under this clientOrderId could not be read' });
+    return json(503, { error: 'journal_unavailable', message: "the account's existing order under this clientOrderId could not be read" });
   }
   if (first.data.requestDigest !== order.requestDigest) {
     record('conflict');
-    // Another account's order under the same key: say nothing about it.
-    const sameAccount = first.data.accountId === order.accountId;
-    return json(409, {
-      error: 'idempotency_key_reused',
-      message: 'clientOrderId was already used for a different order',
-      ...(sameAccount ? { orderId: first.data.orderId } : {}),
-    });
+    return json(409, { error: 'idempotency_key_reused', message: 'this account already used clientOrderId for a different order', orderId: first.data.orderId });
   }
   // A retry may follow an enqueue that failed: while the entry is unapplied, queue it again
   // (processing is idempotent by orderId).

@@ -5,7 +5,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
-import { AcceptedOrder, AcceptedOrderSchema, fieldProblems } from '../shared/order';
+import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, orderKeyOf } from '../shared/order';
 import { readJournalEntry } from '../shared/journal';
 import { commitOrders, markJournalCommitted, markJournalConflict, OrderConflict, StaleEpochError } from '../shared/order-store';
 
@@ -102,7 +102,7 @@ async function commitBatch(orders: AcceptedOrder[], epoch: number, deps: Process
     settled.set(order.orderId, 'committed');
   }
   for (const { order, storedOrderId } of conflicts) {
-    deps.logger.error('order conflicts with a stored row holding its client order id; kept in order_conflicts for an operator', { orderId: order.orderId, clientOrderId: order.clientOrderId, storedOrderId });
+    deps.logger.error("order conflicts with a stored row holding its account's client order id; kept in order_conflicts for an operator", { orderId: order.orderId, accountId: order.accountId, clientOrderId: order.clientOrderId, storedOrderId });
     await markJournalConflict(deps.documents, deps.journalTable, order, storedOrderId, now);
     settled.set(order.orderId, 'conflict');
   }
@@ -116,7 +116,7 @@ async function commitBatch(orders: AcceptedOrder[], epoch: number, deps: Process
 async function deferBatch(orders: AcceptedOrder[], deps: ProcessorDependencies): Promise<Settled> {
   const settled: Settled = new Map();
   for (const order of orders) {
-    const entry = await readJournalEntry(deps.documents, deps.journalTable, order.clientOrderId);
+    const entry = await readJournalEntry(deps.documents, deps.journalTable, order);
     settled.set(order.orderId, entry?.orderId === order.orderId ? 'deferred' : 'mismatch');
   }
   return settled;
@@ -160,7 +160,7 @@ export async function processOrders(event: SQSEvent, deps: ProcessorDependencies
       try {
         if (order === undefined || order instanceof PoisonMessageError) throw order ?? new PoisonMessageError(message.messageId, 'not parsed');
         const outcome = settled.get(order.orderId);
-        if (outcome === 'mismatch') throw new PoisonMessageError(message.messageId, `the journal holds no entry for ${order.clientOrderId} with order id ${order.orderId}`);
+        if (outcome === 'mismatch') throw new PoisonMessageError(message.messageId, `the journal holds no entry for ${orderKeyOf(order)} with order id ${order.orderId}`);
         if (outcome === undefined) throw new Error(`order ${order.orderId} not settled; it will be retried`);
         record(outcome);
       } catch (error) {

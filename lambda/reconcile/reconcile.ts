@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
-import { AcceptedOrder, AcceptedOrderSchema } from '../shared/order';
+import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../shared/order';
 import { commitOrders, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
 import { withRetry } from '../shared/retry';
 import { OrderJournalSchema } from '../shared/tables';
@@ -85,13 +85,13 @@ async function readEntries(keys: string[], deps: ReconcileDependencies): Promise
 /** One BatchGetItem of at most BATCH_GET_LIMIT keys, retrying the keys DynamoDB left unprocessed. */
 async function readBatch(keys: string[], deps: ReconcileDependencies): Promise<Map<string, Record<string, unknown>>> {
   const entries = new Map<string, Record<string, unknown>>();
-  let pending: Record<string, unknown>[] = keys.map((key) => ({ [OrderJournalSchema.clientOrderId]: key }));
+  let pending: Record<string, unknown>[] = keys.map((key) => ({ [OrderJournalSchema.orderKey]: key }));
   await withRetry(
     `read ${keys.length} journal entries`,
     async () => {
       while (pending.length > 0) {
         const response = await deps.documents.send(new BatchGetCommand({ RequestItems: { [deps.journalTable]: { Keys: pending, ConsistentRead: true } } }));
-        for (const item of response.Responses?.[deps.journalTable] ?? []) entries.set(String(item[OrderJournalSchema.clientOrderId]), item);
+        for (const item of response.Responses?.[deps.journalTable] ?? []) entries.set(String(item[OrderJournalSchema.orderKey]), item);
         pending = response.UnprocessedKeys?.[deps.journalTable]?.Keys ?? [];
         if (pending.length > 0) throw new Error(`${pending.length} keys unprocessed`);
       }
@@ -101,25 +101,26 @@ async function readBatch(keys: string[], deps: ReconcileDependencies): Promise<M
   return entries;
 }
 
-/** The writer's orders under these keys: client order id → order id. */
-async function storedOrders(keys: string[], deps: ReconcileDependencies): Promise<Map<string, string>> {
-  const rows = await deps.database.query<{ client_order_id: string; order_id: string }>(
-    `look up ${keys.length} orders`,
-    'SELECT client_order_id, order_id FROM orders WHERE client_order_id = ANY($1::text[])',
-    [keys],
+/** The writer's orders under these orders' keys: order key (orderKeyOf) → the stored order's id. */
+async function storedOrders(orders: AcceptedOrder[], deps: ReconcileDependencies): Promise<Map<string, string>> {
+  const rows = await deps.database.query<{ account_id: string; client_order_id: string; order_id: string }>(
+    `look up ${orders.length} orders`,
+    `SELECT o.account_id, o.client_order_id, o.order_id FROM orders o
+       JOIN unnest($1::text[], $2::text[]) AS k(account_id, client_order_id) USING (account_id, client_order_id)`,
+    [orders.map((order) => order.accountId), orders.map((order) => order.clientOrderId)],
   );
-  return new Map(rows.map((row) => [row.client_order_id, row.order_id]));
+  return new Map(rows.map((row) => [orderKeyOf({ accountId: row.account_id, clientOrderId: row.client_order_id }), row.order_id]));
 }
 
 /** Runs a journal update; an entry that changed under this run is skipped, not an error. */
 async function settle(tally: Tally, order: AcceptedOrder, deps: ReconcileDependencies, update: () => Promise<void>): Promise<boolean> {
   try {
-    await withRetry(`update journal entry ${order.clientOrderId}`, update, { attempts: 5, isRetryable: (error) => !(error instanceof JournalEntryMismatchError) });
+    await withRetry(`update journal entry ${orderKeyOf(order)}`, update, { attempts: 5, isRetryable: (error) => !(error instanceof JournalEntryMismatchError) });
     return true;
   } catch (error) {
     if (!(error instanceof JournalEntryMismatchError)) throw error;
     tally.skipped++;
-    deps.logger.warn('journal entry changed while reconciling; skipped', { clientOrderId: order.clientOrderId, error: error.message });
+    deps.logger.warn('journal entry changed while reconciling; skipped', { orderKey: orderKeyOf(order), error: error.message });
     return false;
   }
 }
@@ -133,7 +134,7 @@ async function settle(tally: Tally, order: AcceptedOrder, deps: ReconcileDepende
 async function reconcilePage(items: Record<string, unknown>[], epoch: number, tally: Tally, deps: ReconcileDependencies): Promise<boolean> {
   const now = (deps.now ?? (() => new Date()))();
   const entries = await readEntries(
-    items.map((item) => String(item[OrderJournalSchema.clientOrderId])),
+    items.map((item) => String(item[OrderJournalSchema.orderKey])),
     deps,
   );
   const candidates: { order: AcceptedOrder; entry: Record<string, unknown> }[] = [];
@@ -147,19 +148,19 @@ async function reconcilePage(items: Record<string, unknown>[], epoch: number, ta
     const parsed = AcceptedOrderSchema.safeParse(entry);
     if (!parsed.success) {
       tally.unreadable.push(key);
-      deps.logger.error('pending journal entry is not an order; left pending for a person', { clientOrderId: key, problems: parsed.error.issues.map((issue) => issue.message) });
+      deps.logger.error('pending journal entry is not an order; left pending for a person', { orderKey: key, problems: parsed.error.issues.map((issue) => issue.message) });
       continue;
     }
     candidates.push({ order: parsed.data, entry });
   }
   if (candidates.length === 0) return true;
   const stored = await storedOrders(
-    candidates.map(({ order }) => order.clientOrderId),
+    candidates.map(({ order }) => order),
     deps,
   );
   // Missing from the writer, or under a key another order holds (the commit reports that as a conflict).
-  const toCommit = candidates.filter(({ order }) => stored.get(order.clientOrderId) !== order.orderId);
-  for (const { order } of toCommit) if (!stored.has(order.clientOrderId) && now.getTime() - Date.parse(order.acceptedAt) > deps.boundMs) tally.overdue++;
+  const toCommit = candidates.filter(({ order }) => stored.get(orderKeyOf(order)) !== order.orderId);
+  for (const { order } of toCommit) if (!stored.has(orderKeyOf(order)) && now.getTime() - Date.parse(order.acceptedAt) > deps.boundMs) tally.overdue++;
   const result = await commitOrders(
     deps.database,
     toCommit.map(({ order }) => order),
@@ -172,11 +173,11 @@ async function reconcilePage(items: Record<string, unknown>[], epoch: number, ta
 
   const committedNow = new Set(result.stored.map((order) => order.orderId));
   for (const { order, storedOrderId } of result.conflicts) {
-    deps.logger.error('journal order conflicts with a stored row holding its client order id; kept in order_conflicts for an operator', { orderId: order.orderId, storedOrderId });
+    deps.logger.error("journal order conflicts with a stored row holding its account's client order id; kept in order_conflicts for an operator", { orderId: order.orderId, storedOrderId });
     if (await settle(tally, order, deps, () => markJournalConflict(deps.documents, deps.journalTable, order, storedOrderId, now))) tally.conflicts++;
   }
   for (const { order, entry } of candidates) {
-    const storedId = stored.get(order.clientOrderId);
+    const storedId = stored.get(orderKeyOf(order));
     if (committedNow.has(order.orderId)) {
       if (await settle(tally, order, deps, () => markJournalCommitted(deps.documents, deps.journalTable, deps.region, order, epoch, now))) tally.applied++;
     } else if (storedId === order.orderId) {

@@ -1,13 +1,16 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { orderKeyOf } from './order';
 import { OrderJournalSchema } from './tables';
 
 /**
- * The journal entry under a client order id, read strongly consistently (the journal is MRSC, so
- * this sees every write acknowledged in either region); undefined when there is none.
+ * The journal entry under an account's client order id, read strongly consistently (the journal
+ * is MRSC, so this sees every write acknowledged in either region); undefined when there is none.
  */
-export async function readJournalEntry(documents: DynamoDBDocumentClient, journalTable: string, clientOrderId: string): Promise<Record<string, unknown> | undefined> {
-  const response = await documents.send(
-    new GetCommand({ TableName: journalTable, Key: { [OrderJournalSchema.clientOrderId]: clientOrderId }, ConsistentRead: true }),
-  );
+export async function readJournalEntry(
+  documents: DynamoDBDocumentClient,
+  journalTable: string,
+  key: { readonly accountId: string; readonly clientOrderId: string },
+): Promise<Record<string, unknown> | undefined> {
+  const response = await documents.send(new GetCommand({ TableName: journalTable, Key: { [OrderJournalSchema.orderKey]: orderKeyOf(key) }, ConsistentRead: true }));
   return response.Item;
 }

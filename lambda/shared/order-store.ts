@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PoolClient } from 'pg';
 import type { Database, TimeBudget } from './database';
-import type { AcceptedOrder } from './order';
+import { AcceptedOrder, orderKeyOf } from './order';
 import { OrderJournalSchema } from './tables';
 
 /**
@@ -13,7 +13,8 @@ import { OrderJournalSchema } from './tables';
  * A commit is fenced inside the database (migration 0002): in the same transaction as the insert,
  * the cluster's fencing epoch is raised to the committer's and read under a share lock, and a
  * committer whose epoch is lower than the cluster's commits nothing (StaleEpochError). The insert
- * names its conflict target (client_order_id), and every order the insert skipped is compared with
+ * names its conflict target (account_id, client_order_id: the idempotency key, migration 0002), and
+ * every order the insert skipped is compared with
  * the row that holds its key: the same orderId and fields is an order already stored; anything
  * else is a conflict, kept in order_conflicts for an operator and never taken as stored.
  */
@@ -44,7 +45,8 @@ export interface CommitResult {
 
 /** The orders as one JSON parameter, in key order (two batches lock keys in the same order, so they cannot deadlock). */
 function ordersParameter(orders: readonly AcceptedOrder[]): string {
-  const sorted = [...orders].sort((a, b) => (a.clientOrderId < b.clientOrderId ? -1 : a.clientOrderId > b.clientOrderId ? 1 : 0));
+  const keyed = orders.map((order) => ({ order, key: orderKeyOf(order) }));
+  const sorted = keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ order }) => order);
   return JSON.stringify(
     sorted.map((order) => ({
       order_id: order.orderId,
@@ -76,14 +78,14 @@ const INSERT_AND_COMPARE = `WITH i AS (SELECT * FROM ${INCOMING}),
     SELECT i.order_id, i.client_order_id, i.account_id, i.symbol, i.side, i.order_type, i.quantity, i.limit_price,
            i.accepted_at, i.accepted_region, $2
     FROM i
-    ON CONFLICT (client_order_id) DO NOTHING
+    ON CONFLICT (account_id, client_order_id) DO NOTHING
     RETURNING order_id)
   SELECT i.order_id AS incoming_id, ins.order_id IS NOT NULL AS inserted, o.order_id AS stored_id,
-         (o.order_id = i.order_id AND o.account_id = i.account_id AND o.symbol = i.symbol AND o.side = i.side
+         (o.order_id = i.order_id AND o.symbol = i.symbol AND o.side = i.side
           AND o.order_type = i.order_type AND o.quantity = i.quantity AND o.limit_price IS NOT DISTINCT FROM i.limit_price) AS same
   FROM i
   LEFT JOIN ins ON ins.order_id = i.order_id
-  LEFT JOIN orders o ON o.client_order_id = i.client_order_id`;
+  LEFT JOIN orders o ON o.account_id = i.account_id AND o.client_order_id = i.client_order_id`;
 
 const RECORD_CONFLICTS = `INSERT INTO order_conflicts (order_id, client_order_id, account_id, stored_order_id, journal_order, detected_in)
   SELECT c.order_id, c.client_order_id, c.account_id, c.stored_order_id, c.journal_order, $2
@@ -134,7 +136,7 @@ export async function commitOrders(database: Database, orders: readonly Accepted
       const accounted = new Set([...inserted, ...skipped.map((row) => row.incoming_id)]);
       const unaccounted = orders.filter((order) => !accounted.has(order.orderId));
       // An order neither inserted nor found under its key: its orderId is taken by a row with another key.
-      if (unaccounted.length > 0) throw new Error(`orders ${unaccounted.map((order) => order.orderId).join(', ')} were neither stored nor found under their client order id`);
+      if (unaccounted.length > 0) throw new Error(`orders ${unaccounted.map((order) => order.orderId).join(', ')} were neither stored nor found under their account's client order id`);
       return { stored: orders.filter((order) => !conflicting.has(order.orderId)), conflicts };
     },
     budget,
@@ -144,7 +146,7 @@ export async function commitOrders(database: Database, orders: readonly Accepted
 /** The journal has no entry for the order's key with this order id: the message does not match what was acknowledged. */
 export class JournalEntryMismatchError extends Error {
   constructor(public readonly order: AcceptedOrder) {
-    super(`no journal entry for ${order.clientOrderId} with order id ${order.orderId}`);
+    super(`no journal entry for ${orderKeyOf(order)} with order id ${order.orderId}`);
     this.name = 'JournalEntryMismatchError';
   }
 }
@@ -180,10 +182,10 @@ async function updateEntry(
     await documents.send(
       new UpdateCommand({
         TableName: journalTable,
-        Key: { [OrderJournalSchema.clientOrderId]: order.clientOrderId },
+        Key: { [OrderJournalSchema.orderKey]: orderKeyOf(order) },
         UpdateExpression: update,
         ConditionExpression: 'attribute_exists(#key) AND orderId = :orderId',
-        ExpressionAttributeNames: { ...names, '#key': OrderJournalSchema.clientOrderId },
+        ExpressionAttributeNames: { ...names, '#key': OrderJournalSchema.orderKey },
         ExpressionAttributeValues: { ...values, ':orderId': order.orderId },
       }),
     );

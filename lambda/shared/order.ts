@@ -12,11 +12,16 @@ function positiveDecimal(field: string) {
     .refine((value) => Number(value) > 0, { message: 'must be greater than 0' });
 }
 
+/** The idempotency key's two parts (orderKeyOf), as a client gives them: in an order, or to look one up. */
+export const OrderKeySchema = z.strictObject({
+  clientOrderId: z.string({ error: 'is required and must be a string' }).regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"'),
+  accountId: z.string({ error: 'is required and must be a string' }).regex(/^[A-Za-z0-9-]{1,32}$/, 'must be 1-32 characters of A-Z, a-z, 0-9 or "-"'),
+});
+
 /** What a client sends to `POST /orders`. Unknown fields are refused, not ignored. */
 export const OrderRequestSchema = z
   .strictObject({
-    clientOrderId: z.string({ error: 'is required and must be a string' }).regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"'),
-    accountId: z.string({ error: 'is required and must be a string' }).regex(/^[A-Za-z0-9-]{1,32}$/, 'must be 1-32 characters of A-Z, a-z, 0-9 or "-"'),
+    ...OrderKeySchema.shape,
     symbol: z.string({ error: 'is required and must be a string' }).regex(/^[A-Z][A-Z0-9.]{0,11}$/, 'must be 1-12 upper-case letters, digits or dots, starting with a letter'),
     side: z.enum(['buy', 'sell'], { error: 'must be "buy" or "sell"' }),
     orderType: z.enum(['market', 'limit'], { error: 'must be "market" or "limit"' }),
@@ -71,8 +76,17 @@ export function requestDigest(order: OrderRequest): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/**
+ * The idempotency key: an account's client order id. Two accounts may use the same client order
+ * id for different orders. `/` is allowed in neither part, so the key is unambiguous; it is the
+ * journal's partition key (one partition per order, so a busy account is not a hot partition).
+ */
+export function orderKeyOf(order: { readonly accountId: string; readonly clientOrderId: string }): string {
+  return `${order.accountId}/${order.clientOrderId}`;
+}
+
 /** The journal's pending-index partition for an order: stable per key, spread over `shards`. */
-export function pendingShardFor(clientOrderId: string, shards: number): string {
-  const bucket = createHash('sha256').update(clientOrderId).digest().readUInt32BE(0) % shards;
+export function pendingShardFor(orderKey: string, shards: number): string {
+  const bucket = createHash('sha256').update(orderKey).digest().readUInt32BE(0) % shards;
   return `p#${bucket}`;
 }

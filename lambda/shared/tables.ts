@@ -5,8 +5,8 @@
  */
 
 export const OrderJournalSchema = {
-  /** Partition key: the client's order id, which is the idempotency key. */
-  clientOrderId: 'clientOrderId',
+  /** Partition key: the idempotency key, `accountId/clientOrderId` (orderKeyOf in order.ts). */
+  orderKey: 'orderKey',
   /** Present only until the order is in Aurora: `p#0` .. `p#{shards-1}`. */
   pendingShard: 'pendingShard',
   /** ISO-8601 time the order was accepted; sort key of the pending index. */

@@ -23,11 +23,11 @@ export async function createJournalTable(client: DynamoDBDocumentClient = docume
       TableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
-        { AttributeName: OrderJournalSchema.clientOrderId, AttributeType: 'S' },
+        { AttributeName: OrderJournalSchema.orderKey, AttributeType: 'S' },
         { AttributeName: OrderJournalSchema.pendingShard, AttributeType: 'S' },
         { AttributeName: OrderJournalSchema.acceptedAt, AttributeType: 'S' },
       ],
-      KeySchema: [{ AttributeName: OrderJournalSchema.clientOrderId, KeyType: 'HASH' }],
+      KeySchema: [{ AttributeName: OrderJournalSchema.orderKey, KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
         {
           IndexName: OrderJournalSchema.pendingIndex,

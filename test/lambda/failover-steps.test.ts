@@ -105,8 +105,10 @@ class StandInApi extends LoopbackApi {
         this.orders.set(parsed.data.clientOrderId, parsed.data);
         send(known ? 200 : 201, { clientOrderId: parsed.data.clientOrderId, status: 'accepted' });
       } else if (request.method === 'GET' && path.startsWith('/v1/orders/')) {
-        const order = this.orders.get(decodeURIComponent(path.slice('/v1/orders/'.length)));
-        if (!order) {
+        // As the lookup: an order is found by its account's client order id (GET /orders/{id}?accountId=).
+        const url = new URL(path, 'http://api');
+        const order = this.orders.get(decodeURIComponent(url.pathname.slice('/v1/orders/'.length)));
+        if (!order || order.accountId !== url.searchParams.get('accountId')) {
           send(404, { error: 'not_found' });
           return;
         }

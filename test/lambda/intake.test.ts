@@ -51,11 +51,13 @@ describe('order intake against moto_server', () => {
     expect(refuseContentType(headers)?.statusCode).toBe(status);
   });
 
-  it('answers another account reusing a key with 409 and nothing about the other account\'s order', async () => {
-    await submit(LIMIT_ORDER);
+  it("accepts another account's order under the same client order id as its own order, and says nothing of the first", async () => {
+    const first = JSON.parse((await submit(LIMIT_ORDER)).body);
     const other = await submit({ ...LIMIT_ORDER, accountId: 'acct-8' });
-    expect(other.statusCode).toBe(409);
-    expect(JSON.parse(other.body)).toEqual({ error: 'idempotency_key_reused', message: 'clientOrderId was already used for a different order' });
+    expect(other.statusCode).toBe(201);
+    expect(JSON.parse(other.body).orderId).not.toBe(first.orderId);
+    const entries = await scanAll(deps.journalTable);
+    expect(entries.map((entry) => entry.orderKey).sort()).toEqual([`${LIMIT_ORDER.accountId}/${LIMIT_ORDER.clientOrderId}`, `acct-8/${LIMIT_ORDER.clientOrderId}`]);
   });
 
   it('answers a retry with the first result and stores one order', async () => {

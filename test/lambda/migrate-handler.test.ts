@@ -49,8 +49,8 @@ describe('schema migration against moto_server and PostgreSQL', () => {
           { SecretArn: secret.ARN!, Host: database.host, Port: database.port, Database: database.name, MigrationSetChecksum: CHECKSUM },
           { tls: false },
         );
-      await expect(run()).resolves.toEqual({ applied: ['0001_orders', '0002_fencing_and_conflicts'], skipped: [] });
-      await expect(run()).resolves.toEqual({ applied: [], skipped: ['0001_orders', '0002_fencing_and_conflicts'] });
+      await expect(run()).resolves.toEqual({ applied: ['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key'], skipped: [] });
+      await expect(run()).resolves.toEqual({ applied: [], skipped: ['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key'] });
     } finally {
       await database.drop();
     }

@@ -44,7 +44,7 @@ describe('schema migrations on a real PostgreSQL', () => {
 
   it('creates the orders table with its keys, and records the migration', async () => {
     const result = await applyMigrations(client, MIGRATIONS);
-    expect(result).toEqual({ applied: ['0001_orders', '0002_fencing_and_conflicts'], skipped: [] });
+    expect(result).toEqual({ applied: ['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key'], skipped: [] });
     const columns = await client.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position",
     );
@@ -54,21 +54,21 @@ describe('schema migrations on a real PostgreSQL', () => {
     const constraints = await client.query<{ conname: string; contype: string }>(
       "SELECT conname, contype FROM pg_constraint WHERE conrelid = 'orders'::regclass",
     );
-    expect(constraints.rows).toEqual(
-      expect.arrayContaining([
-        { conname: 'orders_pkey', contype: 'p' },
-        { conname: 'orders_client_order_id_key', contype: 'u' },
-      ]),
-    );
+    expect(constraints.rows).toEqual(expect.arrayContaining([{ conname: 'orders_pkey', contype: 'p' }]));
+    // The idempotency key is the account's client order id (0003), not the client order id alone (0001).
+    expect(constraints.rows.map((row) => row.conname)).not.toContain('orders_client_order_id_key');
+    const unique = await client.query<{ name: string; definition: string }>("SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY 1");
+    expect(unique.rows.map((row) => row.name)).toEqual(['orders_account_client_order_id_key', 'orders_pkey']);
+    expect(unique.rows[0].definition).toContain('(account_id, client_order_id)');
     const recorded = await client.query('SELECT version FROM schema_migrations');
-    expect(recorded.rows).toEqual([{ version: '0001_orders' }, { version: '0002_fencing_and_conflicts' }]);
+    expect(recorded.rows).toEqual([{ version: '0001_orders' }, { version: '0002_fencing_and_conflicts' }, { version: '0003_account_scoped_key' }]);
   });
 
   it('applies nothing and keeps the data when run a second time', async () => {
     await applyMigrations(client, MIGRATIONS);
     await insertOrder(client, orderRow());
     const second = await applyMigrations(client, MIGRATIONS);
-    expect(second).toEqual({ applied: [], skipped: ['0001_orders', '0002_fencing_and_conflicts'] });
+    expect(second).toEqual({ applied: [], skipped: ['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key'] });
     const count = await client.query('SELECT count(*)::int AS n FROM orders');
     expect(count.rows[0].n).toBe(1);
   });
@@ -81,13 +81,26 @@ describe('schema migrations on a real PostgreSQL', () => {
     await expect(client.query('SELECT count(*) FROM orders')).resolves.toBeDefined();
   });
 
-  it('refuses a second order with the same idempotency key', async () => {
+  it("refuses a second order with the same idempotency key (the account's client order id), and takes another account's", async () => {
     await applyMigrations(client, MIGRATIONS);
     await insertOrder(client, orderRow());
     await expect(insertOrder(client, orderRow({ order_id: '0d6f3a4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f' }))).rejects.toMatchObject({
       code: '23505',
-      constraint: 'orders_client_order_id_key',
+      constraint: 'orders_account_client_order_id_key',
     });
+    await insertOrder(client, orderRow({ order_id: '0d6f3a4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f', account_id: 'acct-2' }));
+    const count = await client.query('SELECT count(*)::int AS n FROM orders');
+    expect(count.rows[0].n).toBe(2);
+  });
+
+  it('moves a database migrated before 0003 to the account-scoped key, keeping its orders', async () => {
+    await applyMigrations(client, MIGRATIONS.slice(0, 2));
+    await insertOrder(client, orderRow());
+    await expect(applyMigrations(client, MIGRATIONS)).resolves.toEqual({ applied: ['0003_account_scoped_key'], skipped: ['0001_orders', '0002_fencing_and_conflicts'] });
+    const constraints = await client.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY 1");
+    expect(constraints.rows.map((row) => row.name)).toEqual(['orders_account_client_order_id_key', 'orders_pkey']);
+    const count = await client.query('SELECT count(*)::int AS n FROM orders');
+    expect(count.rows[0].n).toBe(1);
   });
 
   it.each([
@@ -114,15 +127,15 @@ describe('schema migrations on a real PostgreSQL', () => {
     const table = await client.query("SELECT to_regclass('half_done') AS name");
     expect(table.rows[0].name).toBeNull();
     const recorded = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-    expect(recorded.rows).toEqual([{ version: '0001_orders' }, { version: '0002_fencing_and_conflicts' }]);
+    expect(recorded.rows).toEqual([{ version: '0001_orders' }, { version: '0002_fencing_and_conflicts' }, { version: '0003_account_scoped_key' }]);
   });
 
   it('applies each migration once when two runs race (advisory lock)', async () => {
     const other = await database.connect();
     try {
       const results = await Promise.all([applyMigrations(client, MIGRATIONS), applyMigrations(other, MIGRATIONS)]);
-      expect(results.flatMap((result) => result.applied)).toEqual(['0001_orders', '0002_fencing_and_conflicts']);
-      expect(results.flatMap((result) => result.skipped)).toEqual(['0001_orders', '0002_fencing_and_conflicts']);
+      expect(results.flatMap((result) => result.applied)).toEqual(['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key']);
+      expect(results.flatMap((result) => result.skipped)).toEqual(['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key']);
     } finally {
       await other.end();
     }

@@ -145,7 +145,7 @@ describe('order processor against PostgreSQL and moto_server', () => {
     const [body] = await journaledOrders(deps.journalTable, 1);
     const order = JSON.parse(body);
     await database.query('another order under the key', `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
-      VALUES ('00000000-0000-4000-8000-000000000002', $1, 'acct-2', 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`, [order.clientOrderId]);
+      VALUES ('00000000-0000-4000-8000-000000000002', $1, $2, 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`, [order.clientOrderId, order.accountId]);
     const outcomes: string[] = [];
     const response = await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, record: (outcome) => outcomes.push(outcome) });
     expect(response.batchItemFailures).toEqual([]);
@@ -155,6 +155,22 @@ describe('order processor against PostgreSQL and moto_server', () => {
     const [entry] = await scanAll(deps.journalTable);
     expect(entry.appliedAt).toBeUndefined();
     expect(entry.conflictingOrderId).toBe('00000000-0000-4000-8000-000000000002');
+  });
+
+  it("stores an order beside another account's row under the same client order id: the key is the account's", async () => {
+    const [body] = await journaledOrders(deps.journalTable, 1);
+    const order = JSON.parse(body);
+    await database.query('another account under the client order id', `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
+      VALUES ('00000000-0000-4000-8000-000000000004', $1, 'acct-other', 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`, [order.clientOrderId]);
+    const outcomes: string[] = [];
+    expect((await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, record: (outcome) => outcomes.push(outcome) })).batchItemFailures).toEqual([]);
+    expect(outcomes).toEqual(['committed']);
+    const rows = await database.query<{ order_id: string; account_id: string }>('rows', 'SELECT order_id, account_id FROM orders ORDER BY account_id');
+    expect(rows).toEqual([
+      { order_id: order.orderId, account_id: order.accountId },
+      { order_id: '00000000-0000-4000-8000-000000000004', account_id: 'acct-other' },
+    ]);
+    expect(await database.query('conflicts', 'SELECT order_id FROM order_conflicts')).toEqual([]);
   });
 
   it('gives up a lock wait within the invocation\'s time, and nothing it started commits after it answered', async () => {

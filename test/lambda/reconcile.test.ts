@@ -1,7 +1,7 @@
 import { BatchGetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { NotActiveRegionError, reconcileJournal, ReconcileDependencies } from '../../lambda/reconcile/reconcile';
 import { Database } from '../../lambda/shared/database';
-import { AcceptedOrder, AcceptedOrderSchema } from '../../lambda/shared/order';
+import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../../lambda/shared/order';
 import { commitOrders, markJournalCommitted, StaleEpochError } from '../../lambda/shared/order-store';
 import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
 import { createControlTable, createJournalTable, documents, scanAll, silentLogger } from '../helpers/aws';
@@ -180,7 +180,7 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     await setControl(REGION, 1);
     // 105 entries in one shard, so one page of 120 holds them all.
     for (const order of await journalOrders(105)) {
-      await documents.send(new PutCommand({ TableName: deps.journalTable, Item: { ...order, [OrderJournalSchema.pendingShard]: 'p#0' } }));
+      await documents.send(new PutCommand({ TableName: deps.journalTable, Item: { ...order, [OrderJournalSchema.orderKey]: orderKeyOf(order), [OrderJournalSchema.pendingShard]: 'p#0' } }));
     }
     // moto_server answers any number of keys; DynamoDB refuses more than 100 per request (API
     // reference, BatchGetItem: "A single operation can retrieve up to 16 MB of data, which can
@@ -238,6 +238,19 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toEqual({ ...NOTHING, conflicts: 1, fencingEpoch: 1 });
   });
 
+  it("applies two accounts' orders under the same client order id as two orders, and takes neither for the other", async () => {
+    await setControl(REGION, 1);
+    const [mine] = await journalOrders(1);
+    const theirs = AcceptedOrderSchema.parse(
+      JSON.parse(await journalOrder(deps.journalTable, { clientOrderId: mine.clientOrderId, accountId: 'acct-2', symbol: 'AAPL', side: 'sell', orderType: 'market', quantity: '3' })),
+    );
+    // One is in the writer already; the other account's is missing.
+    await commitOrders(database, [theirs], 1, REGION);
+    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, applied: 1, fencingEpoch: 1 });
+    expect((await rows()).map((row) => row.order_id).sort()).toEqual([mine.orderId, theirs.orderId].sort());
+    expect(await database.query('conflicts', 'SELECT order_id FROM order_conflicts')).toEqual([]);
+  });
+
   it('commits nothing under an epoch older than one this cluster has committed under', async () => {
     await setControl(REGION, 1);
     const orders = await journalOrders(2);
@@ -273,16 +286,16 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     const [shard] = Object.entries(byShard).sort(([, a], [, b]) => b.length - a.length)[0];
     // Accepted before every real order, so it sits at the start of its shard's first page.
     await documents.send(
-      new PutCommand({ TableName: deps.journalTable, Item: { clientOrderId: 'broken-1', pendingShard: shard, acceptedAt: '2000-01-01T00:00:00.000Z', symbol: 'MSFT' } }),
+      new PutCommand({ TableName: deps.journalTable, Item: { orderKey: 'acct-1/broken-1', clientOrderId: 'broken-1', pendingShard: shard, acceptedAt: '2000-01-01T00:00:00.000Z', symbol: 'MSFT' } }),
     );
     const result = await reconcileJournal({ ...deps, pageSize: 2 });
-    expect(result).toEqual({ ...NOTHING, applied: 8, unreadable: ['broken-1'], fencingEpoch: 4 });
+    expect(result).toEqual({ ...NOTHING, applied: 8, unreadable: ['acct-1/broken-1'], fencingEpoch: 4 });
     expect(await reconcileJournal({ ...later(DURABLE_AFTER_MS), pageSize: 2 })).toMatchObject({ durable: 8 });
     expect(await pendingByShard()).toEqual({ 'p#0': [], 'p#1': [], 'p#2': [], 'p#3': [], [shard]: ['broken-1'] });
     expect((await rows()).map((row) => row.client_order_id)).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'c-6', 'c-7']);
 
     // Still there for a person on the next run; nothing else to do.
-    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, unreadable: ['broken-1'], fencingEpoch: 4 });
+    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, unreadable: ['acct-1/broken-1'], fencingEpoch: 4 });
   });
 
   it('stops with complete: false when time runs short, and a later run finishes', async () => {

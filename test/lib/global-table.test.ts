@@ -61,7 +61,7 @@ describe('global tables', () => {
 
   it('key the journal by idempotency key, with a sparse index of entries not yet applied', () => {
     const journal = globalTableNamed('ddb-order-journal-dev');
-    expect(journal.Properties.KeySchema).toEqual([{ AttributeName: OrderJournalSchema.clientOrderId, KeyType: 'HASH' }]);
+    expect(journal.Properties.KeySchema).toEqual([{ AttributeName: OrderJournalSchema.orderKey, KeyType: 'HASH' }]);
     expect(journal.Properties.GlobalSecondaryIndexes).toEqual([
       {
         IndexName: 'pending-by-shard',

@@ -36,10 +36,10 @@ describe('order API', () => {
     expect(JSON.stringify(post.Properties.Integration.Uri)).toMatch(/OrderApiIntake/);
   });
 
-  it('routes GET /orders/{id} to the lookup with IAM auth and a required path parameter', () => {
+  it('routes GET /orders/{id}?accountId= to the lookup with IAM auth, both parts of the key required', () => {
     const get = methodFor(primary, 'GET', '{id}');
     expect(get.Properties.AuthorizationType).toBe('AWS_IAM');
-    expect(get.Properties.RequestParameters).toEqual({ 'method.request.path.id': true });
+    expect(get.Properties.RequestParameters).toEqual({ 'method.request.path.id': true, 'method.request.querystring.accountId': true });
   });
 
   it('leaves GET /health open for Route 53 health checkers', () => {

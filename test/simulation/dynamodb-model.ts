@@ -55,7 +55,7 @@ export class DynamoDbModel {
         if ((command instanceof PutCommand || command instanceof UpdateCommand) && this.loseAnswers > 0) {
           this.loseAnswers--;
           const input = command.input as Record<string, any>;
-          this.lostAnswers.push(`${command.constructor.name} ${JSON.stringify(input.Key ?? input.Item?.[OrderJournalSchema.clientOrderId])}`);
+          this.lostAnswers.push(`${command.constructor.name} ${JSON.stringify(input.Key ?? input.Item?.[OrderJournalSchema.orderKey])}`);
           throw Object.assign(new Error('the write committed but its response was lost'), { name: 'TimeoutError' });
         }
         return response;
@@ -67,7 +67,7 @@ export class DynamoDbModel {
   private async recordedWrite(command: PutCommand | UpdateCommand): Promise<unknown> {
     const input = command.input as Record<string, any>;
     const asked = input.ReturnValues;
-    const key = String(command instanceof PutCommand ? input.Item[OrderJournalSchema.clientOrderId] : input.Key[OrderJournalSchema.clientOrderId]);
+    const key = String(command instanceof PutCommand ? input.Item[OrderJournalSchema.orderKey] : input.Key[OrderJournalSchema.orderKey]);
     const Command = command instanceof PutCommand ? PutCommand : UpdateCommand;
     const response = (await this.documents.send(new Command({ ...input, ReturnValues: asked ?? 'ALL_OLD' } as never) as never)) as { Attributes?: Record<string, unknown> };
     const versions = this.history.get(key) ?? [];
@@ -88,7 +88,7 @@ export class DynamoDbModel {
       const first = versions.find((version) => version.at > since);
       if (first) recent.set(key, first.before);
     }
-    const items = (response.Items ?? []).filter((item) => !recent.has(String(item[OrderJournalSchema.clientOrderId])));
+    const items = (response.Items ?? []).filter((item) => !recent.has(String(item[OrderJournalSchema.orderKey])));
     for (const old of recent.values()) if (old && old[OrderJournalSchema.pendingShard] === shard) items.push(old);
     items.sort((a, b) => String(a[OrderJournalSchema.acceptedAt]).localeCompare(String(b[OrderJournalSchema.acceptedAt])));
     return { ...response, Items: items };
