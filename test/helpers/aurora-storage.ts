@@ -235,8 +235,8 @@ export class AuroraStorageModel {
   }
 
   /** The writer's orders, by client order id. */
-  async orders(region = this.writerRegion): Promise<{ order_id: string; client_order_id: string; fencing_epoch: string }[]> {
-    return this.admin(region, async (client) => (await client.query('SELECT order_id, client_order_id, fencing_epoch FROM orders')).rows);
+  async orders(region = this.writerRegion): Promise<{ order_id: string; account_id: string; client_order_id: string; fencing_epoch: string }[]> {
+    return this.admin(region, async (client) => (await client.query('SELECT order_id, account_id, client_order_id, fencing_epoch FROM orders')).rows);
   }
 
   /** Where each row of `region` was committed, and under which epoch (from the region that committed it). */

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { acceptOrder } from '../../lambda/intake/intake';
 import { processOrders } from '../../lambda/processor/processor';
+import { orderKeyOf } from '../../lambda/shared/order';
 import { silentLogger } from '../helpers/aws';
 import type { AuroraStorageModel } from '../helpers/aurora-storage';
 import { PRIMARY, Region, REGIONS, TARGETS } from '../helpers/two-region-world';
@@ -9,7 +10,7 @@ import type { OrderQueueModel } from './order-queue';
 /**
  * Orders through the real order path of both regions, on the simulation's clock: a client sends
  * orders to whatever `api.<zone>` resolves to (some through a resolver that keeps an old answer),
- * and retries an unanswered one with the same clientOrderId; each region's real intake journals
+ * and retries an unanswered one with the same key (each client order id is used by three accounts); each region's real intake journals
  * and enqueues it; each region's real processor takes batches from its queue and commits them to
  * its Aurora cluster. An order is acknowledged when intake answers 201 or 200.
  */
@@ -37,14 +38,15 @@ export interface TrafficWorld {
 }
 
 export interface AcknowledgedOrder {
-  readonly clientOrderId: string;
+  /** The idempotency key (orderKeyOf). */
+  readonly orderKey: string;
   readonly orderId: string;
   readonly acknowledgedAt: number;
   readonly region: Region;
 }
 
 interface Outstanding {
-  readonly clientOrderId: string;
+  readonly orderKey: string;
   readonly body: string;
   readonly stale: boolean;
 }
@@ -72,10 +74,12 @@ export class OrderTraffic {
     const now = this.world.now();
     for (let index = 0; index < this.settings.ordersPerStep; index++) {
       this.sent++;
-      const clientOrderId = `s${this.seed}-o${this.sent}`;
-      const body = JSON.stringify({ clientOrderId, accountId: `acct-${this.sent % 3}`, symbol: 'AAPL', side: this.sent % 2 === 0 ? 'buy' : 'sell', orderType: 'limit', quantity: 1 + (this.sent % 7), limitPrice: 100 + (this.sent % 5) });
+      // Three accounts in turn use each client order id: the key is the account's, so these are three orders.
+      const clientOrderId = `s${this.seed}-o${Math.ceil(this.sent / 3)}`;
+      const accountId = `acct-${this.sent % 3}`;
+      const body = JSON.stringify({ clientOrderId, accountId, symbol: 'AAPL', side: this.sent % 2 === 0 ? 'buy' : 'sell', orderType: 'limit', quantity: 1 + (this.sent % 7), limitPrice: 100 + (this.sent % 5) });
       // Every third client keeps an old DNS answer.
-      this.outstanding.push({ clientOrderId, body, stale: this.sent % 3 === 0 });
+      this.outstanding.push({ orderKey: orderKeyOf({ accountId, clientOrderId }), body, stale: this.sent % 3 === 0 });
     }
     const unanswered: Outstanding[] = [];
     for (const order of this.outstanding.splice(0)) {
@@ -98,7 +102,7 @@ export class OrderTraffic {
       });
       if (response.statusCode === 201 || response.statusCode === 200) {
         const { orderId } = JSON.parse(response.body) as { orderId: string };
-        if (!this.acknowledged.has(order.clientOrderId)) this.acknowledged.set(order.clientOrderId, { clientOrderId: order.clientOrderId, orderId, acknowledgedAt: now, region });
+        if (!this.acknowledged.has(order.orderKey)) this.acknowledged.set(order.orderKey, { orderKey: order.orderKey, orderId, acknowledgedAt: now, region });
       } else {
         unanswered.push(order);
       }

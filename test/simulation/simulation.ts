@@ -3,6 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { probeOnce, ProberDependencies } from '../../lambda/prober/prober';
 import { fetchGet } from '../../lambda/shared/health-probe';
+import { orderKeyOf } from '../../lambda/shared/order';
 import { roleGaps, rolesFor } from '../../lambda/shared/roles';
 import { switchValue, parsePosition } from '../../lambda/shared/switches';
 import { ControlTableSchema } from '../../lambda/shared/tables';
@@ -240,18 +241,18 @@ export class Simulation {
     const { storage } = this.simulationFixture;
     if (this.world.down.has(storage.writer as Region)) return;
     const rows = await storage.orders();
-    const byClientId = new Map(rows.map((row) => [row.client_order_id, row]));
+    const byKey = new Map(rows.map((row) => [orderKeyOf({ accountId: row.account_id, clientOrderId: row.client_order_id }), row]));
     if (this.clock - this.promotedAt >= ORDER_BOUND_MS) {
       for (const order of this.traffic.acknowledged.values()) {
-        if (this.clock - order.acknowledgedAt < ORDER_BOUND_MS || this.reportedOrders.has(order.clientOrderId)) continue;
-        const row = byClientId.get(order.clientOrderId);
+        if (this.clock - order.acknowledgedAt < ORDER_BOUND_MS || this.reportedOrders.has(order.orderKey)) continue;
+        const row = byKey.get(order.orderKey);
         if (row?.order_id === order.orderId) continue;
-        this.reportedOrders.add(order.clientOrderId);
+        this.reportedOrders.add(order.orderKey);
         this.violation(
           'orders-applied',
           row
-            ? `${order.clientOrderId} (acknowledged by ${order.region} at ${(order.acknowledgedAt - START) / 1000} s) is in the writer as order ${row.order_id}, not ${order.orderId}`
-            : `${order.clientOrderId} (acknowledged by ${order.region} at ${(order.acknowledgedAt - START) / 1000} s) is not in the writer (${storage.writer}) ${(this.clock - order.acknowledgedAt) / 1000} s later`,
+            ? `${order.orderKey} (acknowledged by ${order.region} at ${(order.acknowledgedAt - START) / 1000} s) is in the writer as order ${row.order_id}, not ${order.orderId}`
+            : `${order.orderKey} (acknowledged by ${order.region} at ${(order.acknowledgedAt - START) / 1000} s) is not in the writer (${storage.writer}) ${(this.clock - order.acknowledgedAt) / 1000} s later`,
         );
       }
     }
