@@ -19,8 +19,9 @@ import { migratedDatabase } from './orders';
  *   and what was still in flight is lost. "As soon as that old primary Region is healthy and
  *   available again, Aurora automatically adds it back to the global cluster as a secondary
  *   Region": its storage is rebuilt from the new primary, so anything the old writer committed
- *   after the new one took over is discarded (the guide's "best-effort write fencing" does not
- *   stop an isolated writer from committing meanwhile).
+ *   after the new one took over is discarded. Fencing the old writer is best effort: one that
+ *   could not be reached at the failover (its Region down or cut off) keeps taking writes from its
+ *   own Region's functions until it rejoins; one that could be reached stops at once.
  * - [RPO] "Managing RPOs for Aurora PostgreSQL-based global databases": with `rds.global_db_rpo`
  *   set in the writer's parameter group, Aurora "Blocks the transaction if all secondary DB clusters
  *   have RPO lag times that are larger than the RPO ... no transactions can commit until the RPO is
@@ -115,11 +116,15 @@ export class AuroraStorageModel {
   /** The writer's states not yet applied to the secondary, oldest first. */
   private inFlight: Snapshot[] = [];
   private readonly down = new Set<string>();
+  /** Old writers a failover could not reach: they take writes until they rejoin ([DR]). */
+  private readonly unfenced = new Set<string>();
   /** When the secondary was last within reach (for the RPO rule). */
   private secondaryReachableAt = 0;
   private now = 0;
   /** Orders committed by the writer and then lost in a failover, counted for the report. */
   public lostInFailovers = 0;
+  /** Orders an unfenced old writer held that were not in the writer when it rejoined (discarded). */
+  public discardedAtRejoin = 0;
   /** Writes refused because the writer paused commits ([RPO]). */
   public blockedCommits = 0;
 
@@ -168,9 +173,11 @@ export class AuroraStorageModel {
     this.inFlight = [];
     this.applied.clear();
     this.down.clear();
+    this.unfenced.clear();
     this.now = now;
     this.secondaryReachableAt = now;
     this.lostInFailovers = 0;
+    this.discardedAtRejoin = 0;
     this.blockedCommits = 0;
     for (const region of this.regions) {
       await this.admin(region, (client) => client.query(`TRUNCATE ${COMMIT_LOG}`));
@@ -225,13 +232,23 @@ export class AuroraStorageModel {
     const after = (await this.read(target)).orders?.length ?? 0;
     if (before !== undefined) this.lostInFailovers += Math.max(0, before - after);
     this.inFlight = [];
+    if (this.down.has(this.writerRegion)) this.unfenced.add(this.writerRegion);
     await this.setWriter(target);
   }
 
-  /** [DR] the old primary rejoined as a secondary: its storage is rebuilt from the writer's. */
+  /** [DR] the old primary rejoined as a secondary: its storage is rebuilt from the writer's, and it takes no more writes. */
   async rejoined(region: string): Promise<void> {
     if (region === this.writerRegion) return;
-    await this.write(region, await this.read(this.writerRegion));
+    const writer = await this.read(this.writerRegion);
+    const kept = new Set((writer.orders ?? []).map((row) => (row as { order_id: string }).order_id));
+    this.discardedAtRejoin += ((await this.read(region)).orders ?? []).filter((row) => !kept.has((row as { order_id: string }).order_id)).length;
+    await this.write(region, writer);
+    if (this.unfenced.delete(region)) await this.setReadOnly(region, true);
+  }
+
+  /** Whether `region`'s database takes writes: the writer's, and an old writer not yet fenced. */
+  writable(region: string): boolean {
+    return region === this.writerRegion || this.unfenced.has(region);
   }
 
   /** The writer's orders, by client order id. */
@@ -256,17 +273,20 @@ export class AuroraStorageModel {
     return this.regions.find((region) => region !== this.writerRegion)!;
   }
 
-  /** The writer takes writes; every other region's database refuses them (sessions restart, as on promotion). */
+  /** The writer takes writes; every other region's database refuses them, but an unfenced old writer's. */
   private async setWriter(region: string): Promise<void> {
     this.writerRegion = region;
     this.secondaryReachableAt = this.now;
-    for (const each of this.regions) {
-      const testDatabase = this.testDatabases.get(each)!;
-      await this.admin(each, async (client) => {
-        await client.query(`ALTER DATABASE ${testDatabase.name} SET default_transaction_read_only = ${each === region ? 'off' : 'on'}`);
-        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-      });
-    }
+    for (const each of this.regions) if (!this.unfenced.has(each)) await this.setReadOnly(each, each !== region);
+  }
+
+  /** A region's database takes writes or refuses them (SQLSTATE 25006); its sessions restart, as on promotion. */
+  private async setReadOnly(region: string, readOnly: boolean): Promise<void> {
+    const testDatabase = this.testDatabases.get(region)!;
+    await this.admin(region, async (client) => {
+      await client.query(`ALTER DATABASE ${testDatabase.name} SET default_transaction_read_only = ${readOnly ? 'on' : 'off'}`);
+      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    });
   }
 
   private async read(region: string): Promise<Record<string, unknown[]>> {

@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { OrderJournalSchema } from '../../lambda/shared/tables';
 
 /**
@@ -13,10 +13,23 @@ import { OrderJournalSchema } from '../../lambda/shared/tables';
  *   (drawn per seed, well above a fraction of a second).
  * - [MRSC] "Multi-Region strong consistency": a write is replicated to another Region before it is
  *   acknowledged, so a Region cut off from the others cannot complete strongly consistent writes
- *   or reads: here every call from a region that is down fails as a timeout.
+ *   or reads. Here every call from a region that is dark fails as a timeout; from a region cut
+ *   off from the outside while it runs (`cut`), writes and strongly consistent reads fail and
+ *   eventually consistent reads answer from the local replica; a cut-off region whose replica
+ *   still reaches the witness Region (`reachable`) keeps its quorum and works.
  * - [ERR] "Error handling with DynamoDB": a request that times out may have been carried out.
  *   `loseAnswers` writes are done and then answered with a timeout, as a lost response would be.
  */
+/** How a region's functions reach DynamoDB: as usual; not at all (dark); or from a region cut off while it runs (Isolation). */
+export type DynamoDbReach = 'normal' | 'dark' | 'cut' | 'reachable';
+
+/** A read the local replica answers alone: no ConsistentRead (an index query always is one). */
+function eventuallyConsistentRead(command: { input: Record<string, any> }): boolean {
+  if (command instanceof GetCommand || command instanceof QueryCommand || command instanceof ScanCommand) return command.input.ConsistentRead !== true;
+  if (command instanceof BatchGetCommand) return Object.values(command.input.RequestItems ?? {}).every((request) => (request as { ConsistentRead?: boolean }).ConsistentRead !== true);
+  return false;
+}
+
 interface Version {
   readonly at: number;
   /** The item as it was before this write (undefined: absent). */
@@ -34,7 +47,7 @@ export class DynamoDbModel {
     private readonly documents: DynamoDBDocumentClient,
     private readonly journalTable: () => string,
     private readonly now: () => number,
-    private readonly isDown: (region: string) => boolean,
+    private readonly reachOf: (region: string) => DynamoDbReach,
   ) {}
 
   reset(indexLagMs: number): void {
@@ -48,7 +61,11 @@ export class DynamoDbModel {
   client(region: string): DynamoDBDocumentClient {
     return {
       send: async (command: { input: Record<string, any>; constructor: { name: string } }) => {
-        if (this.isDown(region)) throw Object.assign(new Error(`DynamoDB in ${region}: no answer (the Region is cut off)`), { name: 'TimeoutError' });
+        const reach = this.reachOf(region);
+        if (reach === 'dark') throw Object.assign(new Error(`DynamoDB in ${region}: no answer (the Region is cut off)`), { name: 'TimeoutError' });
+        if (reach === 'cut' && !eventuallyConsistentRead(command)) {
+          throw Object.assign(new Error(`DynamoDB in ${region}: the replica reaches neither the other replica nor the witness (MRSC)`), { name: 'InternalServerError' });
+        }
         if (command instanceof QueryCommand && command.input.IndexName === OrderJournalSchema.pendingIndex) return this.staleIndexQuery(command);
         const journalWrite = (command instanceof PutCommand || command instanceof UpdateCommand) && command.input.TableName === this.journalTable();
         const response = journalWrite ? await this.recordedWrite(command as PutCommand | UpdateCommand) : await this.documents.send(command as never);

@@ -2,7 +2,7 @@ import { Purpose } from '../../lib/naming';
 import { documents } from '../helpers/aws';
 import { AuroraStorageModel } from '../helpers/aurora-storage';
 import { Deployment, functionSetting, PRIMARY, Region, REGIONS, WorldFixture } from '../helpers/two-region-world';
-import { DynamoDbModel } from './dynamodb-model';
+import { DynamoDbModel, type DynamoDbReach } from './dynamodb-model';
 
 /**
  * What the simulation shares across its sequences in one process: the two-region world's services
@@ -50,9 +50,9 @@ export class SimulationFixture {
   readonly storage = new AuroraStorageModel(REGIONS, PRIMARY);
   readonly dynamodb: DynamoDbModel;
   readonly orderPath: OrderPathSettings;
-  /** The simulation's clock and which regions are down, for the DynamoDB model (set by each Simulation). */
+  /** The simulation's clock and how each region reaches DynamoDB, for the DynamoDB model (set by each Simulation). */
   clock = () => 0;
-  isDown: (region: string) => boolean = () => false;
+  dynamoDbReach: (region: string) => DynamoDbReach = () => 'normal';
 
   constructor(deployment: Deployment) {
     this.world = new WorldFixture(deployment);
@@ -61,7 +61,7 @@ export class SimulationFixture {
       documents,
       () => this.world.journalTable,
       () => this.clock(),
-      (region) => this.isDown(region),
+      (region) => this.dynamoDbReach(region),
     );
   }
 

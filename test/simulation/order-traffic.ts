@@ -31,7 +31,8 @@ export interface TrafficWorld {
   readonly answerAt: (at: number) => string;
   /** Whether `region`'s API answers requests (up, reachable, not answering errors). */
   readonly apiAnswers: (region: Region) => boolean;
-  readonly isDown: (region: Region) => boolean;
+  /** Whether `region`'s functions run (false while it is dark; true while it is only cut off). */
+  readonly runs: (region: Region) => boolean;
   readonly documents: (region: Region) => DynamoDBDocumentClient;
   readonly queues: Record<Region, OrderQueueModel>;
   readonly storage: AuroraStorageModel;
@@ -55,6 +56,8 @@ export class OrderTraffic {
   readonly acknowledged = new Map<string, AcknowledgedOrder>();
   /** Invocations that timed out because the writer paused commits (rds.global_db_rpo). */
   blockedInvocations = 0;
+  /** Regions whose event source mapping delivers nothing for now (the processor throttled). */
+  readonly paused = new Set<Region>();
   private readonly outstanding: Outstanding[] = [];
   private sent = 0;
 
@@ -114,7 +117,7 @@ export class OrderTraffic {
   async process(): Promise<void> {
     const now = this.world.now();
     for (const region of REGIONS) {
-      if (this.world.isDown(region)) continue;
+      if (!this.world.runs(region) || this.paused.has(region)) continue;
       const queue = this.world.queues[region];
       // A few batches per step: the processor keeps up with the traffic.
       for (let batch = 0; batch < 4; batch++) {

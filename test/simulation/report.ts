@@ -32,7 +32,7 @@ export function formatReport(report: SequenceReport): string {
   }
   const { orders } = report;
   lines.push(
-    `  orders: ${orders.acknowledged} acknowledged, ${orders.inWriter} in the writer; ${orders.lostInFailovers} lost in failovers' lag, ${orders.deadLettered} dead-lettered, ` +
+    `  orders: ${orders.acknowledged} acknowledged, ${orders.inWriter} in the writer; ${orders.lostInFailovers} lost in failovers' lag, ${orders.discardedAtRejoin} discarded when an old writer rejoined, ${orders.deadLettered} dead-lettered, ` +
       `${orders.blockedInvocations} invocations paused by rds.global_db_rpo, ${orders.lostWriteAnswers} DynamoDB answers lost`,
   );
   if (brokenInvariants(report).length > 0) lines.push(`  replay: ${replayCommand(report)}`);

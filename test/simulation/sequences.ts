@@ -9,9 +9,19 @@ export type Event = { readonly at: number } & (
   | { readonly kind: 'prober-path-down' | 'prober-path-up' | 'pause' | 'resume' }
   | { readonly kind: 'operator-run'; readonly region: Region; readonly mode: 'planned' | 'unplanned' }
   | { readonly kind: 'run-fault'; readonly fault: RunFault }
-  | { readonly kind: 'queue-errors' | 'queue-errors-end'; readonly region: Region }
+  | { readonly kind: 'queue-errors' | 'queue-errors-end' | 'processing-paused' | 'processing-resumed'; readonly region: Region }
   | { readonly kind: 'lose-write-answers'; readonly count: number }
+  | { readonly kind: 'region-isolated'; readonly region: Region; readonly journal: Isolation }
+  | { readonly kind: 'region-isolation-end'; readonly region: Region }
 );
+
+/**
+ * A region cut off from the outside (clients, Route 53's checkers, the other region, Aurora's
+ * replication) while its own functions keep running against its own database. `cut`: its
+ * DynamoDB replicas lose their quorum too (MRSC refuses their writes and strongly consistent
+ * reads); `reachable`: the replica still reaches the witness Region, so DynamoDB works.
+ */
+export type Isolation = 'cut' | 'reachable';
 
 /** The data side of a sequence, drawn from its seed. */
 export interface DataSettings {
@@ -39,6 +49,11 @@ const SETTLE = 300;
 const outage = (from: number, seconds: number): Event[] => [
   { at: from, kind: 'region-down', region: PRIMARY },
   { at: from + seconds, kind: 'region-up', region: PRIMARY },
+];
+
+const isolation = (from: number, seconds: number, journal: Isolation): Event[] => [
+  { at: from, kind: 'region-isolated', region: PRIMARY, journal },
+  { at: from + seconds, kind: 'region-isolation-end', region: PRIMARY },
 ];
 
 /** The named sequences: each fault of the failover-correctness issue, and two at once. */
@@ -126,6 +141,21 @@ export const NAMED_SEQUENCES: Record<string, (lagPolls: number) => Omit<Sequence
       { at: 600, kind: 'prober-path-up' },
     ],
   }),
+  // us-east-1 is cut off but keeps running: its processor works its queue against its own writer
+  // (and the journal, which still reaches its quorum) while us-east-2 is promoted, until it rejoins.
+  'isolated-writer': (lagPolls) => ({
+    name: 'isolated-writer',
+    lagPolls,
+    durationSeconds: 900 + SETTLE,
+    // Its processor is held back for 40 s first (throttled), so it has orders to commit once cut off.
+    events: [{ at: 30, kind: 'processing-paused', region: PRIMARY }, { at: 70, kind: 'processing-resumed', region: PRIMARY }, ...isolation(60, 400, 'reachable')],
+  }),
+  'isolated-writer-journal-cut': (lagPolls) => ({
+    name: 'isolated-writer-journal-cut',
+    lagPolls,
+    durationSeconds: 900 + SETTLE,
+    events: isolation(60, 400, 'cut'),
+  }),
   'paused-outage': (lagPolls) => ({
     name: 'paused-outage',
     lagPolls,
@@ -162,6 +192,8 @@ export function randomSequence(seed: number): Sequence {
   const next = random(seed);
   // The data side draws from its own stream, so a seed's failover schedule stays what it was before the data side existed.
   const data = random(seed ^ 0x5eed);
+  // Whether an outage leaves the region running in isolation: a third stream, for the same reason.
+  const isolations = random(seed ^ 0x150);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const between = (low: number, high: number) => Math.round(low + next() * (high - low));
   const events: Event[] = [];
@@ -176,9 +208,12 @@ export function randomSequence(seed: number): Sequence {
       case 'planned':
         events.push({ at, kind: 'operator-run', region: SECONDARY, mode: 'planned' }, { at: at + between(120, 300), kind: 'operator-run', region: PRIMARY, mode: 'planned' });
         break;
-      case 'outage':
-        events.push(...outage(at, between(40, 400)));
+      case 'outage': {
+        const seconds = between(40, 400);
+        const isolated = isolations() < 0.3;
+        events.push(...(isolated ? isolation(at, seconds, isolations() < 0.5 ? 'cut' : 'reachable') : outage(at, seconds)));
         break;
+      }
       case 'database':
         events.push({ at, kind: 'database-down', region: PRIMARY }, { at: at + between(20, 300), kind: 'database-up', region: PRIMARY });
         break;

@@ -16,7 +16,7 @@ import { OrderQueueModel } from './order-queue';
 import { OrderTraffic } from './order-traffic';
 import { installReadCache } from './read-cache';
 import { TimedRoute53 } from './route53-timed';
-import { Event, RunFault, Sequence } from './sequences';
+import { Event, Isolation, RunFault, Sequence } from './sequences';
 
 /**
  * One simulated sequence: the real prober, both regions' real state machines and step code, on a
@@ -63,6 +63,8 @@ export interface OrderFigures {
   readonly acknowledged: number;
   readonly inWriter: number;
   readonly lostInFailovers: number;
+  /** Orders an old writer committed while cut off, discarded when it rejoined. */
+  readonly discardedAtRejoin: number;
   readonly deadLettered: number;
   readonly blockedInvocations: number;
   readonly lostWriteAnswers: number;
@@ -110,6 +112,8 @@ export class Simulation {
   private lastOrderCheck = START;
   private readonly lastReconcile: Record<Region, number> = { [PRIMARY]: START, [SECONDARY]: START };
   private readonly reportedOrders = new Set<string>();
+  /** Regions cut off from the outside while their functions run, and how their DynamoDB fares. */
+  private readonly isolated = new Map<Region, Isolation>();
 
   constructor(
     private readonly simulationFixture: SimulationFixture,
@@ -131,7 +135,7 @@ export class Simulation {
     this.prober = this.proberDependencies();
     const { storage, dynamodb, orderPath } = simulationFixture;
     simulationFixture.clock = () => this.clock;
-    simulationFixture.isDown = (region) => this.world.down.has(region as Region);
+    simulationFixture.dynamoDbReach = (region) => this.isolated.get(region as Region) ?? (this.world.down.has(region as Region) ? 'dark' : 'normal');
     this.world.databaseFor = (region) => storage.database(region);
     this.world.documentsFor = (region) => dynamodb.client(region);
     this.world.beforeReconcile = () => this.followAurora();
@@ -142,7 +146,7 @@ export class Simulation {
         now: () => this.clock,
         answerAt: (at) => [...this.answers].reverse().find((answer) => answer.at <= at)?.target ?? TARGETS[PRIMARY],
         apiAnswers: (region) => !this.world.down.has(region) && !fixture.apis[region].failing,
-        isDown: (region) => this.world.down.has(region),
+        runs: (region) => this.functionsRun(region),
         documents: (region) => dynamodb.client(region),
         queues: this.queues,
         storage,
@@ -191,6 +195,7 @@ export class Simulation {
         acknowledged: this.traffic.acknowledged.size,
         inWriter: (await storage.orders()).length,
         lostInFailovers: storage.lostInFailovers,
+        discardedAtRejoin: storage.discardedAtRejoin,
         deadLettered: REGIONS.reduce((sum, region) => sum + this.queues[region].deadLetters.length, 0),
         blockedInvocations: this.traffic.blockedInvocations,
         lostWriteAnswers: dynamodb.lostAnswers.length,
@@ -199,15 +204,15 @@ export class Simulation {
   }
 
   /**
-   * The schedule's reconciliation (lib/continuous-reconciliation.ts) in each region that is up (a
-   * standby's run does nothing). A run that could not happen (its region down) or failed is
+   * The schedule's reconciliation (lib/continuous-reconciliation.ts) in each region whose functions
+   * run (a standby's run does nothing). A run that could not happen (its region down) or failed is
    * retried at the next step, as EventBridge retries a failed invocation.
    */
   private async reconcileOnSchedule(): Promise<void> {
     const intervalMs = this.fixture.deployment.config.reconcileIntervalMinutes * 60_000;
     await this.followAurora();
     for (const region of REGIONS) {
-      if (this.clock - this.lastReconcile[region] < intervalMs || this.world.down.has(region)) continue;
+      if (this.clock - this.lastReconcile[region] < intervalMs || !this.functionsRun(region)) continue;
       try {
         const result = await this.world.reconcile(region, 'schedule');
         if (result.complete) this.lastReconcile[region] = this.clock;
@@ -215,6 +220,15 @@ export class Simulation {
         // Its region's writer unreachable, a lost answer: the next step tries again.
       }
     }
+  }
+
+  /**
+   * Whether a region's order path runs: not while it is dark; while it is only cut off from the
+   * outside, its EventBridge schedule and its queue's event source mapping are inside it and go on.
+   * (Its prober and state machines are left out: they are treated as down.)
+   */
+  private functionsRun(region: Region): boolean {
+    return !this.world.down.has(region) || this.isolated.has(region);
   }
 
   /** The data side follows what Aurora's control plane did: promotions, and old primaries rejoining. */
@@ -318,6 +332,24 @@ export class Simulation {
         this.world.setDown(event.region, false);
         this.simulationFixture.storage.setRegionDown(event.region, false);
         await this.followAurora();
+        break;
+      // From outside, an isolated region is down (its API, health, RDS control plane and replication
+      // do not answer); inside, its order path goes on.
+      case 'region-isolated':
+        this.isolated.set(event.region, event.journal);
+        this.world.setDown(event.region, true);
+        this.simulationFixture.storage.setRegionDown(event.region, true);
+        break;
+      case 'region-isolation-end':
+        this.isolated.delete(event.region);
+        this.world.setDown(event.region, false);
+        this.simulationFixture.storage.setRegionDown(event.region, false);
+        await this.followAurora();
+        break;
+      case 'processing-paused':
+      case 'processing-resumed':
+        if (event.kind === 'processing-paused') this.traffic.paused.add(event.region);
+        else this.traffic.paused.delete(event.region);
         break;
       case 'queue-errors':
       case 'queue-errors-end':
