@@ -133,8 +133,14 @@ async function settle(tally: Tally, order: AcceptedOrder, deps: ReconcileDepende
  */
 async function reconcilePage(items: Record<string, unknown>[], epoch: number, tally: Tally, deps: ReconcileDependencies): Promise<boolean> {
   const now = (deps.now ?? (() => new Date()))();
+  // An entry the index shows committed under this epoch less than `durableAfterMs` ago needs
+  // nothing yet: the writer has not changed since, and the index, though it lags, never shows an
+  // entry further along than it is. Only the others are read strongly and looked up, so a run's
+  // cost grows with the entries that need something, not with everything still pending.
+  const actionable = items.filter((item) => !(item.appliedEpoch === epoch && typeof item.appliedAt === 'string' && now.getTime() - Date.parse(item.appliedAt) < deps.durableAfterMs));
+  if (actionable.length === 0) return true;
   const entries = await readEntries(
-    items.map((item) => String(item[OrderJournalSchema.orderKey])),
+    actionable.map((item) => String(item[OrderJournalSchema.orderKey])),
     deps,
   );
   const candidates: { order: AcceptedOrder; entry: Record<string, unknown> }[] = [];

@@ -195,6 +195,23 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(await reconcileJournal({ ...deps, documents: strict, pageSize: 120 })).toMatchObject({ applied: 105, complete: true });
   });
 
+  it('reads and looks up only entries that need something: none committed in this epoch until they are due to be durable', async () => {
+    await setControl(REGION, 1);
+    await journalOrders(6);
+    expect(await reconcileJournal(deps)).toMatchObject({ applied: 6 });
+    const sent: string[] = [];
+    const counting = { send: (command: object) => (sent.push(command.constructor.name), documents.send(command as never)) } as unknown as typeof documents;
+    const queries: string[] = [];
+    const countingDatabase = Object.assign(Object.create(database) as Database, {
+      query: (operation: string, ...rest: unknown[]) => (queries.push(operation), (database.query as (...args: unknown[]) => Promise<unknown>).call(database, operation, ...rest)),
+    });
+    expect(await reconcileJournal({ ...deps, documents: counting, database: countingDatabase })).toEqual({ ...NOTHING, fencingEpoch: 1 });
+    expect(sent.filter((name) => name !== 'QueryCommand' && name !== 'GetCommand')).toEqual([]);
+    expect(queries).toEqual([]);
+    // Once due, each is read, found in the writer and taken out of the index.
+    expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toMatchObject({ durable: 6 });
+  });
+
   it('restores orders a failover allowing data loss dropped from the old writer\'s last seconds (they were still pending)', async () => {
     await setControl(PRIMARY, 0);
     const orders = await journalOrders(5);
