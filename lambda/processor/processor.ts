@@ -7,7 +7,7 @@ import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, orderKeyOf } from '../shared/order';
 import { readJournalEntry } from '../shared/journal';
-import { commitOrders, markJournalCommitted, markJournalConflict, OrderConflict, StaleEpochError } from '../shared/order-store';
+import { commitOrdersOrEach, markJournalCommitted, markJournalConflict, OrderConflict, StaleEpochError } from '../shared/order-store';
 
 export interface ProcessorDependencies extends ControlSettings {
   readonly database: Database;
@@ -58,37 +58,24 @@ type Settled = Map<string, Exclude<ProcessorOutcome, 'poison' | 'failed'> | 'mis
 
 /**
  * The active region's path: commit the batch in one fenced statement (each order alone if that
- * fails), then re-read the control table, and record the commits in the journal only if the epoch
- * they were made under is still current. A stale epoch commits nothing; the messages are retried
- * and, once this region reads itself standby, deferred to the active one.
+ * fails; an order that fails alone is retried through its message), then re-read the control
+ * table, and record the commits in the journal only if the epoch they were made under is still
+ * current. A stale epoch commits nothing; the messages are retried and, once this region reads
+ * itself standby, deferred to the active one.
  */
 async function commitBatch(orders: AcceptedOrder[], epoch: number, deps: ProcessorDependencies): Promise<Settled> {
   const settled: Settled = new Map();
   if (orders.length === 0) return settled;
   const remainingMs = deps.remainingMs;
   const budget = remainingMs ? { remainingMs, reserveMs: deps.reserveMs ?? 5000 } : undefined;
-  const stored: AcceptedOrder[] = [];
-  const conflicts: OrderConflict[] = [];
-  const commit = async (batch: AcceptedOrder[]) => {
-    const result = await commitOrders(deps.database, batch, epoch, deps.region, budget);
-    stored.push(...result.stored);
-    conflicts.push(...result.conflicts);
-  };
+  let stored: AcceptedOrder[];
+  let conflicts: OrderConflict[];
   try {
-    await commit(orders);
+    ({ stored, conflicts } = await commitOrdersOrEach(deps.database, orders, epoch, deps.region, deps.logger, budget));
   } catch (error) {
-    if (error instanceof StaleEpochError) {
-      deps.logger.warn('commit refused: a failover has happened since this batch read the control table; the messages will be retried', { error: error.message });
-      return settled;
-    }
-    deps.logger.warn('batch commit failed; committing the orders one by one', { orders: orders.length, error: (error as Error).message });
-    for (const order of orders) {
-      try {
-        await commit([order]);
-      } catch (single) {
-        deps.logger.error('order not committed; it will be retried', { orderId: order.orderId, error: (single as Error).message });
-      }
-    }
+    if (!(error instanceof StaleEpochError)) throw error;
+    deps.logger.warn('commit refused: a failover has happened since this batch read the control table; the messages will be retried', { error: error.message });
+    return settled;
   }
   const after = await readControlState(deps.documents, deps.controlTable, deps.primaryRegion);
   const current = after.activeRegion === deps.region && after.fencingEpoch === epoch;

@@ -4,7 +4,7 @@ import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../shared/order';
-import { commitOrders, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
+import { commitOrdersOrEach, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
 import { withRetry } from '../shared/retry';
 import { OrderJournalSchema } from '../shared/tables';
 
@@ -47,6 +47,8 @@ export interface ReconcileResult {
   readonly unreadable: string[];
   /** Entries that changed under this run (another writer settled them first). */
   readonly skipped: number;
+  /** Entries the writer refused to commit even alone this run (they stay pending for the next). */
+  readonly notCommitted: number;
   /** False when time ran out (or the epoch moved) before every shard was read: run again. */
   readonly complete: boolean;
   /** The epoch the orders were committed under. */
@@ -67,6 +69,7 @@ interface Tally {
   conflicts: number;
   overdue: number;
   skipped: number;
+  notCommitted: number;
   unreadable: string[];
 }
 
@@ -167,13 +170,15 @@ async function reconcilePage(items: Record<string, unknown>[], epoch: number, ta
   // Missing from the writer, or under a key another order holds (the commit reports that as a conflict).
   const toCommit = candidates.filter(({ order }) => stored.get(orderKeyOf(order)) !== order.orderId);
   for (const { order } of toCommit) if (!stored.has(orderKeyOf(order)) && now.getTime() - Date.parse(order.acceptedAt) > deps.boundMs) tally.overdue++;
-  const result = await commitOrders(
+  const result = await commitOrdersOrEach(
     deps.database,
     toCommit.map(({ order }) => order),
     epoch,
     deps.region,
+    deps.logger,
     { remainingMs: deps.remainingMs, reserveMs: deps.reserveMs },
   );
+  tally.notCommitted += result.failed.length;
   const after = await readControlState(deps.documents, deps.controlTable, deps.primaryRegion);
   if (after.activeRegion !== deps.region || after.fencingEpoch !== epoch) return false;
 
@@ -214,7 +219,7 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
     attempts: 4,
     onRetry: (error, attempt) => deps.logger.warn('control table read failed; retrying', { attempt, error: (error as Error).message }),
   });
-  const tally: Tally = { applied: 0, durable: 0, conflicts: 0, overdue: 0, skipped: 0, unreadable: [] };
+  const tally: Tally = { applied: 0, durable: 0, conflicts: 0, overdue: 0, skipped: 0, notCommitted: 0, unreadable: [] };
   const result = (complete: boolean, active = true): ReconcileResult => ({ active, ...tally, complete, fencingEpoch: control.fencingEpoch });
   if (control.activeRegion !== deps.region) {
     if (deps.trigger === 'schedule') return result(true, false);

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PoolClient } from 'pg';
 import type { Database, TimeBudget } from './database';
 import { AcceptedOrder, orderKeyOf } from './order';
@@ -141,6 +142,58 @@ export async function commitOrders(database: Database, orders: readonly Accepted
     },
     budget,
   );
+}
+
+export interface EachCommitResult extends CommitResult {
+  /** Orders that could not be committed even alone (left for a later attempt). */
+  readonly failed: AcceptedOrder[];
+}
+
+/** The first half of what is left of `budget` (the rest stays for what comes after). */
+function firstHalf(budget: TimeBudget): TimeBudget {
+  const share = Math.max(0, budget.remainingMs() - budget.reserveMs) / 2;
+  return { remainingMs: budget.remainingMs, reserveMs: budget.reserveMs + share };
+}
+
+/**
+ * commitOrders for a batch, or, if that fails for any reason but a stale epoch, for each order
+ * alone: one order that cannot be committed (a row the database keeps refusing) does not hold
+ * back the others. The batch gets half the time left, the orders alone share the rest. Throws
+ * StaleEpochError as commitOrders does (nothing more is committed).
+ */
+export async function commitOrdersOrEach(
+  database: Database,
+  orders: readonly AcceptedOrder[],
+  fencingEpoch: number,
+  region: string,
+  logger: Logger,
+  budget?: TimeBudget,
+): Promise<EachCommitResult> {
+  try {
+    return { ...(await commitOrders(database, orders, fencingEpoch, region, budget && firstHalf(budget))), failed: [] };
+  } catch (error) {
+    if (error instanceof StaleEpochError) throw error;
+    if (orders.length === 1) {
+      logger.error('order not committed; it will be retried', { orderId: orders[0].orderId, error: (error as Error).message });
+      return { stored: [], conflicts: [], failed: [...orders] };
+    }
+    logger.warn('batch commit failed; committing the orders one by one', { orders: orders.length, error: (error as Error).message });
+  }
+  const stored: AcceptedOrder[] = [];
+  const conflicts: OrderConflict[] = [];
+  const failed: AcceptedOrder[] = [];
+  for (const order of orders) {
+    try {
+      const result = await commitOrders(database, [order], fencingEpoch, region, budget);
+      stored.push(...result.stored);
+      conflicts.push(...result.conflicts);
+    } catch (error) {
+      if (error instanceof StaleEpochError) throw error;
+      logger.error('order not committed; it will be retried', { orderId: order.orderId, error: (error as Error).message });
+      failed.push(order);
+    }
+  }
+  return { stored, conflicts, failed };
 }
 
 /** The journal has no entry for the order's key with this order id: the message does not match what was acknowledged. */

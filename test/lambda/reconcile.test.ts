@@ -20,7 +20,7 @@ const PRIMARY = 'us-east-1';
 const SHARDS = 4;
 const DURABLE_AFTER_MS = 300_000;
 /** A run's figures with nothing done. */
-const NOTHING = { active: true, applied: 0, durable: 0, conflicts: 0, overdue: 0, unreadable: [], skipped: 0, complete: true };
+const NOTHING = { active: true, applied: 0, durable: 0, conflicts: 0, overdue: 0, unreadable: [], skipped: 0, notCommitted: 0, complete: true };
 
 describe('journal reconciliation against PostgreSQL and moto_server', () => {
   let testDatabase: TestDatabase;
@@ -266,6 +266,26 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, applied: 1, fencingEpoch: 1 });
     expect((await rows()).map((row) => row.order_id).sort()).toEqual([mine.orderId, theirs.orderId].sort());
     expect(await database.query('conflicts', 'SELECT order_id FROM order_conflicts')).toEqual([]);
+  });
+
+  it('commits the rest of a page when the writer keeps refusing one order, and leaves that one pending', async () => {
+    await setControl(REGION, 1);
+    await journalOrders(5);
+    await database.query(
+      'refuse c-3',
+      `CREATE FUNCTION refuse_c3() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF NEW.client_order_id = 'c-3' THEN RAISE EXCEPTION 'c-3 refused' USING ERRCODE = '23514'; END IF; RETURN NEW; END $$`,
+    );
+    await database.query('refuse c-3', 'CREATE TRIGGER refuse_c3 BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse_c3()');
+    try {
+      expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, applied: 4, notCommitted: 1, fencingEpoch: 1 });
+      expect((await rows()).map((row) => row.client_order_id)).toEqual(['c-0', 'c-1', 'c-2', 'c-4']);
+    } finally {
+      await database.query('allow c-3', 'DROP TRIGGER refuse_c3 ON orders');
+      await database.query('allow c-3', 'DROP FUNCTION refuse_c3()');
+    }
+    // Pending still: the next run commits it.
+    expect(await reconcileJournal(deps)).toEqual({ ...NOTHING, applied: 1, fencingEpoch: 1 });
   });
 
   it('commits nothing under an epoch older than one this cluster has committed under', async () => {
