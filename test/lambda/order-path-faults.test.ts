@@ -39,7 +39,9 @@ const STRAY_EVERY = 40;
 const DROPPED_BY_FAILOVER = 25;
 const STALE_BATCHES = 3;
 const RESTART_EVERY_MS = 10_000;
-const RECONCILE_EVERY_MS = 2_000;
+/** Reconciliation's schedule, and its page: each run reads the whole pending index, which on moto_server costs a request per page. */
+const RECONCILE_EVERY_MS = 10_000;
+const RECONCILE_PAGE = 1000;
 const PRIMARY = 'us-east-1';
 const SECONDARY = 'us-east-2';
 type Region = typeof PRIMARY | typeof SECONDARY;
@@ -149,7 +151,7 @@ describe('order path under faults (10,000 orders)', () => {
         primaryRegion: PRIMARY,
         logger: silentLogger,
         pendingShards: 8,
-        pageSize: 100,
+        pageSize: RECONCILE_PAGE,
         remainingMs: () => 60_000,
         reserveMs: 1000,
         durableAfterMs: 300_000,
