@@ -24,8 +24,12 @@ const metrics = new Metrics({ serviceName: RECONCILE_SERVICE });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), { marshallOptions: { removeUndefinedValues: true } });
 const database = databaseFromEnvironment(environment, logger, { poolSize: environment.DB_POOL_SIZE });
 
-/** Journal entries per query page and per insert statement (the processor's batches are smaller). */
-const PAGE_SIZE = 100;
+/**
+ * Journal entries per query page (a page also stops at 1 MB) and at most per insert statement:
+ * most entries of a page need nothing and are skipped unread, so large pages keep a run's requests
+ * few; the ones that need something are read in BatchGetItem requests of 100.
+ */
+const PAGE_SIZE = 1000;
 /**
  * A scheduled run ends within this, so runs on a one-minute schedule do not pile up while the
  * writer refuses (a region named active whose cluster is not the writer yet).
