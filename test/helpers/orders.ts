@@ -8,8 +8,11 @@ import { TestDatabase } from './database';
 
 export { sqsEvent } from './sqs-event';
 
-/** The migrated schema in a test database, and a pooled Database for the handlers (no TLS on loopback). */
-export async function migratedDatabase(testDatabase: TestDatabase, poolSize = 4): Promise<Database> {
+/**
+ * The migrated schema in a test database, and a pooled Database for the handlers (no TLS on
+ * loopback), connecting to the server's port or to `port` (a proxy in front of it).
+ */
+export async function migratedDatabase(testDatabase: TestDatabase, poolSize = 4, port = testDatabase.port): Promise<Database> {
   const client = await testDatabase.connect();
   try {
     await applyMigrations(client, MIGRATIONS);
@@ -21,7 +24,7 @@ export async function migratedDatabase(testDatabase: TestDatabase, poolSize = 4)
     new CreateSecretCommand({ Name: `db-${testDatabase.name}`, SecretString: JSON.stringify({ username: 'postgres', password: 'trust-auth-on-loopback' }) }),
   );
   return new Database(
-    { host: testDatabase.host, port: testDatabase.port, database: testDatabase.name, secretArn: secret.ARN!, poolSize, tls: false },
+    { host: testDatabase.host, port, database: testDatabase.name, secretArn: secret.ARN!, poolSize, tls: false },
     secrets,
     silentLogger,
     { attempts: 6, baseDelayMs: 5, maxDelayMs: 50 },
