@@ -62,19 +62,19 @@ export class ContinuousReconciliation extends Construct {
       'Overdue',
       'orders-overdue',
       metric(RECONCILE_METRICS.overdue, RECONCILE_SERVICE),
-      'Acknowledged orders past the end-to-end bound are not in Aurora: is the writer available? (README, "Data")',
+      'Acknowledged orders past the end-to-end bound are not in Aurora: is the writer available? Runbook: docs/runbooks/order-alarms.md',
     );
     this.conflictAlarm = alarm(
       'Conflicts',
       'order-conflicts',
       metric(RECONCILE_METRICS.conflicts, RECONCILE_SERVICE),
-      'Journal orders whose client order id another stored order holds: see the order_conflicts table (README, "Data")',
+      "Journal orders whose account's client order id another stored order holds (order_conflicts table). Runbook: docs/runbooks/order-alarms.md",
     );
     this.notQueuedAlarm = alarm(
       'NotQueued',
       'orders-not-queued',
       new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName: INTAKE_METRICS.not_queued, dimensionsMap: { service: INTAKE_SERVICE }, statistic: 'Sum', period: Duration.minutes(1) }),
-      'Orders journaled but not queued: reconciliation applies them within the bound; is the queue reachable?',
+      'Orders journaled but not queued: reconciliation applies them within the bound; is the queue reachable? Runbook: docs/runbooks/order-alarms.md',
     );
   }
 }
