@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
 
@@ -10,6 +10,32 @@ export const dynamodb = new DynamoDBClient({});
 export const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
 export const sqs = new SQSClient({});
 export const silentLogger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+
+/**
+ * DynamoDB applies each write to an item atomically: a conditional write succeeds only if its
+ * condition holds when the write is applied (Developer Guide, "Condition expressions"), so of two
+ * conditional puts of a new item at once, one fails. moto_server serves requests on threads and
+ * checks a condition without a lock, so both can pass. This client sends the process's writes to
+ * one item one at a time, which restores that rule for tests whose writers all share a process.
+ */
+export function atomicPerItem(client: DynamoDBDocumentClient): DynamoDBDocumentClient {
+  const tails = new Map<string, Promise<unknown>>();
+  const itemOf = (input: Record<string, any>): string | undefined => {
+    const key = input.Key ?? (input.Item ? { [OrderJournalSchema.orderKey]: input.Item[OrderJournalSchema.orderKey], [ControlTableSchema.pk]: input.Item[ControlTableSchema.pk] } : undefined);
+    return key === undefined ? undefined : `${input.TableName} ${JSON.stringify(key)}`;
+  };
+  return {
+    send: (command: { input: Record<string, any> }) => {
+      const item = command instanceof PutCommand || command instanceof UpdateCommand || command instanceof DeleteCommand ? itemOf(command.input) : undefined;
+      if (item === undefined) return client.send(command as never);
+      const sent = (tails.get(item) ?? Promise.resolve()).catch(() => undefined).then(() => client.send(command as never));
+      tails.set(item, sent);
+      void sent.finally(() => tails.get(item) === sent && tails.delete(item)).catch(() => undefined);
+      return sent;
+    },
+    destroy: () => client.destroy(),
+  } as unknown as DynamoDBDocumentClient;
+}
 
 function unique(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;

@@ -7,7 +7,7 @@ import { reconcileJournal } from '../../lambda/reconcile/reconcile';
 import { Database } from '../../lambda/shared/database';
 import { orderKeyOf } from '../../lambda/shared/order';
 import { ControlTableSchema } from '../../lambda/shared/tables';
-import { createControlTable, createJournalTable, createOrderQueues, queueDepth, scanAll, silentLogger } from '../helpers/aws';
+import { atomicPerItem, createControlTable, createJournalTable, createOrderQueues, queueDepth, scanAll, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { injectInsertFailures, migratedDatabase, sqsEvent } from '../helpers/orders';
 import { RunningMoto, startMoto } from '../helpers/services';
@@ -85,7 +85,8 @@ describe('order path under faults (10,000 orders)', () => {
 
   beforeAll(async () => {
     [dynamodbServer, sqsServer] = await Promise.all([startMoto(), startMoto()]);
-    documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodbServer.url }), { marshallOptions: { removeUndefinedValues: true } });
+    // Requests for one key overlap here (a client retrying while its first request is in flight).
+    documents = atomicPerItem(DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodbServer.url }), { marshallOptions: { removeUndefinedValues: true } }));
     sqs = new SQSClient({ endpoint: sqsServer.url });
     testDatabase = await createTestDatabase('faults');
     database = await migratedDatabase(testDatabase, 8);
