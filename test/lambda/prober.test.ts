@@ -4,7 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { decideFailover, DecisionInput, probeOnce, ProberDependencies } from '../../lambda/prober/prober';
 import { fetchGet } from '../../lambda/shared/health-probe';
@@ -162,7 +162,7 @@ async function executions(client: SFNClient, stateMachineArn: string): Promise<{
   return described;
 }
 
-/** Alerts published so far (through the queue subscribed to the topic). */
+/** Alerts published since the last drain (through the queue subscribed to the topic); each is deleted once read, or it would come back after the visibility timeout. */
 async function drainAlerts(): Promise<{ subject: string; message: string }[]> {
   const alerts: { subject: string; message: string }[] = [];
   for (;;) {
@@ -172,6 +172,7 @@ async function drainAlerts(): Promise<{ subject: string; message: string }[]> {
       const envelope = JSON.parse(message.Body!) as { Subject: string; Message: string };
       alerts.push({ subject: envelope.Subject, message: envelope.Message });
     }
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: alertQueueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
   }
 }
 

@@ -134,6 +134,8 @@ export class OrderTraffic {
             region,
             primaryRegion: PRIMARY,
             logger: silentLogger,
+            // The simulated clock: the commit's record starts the durability window reconciliation measures on it.
+            now: () => new Date(now),
           });
           failed = response.batchItemFailures.map((failure) => failure.itemIdentifier);
         } catch {
