@@ -14,9 +14,8 @@ import { OrderJournalSchema } from './tables';
  * A commit is fenced inside the database (migration 0002): in the same transaction as the insert,
  * the cluster's fencing epoch is raised to the committer's and read under a share lock, and a
  * committer whose epoch is lower than the cluster's commits nothing (StaleEpochError). The insert
- * names its conflict target (account_id, client_order_id: the idempotency key, migration 0002), and
- * every order the insert skipped is compared with
- * the row that holds its key: the same orderId and fields is an order already stored; anything
+ * names its conflict target (account_id, client_order_id: the idempotency key, migration 0003),
+ * and every order the insert skipped is compared with the row that holds its key: the same orderId and fields is an order already stored; anything
  * else is a conflict, kept in order_conflicts for an operator and never taken as stored.
  */
 

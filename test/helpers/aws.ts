@@ -1,6 +1,6 @@
 import { randomBytes } from 'crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
@@ -110,6 +110,20 @@ export async function scanAll(tableName: string, client: DynamoDBDocumentClient 
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
+}
+
+/**
+ * The bodies of every message the queue holds now, each deleted once read: a message only
+ * received comes back after the queue's visibility timeout, and a later read would see it again.
+ */
+export async function takeAllMessages(queueUrl: string, client: SQSClient = sqs): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!Messages || Messages.length === 0) return bodies;
+    bodies.push(...Messages.map((message) => message.Body!));
+    await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
+  }
 }
 
 export async function queueDepth(queueUrl: string, client: SQSClient = sqs): Promise<number> {

@@ -4,7 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -18,7 +18,7 @@ import { ControlTableSchema } from '../../lambda/shared/tables';
 import type { AppConfig } from '../../lib/config';
 import { Naming, ParameterKey, Purpose } from '../../lib/naming';
 import { AuroraGlobalModel } from './aurora-global';
-import { createJournalTable, documents, silentLogger } from './aws';
+import { createJournalTable, documents, silentLogger, takeAllMessages } from './aws';
 import { namingFor, synthDeployment } from './app';
 import { createTestDatabase, TestDatabase } from './database';
 import { LoopbackApi } from './loopback-api';
@@ -205,21 +205,9 @@ export class WorldFixture {
     return this.substitutions[region];
   }
 
-  /**
-   * The alert subjects published to the topic since the last drain (through its SQS subscription).
-   * Each is deleted once read: a message only received comes back after the queue's visibility
-   * timeout (30 s), and on a loaded machine a later test would read an earlier test's alerts.
-   */
+  /** The alert subjects published to the topic since the last drain (through its SQS subscription). */
   async drainAlerts(): Promise<string[]> {
-    const subjects: string[] = [];
-    for (;;) {
-      const { Messages } = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.alertQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (!Messages || Messages.length === 0) return subjects;
-      for (const message of Messages) subjects.push((JSON.parse(message.Body!) as { Subject: string }).Subject);
-      await this.sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: this.alertQueueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }),
-      );
-    }
+    return (await takeAllMessages(this.alertQueueUrl, this.sqs)).map((body) => (JSON.parse(body) as { Subject: string }).Subject);
   }
 
   async controlItem(pk: string): Promise<Record<string, unknown> | undefined> {

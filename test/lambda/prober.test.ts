@@ -4,12 +4,12 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { decideFailover, DecisionInput, probeOnce, ProberDependencies } from '../../lambda/prober/prober';
 import { fetchGet } from '../../lambda/shared/health-probe';
 import { ControlTableSchema } from '../../lambda/shared/tables';
-import { createControlTable, documents, silentLogger } from '../helpers/aws';
+import { createControlTable, documents, silentLogger, takeAllMessages } from '../helpers/aws';
 import { LoopbackApi } from '../helpers/loopback-api';
 
 /**
@@ -162,18 +162,12 @@ async function executions(client: SFNClient, stateMachineArn: string): Promise<{
   return described;
 }
 
-/** Alerts published since the last drain (through the queue subscribed to the topic); each is deleted once read, or it would come back after the visibility timeout. */
+/** Alerts published since the last drain (through the queue subscribed to the topic). */
 async function drainAlerts(): Promise<{ subject: string; message: string }[]> {
-  const alerts: { subject: string; message: string }[] = [];
-  for (;;) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: alertQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (!Messages || Messages.length === 0) return alerts;
-    for (const message of Messages) {
-      const envelope = JSON.parse(message.Body!) as { Subject: string; Message: string };
-      alerts.push({ subject: envelope.Subject, message: envelope.Message });
-    }
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: alertQueueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
-  }
+  return (await takeAllMessages(alertQueueUrl, sqs)).map((body) => {
+    const envelope = JSON.parse(body) as { Subject: string; Message: string };
+    return { subject: envelope.Subject, message: envelope.Message };
+  });
 }
 
 /** One probe at `at` (epoch ms). */
