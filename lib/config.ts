@@ -67,6 +67,9 @@ export const ROUTE53_CHECKER_REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', '
 /** The order queue's visibility timeout is this many processor timeouts (AWS's advice for Lambda event sources is at least six). */
 export const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
 
+/** The most messages `processorBatchSize` allows per processor invocation. */
+export const PROCESSOR_BATCH_SIZE_MAX = 100;
+
 const suffixLimit = maxSuffixLength();
 
 /** An environment suffix: it ends every physical name, so its length is bounded by the tightest name. */
@@ -193,8 +196,8 @@ export const configSchema = z
      * valid order is never dead-lettered while the writer moves (checked).
      */
     orderQueueMaxReceiveCount: integer(1, 1000).default(8),
-    /** Messages per processor invocation. */
-    processorBatchSize: integer(1, 100).default(25),
+    /** Messages per processor invocation (the batching window is 1 s, so a batch fills only under load). */
+    processorBatchSize: integer(1, PROCESSOR_BATCH_SIZE_MAX).default(25),
     /** Processor invocations at once per region (bounds database connections). */
     processorMaxConcurrency: integer(2, 1000).default(10),
     /** Processor timeout in seconds; the queue's visibility timeout is six times this. */

@@ -17,17 +17,17 @@ import * as esbuild from 'esbuild';
 import { Client } from 'pg';
 import type { Migration } from '../lambda/migrate/migrations';
 import { applyMigrations } from '../lambda/migrate/migrator';
+import { configSchema, PROCESSOR_BATCH_SIZE_MAX } from '../lib/config';
 import { MIGRATIONS_DIRECTORY } from '../lib/schema-migration';
 import { processOrders } from '../lambda/processor/processor';
 import { Database } from '../lambda/shared/database';
-import { AcceptedOrder, requestDigest } from '../lambda/shared/order';
+import { AcceptedOrder, orderKeyOf, requestDigest } from '../lambda/shared/order';
 import { OrderJournalSchema } from '../lambda/shared/tables';
 import { createJournalTable, createControlTable } from '../test/helpers/aws';
 import { sqsEvent } from '../test/helpers/sqs-event';
 import { startMoto, startPostgres } from '../test/helpers/services';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 5000);
-const BATCH = 25;
 const CONCURRENT_BATCHES = 4;
 const RAW_ROWS_PER_STATEMENT = 1000;
 const LOAD_RUNS = 5;
@@ -78,7 +78,15 @@ async function rawInsertRate(client: Client): Promise<number> {
   return ORDERS / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-async function processorRate(databaseUrl: string, databaseName: string, documents: DynamoDBDocumentClient, journalTable: string, controlTable: string, secretArn: string): Promise<number> {
+async function processorRate(
+  databaseUrl: string,
+  databaseName: string,
+  documents: DynamoDBDocumentClient,
+  journalTable: string,
+  controlTable: string,
+  secretArn: string,
+  batchSize: number,
+): Promise<number> {
   const url = new URL(databaseUrl);
   const database = new Database(
     { host: url.hostname, port: Number(url.port), database: databaseName, secretArn, poolSize: 8, tls: false },
@@ -89,11 +97,11 @@ async function processorRate(databaseUrl: string, databaseName: string, document
   // Journal entries exist before processing, as intake wrote them.
   if (journalTable !== 'in-process') {
     for (let offset = 0; offset < orders.length; offset += 50) {
-      await Promise.all(orders.slice(offset, offset + 50).map((each) => documents.send(new PutCommand({ TableName: journalTable, Item: { ...each, [OrderJournalSchema.pendingShard]: 'p#0' } }))));
+      await Promise.all(orders.slice(offset, offset + 50).map((each) => documents.send(new PutCommand({ TableName: journalTable, Item: { ...each, [OrderJournalSchema.orderKey]: orderKeyOf(each), [OrderJournalSchema.pendingShard]: 'p#0' } }))));
     }
   }
   const batches: AcceptedOrder[][] = [];
-  for (let offset = 0; offset < orders.length; offset += BATCH) batches.push(orders.slice(offset, offset + BATCH));
+  for (let offset = 0; offset < orders.length; offset += batchSize) batches.push(orders.slice(offset, offset + batchSize));
   const started = process.hrtime.bigint();
   let next = 0;
   await Promise.all(
@@ -178,17 +186,26 @@ async function main(): Promise<void> {
     const rawRate = await rawInsertRate(raw);
     await raw.end();
 
-    await (await freshDatabase(postgres.url, 'bench_alone')).end();
-    const aloneRate = await processorRate(postgres.url, 'bench_alone', inProcessDocuments(), 'in-process', 'in-process', secret.ARN!);
+    // The database path at the default batch and at the largest the config allows: a statement's
+    // fixed cost (planning, the fence, the commit) is shared by the batch's rows.
+    const defaultBatch = configSchema.shape.processorBatchSize.parse(undefined);
+    const alone: { batchSize: number; rate: number }[] = [];
+    for (const batchSize of [defaultBatch, PROCESSOR_BATCH_SIZE_MAX]) {
+      const name = `bench_alone_${batchSize}`;
+      await (await freshDatabase(postgres.url, name)).end();
+      alone.push({ batchSize, rate: await processorRate(postgres.url, name, inProcessDocuments(), 'in-process', 'in-process', secret.ARN!, batchSize) });
+    }
 
     await (await freshDatabase(postgres.url, 'bench_moto')).end();
     const [journalTable, controlTable] = await Promise.all([createJournalTable(documents), createControlTable(documents)]);
-    const motoRate = await processorRate(postgres.url, 'bench_moto', documents, journalTable, controlTable, secret.ARN!);
+    const motoRate = await processorRate(postgres.url, 'bench_moto', documents, journalTable, controlTable, secret.ARN!, defaultBatch);
 
-    console.log(`orders per run: ${ORDERS} (batches of ${BATCH}, ${CONCURRENT_BATCHES} batches at once, pool of 8)`);
-    console.log(`raw multi-row insert (${RAW_ROWS_PER_STATEMENT} rows/statement): ${rawRate.toFixed(0)} rows/s`);
-    console.log(`processor, database path alone:           ${aloneRate.toFixed(0)} orders/s  (${((aloneRate / rawRate) * 100).toFixed(1)}% of raw)`);
-    console.log(`processor, journal on moto_server:        ${motoRate.toFixed(0)} orders/s  (${((motoRate / rawRate) * 100).toFixed(1)}% of raw)`);
+    console.log(`orders per run: ${ORDERS} (${CONCURRENT_BATCHES} batches at once, pool of 8)`);
+    console.log(`raw multi-row insert (${RAW_ROWS_PER_STATEMENT} rows/statement, autocommit): ${rawRate.toFixed(0)} rows/s`);
+    for (const { batchSize, rate } of alone) {
+      console.log(`processor, database path alone, batches of ${String(batchSize).padStart(3)}: ${rate.toFixed(0)} orders/s  ratio to raw ${(rate / rawRate).toFixed(2)}`);
+    }
+    console.log(`processor, journal on moto_server, batches of ${String(defaultBatch).padStart(3)}: ${motoRate.toFixed(0)} orders/s  ratio to raw ${(motoRate / rawRate).toFixed(3)}`);
     console.log('bundles (minified, AWS SDK included; load = median of fresh-process require):');
     for (const bundle of await bundles()) {
       console.log(`  ${bundle.name.padEnd(10)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   load ${bundle.loadMs.toFixed(1)} ms`);

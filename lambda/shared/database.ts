@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Pool, PoolClient, QueryResultRow } from 'pg';
+import { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { clientConfig, DatabaseCredentials, DatabaseSecretSchema, isTransientDatabaseError } from './postgres';
 import { RetryOptions, withRetry } from './retry';
 
@@ -33,6 +33,29 @@ const BUDGET_ATTEMPTS = 100;
 /** The least a statement is given, however little time is left (below it, the call fails at once instead). */
 const MIN_STATEMENT_MS = 200;
 
+/**
+ * A transaction's statements, lock waits and idle time limited to what the caller has left
+ * (`SET LOCAL`, so they end with the transaction); none without a budget.
+ */
+function timeLimits(budget?: TimeBudget): string[] {
+  if (!budget) return [];
+  const limitMs = Math.max(MIN_STATEMENT_MS, Math.floor(budget.remainingMs() - budget.reserveMs));
+  return [`SET LOCAL statement_timeout = ${limitMs}`, `SET LOCAL lock_timeout = ${limitMs}`, `SET LOCAL idle_in_transaction_session_timeout = ${limitMs}`];
+}
+
+/** A statement a connection parses and plans once (SQL PREPARE), then runs with `EXECUTE name(...)`. */
+export interface PreparedStatement {
+  /** Its name on the connection (an SQL identifier). */
+  readonly name: string;
+  /** The types of `$1`, `$2`, ... */
+  readonly parameterTypes: readonly string[];
+  readonly text: string;
+}
+
+/** SQLSTATE 42P05 and 26000: PREPARE of a name the connection has, EXECUTE of one it lacks. */
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+const UNKNOWN_PREPARED_STATEMENT = '26000';
+
 /** PostgreSQL's "invalid password": the secret was rotated since this container read it. */
 const INVALID_PASSWORD = '28P01';
 
@@ -45,6 +68,8 @@ export class Database {
   /** One pool per container; a promise, so records of a batch that start at once share it. */
   private pool: Promise<Pool> | undefined;
   private credentials: DatabaseCredentials | undefined;
+  /** The prepared statements each pooled connection holds (a connection that breaks goes, and its entry with it). */
+  private readonly preparedOn = new WeakMap<PoolClient, Set<string>>();
 
   constructor(
     private readonly target: DatabaseTarget,
@@ -109,21 +134,71 @@ export class Database {
     const inTransaction = async (client: PoolClient): Promise<T> => {
       await client.query('BEGIN');
       try {
-        if (budget) {
-          const limitMs = Math.max(MIN_STATEMENT_MS, Math.floor(budget.remainingMs() - budget.reserveMs));
-          await client.query(`SET LOCAL statement_timeout = ${limitMs}; SET LOCAL lock_timeout = ${limitMs}; SET LOCAL idle_in_transaction_session_timeout = ${limitMs}`);
-        }
+        const limits = timeLimits(budget);
+        if (limits.length > 0) await client.query(limits.join('; '));
         const result = await work(client);
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) =>
-          this.logger.error('rollback failed', { operation, error: (rollbackError as Error).message }),
-        );
+        await this.rollback(client, operation);
         throw error;
       }
     };
     return this.withClient(operation, inTransaction, budget);
+  }
+
+  /**
+   * `statements` as one transaction sent in one message, with the time limits of `transaction`:
+   * one round trip to the writer instead of one per statement (PostgreSQL's simple query
+   * protocol, "Multiple Statements in a Simple Query"). The statements take no parameters, so
+   * every value in them must be a literal quoted with pg's `escapeLiteral`; a statement run often
+   * is `prepared` once per connection (SQL PREPARE, so the server parses and plans it once) and
+   * called with `EXECUTE name(...)`. Returns each statement's rows, in order. A statement that
+   * fails rolls back the whole transaction.
+   */
+  public async transactionInOneTrip<R extends QueryResultRow>(
+    operation: string,
+    statements: readonly string[],
+    budget?: TimeBudget,
+    prepared: readonly PreparedStatement[] = [],
+  ): Promise<R[][]> {
+    return this.withClient(
+      operation,
+      async (client) => {
+        const known = this.preparedOn.get(client) ?? new Set<string>();
+        this.preparedOn.set(client, known);
+        for (let attempt = 1; ; attempt++) {
+          const preparing = prepared.filter((statement) => !known.has(statement.name)).map((statement) => `PREPARE ${statement.name} (${statement.parameterTypes.join(', ')}) AS ${statement.text}`);
+          const limits = timeLimits(budget);
+          const script = [...preparing, 'BEGIN', ...limits, ...statements, 'COMMIT'];
+          try {
+            const results = (await client.query(script.join(';\n'))) as unknown as QueryResult<R>[];
+            for (const statement of prepared) known.add(statement.name);
+            const first = preparing.length + 1 + limits.length;
+            return results.slice(first, first + statements.length).map((result) => result.rows);
+          } catch (error) {
+            // The failed statement left the session in an aborted transaction block.
+            await this.rollback(client, operation);
+            // PREPARE is not transactional: whether it happened is known from the error alone.
+            const code = (error as { code?: string }).code;
+            if (attempt === 1 && code === DUPLICATE_PREPARED_STATEMENT) {
+              for (const statement of prepared) known.add(statement.name);
+              continue;
+            }
+            if (attempt === 1 && code === UNKNOWN_PREPARED_STATEMENT) {
+              known.clear();
+              continue;
+            }
+            throw error;
+          }
+        }
+      },
+      budget,
+    );
+  }
+
+  private async rollback(client: PoolClient, operation: string): Promise<void> {
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => this.logger.error('rollback failed', { operation, error: (rollbackError as Error).message }));
   }
 
   /** Closes the pool (tests; Lambda freezes containers instead). */

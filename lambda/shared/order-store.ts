@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { PoolClient } from 'pg';
-import type { Database, TimeBudget } from './database';
+import { escapeLiteral } from 'pg';
+import type { Database, PreparedStatement, TimeBudget } from './database';
 import { AcceptedOrder, orderKeyOf } from './order';
 import { OrderJournalSchema } from './tables';
 
@@ -15,8 +15,10 @@ import { OrderJournalSchema } from './tables';
  * the cluster's fencing epoch is raised to the committer's and read under a share lock, and a
  * committer whose epoch is lower than the cluster's commits nothing (StaleEpochError). The insert
  * names its conflict target (account_id, client_order_id: the idempotency key, migration 0003),
- * and every order the insert skipped is compared with the row that holds its key: the same orderId and fields is an order already stored; anything
- * else is a conflict, kept in order_conflicts for an operator and never taken as stored.
+ * and every order the insert skipped is compared with the row that holds its key: the same
+ * orderId and fields is an order already stored; anything else is a conflict, kept in
+ * order_conflicts for an operator and never taken as stored. The transaction is two statements
+ * sent in one message, so a commit costs one round trip to the writer.
  */
 
 /** A commit under an epoch older than the cluster's: a failover happened since the committer read the control table. */
@@ -43,104 +45,95 @@ export interface CommitResult {
   readonly conflicts: OrderConflict[];
 }
 
-/** The orders as one JSON parameter, in key order (two batches lock keys in the same order, so they cannot deadlock). */
-function ordersParameter(orders: readonly AcceptedOrder[]): string {
-  const keyed = orders.map((order) => ({ order, key: orderKeyOf(order) }));
-  const sorted = keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ order }) => order);
-  return JSON.stringify(
-    sorted.map((order) => ({
-      order_id: order.orderId,
-      client_order_id: order.clientOrderId,
-      account_id: order.accountId,
-      symbol: order.symbol,
-      side: order.side,
-      order_type: order.orderType,
-      quantity: order.quantity,
-      limit_price: order.limitPrice ?? null,
-      accepted_at: order.acceptedAt,
-      accepted_region: order.acceptedRegion,
-    })),
-  );
+/**
+ * The committer's epoch raised into the cluster when the cluster is behind it. It comes first,
+ * before the insert's share lock: an UPDATE that matches no row locks nothing, and one that does
+ * waits only for commits in flight under the older epoch (two committers raising at once queue on
+ * the row instead of deadlocking).
+ */
+function raiseEpoch(fencingEpoch: number): string {
+  return `UPDATE fencing_epoch SET epoch = ${fencingEpoch}, advanced_at = now() WHERE singleton AND epoch < ${fencingEpoch}`;
 }
 
-const INCOMING = `jsonb_to_recordset($1::jsonb) AS i(order_id uuid, client_order_id text, account_id text, symbol text, side text,
-  order_type text, quantity numeric, limit_price numeric, accepted_at timestamptz, accepted_region text)`;
-
 /**
- * The insert and the comparison in one statement: `ins` holds the orders inserted now; the main
- * query still sees the table as it was before the statement, so `o` is the row that already held
- * each key an insert skipped (none for an order inserted now).
+ * The fenced insert, its comparison and the conflict record in one statement, prepared once per
+ * connection ($1 the orders, $2 the committer's epoch, $3 its region):
+ * - `fence` reads the cluster's epoch under a share lock held to the end of the transaction
+ *   (commits under one epoch run side by side; an advance waits for them), and nothing is
+ *   inserted or recorded when the cluster is past the committer's epoch;
+ * - `ins` inserts in key order, so two batches lock keys in the same order and cannot deadlock;
+ * - the rest of the statement still sees the table as it was before it, so `o` is the row that
+ *   already held each key an insert skipped (none for an order inserted now), and an order whose
+ *   key holds another order or other fields is kept in order_conflicts as the journal has it.
+ * Each incoming element is an AcceptedOrder (camelCase, as the journal and the queue carry it).
  */
-const INSERT_AND_COMPARE = `WITH i AS (SELECT * FROM ${INCOMING}),
+const FENCED_INSERT: PreparedStatement = {
+  name: 'commit_orders_fenced',
+  parameterTypes: ['jsonb', 'bigint', 'text'],
+  text: `WITH i AS (
+    SELECT r.*, e AS journal
+    FROM jsonb_array_elements($1) AS e,
+         jsonb_to_record(e) AS r("orderId" uuid, "clientOrderId" text, "accountId" text, symbol text, side text, "orderType" text,
+                                  quantity numeric, "limitPrice" numeric, "acceptedAt" timestamptz, "acceptedRegion" text)),
+  fence AS (SELECT epoch FROM fencing_epoch WHERE singleton FOR SHARE),
   ins AS (
     INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, limit_price,
                         accepted_at, accepted_region, fencing_epoch)
-    SELECT i.order_id, i.client_order_id, i.account_id, i.symbol, i.side, i.order_type, i.quantity, i.limit_price,
-           i.accepted_at, i.accepted_region, $2
+    SELECT "orderId", "clientOrderId", "accountId", symbol, side, "orderType", quantity, "limitPrice", "acceptedAt", "acceptedRegion", $2
     FROM i
+    WHERE (SELECT epoch FROM fence) <= $2
+    ORDER BY "accountId", "clientOrderId"
     ON CONFLICT (account_id, client_order_id) DO NOTHING
-    RETURNING order_id)
-  SELECT i.order_id AS incoming_id, ins.order_id IS NOT NULL AS inserted, o.order_id AS stored_id,
-         (o.order_id = i.order_id AND o.symbol = i.symbol AND o.side = i.side
-          AND o.order_type = i.order_type AND o.quantity = i.quantity AND o.limit_price IS NOT DISTINCT FROM i.limit_price) AS same
-  FROM i
-  LEFT JOIN ins ON ins.order_id = i.order_id
-  LEFT JOIN orders o ON o.account_id = i.account_id AND o.client_order_id = i.client_order_id`;
+    RETURNING order_id),
+  compared AS (
+    SELECT i.*, ins.order_id IS NOT NULL AS inserted, o.order_id AS stored_id,
+           (o.order_id = i."orderId" AND o.symbol = i.symbol AND o.side = i.side AND o.order_type = i."orderType"
+            AND o.quantity = i.quantity AND o.limit_price IS NOT DISTINCT FROM i."limitPrice") AS same
+    FROM i
+    LEFT JOIN ins ON ins.order_id = i."orderId"
+    LEFT JOIN orders o ON o.account_id = i."accountId" AND o.client_order_id = i."clientOrderId"),
+  recorded AS (
+    INSERT INTO order_conflicts (order_id, client_order_id, account_id, stored_order_id, journal_order, detected_in)
+    SELECT "orderId", "clientOrderId", "accountId", stored_id, journal, $3
+    FROM compared
+    WHERE (SELECT epoch FROM fence) <= $2 AND NOT inserted AND stored_id IS NOT NULL AND NOT same
+    ON CONFLICT (order_id) DO NOTHING)
+  SELECT (SELECT epoch FROM fence) AS cluster_epoch, "orderId" AS incoming_id, inserted, stored_id, same FROM compared`,
+};
 
-const RECORD_CONFLICTS = `INSERT INTO order_conflicts (order_id, client_order_id, account_id, stored_order_id, journal_order, detected_in)
-  SELECT c.order_id, c.client_order_id, c.account_id, c.stored_order_id, c.journal_order, $2
-  FROM jsonb_to_recordset($1::jsonb) AS c(order_id uuid, client_order_id text, account_id text, stored_order_id uuid, journal_order jsonb)
-  ON CONFLICT (order_id) DO NOTHING`;
-
-/**
- * Reads the cluster's epoch under a share lock held to the end of the transaction (commits under
- * one epoch run side by side; an advance waits for them), refuses a committer behind it, and
- * raises it to the committer's when that is newer (once per epoch; two committers raising it at
- * once may deadlock, which PostgreSQL breaks and the retry of the whole unit absorbs).
- */
-async function fence(client: PoolClient, fencingEpoch: number): Promise<void> {
-  const { rows } = await client.query<{ epoch: string }>('SELECT epoch FROM fencing_epoch WHERE singleton FOR SHARE');
-  if (rows.length !== 1) throw new Error('fencing_epoch has no row: the schema migration 0002 has not run on this cluster');
-  const clusterEpoch = Number(rows[0].epoch);
-  if (clusterEpoch > fencingEpoch) throw new StaleEpochError(fencingEpoch, clusterEpoch);
-  if (clusterEpoch < fencingEpoch) await client.query('UPDATE fencing_epoch SET epoch = $1, advanced_at = now() WHERE singleton AND epoch < $1', [fencingEpoch]);
+interface CommitRow {
+  readonly cluster_epoch: string | null;
+  readonly incoming_id: string;
+  readonly inserted: boolean;
+  readonly stored_id: string | null;
+  readonly same: boolean | null;
 }
 
 /**
- * Commits `orders` under `fencingEpoch` in one fenced transaction; `region` names the committer in
- * the conflict record. Throws StaleEpochError (nothing committed) when the cluster is past the epoch.
+ * Commits `orders` under `fencingEpoch` in one fenced transaction, sent to the writer in one round
+ * trip; `region` names the committer in the conflict record. Throws StaleEpochError (nothing
+ * committed) when the cluster is past the epoch.
  */
 export async function commitOrders(database: Database, orders: readonly AcceptedOrder[], fencingEpoch: number, region: string, budget?: TimeBudget): Promise<CommitResult> {
   if (orders.length === 0) return { stored: [], conflicts: [] };
-  const incoming = ordersParameter(orders);
-  return database.transaction(
+  if (!Number.isSafeInteger(fencingEpoch) || fencingEpoch < 0) throw new Error(`fencing epoch must be a whole number of at least 0 (got ${fencingEpoch})`);
+  const [, outcome] = await database.transactionInOneTrip<CommitRow>(
     `commit ${orders.length} orders under epoch ${fencingEpoch}`,
-    async (client) => {
-      await fence(client, fencingEpoch);
-      const outcome = (await client.query<{ incoming_id: string; inserted: boolean; stored_id: string | null; same: boolean | null }>(INSERT_AND_COMPARE, [incoming, fencingEpoch])).rows;
-      const inserted = outcome.filter((row) => row.inserted).map((row) => row.incoming_id);
-      const skipped = outcome.filter((row) => !row.inserted && row.stored_id !== null) as { incoming_id: string; stored_id: string; same: boolean }[];
-      const byId = new Map(orders.map((order) => [order.orderId, order]));
-      const conflicts: OrderConflict[] = skipped.filter((row) => !row.same).map((row) => ({ order: byId.get(row.incoming_id)!, storedOrderId: row.stored_id }));
-      if (conflicts.length > 0) {
-        const records = conflicts.map(({ order, storedOrderId }) => ({
-          order_id: order.orderId,
-          client_order_id: order.clientOrderId,
-          account_id: order.accountId,
-          stored_order_id: storedOrderId,
-          journal_order: order,
-        }));
-        await client.query(RECORD_CONFLICTS, [JSON.stringify(records), region]);
-      }
-      const conflicting = new Set(conflicts.map((conflict) => conflict.order.orderId));
-      const accounted = new Set([...inserted, ...skipped.map((row) => row.incoming_id)]);
-      const unaccounted = orders.filter((order) => !accounted.has(order.orderId));
-      // An order neither inserted nor found under its key: its orderId is taken by a row with another key.
-      if (unaccounted.length > 0) throw new Error(`orders ${unaccounted.map((order) => order.orderId).join(', ')} were neither stored nor found under their account's client order id`);
-      return { stored: orders.filter((order) => !conflicting.has(order.orderId)), conflicts };
-    },
+    [raiseEpoch(fencingEpoch), `EXECUTE ${FENCED_INSERT.name}(${escapeLiteral(JSON.stringify(orders))}, ${fencingEpoch}, ${escapeLiteral(region)})`],
     budget,
+    [FENCED_INSERT],
   );
+  const clusterEpoch = outcome[0]?.cluster_epoch;
+  if (clusterEpoch === null || clusterEpoch === undefined) throw new Error('fencing_epoch has no row: the schema migration 0002 has not run on this cluster');
+  if (Number(clusterEpoch) > fencingEpoch) throw new StaleEpochError(fencingEpoch, Number(clusterEpoch));
+  const byId = new Map(orders.map((order) => [order.orderId, order]));
+  const skipped = outcome.filter((row) => !row.inserted && row.stored_id !== null);
+  const conflicts: OrderConflict[] = skipped.filter((row) => !row.same).map((row) => ({ order: byId.get(row.incoming_id)!, storedOrderId: row.stored_id! }));
+  const conflicting = new Set(conflicts.map((conflict) => conflict.order.orderId));
+  // An order neither inserted nor found under its key: its orderId is taken by a row with another key.
+  const unaccounted = outcome.filter((row) => !row.inserted && row.stored_id === null).map((row) => row.incoming_id);
+  if (unaccounted.length > 0) throw new Error(`orders ${unaccounted.join(', ')} were neither stored nor found under their account's client order id`);
+  return { stored: orders.filter((order) => !conflicting.has(order.orderId)), conflicts };
 }
 
 export interface EachCommitResult extends CommitResult {

@@ -70,6 +70,11 @@ class RegionDatabase extends Database {
     return this.inner.transaction(operation, work, budget);
   }
 
+  public override async transactionInOneTrip<R extends QueryResultRow>(...args: Parameters<Database['transactionInOneTrip']>): Promise<R[][]> {
+    if (this.blocked()) this.refuse();
+    return this.inner.transactionInOneTrip<R>(...args);
+  }
+
   private refuse(): never {
     this.onBlocked();
     throw new CommitBlockedError(this.region);

@@ -130,7 +130,9 @@ describe('order processor against PostgreSQL and moto_server', () => {
     const [body] = await journaledOrders(deps.journalTable, 1);
     // The failover happens between the commit and the journal write (the database's own epoch stays 0 here).
     const racing: Database = Object.create(database, {
-      transaction: { value: async (...args: Parameters<Database['transaction']>) => database.transaction(...args).finally(() => setControl('us-east-2', 1)) },
+      transactionInOneTrip: {
+        value: async (...args: Parameters<Database['transactionInOneTrip']>) => database.transactionInOneTrip(...args).finally(() => setControl('us-east-2', 1)),
+      },
     });
     const outcomes: string[] = [];
     const response = await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, database: racing, record: (outcome) => outcomes.push(outcome) });
@@ -151,7 +153,10 @@ describe('order processor against PostgreSQL and moto_server', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(outcomes).toEqual(['conflict']);
     expect(await database.query('rows', 'SELECT order_id FROM orders')).toEqual([{ order_id: '00000000-0000-4000-8000-000000000002' }]);
-    expect(await database.query('conflicts', 'SELECT order_id, stored_order_id FROM order_conflicts')).toEqual([{ order_id: order.orderId, stored_order_id: '00000000-0000-4000-8000-000000000002' }]);
+    // The operator's record holds the order as the journal has it, and who found the conflict.
+    expect(await database.query('conflicts', 'SELECT order_id, stored_order_id, journal_order, detected_in FROM order_conflicts')).toEqual([
+      { order_id: order.orderId, stored_order_id: '00000000-0000-4000-8000-000000000002', journal_order: order, detected_in: deps.region },
+    ]);
     const [entry] = await scanAll(deps.journalTable);
     expect(entry.appliedAt).toBeUndefined();
     expect(entry.conflictingOrderId).toBe('00000000-0000-4000-8000-000000000002');

@@ -298,6 +298,17 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect((await rows()).map((row) => row.client_order_id)).toEqual(['c-0']);
   });
 
+  it('stores values exactly as given, quotes and backslashes included (the commit sends them as quoted literals)', async () => {
+    const [base] = await journalOrders(1);
+    // The accepted-order schema a message is read with allows any account text, unlike intake's.
+    const odd = { ...base, accountId: "o'brien\\ \"x\" $$; --", clientOrderId: "q'1" };
+    await commitOrders(database, [odd], 0, "us-'east");
+    const [stored] = await database.query<{ account_id: string; client_order_id: string }>('the row', 'SELECT account_id, client_order_id FROM orders');
+    expect(stored).toEqual({ account_id: odd.accountId, client_order_id: odd.clientOrderId });
+    // Committed again, it is the same order already stored, not a conflict.
+    expect(await commitOrders(database, [odd], 0, "us-'east")).toEqual({ stored: [odd], conflicts: [] });
+  });
+
   it('marks an order that is in Aurora already applied, without a second row', async () => {
     await setControl(REGION, 3);
     const orders = await journalOrders(3);

@@ -87,3 +87,49 @@ describe('database pool', () => {
     }
   });
 });
+
+describe('one-trip transactions', () => {
+  const ADD_ONE = { name: 'add_one', parameterTypes: ['int'], text: 'SELECT $1 + 1 AS n' };
+
+  it('prepares a statement once per connection, and recovers when the server has it or lost it', async () => {
+    const { createTestDatabase } = await import('../helpers/database');
+    const { migratedDatabase } = await import('../helpers/orders');
+    const testDatabase = await createTestDatabase('one_trip');
+    const database = await migratedDatabase(testDatabase, 1);
+    const run = async (value: number) => (await database.transactionInOneTrip<{ n: number }>('add one', [`EXECUTE add_one(${value})`], undefined, [ADD_ONE]))[0][0].n;
+    try {
+      // The first transaction fails after its PREPARE, which is not transactional and stays: the
+      // next call's PREPARE finds it there, and the call goes on with it.
+      await expect(database.transactionInOneTrip('fail first', ['SELECT 1 / 0'], undefined, [ADD_ONE])).rejects.toThrow(/division by zero/);
+      expect(await run(1)).toBe(2);
+      expect(await run(2)).toBe(3);
+      const prepared = await database.query<{ name: string }>('prepared', 'SELECT name FROM pg_prepared_statements');
+      expect(prepared).toEqual([{ name: 'add_one' }]);
+      // The server dropped it behind the pool's back: the next call prepares it again.
+      await database.query('forget it', 'DEALLOCATE add_one');
+      expect(await run(3)).toBe(4);
+      // A failed transaction rolls back its writes, and the statement stays usable.
+      await expect(database.transactionInOneTrip('fail', ['CREATE TABLE one_trip_t (n int)', 'SELECT 1 / 0'], undefined, [ADD_ONE])).rejects.toThrow(/division by zero/);
+      expect(await database.query('table', "SELECT to_regclass('one_trip_t') AS t")).toEqual([{ t: null }]);
+      expect(await run(4)).toBe(5);
+    } finally {
+      await database.end();
+      await testDatabase.drop();
+    }
+  });
+
+  it('limits its statements to the time the caller has left', async () => {
+    const { createTestDatabase } = await import('../helpers/database');
+    const { migratedDatabase } = await import('../helpers/orders');
+    const testDatabase = await createTestDatabase('one_trip_limit');
+    const database = await migratedDatabase(testDatabase, 1);
+    try {
+      const started = Date.now();
+      await expect(database.transactionInOneTrip('sleep', ['SELECT pg_sleep(5)'], { remainingMs: () => 600, reserveMs: 100 })).rejects.toThrow(/statement timeout/);
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await database.end();
+      await testDatabase.drop();
+    }
+  });
+});
