@@ -246,6 +246,15 @@ export class FailoverOrchestrator extends Construct {
     // Candidates come from the pending index; decisions from strongly consistent reads of the entries.
     grantItemActions(props.journal, reconcile, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem');
     grantItemActions(props.controlTable, reconcile, 'dynamodb:GetItem');
+    // Where a run that ran out of time stopped: it may write that item and no other.
+    reconcile.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordReconcileCursor',
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [ControlTableSchema.reconcileCursorItem] } },
+      }),
+    );
     reconcile.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'QueryPendingIndex', actions: ['dynamodb:Query'], resources: [`${props.journal.tableArn}/index/${OrderJournalSchema.pendingIndex}`] }),
     );

@@ -70,6 +70,7 @@ export async function handler(event: unknown, context: Context): Promise<Reconci
       metrics.addMetric(RECONCILE_METRICS.applied, MetricUnit.Count, result.applied);
       metrics.addMetric(RECONCILE_METRICS.overdue, MetricUnit.Count, result.overdue);
       metrics.addMetric(RECONCILE_METRICS.conflicts, MetricUnit.Count, result.conflicts);
+      metrics.addMetric(RECONCILE_METRICS.notCommitted, MetricUnit.Count, result.notCommitted);
       metrics.addMetric(RECONCILE_METRICS.incomplete, MetricUnit.Count, result.complete ? 0 : 1);
     }
     return result;

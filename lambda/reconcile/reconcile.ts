@@ -1,4 +1,5 @@
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
@@ -6,7 +7,7 @@ import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../shared/order';
 import { commitOrdersOrEach, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
 import { withRetry } from '../shared/retry';
-import { OrderJournalSchema } from '../shared/tables';
+import { ControlTableSchema, OrderJournalSchema } from '../shared/tables';
 
 export interface ReconcileDependencies extends ControlSettings {
   readonly database: Database;
@@ -49,7 +50,11 @@ export interface ReconcileResult {
   readonly skipped: number;
   /** Entries the writer refused to commit even alone this run (they stay pending for the next). */
   readonly notCommitted: number;
-  /** False when time ran out (or the epoch moved) before every shard was read: run again. */
+  /**
+   * False when time ran out (or the epoch moved) before every shard was read: run again. A run
+   * that ran out of time records where it stopped, and the next scheduled run under the same epoch
+   * resumes there and reads on to the last shard.
+   */
   readonly complete: boolean;
   /** The epoch the orders were committed under. */
   readonly fencingEpoch: number;
@@ -204,6 +209,58 @@ async function reconcilePage(items: Record<string, unknown>[], epoch: number, ta
   return true;
 }
 
+/** Where a run that ran out of time stopped: the next page it would have read. */
+interface Cursor {
+  readonly epoch: number;
+  readonly shard: number;
+  readonly startKey?: Record<string, unknown>;
+}
+
+const CursorSchema = z.object({ epoch: z.number().int().min(0), shard: z.number().int().min(0), startKey: z.record(z.string(), z.unknown()).optional() });
+
+function cursorKey(): Record<string, string> {
+  return { [ControlTableSchema.pk]: ControlTableSchema.reconcileCursorItem };
+}
+
+/** The cursor a scheduled run resumes from: only one left under the current epoch (a failover starts over). */
+async function readCursor(epoch: number, deps: ReconcileDependencies): Promise<Cursor | undefined> {
+  const response = await withRetry('read the reconciliation cursor', () => deps.documents.send(new GetCommand({ TableName: deps.controlTable, Key: cursorKey(), ConsistentRead: true })), {
+    attempts: 4,
+    onRetry: (error, attempt) => deps.logger.warn('cursor read failed; retrying', { attempt, error: (error as Error).message }),
+  });
+  if (!response.Item) return undefined;
+  const parsed = CursorSchema.safeParse(response.Item);
+  if (!parsed.success || parsed.data.epoch !== epoch || parsed.data.shard >= deps.pendingShards) {
+    deps.logger.info('reconciliation cursor not used (another epoch, or not readable); starting from the first shard', { cursor: response.Item });
+    return undefined;
+  }
+  return parsed.data;
+}
+
+async function writeCursor(cursor: Cursor, deps: ReconcileDependencies): Promise<void> {
+  await withRetry('record where reconciliation stopped', () => deps.documents.send(new PutCommand({ TableName: deps.controlTable, Item: { ...cursorKey(), ...cursor } })), {
+    attempts: 4,
+    onRetry: (error, attempt) => deps.logger.warn('cursor write failed; retrying', { attempt, error: (error as Error).message }),
+  });
+}
+
+async function clearCursor(deps: ReconcileDependencies): Promise<void> {
+  await withRetry('clear the reconciliation cursor', () => deps.documents.send(new DeleteCommand({ TableName: deps.controlTable, Key: cursorKey() })), {
+    attempts: 4,
+    onRetry: (error, attempt) => deps.logger.warn('cursor delete failed; retrying', { attempt, error: (error as Error).message }),
+  });
+}
+
+/**
+ * The shards a run reads, in order: from the cursor's page to the end of the index, or every
+ * shard from the first. A resumed run ends at the last shard: what precedes the cursor was read
+ * by the run that stopped there, and the next run starts from the first shard again.
+ */
+function positions(shards: number, cursor: Cursor | undefined): { shard: number; startKey?: Record<string, unknown> }[] {
+  const first = cursor?.shard ?? 0;
+  return Array.from({ length: shards - first }, (_, index) => ({ shard: first + index, startKey: index === 0 ? cursor?.startKey : undefined }));
+}
+
 /**
  * Makes the journal and Aurora agree, in the active region: every minute on a schedule, and in
  * every failover right after the promotion. An acknowledged order stays in the journal's pending
@@ -226,12 +283,14 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
     throw new NotActiveRegionError(deps.region, control.activeRegion, control.fencingEpoch);
   }
 
-  for (let shard = 0; shard < deps.pendingShards; shard++) {
+  const cursor = deps.trigger === 'schedule' ? await readCursor(control.fencingEpoch, deps) : undefined;
+  for (const { shard, startKey } of positions(deps.pendingShards, cursor)) {
     const pendingShard = `p#${shard}`;
-    let exclusiveStartKey: Record<string, unknown> | undefined;
+    let exclusiveStartKey = startKey;
     do {
       if (deps.remainingMs() < deps.reserveMs) {
-        deps.logger.warn('time is running out; reconciliation stops here and must run again', { shard: pendingShard, ...tally });
+        deps.logger.warn('time is running out; reconciliation stops here and the next run resumes here', { shard: pendingShard, ...tally });
+        await writeCursor({ epoch: control.fencingEpoch, shard, startKey: exclusiveStartKey }, deps);
         return result(false);
       }
       const page = await withRetry(
@@ -263,6 +322,8 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
   }
+  // A whole cycle read: the next scheduled run starts from the first shard (a cursor of an older epoch goes too).
+  if (deps.trigger === 'schedule') await clearCursor(deps);
   deps.logger.info('reconciliation complete', { ...tally, unreadable: tally.unreadable.length, fencingEpoch: control.fencingEpoch });
   return result(true);
 }

@@ -13,6 +13,8 @@ export const RECONCILE_METRICS = {
   overdue: 'OrdersOverdue',
   /** Entries whose key another stored order holds (an operator decides). */
   conflicts: 'OrderConflictsPending',
+  /** Entries the writer refused to commit even alone (they stay pending; past the bound they count as overdue too, which alarms). */
+  notCommitted: 'OrdersNotCommitted',
   /** Runs that stopped before reading every shard (time ran out, or the epoch moved). */
   incomplete: 'ReconcileIncomplete',
 } as const;

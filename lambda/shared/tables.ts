@@ -27,6 +27,11 @@ export const ControlTableSchema = {
    * (operators pause automation during a market event or maintenance; README, "Operator control").
    */
   automationPauseItem: 'automation-pause',
+  /**
+   * Where the active region's last reconciliation stopped when its time ran out (its epoch, the
+   * pending-index shard and the page's start key): the next scheduled run resumes there.
+   */
+  reconcileCursorItem: 'reconcile-cursor',
   activeRegion: 'activeRegion',
   /** Increases by one on every change of the active region; processors commit only under the current one. */
   fencingEpoch: 'fencingEpoch',

@@ -1,4 +1,4 @@
-import { BatchGetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { NotActiveRegionError, reconcileJournal, ReconcileDependencies } from '../../lambda/reconcile/reconcile';
 import { Database } from '../../lambda/shared/database';
 import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../../lambda/shared/order';
@@ -296,6 +296,50 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     // The control table says epoch 1, the cluster has seen 7: the run stops without committing.
     expect(await reconcileJournal(deps)).toMatchObject({ applied: 0, complete: false });
     expect((await rows()).map((row) => row.client_order_id)).toEqual(['c-0']);
+  });
+
+  /** A document client that records the shard and start key of every pending-index query. */
+  function recordingQueries(): { client: typeof documents; queries: { shard: string; resumed: boolean }[] } {
+    const queries: { shard: string; resumed: boolean }[] = [];
+    const client = Object.create(documents, {
+      send: {
+        value: (command: { input: Record<string, any> }, ...rest: unknown[]) => {
+          if (command instanceof QueryCommand) queries.push({ shard: command.input.ExpressionAttributeValues?.[':shard'], resumed: command.input.ExclusiveStartKey !== undefined });
+          return (documents.send as (...args: unknown[]) => unknown)(command, ...rest);
+        },
+      },
+    });
+    return { client, queries };
+  }
+
+  async function cursorItem(): Promise<Record<string, unknown> | undefined> {
+    return (await documents.send(new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.reconcileCursorItem }, ConsistentRead: true }))).Item;
+  }
+
+  it('resumes where a run that ran out of time stopped, under the same epoch, and starts over after a failover', async () => {
+    await setControl(REGION, 1);
+    await journalOrders(16);
+    // Time runs out after the third query: the run stops before its fourth page.
+    const first = recordingQueries();
+    const stopped = await reconcileJournal({ ...deps, documents: first.client, pageSize: 2, trigger: 'schedule', remainingMs: () => (first.queries.length >= 3 ? 0 : 60_000) });
+    expect(stopped.complete).toBe(false);
+    const cursor = await cursorItem();
+    expect(cursor).toMatchObject({ epoch: 1 });
+    // The next scheduled run's first query is the page where the last one stopped, not p#0's first.
+    const second = recordingQueries();
+    const resumed = await reconcileJournal({ ...deps, documents: second.client, pageSize: 2, trigger: 'schedule' });
+    expect(resumed.complete).toBe(true);
+    expect(second.queries[0]).toEqual({ shard: `p#${cursor!.shard}`, resumed: cursor!.startKey !== undefined });
+    // It reads on to the last shard, not the shards before the cursor (the stopped run read those).
+    expect(second.queries.every((query) => Number(query.shard.slice(2)) >= Number(cursor!.shard))).toBe(true);
+    expect(stopped.applied + resumed.applied).toBe(16);
+    expect(await cursorItem()).toBeUndefined();
+    // A cursor of an older epoch is not used: a failover starts over from the first shard.
+    await documents.send(new PutCommand({ TableName: deps.controlTable, Item: { ...cursor!, epoch: 1 } }));
+    await setControl(REGION, 2);
+    const third = recordingQueries();
+    await reconcileJournal({ ...deps, documents: third.client, pageSize: 2, trigger: 'schedule' });
+    expect(third.queries[0]).toEqual({ shard: 'p#0', resumed: false });
   });
 
   it('stores values exactly as given, quotes and backslashes included (the commit sends them as quoted literals)', async () => {

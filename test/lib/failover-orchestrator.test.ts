@@ -1,4 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { ControlTableSchema } from '../../lambda/shared/tables';
+import { Purpose } from '../../lib/naming';
 import { namingFor, synthDeployment } from '../helpers/app';
 
 // One synthesized app, with non-default failover settings so values are shown to come from config.
@@ -136,6 +138,25 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
     expect(JSON.stringify(canary.Resource)).toContain('/v1/GET/orders/*');
     const history = statements.find((statement) => statement.Sid === 'ReadOwnExecutionHistory')!;
     expect(JSON.stringify(history.Resource)).toContain(`execution:${naming.name('stateMachine', 'failover')}:*`);
+  });
+});
+
+describe.each(['primary', 'secondary'] as const)('journal reconciliation in the %s region', (role) => {
+  const naming = namingFor(config, regions[role]);
+
+  it('may write the control table\'s reconcile-cursor item and no other', () => {
+    const statements = statementsOfRole(templates[role], naming.name('role', Purpose.reconcile));
+    const writes = statements.filter((statement) => [statement.Action].flat().some((action: string) => /dynamodb:(PutItem|UpdateItem|DeleteItem)/.test(action)));
+    // The primary refers to the table it creates, the secondary to it by name.
+    const onControl = writes.filter((statement) => /ControlTable|ddb-control/.test(JSON.stringify(statement.Resource)));
+    expect(onControl).toEqual([
+      expect.objectContaining({
+        Sid: 'RecordReconcileCursor',
+        Action: expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:DeleteItem']),
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [ControlTableSchema.reconcileCursorItem] } },
+      }),
+    ]);
+    expect(onControl[0].Action).toHaveLength(2);
   });
 });
 
