@@ -1,5 +1,6 @@
 import { backoffDelay, RetriesExhaustedError, withRetry } from '../../lambda/shared/retry';
 import { clientConfig, isTransientDatabaseError } from '../../lambda/shared/postgres';
+import type { Database } from '../../lambda/shared/database';
 
 const noSleep = async (): Promise<void> => undefined;
 
@@ -70,21 +71,28 @@ describe('database connections', () => {
   });
 });
 
+/** Runs `work` against a new migrated database with a pool of `poolSize`, then drops it. */
+async function withDatabase(name: string, poolSize: number, work: (database: Database) => Promise<void>): Promise<void> {
+  const { createTestDatabase } = await import('../helpers/database');
+  const { migratedDatabase } = await import('../helpers/orders');
+  const testDatabase = await createTestDatabase(name);
+  const database = await migratedDatabase(testDatabase, poolSize);
+  try {
+    await work(database);
+  } finally {
+    await database.end();
+    await testDatabase.drop();
+  }
+}
+
 describe('database pool', () => {
   it('opens one pool for records that start at once, never more connections than its size', async () => {
-    const { createTestDatabase } = await import('../helpers/database');
-    const { migratedDatabase } = await import('../helpers/orders');
-    const testDatabase = await createTestDatabase('pool');
-    const database = await migratedDatabase(testDatabase, 3);
-    try {
+    await withDatabase('pool', 3, async (database) => {
       const backends = await Promise.all(
         Array.from({ length: 30 }, () => database.query<{ pid: number }>('backend', 'SELECT pg_backend_pid() AS pid, pg_sleep(0.01)')),
       );
       expect(new Set(backends.map((rows) => rows[0].pid)).size).toBeLessThanOrEqual(3);
-    } finally {
-      await database.end();
-      await testDatabase.drop();
-    }
+    });
   });
 });
 
@@ -92,12 +100,8 @@ describe('one-trip transactions', () => {
   const ADD_ONE = { name: 'add_one', parameterTypes: ['int'], text: 'SELECT $1 + 1 AS n' };
 
   it('prepares a statement once per connection, and recovers when the server has it or lost it', async () => {
-    const { createTestDatabase } = await import('../helpers/database');
-    const { migratedDatabase } = await import('../helpers/orders');
-    const testDatabase = await createTestDatabase('one_trip');
-    const database = await migratedDatabase(testDatabase, 1);
-    const run = async (value: number) => (await database.transactionInOneTrip<{ n: number }>('add one', [`EXECUTE add_one(${value})`], undefined, [ADD_ONE]))[0][0].n;
-    try {
+    await withDatabase('one_trip', 1, async (database) => {
+      const run = async (value: number) => (await database.transactionInOneTrip<{ n: number }>('add one', [`EXECUTE add_one(${value})`], undefined, [ADD_ONE]))[0][0].n;
       // The first transaction fails after its PREPARE, which is not transactional and stays: the
       // next call's PREPARE finds it there, and the call goes on with it.
       await expect(database.transactionInOneTrip('fail first', ['SELECT 1 / 0'], undefined, [ADD_ONE])).rejects.toThrow(/division by zero/);
@@ -112,24 +116,14 @@ describe('one-trip transactions', () => {
       await expect(database.transactionInOneTrip('fail', ['CREATE TABLE one_trip_t (n int)', 'SELECT 1 / 0'], undefined, [ADD_ONE])).rejects.toThrow(/division by zero/);
       expect(await database.query('table', "SELECT to_regclass('one_trip_t') AS t")).toEqual([{ t: null }]);
       expect(await run(4)).toBe(5);
-    } finally {
-      await database.end();
-      await testDatabase.drop();
-    }
+    });
   });
 
   it('limits its statements to the time the caller has left', async () => {
-    const { createTestDatabase } = await import('../helpers/database');
-    const { migratedDatabase } = await import('../helpers/orders');
-    const testDatabase = await createTestDatabase('one_trip_limit');
-    const database = await migratedDatabase(testDatabase, 1);
-    try {
+    await withDatabase('one_trip_limit', 1, async (database) => {
       const started = Date.now();
       await expect(database.transactionInOneTrip('sleep', ['SELECT pg_sleep(5)'], { remainingMs: () => 600, reserveMs: 100 })).rejects.toThrow(/statement timeout/);
       expect(Date.now() - started).toBeLessThan(4000);
-    } finally {
-      await database.end();
-      await testDatabase.drop();
-    }
+    });
   });
 });
