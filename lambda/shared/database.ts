@@ -153,8 +153,9 @@ export class Database {
    * protocol, "Multiple Statements in a Simple Query"). The statements take no parameters, so
    * every value in them must be a literal quoted with pg's `escapeLiteral`; a statement run often
    * is `prepared` once per connection (SQL PREPARE, so the server parses and plans it once) and
-   * called with `EXECUTE name(...)`. Returns each statement's rows, in order. A statement that
-   * fails rolls back the whole transaction.
+   * called with `EXECUTE name(...)` (prepared statements belong to the session: this needs direct
+   * connections, as here, not a proxy that pools transactions). Returns each statement's rows, in
+   * order. A statement that fails rolls back the whole transaction.
    */
   public async transactionInOneTrip<R extends QueryResultRow>(
     operation: string,
@@ -179,7 +180,8 @@ export class Database {
           } catch (error) {
             // The failed statement left the session in an aborted transaction block.
             await this.rollback(client, operation);
-            // PREPARE is not transactional: whether it happened is known from the error alone.
+            // PREPARE is not transactional: one this script ran stays even though the script
+            // failed. The next call learns from the server which it is (42P05: there; 26000: not).
             const code = (error as { code?: string }).code;
             if (attempt === 1 && code === DUPLICATE_PREPARED_STATEMENT) {
               for (const statement of prepared) known.add(statement.name);
