@@ -222,33 +222,33 @@ function cursorKey(): Record<string, string> {
   return { [ControlTableSchema.pk]: ControlTableSchema.reconcileCursorItem };
 }
 
-/** The cursor a scheduled run resumes from: only one left under the current epoch (a failover starts over). */
-async function readCursor(epoch: number, deps: ReconcileDependencies): Promise<Cursor | undefined> {
-  const response = await withRetry('read the reconciliation cursor', () => deps.documents.send(new GetCommand({ TableName: deps.controlTable, Key: cursorKey(), ConsistentRead: true })), {
-    attempts: 4,
-    onRetry: (error, attempt) => deps.logger.warn('cursor read failed; retrying', { attempt, error: (error as Error).message }),
-  });
-  if (!response.Item) return undefined;
+/** A control-table call, retried with backoff (4 attempts), each failure logged. */
+function controlCall<T>(operation: string, call: () => Promise<T>, deps: ReconcileDependencies): Promise<T> {
+  return withRetry(operation, call, { attempts: 4, onRetry: (error, attempt) => deps.logger.warn(`${operation} failed; retrying`, { attempt, error: (error as Error).message }) });
+}
+
+/**
+ * The cursor a scheduled run resumes from: only one left under the current epoch (a failover
+ * starts over). `present` says whether the item exists at all, usable or not, so that only then
+ * a completed run deletes it.
+ */
+async function readCursor(epoch: number, deps: ReconcileDependencies): Promise<{ cursor?: Cursor; present: boolean }> {
+  const response = await controlCall('read the reconciliation cursor', () => deps.documents.send(new GetCommand({ TableName: deps.controlTable, Key: cursorKey(), ConsistentRead: true })), deps);
+  if (!response.Item) return { present: false };
   const parsed = CursorSchema.safeParse(response.Item);
   if (!parsed.success || parsed.data.epoch !== epoch || parsed.data.shard >= deps.pendingShards) {
     deps.logger.info('reconciliation cursor not used (another epoch, or not readable); starting from the first shard', { cursor: response.Item });
-    return undefined;
+    return { present: true };
   }
-  return parsed.data;
+  return { cursor: parsed.data, present: true };
 }
 
 async function writeCursor(cursor: Cursor, deps: ReconcileDependencies): Promise<void> {
-  await withRetry('record where reconciliation stopped', () => deps.documents.send(new PutCommand({ TableName: deps.controlTable, Item: { ...cursorKey(), ...cursor } })), {
-    attempts: 4,
-    onRetry: (error, attempt) => deps.logger.warn('cursor write failed; retrying', { attempt, error: (error as Error).message }),
-  });
+  await controlCall('record where reconciliation stopped', () => deps.documents.send(new PutCommand({ TableName: deps.controlTable, Item: { ...cursorKey(), ...cursor } })), deps);
 }
 
 async function clearCursor(deps: ReconcileDependencies): Promise<void> {
-  await withRetry('clear the reconciliation cursor', () => deps.documents.send(new DeleteCommand({ TableName: deps.controlTable, Key: cursorKey() })), {
-    attempts: 4,
-    onRetry: (error, attempt) => deps.logger.warn('cursor delete failed; retrying', { attempt, error: (error as Error).message }),
-  });
+  await controlCall('clear the reconciliation cursor', () => deps.documents.send(new DeleteCommand({ TableName: deps.controlTable, Key: cursorKey() })), deps);
 }
 
 /**
@@ -272,10 +272,7 @@ function positions(shards: number, cursor: Cursor | undefined): { shard: number;
  * the function's time: a run that stops early says so, and the next one goes on.
  */
 export async function reconcileJournal(deps: ReconcileDependencies): Promise<ReconcileResult> {
-  const control = await withRetry('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), {
-    attempts: 4,
-    onRetry: (error, attempt) => deps.logger.warn('control table read failed; retrying', { attempt, error: (error as Error).message }),
-  });
+  const control = await controlCall('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), deps);
   const tally: Tally = { applied: 0, durable: 0, conflicts: 0, overdue: 0, skipped: 0, notCommitted: 0, unreadable: [] };
   const result = (complete: boolean, active = true): ReconcileResult => ({ active, ...tally, complete, fencingEpoch: control.fencingEpoch });
   if (control.activeRegion !== deps.region) {
@@ -283,7 +280,7 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
     throw new NotActiveRegionError(deps.region, control.activeRegion, control.fencingEpoch);
   }
 
-  const cursor = deps.trigger === 'schedule' ? await readCursor(control.fencingEpoch, deps) : undefined;
+  const { cursor, present } = deps.trigger === 'schedule' ? await readCursor(control.fencingEpoch, deps) : { cursor: undefined, present: false };
   for (const { shard, startKey } of positions(deps.pendingShards, cursor)) {
     const pendingShard = `p#${shard}`;
     let exclusiveStartKey = startKey;
@@ -323,7 +320,7 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
     } while (exclusiveStartKey);
   }
   // A whole cycle read: the next scheduled run starts from the first shard (a cursor of an older epoch goes too).
-  if (deps.trigger === 'schedule') await clearCursor(deps);
+  if (present) await clearCursor(deps);
   deps.logger.info('reconciliation complete', { ...tally, unreadable: tally.unreadable.length, fencingEpoch: control.fencingEpoch });
   return result(true);
 }

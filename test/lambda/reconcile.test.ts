@@ -340,6 +340,8 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     const third = recordingQueries();
     await reconcileJournal({ ...deps, documents: third.client, pageSize: 2, trigger: 'schedule' });
     expect(third.queries[0]).toEqual({ shard: 'p#0', resumed: false });
+    // Its completed cycle deletes the unused cursor too.
+    expect(await cursorItem()).toBeUndefined();
   });
 
   it('stores values exactly as given, quotes and backslashes included (the commit sends them as quoted literals)', async () => {
