@@ -21,8 +21,8 @@ import { configSchema, PROCESSOR_BATCH_SIZE_MAX } from '../lib/config';
 import { MIGRATIONS_DIRECTORY } from '../lib/schema-migration';
 import { processOrders } from '../lambda/processor/processor';
 import { Database } from '../lambda/shared/database';
-import { AcceptedOrder, orderKeyOf, requestDigest } from '../lambda/shared/order';
-import { OrderJournalSchema } from '../lambda/shared/tables';
+import { journalEntry } from '../lambda/shared/journal';
+import { AcceptedOrder, requestDigest } from '../lambda/shared/order';
 import { createJournalTable, createControlTable } from '../test/helpers/aws';
 import { sqsEvent } from '../test/helpers/sqs-event';
 import { startMoto, startPostgres } from '../test/helpers/services';
@@ -97,7 +97,7 @@ async function processorRate(
   // Journal entries exist before processing, as intake wrote them.
   if (journalTable !== 'in-process') {
     for (let offset = 0; offset < orders.length; offset += 50) {
-      await Promise.all(orders.slice(offset, offset + 50).map((each) => documents.send(new PutCommand({ TableName: journalTable, Item: { ...each, [OrderJournalSchema.orderKey]: orderKeyOf(each), [OrderJournalSchema.pendingShard]: 'p#0' } }))));
+      await Promise.all(orders.slice(offset, offset + 50).map((each) => documents.send(new PutCommand({ TableName: journalTable, Item: journalEntry(each, 1) }))));
     }
   }
   const batches: AcceptedOrder[][] = [];

@@ -5,8 +5,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { json } from '../shared/http';
-import { readJournalEntry } from '../shared/journal';
-import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, orderKeyOf, OrderRequestSchema, pendingShardFor, requestDigest } from '../shared/order';
+import { journalEntry, readJournalEntry } from '../shared/journal';
+import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, OrderRequestSchema, requestDigest } from '../shared/order';
 import { OrderJournalSchema } from '../shared/tables';
 
 /** What intake needs; the handler builds it once per container, tests build it against moto_server. */
@@ -146,14 +146,13 @@ export async function acceptOrder(rawBody: string | null | undefined, isBase64En
     requestDigest: requestDigest(request),
   });
   deps.logger.appendKeys({ accountId: order.accountId, clientOrderId: order.clientOrderId });
-  const orderKey = orderKeyOf(order);
 
   let existing: Record<string, unknown> | undefined;
   try {
     await deps.documents.send(
       new PutCommand({
         TableName: deps.journalTable,
-        Item: { ...order, [OrderJournalSchema.orderKey]: orderKey, [OrderJournalSchema.pendingShard]: pendingShardFor(orderKey, deps.pendingShards) },
+        Item: journalEntry(order, deps.pendingShards),
         ConditionExpression: 'attribute_not_exists(#key)',
         ExpressionAttributeNames: { '#key': OrderJournalSchema.orderKey },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

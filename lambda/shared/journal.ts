@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { orderKeyOf } from './order';
+import { AcceptedOrder, orderKeyOf, pendingShardFor } from './order';
 import { OrderJournalSchema } from './tables';
 
 /**
@@ -13,4 +13,10 @@ export async function readJournalEntry(
 ): Promise<Record<string, unknown> | undefined> {
   const response = await documents.send(new GetCommand({ TableName: journalTable, Key: { [OrderJournalSchema.orderKey]: orderKeyOf(key) }, ConsistentRead: true }));
   return response.Item;
+}
+
+/** The journal entry intake writes for an accepted order: keyed by its idempotency key, pending in its shard of `pendingShards`. */
+export function journalEntry(order: AcceptedOrder, pendingShards: number): Record<string, unknown> {
+  const orderKey = orderKeyOf(order);
+  return { ...order, [OrderJournalSchema.orderKey]: orderKey, [OrderJournalSchema.pendingShard]: pendingShardFor(orderKey, pendingShards) };
 }
