@@ -184,12 +184,21 @@ export const configSchema = z
     /** Minutes between runs of journal reconciliation in the active region (it also runs in every failover). */
     reconcileIntervalMinutes: integer(1, 15).default(1),
     /**
-     * How long an order must have been in the writer before its journal entry leaves the pending
-     * index: a failover allowing data loss loses nothing acknowledged as long as Aurora's
-     * replication lag at that moment is below this. The replication-lag alarm (maxReplicationLagMs)
-     * fires far sooner; README, "Data".
+     * How long an order must have been in the writer, at least, before its journal entry leaves
+     * the pending index. It also waits until the writer's replication status
+     * (aurora_global_db_status) shows the order in the secondary, so a failover allowing data loss
+     * finds it still pending however large the lag was; README, "Data".
      */
     journalDurableAfterSeconds: integer(30, 3600).default(300),
+    /**
+     * Seconds an order must precede the point the secondary is known to have reached before it
+     * counts as replicated. It covers the clock difference between Lambda (which stamps the entry)
+     * and the Aurora writer (which stamps the lag calculation). Both keep to the Amazon Time Sync
+     * Service, within a millisecond of UTC in normal operation; 5 s leaves room for a clock that
+     * steps after a host's restart, and costs only 5 s more in the pending index. Above 60 s it would
+     * only hide a broken clock.
+     */
+    journalReplicationMarginSeconds: integer(1, 60).default(5),
     /**
      * Receives of an order message before it moves to the dead-letter queue. Times the visibility
      * timeout it must outlast a failover (promotionTimeoutSeconds) and a reconcile interval, so a

@@ -93,6 +93,8 @@ export interface FailoverOrchestratorProps {
   readonly poolSize?: number;
   /** How long an order stays in the journal's pending index after it reached the writer. @default Duration.minutes(5) */
   readonly journalDurableAfter?: Duration;
+  /** Clock allowance before an order counts as in the secondary (journalReplicationMarginSeconds). @default Duration.seconds(5) */
+  readonly journalReplicationMargin?: Duration;
   /** The end-to-end bound of an acknowledged order (reconciliation counts entries past it). @default Duration.minutes(2) */
   readonly orderBound?: Duration;
   /** Ask a person (a Step Functions callback) before a failover that allows data loss. @default false */
@@ -238,6 +240,7 @@ export class FailoverOrchestrator extends Construct {
         PENDING_SHARDS: String(props.pendingShards ?? 8),
         DB_POOL_SIZE: String(props.poolSize ?? 4),
         DURABLE_AFTER_SECONDS: String((props.journalDurableAfter ?? Duration.minutes(5)).toSeconds()),
+        REPLICATION_MARGIN_SECONDS: String((props.journalReplicationMargin ?? Duration.seconds(5)).toSeconds()),
         ORDER_BOUND_SECONDS: String((props.orderBound ?? Duration.minutes(2)).toSeconds()),
         ...props.database.connectionEnvironment(),
       },

@@ -271,6 +271,7 @@ export class DrStage extends Stage {
       pendingShards: props.config.journalPendingShards,
       poolSize: props.config.dbPoolSize,
       journalDurableAfter: Duration.seconds(props.config.journalDurableAfterSeconds),
+      journalReplicationMargin: Duration.seconds(props.config.journalReplicationMarginSeconds),
       orderBound: Duration.seconds(props.config.orderBoundSeconds),
       logRetention,
     });

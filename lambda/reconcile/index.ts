@@ -14,6 +14,7 @@ const environment = readEnvironment(
     PENDING_SHARDS: z.coerce.number().int().min(1),
     DB_POOL_SIZE: z.coerce.number().int().min(1),
     DURABLE_AFTER_SECONDS: z.coerce.number().int().min(1),
+    REPLICATION_MARGIN_SECONDS: z.coerce.number().int().min(1),
     ORDER_BOUND_SECONDS: z.coerce.number().int().min(1),
   }),
 );
@@ -63,6 +64,7 @@ export async function handler(event: unknown, context: Context): Promise<Reconci
       remainingMs: () => Math.min(context.getRemainingTimeInMillis(), deadline - Date.now()),
       reserveMs: RESERVE_MS,
       durableAfterMs: environment.DURABLE_AFTER_SECONDS * 1000,
+      replicationMarginMs: environment.REPLICATION_MARGIN_SECONDS * 1000,
       boundMs: environment.ORDER_BOUND_SECONDS * 1000,
       trigger,
     });
@@ -71,6 +73,7 @@ export async function handler(event: unknown, context: Context): Promise<Reconci
       metrics.addMetric(RECONCILE_METRICS.overdue, MetricUnit.Count, result.overdue);
       metrics.addMetric(RECONCILE_METRICS.conflicts, MetricUnit.Count, result.conflicts);
       metrics.addMetric(RECONCILE_METRICS.notCommitted, MetricUnit.Count, result.notCommitted);
+      metrics.addMetric(RECONCILE_METRICS.awaitingReplication, MetricUnit.Count, result.awaitingReplication);
       metrics.addMetric(RECONCILE_METRICS.incomplete, MetricUnit.Count, result.complete ? 0 : 1);
     }
     return result;

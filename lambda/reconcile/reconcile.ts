@@ -6,6 +6,7 @@ import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../shared/order';
 import { commitOrdersOrEach, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
+import { replicatedBy, replicationProgress, ReplicationProgress } from '../shared/replication';
 import { withRetry } from '../shared/retry';
 import { ControlTableSchema, OrderJournalSchema } from '../shared/tables';
 
@@ -22,10 +23,17 @@ export interface ReconcileDependencies extends ControlSettings {
   /** Stop when less than this is left, so the answer is never cut off. */
   readonly reserveMs: number;
   /**
-   * How long an order must have been in the writer before its entry leaves the pending index: the
-   * largest replication lag a failover allowing data loss can have and still lose nothing.
+   * How long an order must have been in the writer, at least, before its entry leaves the pending
+   * index. It leaves only once the writer's replication status also shows the order stored in
+   * every secondary (lambda/shared/replication.ts), so a failover allowing data loss cannot drop it.
    */
   readonly durableAfterMs: number;
+  /**
+   * Allowance for the difference between this function's clock (the entry's `appliedAt`) and the
+   * writer's (the lag's calculation time): an order counts as replicated only if the writer had it
+   * this much before the point the secondaries are known to have reached.
+   */
+  readonly replicationMarginMs: number;
   /** An entry acknowledged longer ago than this and not in the writer is overdue (the end-to-end bound). */
   readonly boundMs: number;
   /** Who started the run: a scheduled run in a standby region does nothing; the failover's must be in the active one. */
@@ -40,6 +48,11 @@ export interface ReconcileResult {
   readonly applied: number;
   /** Entries whose order had been in the writer long enough, taken out of the pending index. */
   readonly durable: number;
+  /**
+   * Entries in the writer long enough that stay pending because the writer's replication status
+   * does not yet show them in every secondary (or could not be read).
+   */
+  readonly awaitingReplication: number;
   /** Entries whose key another stored row holds (kept for an operator). */
   readonly conflicts: number;
   /** Entries acknowledged longer ago than the bound that were not in the writer when this run looked. */
@@ -71,6 +84,7 @@ export class NotActiveRegionError extends Error {
 interface Tally {
   applied: number;
   durable: number;
+  awaitingReplication: number;
   conflicts: number;
   overdue: number;
   skipped: number;
@@ -139,7 +153,7 @@ async function settle(tally: Tally, order: AcceptedOrder, deps: ReconcileDepende
  * the writer for `durableAfterMs`. Returns false when the epoch moved (this region is no longer
  * the writer's: stop).
  */
-async function reconcilePage(items: Record<string, unknown>[], epoch: number, tally: Tally, deps: ReconcileDependencies): Promise<boolean> {
+async function reconcilePage(items: Record<string, unknown>[], epoch: number, replication: () => Promise<ReplicationProgress>, tally: Tally, deps: ReconcileDependencies): Promise<boolean> {
   const now = (deps.now ?? (() => new Date()))();
   // An entry the index shows committed under this epoch less than `durableAfterMs` ago needs
   // nothing yet: the writer has not changed since, and the index, though it lags, never shows an
@@ -202,7 +216,10 @@ async function reconcilePage(items: Record<string, unknown>[], epoch: number, ta
       if (since === undefined) {
         await settle(tally, order, deps, () => markJournalCommitted(deps.documents, deps.journalTable, deps.region, order, epoch, now));
       } else if (now.getTime() - since >= deps.durableAfterMs) {
-        if (await settle(tally, order, deps, () => markJournalDurable(deps.documents, deps.journalTable, order, now))) tally.durable++;
+        // `since` is no earlier than the commit, so the order is in every secondary once the
+        // status shows them past it: then no failover can drop it, and it leaves the index.
+        if (!replicatedBy(await replication(), since, deps.replicationMarginMs)) tally.awaitingReplication++;
+        else if (await settle(tally, order, deps, () => markJournalDurable(deps.documents, deps.journalTable, order, now))) tally.durable++;
       }
     }
   }
@@ -264,7 +281,8 @@ function positions(shards: number, cursor: Cursor | undefined): { shard: number;
 /**
  * Makes the journal and Aurora agree, in the active region: every minute on a schedule, and in
  * every failover right after the promotion. An acknowledged order stays in the journal's pending
- * index until it has been in the writer for `durableAfterMs`; so an order that was never queued,
+ * index until it has been in the writer for `durableAfterMs` and the writer's replication status
+ * shows it stored in every secondary; so an order that was never queued,
  * that waits in the other region's queue, or that a failover allowing data loss dropped from the
  * writer's last seconds, is still pending, and a run commits it. Decisions come from strongly
  * consistent reads of the journal and from the writer itself: the index only finds candidates,
@@ -273,13 +291,20 @@ function positions(shards: number, cursor: Cursor | undefined): { shard: number;
  */
 export async function reconcileJournal(deps: ReconcileDependencies): Promise<ReconcileResult> {
   const control = await controlCall('read control state', () => readControlState(deps.documents, deps.controlTable, deps.primaryRegion), deps);
-  const tally: Tally = { applied: 0, durable: 0, conflicts: 0, overdue: 0, skipped: 0, notCommitted: 0, unreadable: [] };
+  const tally: Tally = { applied: 0, durable: 0, awaitingReplication: 0, conflicts: 0, overdue: 0, skipped: 0, notCommitted: 0, unreadable: [] };
   const result = (complete: boolean, active = true): ReconcileResult => ({ active, ...tally, complete, fencingEpoch: control.fencingEpoch });
   if (control.activeRegion !== deps.region) {
     if (deps.trigger === 'schedule') return result(true, false);
     throw new NotActiveRegionError(deps.region, control.activeRegion, control.fencingEpoch);
   }
 
+  // Read once, when a run first needs it: a secondary that has reached a point keeps it.
+  let progress: Promise<ReplicationProgress> | undefined;
+  const replication = (): Promise<ReplicationProgress> =>
+    (progress ??= replicationProgress(deps.database).then((read) => {
+      if (read.kind === 'unknown') deps.logger.error('replication status unknown; entries stay pending until it can be read', { reason: read.reason });
+      return read;
+    }));
   const { cursor, present } = deps.trigger === 'schedule' ? await readCursor(control.fencingEpoch, deps) : { cursor: undefined, present: false };
   for (const { shard, startKey } of positions(deps.pendingShards, cursor)) {
     const pendingShard = `p#${shard}`;
@@ -307,7 +332,7 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
         { attempts: 5, onRetry: (error, attempt) => deps.logger.warn('journal query failed; retrying', { pendingShard, attempt, error: (error as Error).message }) },
       );
       try {
-        if (!(await reconcilePage(page.Items ?? [], control.fencingEpoch, tally, deps))) {
+        if (!(await reconcilePage(page.Items ?? [], control.fencingEpoch, replication, tally, deps))) {
           deps.logger.warn('the fencing epoch moved during reconciliation; this region stops here', { epoch: control.fencingEpoch });
           return result(false);
         }

@@ -15,6 +15,8 @@ export const RECONCILE_METRICS = {
   conflicts: 'OrderConflictsPending',
   /** Entries the writer refused to commit even alone (they stay pending; past the bound they count as overdue too, which alarms). */
   notCommitted: 'OrdersNotCommitted',
+  /** Entries kept pending because the writer's replication status did not show them in the secondary (or could not be read). */
+  awaitingReplication: 'OrdersAwaitingReplication',
   /** Runs that stopped before reading every shard (time ran out, or the epoch moved). */
   incomplete: 'ReconcileIncomplete',
 } as const;

@@ -2,6 +2,7 @@ import type { Client, PoolClient, QueryResultRow } from 'pg';
 import { Database, type TimeBudget } from '../../lambda/shared/database';
 import { MIGRATIONS_TABLE } from '../../lambda/migrate/migrator';
 import { createTestDatabase, TestDatabase } from './database';
+import { GLOBAL_DB_STATUS_TABLE, installGlobalDbStatus, setGlobalDbStatus } from './global-db-status';
 import { migratedDatabase } from './orders';
 
 /**
@@ -28,6 +29,13 @@ import { migratedDatabase } from './orders';
  *   met". Here a write is blocked while the only secondary is out of reach for longer than the RPO;
  *   the blocked statement waits until the invocation ends, so the model fails it with
  *   CommitBlockedError and the caller treats the invocation as timed out.
+ *
+ * - [STATUS] "aurora_global_db_status": the writer reports each secondary's `rpo_lag_in_msec` as of
+ *   `last_lag_calculation_time`. Here the secondary's row says it has everything the writer
+ *   committed before the snapshot last applied to it, as of the last step both were in reach (a
+ *   secondary out of reach keeps its last row); after a promotion, the new secondary has
+ *   everything before the promotion (the target had a prefix of the old writer's data, which the
+ *   old writer holds). Every region's database answers the same rows (simulated time).
  *
  * Replication is modelled as snapshots of the writer's tables, taken at each step of the clock and
  * applied to the secondary `lagMs` later, so its content is always a state the writer had.
@@ -125,6 +133,11 @@ export class AuroraStorageModel {
   private readonly unfenced = new Set<string>();
   /** When the secondary was last within reach (for the RPO rule). */
   private secondaryReachableAt = 0;
+  /** [STATUS] the writer's commits before this are in the secondary, as of `statusCalculatedAt`. */
+  private secondaryThrough = 0;
+  private statusCalculatedAt = 0;
+  /** The status rows last written, to skip writing the same again. */
+  private statusWritten = '';
   private now = 0;
   /** Orders committed by the writer and then lost in a failover, counted for the report. */
   public lostInFailovers = 0;
@@ -155,10 +168,11 @@ export class AuroraStorageModel {
             RETURN NEW;
           END $$`);
         await client.query('CREATE TRIGGER sim_log_commit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION sim_log_commit()');
+        await installGlobalDbStatus((sql, params) => client.query(sql, params));
       });
     }
     const { rows } = await this.admin(this.regions[0], (client) =>
-      client.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ($1, $2) ORDER BY 1`, [MIGRATIONS_TABLE, COMMIT_LOG]),
+      client.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ($1, $2, $3) ORDER BY 1`, [MIGRATIONS_TABLE, COMMIT_LOG, GLOBAL_DB_STATUS_TABLE]),
     );
     this.tables = rows.map((row) => row.name);
     // What the migrations left (the fencing epoch's row among others): every sequence starts from it.
@@ -181,6 +195,7 @@ export class AuroraStorageModel {
     this.unfenced.clear();
     this.now = now;
     this.secondaryReachableAt = now;
+    this.statusWritten = '';
     this.lostInFailovers = 0;
     this.discardedAtRejoin = 0;
     this.blockedCommits = 0;
@@ -222,6 +237,18 @@ export class AuroraStorageModel {
     let due: Snapshot | undefined;
     while (this.inFlight.length > 0 && this.inFlight[0].at <= now - this.settings.lagMs) due = this.inFlight.shift();
     if (due && due.text !== this.applied.get(secondary)) await this.write(secondary, due.tables, due.text);
+    if (due) this.secondaryThrough = due.at;
+    this.statusCalculatedAt = now;
+    await this.writeStatus();
+  }
+
+  /** [STATUS] the rows aurora_global_db_status() answers in every region. */
+  private async writeStatus(): Promise<void> {
+    const secondary = { region: this.secondary(), rpoLagMs: this.statusCalculatedAt - this.secondaryThrough, calculatedAt: new Date(this.statusCalculatedAt) };
+    const text = JSON.stringify([this.writerRegion, secondary]);
+    if (text === this.statusWritten) return;
+    this.statusWritten = text;
+    for (const region of this.regions) await this.admin(region, (client) => setGlobalDbStatus((sql, params) => client.query(sql, params), this.writerRegion, [secondary]));
   }
 
   /** [DR] a switchover completed: the target took everything, then became the writer. */
@@ -282,6 +309,9 @@ export class AuroraStorageModel {
   private async setWriter(region: string): Promise<void> {
     this.writerRegion = region;
     this.secondaryReachableAt = this.now;
+    this.secondaryThrough = this.now;
+    this.statusCalculatedAt = this.now;
+    await this.writeStatus();
     for (const each of this.regions) if (!this.unfenced.has(each)) await this.setReadOnly(each, each !== region);
   }
 

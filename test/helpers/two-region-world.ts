@@ -388,6 +388,7 @@ export class World {
       remainingMs: () => deadline - Date.now(),
       reserveMs: 1000,
       durableAfterMs: setting('DURABLE_AFTER_SECONDS') * 1000,
+      replicationMarginMs: setting('REPLICATION_MARGIN_SECONDS') * 1000,
       boundMs: setting('ORDER_BOUND_SECONDS') * 1000,
       trigger,
       now: () => new Date(this.now()),

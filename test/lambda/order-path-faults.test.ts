@@ -156,6 +156,7 @@ describe('order path under faults (10,000 orders)', () => {
         remainingMs: () => 60_000,
         reserveMs: 1000,
         durableAfterMs: 300_000,
+        replicationMarginMs: 5000,
         boundMs: 120_000,
         trigger,
       });

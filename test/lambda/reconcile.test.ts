@@ -6,6 +6,7 @@ import { commitOrders, markJournalCommitted, StaleEpochError } from '../../lambd
 import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
 import { createControlTable, createJournalTable, documents, scanAll, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { installGlobalDbStatus, RunStatement, setGlobalDbStatus } from '../helpers/global-db-status';
 import { journalOrder, migratedDatabase } from '../helpers/orders';
 
 /**
@@ -19,8 +20,9 @@ const REGION = 'us-east-2';
 const PRIMARY = 'us-east-1';
 const SHARDS = 4;
 const DURABLE_AFTER_MS = 300_000;
+const REPLICATION_MARGIN_MS = 5000;
 /** A run's figures with nothing done. */
-const NOTHING = { active: true, applied: 0, durable: 0, conflicts: 0, overdue: 0, unreadable: [], skipped: 0, notCommitted: 0, complete: true };
+const NOTHING = { active: true, applied: 0, durable: 0, awaitingReplication: 0, conflicts: 0, overdue: 0, unreadable: [], skipped: 0, notCommitted: 0, complete: true };
 
 describe('journal reconciliation against PostgreSQL and moto_server', () => {
   let testDatabase: TestDatabase;
@@ -30,7 +32,12 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
   beforeAll(async () => {
     testDatabase = await createTestDatabase('reconcile');
     database = await migratedDatabase(testDatabase);
+    await installGlobalDbStatus(run);
   });
+
+  const run: RunStatement = (sql, params) => database.query('global database status', sql, params);
+  /** The writer's status (us-east-2 after the failover): its secondary, us-east-1, has everything the writer had `lagMs` before `at`. */
+  const secondaryTrails = (lagMs: number, at: Date) => setGlobalDbStatus(run, REGION, [{ region: PRIMARY, rpoLagMs: lagMs, calculatedAt: at }]);
 
   afterAll(async () => {
     await database.end();
@@ -40,6 +47,8 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
   beforeEach(async () => {
     await database.query('empty orders', 'TRUNCATE orders, order_conflicts');
     await database.query('reset the fencing epoch', 'UPDATE fencing_epoch SET epoch = 0');
+    // The secondary has everything, as of any time the tests move the clock to.
+    await secondaryTrails(0, new Date(Date.now() + 86_400_000));
     const [journalTable, controlTable] = await Promise.all([createJournalTable(), createControlTable()]);
     deps = {
       database,
@@ -54,6 +63,7 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
       remainingMs: () => 60_000,
       reserveMs: 1000,
       durableAfterMs: DURABLE_AFTER_MS,
+      replicationMarginMs: REPLICATION_MARGIN_MS,
       boundMs: 120_000,
       trigger: 'failover',
     };
@@ -210,6 +220,40 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(queries).toEqual([]);
     // Once due, each is read, found in the writer and taken out of the index.
     expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toMatchObject({ durable: 6 });
+  });
+
+  it('keeps an entry pending, however long it has been in the writer, until the writer shows it in the secondary', async () => {
+    await setControl(REGION, 1);
+    await journalOrders(3);
+    const appliedBy = Date.now();
+    expect(await reconcileJournal(deps)).toMatchObject({ applied: 3 });
+    const afterApply = Date.now();
+    // The secondary trails by 10 minutes, more than the 5 the entries have been in the writer:
+    // a failover now allowing data loss would drop them, so they stay pending.
+    const due = later(DURABLE_AFTER_MS);
+    await secondaryTrails(600_000, new Date(afterApply + DURABLE_AFTER_MS));
+    expect(await reconcileJournal(due)).toEqual({ ...NOTHING, awaitingReplication: 3, fencingEpoch: 1 });
+    // Caught up to just short of the entries (the margin not yet past): still pending.
+    await secondaryTrails(0, new Date(appliedBy + REPLICATION_MARGIN_MS - 1));
+    expect(await reconcileJournal(due)).toEqual({ ...NOTHING, awaitingReplication: 3, fencingEpoch: 1 });
+    // Past them by the margin: they leave the index.
+    await secondaryTrails(0, new Date(afterApply + REPLICATION_MARGIN_MS));
+    expect(await reconcileJournal(due)).toEqual({ ...NOTHING, durable: 3, fencingEpoch: 1 });
+    expect(await pendingIds()).toEqual([]);
+  });
+
+  it('keeps entries pending while the replication status cannot be read, and takes them out with no secondary at all', async () => {
+    await setControl(REGION, 1);
+    await journalOrders(2);
+    expect(await reconcileJournal(deps)).toMatchObject({ applied: 2 });
+    const failing = Object.assign(Object.create(database) as Database, {
+      query: (operation: string, ...rest: unknown[]) =>
+        operation === 'read the global database replication status' ? Promise.reject(Object.assign(new Error('permission denied for function aurora_global_db_status'), { code: '42501' })) : (database.query as (...args: unknown[]) => Promise<unknown>).call(database, operation, ...rest),
+    });
+    expect(await reconcileJournal({ ...later(DURABLE_AFTER_MS), database: failing })).toEqual({ ...NOTHING, awaitingReplication: 2, fencingEpoch: 1 });
+    // The writer alone (the old primary not yet back): nothing can be promoted with less, so the floor decides.
+    await setGlobalDbStatus(run, REGION, []);
+    expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toEqual({ ...NOTHING, durable: 2, fencingEpoch: 1 });
   });
 
   it('restores orders a failover allowing data loss dropped from the old writer\'s last seconds (they were still pending)', async () => {

@@ -178,9 +178,21 @@ export function random(seed: number): () => number {
 
 const FAULTS: readonly RunFault[] = ['lose-lock-answer', 'lose-fence-answer', 'busy-cluster', 'late-switchover'];
 
-/** A sequence's data side from its seed: up to 20 s of replication lag, 10 s of index lag, a minute of stale DNS. */
+/**
+ * Replication lags a sequence may have: none, the seconds of a busy writer, and one longer than
+ * the 5 minutes an order must at least spend in the writer before it leaves the pending index
+ * (journalDurableAfterSeconds), so that only the writer's replication status keeps a failover
+ * allowing data loss from dropping orders no longer pending.
+ */
+const REPLICATION_LAGS_MS = [0, 10_000, 20_000, 400_000];
+
+/** A sequence's data side from its seed: a replication lag from REPLICATION_LAGS_MS, 10 s of index lag, a minute of stale DNS. */
 export function dataSettings(next: () => number): DataSettings {
-  return { replicationLagMs: Math.round(next() * 2) * 10_000, indexLagMs: Math.round(next() * 10) * 1000, staleDnsMs: Math.round(next() * 6) * 10_000 };
+  return {
+    replicationLagMs: REPLICATION_LAGS_MS[Math.min(REPLICATION_LAGS_MS.length - 1, Math.floor(next() * REPLICATION_LAGS_MS.length))],
+    indexLagMs: Math.round(next() * 10) * 1000,
+    staleDnsMs: Math.round(next() * 6) * 10_000,
+  };
 }
 
 /**
