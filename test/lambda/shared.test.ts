@@ -1,6 +1,7 @@
 import { backoffDelay, RetriesExhaustedError, withRetry } from '../../lambda/shared/retry';
 import { clientConfig, isTransientDatabaseError } from '../../lambda/shared/postgres';
 import type { Database } from '../../lambda/shared/database';
+import { progressOf, replicatedBy } from '../../lambda/shared/replication';
 
 const noSleep = async (): Promise<void> => undefined;
 
@@ -125,5 +126,35 @@ describe('one-trip transactions', () => {
       await expect(database.transactionInOneTrip('sleep', ['SELECT pg_sleep(5)'], { remainingMs: () => 600, reserveMs: 100 })).rejects.toThrow(/statement timeout/);
       expect(Date.now() - started).toBeLessThan(4000);
     });
+  });
+});
+
+describe('replication progress from aurora_global_db_status()', () => {
+  const primary = { aws_region: 'us-east-1', rpo_lag_in_msec: '-1', last_lag_calculation_time: new Date('1970-01-01T00:00:00Z') };
+  const at = new Date('2026-11-28T12:00:00Z');
+
+  it('takes the earliest point every secondary has reached', () => {
+    const progress = progressOf([primary, { aws_region: 'us-east-2', rpo_lag_in_msec: '1500', last_lag_calculation_time: at }, { aws_region: 'us-west-2', rpo_lag_in_msec: 200, last_lag_calculation_time: new Date(at.getTime() - 2000) }]);
+    expect(progress).toEqual({ kind: 'secondaries', through: new Date(at.getTime() - 2200), secondaries: 2 });
+    expect(replicatedBy(progress, at.getTime() - 2200 - 5000, 5000)).toBe(true);
+    expect(replicatedBy(progress, at.getTime() - 2200 - 4999, 5000)).toBe(false);
+  });
+
+  it('knows no secondary as none (everything counts as replicated) and an empty answer likewise', () => {
+    expect(progressOf([primary])).toEqual({ kind: 'none' });
+    expect(progressOf([])).toEqual({ kind: 'none' });
+    expect(replicatedBy({ kind: 'none' }, Date.now(), 5000)).toBe(true);
+  });
+
+  it('treats a secondary without a usable lag as unknown, so nothing counts as replicated', () => {
+    for (const row of [
+      { aws_region: 'us-east-2', rpo_lag_in_msec: null, last_lag_calculation_time: at },
+      { aws_region: 'us-east-2', rpo_lag_in_msec: '-5', last_lag_calculation_time: at },
+      { aws_region: 'us-east-2', rpo_lag_in_msec: '10', last_lag_calculation_time: null },
+    ]) {
+      const progress = progressOf([primary, row]);
+      expect(progress).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('secondary us-east-2 reports no usable lag') });
+      expect(replicatedBy(progress, 0, 0)).toBe(false);
+    }
   });
 });
