@@ -16,6 +16,39 @@ export default tseslint.config(
     },
   },
   {
+    // Deploy-time code shares only contracts with run-time code (lambda/contracts/: no CDK, no
+    // SDK); anything else from lambda/ would be a second copy of a contract, or a bundle's code in
+    // the CDK app.
+    files: ['lib/**', 'stages/**', 'pipeline/**', 'bin/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+lambda/(?!contracts/)',
+              message: 'lib/, stages/, pipeline/ and bin/ import from lambda/ only its contracts (lambda/contracts/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Contracts are imported by the CDK app and bundled into every handler: no CDK, no SDK.
+    files: ['lambda/contracts/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*', '@smithy/*', '@aws-lambda-powertools/*'], message: 'lambda/contracts/ holds no CDK and no SDK code.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests walk synthesized CloudFormation templates: untyped JSON, where `any` is the honest type.
     files: ['test/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

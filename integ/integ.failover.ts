@@ -28,7 +28,7 @@ import { ConfigError } from '../lib/config';
 import { addDrStages } from '../lib/dr-app';
 import { Naming, ParameterKey, Purpose } from '../lib/naming';
 import { PeerParameter } from '../lib/peer-parameter';
-import { ControlTableSchema } from '../lambda/shared/tables';
+import { ControlTableSchema } from '../lambda/contracts/tables';
 import { appContext, integConfig } from './integ-config';
 
 const app = new App({ postCliContext: appContext() });

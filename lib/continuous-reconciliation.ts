@@ -6,7 +6,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { INTAKE_METRICS, INTAKE_SERVICE, RECONCILE_METRICS, RECONCILE_SERVICE } from '../lambda/shared/metrics';
+import { INTAKE, INTAKE_METRICS } from '../lambda/contracts/intake';
+import { RECONCILE, RECONCILE_METRICS } from '../lambda/contracts/reconcile';
 import { Naming, Purpose } from './naming';
 
 export interface ContinuousReconciliationProps {
@@ -61,19 +62,19 @@ export class ContinuousReconciliation extends Construct {
     this.overdueAlarm = alarm(
       'Overdue',
       'orders-overdue',
-      metric(RECONCILE_METRICS.overdue, RECONCILE_SERVICE),
+      metric(RECONCILE_METRICS.overdue, RECONCILE.service),
       'Acknowledged orders past the end-to-end bound are not in Aurora: is the writer available? Runbook: docs/runbooks/order-alarms.md',
     );
     this.conflictAlarm = alarm(
       'Conflicts',
       'order-conflicts',
-      metric(RECONCILE_METRICS.conflicts, RECONCILE_SERVICE),
+      metric(RECONCILE_METRICS.conflicts, RECONCILE.service),
       "Journal orders whose account's client order id another stored order holds (order_conflicts table). Runbook: docs/runbooks/order-alarms.md",
     );
     this.notQueuedAlarm = alarm(
       'NotQueued',
       'orders-not-queued',
-      new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName: INTAKE_METRICS.not_queued, dimensionsMap: { service: INTAKE_SERVICE }, statistic: 'Sum', period: Duration.minutes(1) }),
+      new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName: INTAKE_METRICS.not_queued, dimensionsMap: { service: INTAKE.service }, statistic: 'Sum', period: Duration.minutes(1) }),
       'Orders journaled but not queued: reconciliation applies them within the bound; is the queue reachable? Runbook: docs/runbooks/order-alarms.md',
     );
   }

@@ -4,8 +4,8 @@ import { RegionRole } from './config';
 import { globalTable } from './global-table';
 import { Naming, Purpose } from './naming';
 
-export { ControlTableSchema } from '../lambda/shared/tables';
-import { ControlTableSchema } from '../lambda/shared/tables';
+export { ControlTableSchema } from '../lambda/contracts/tables';
+import { ControlTableSchema } from '../lambda/contracts/tables';
 
 export interface ControlTableProps {
   /** Names for this region's resources. */

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { SwitchRef } from '../lambda/shared/switches';
+import type { SwitchRef } from '../lambda/contracts/switches';
 import { AwsCallSupport } from './aws-call-support';
 import { Naming, ParameterKey, Purpose } from './naming';
 

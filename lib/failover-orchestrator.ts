@@ -8,7 +8,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ControlTableSchema, OrderJournalSchema } from '../lambda/shared/tables';
+import { FAILOVER_METRICS, FAILOVER_STEPS } from '../lambda/contracts/failover-steps';
+import { RECONCILE } from '../lambda/contracts/reconcile';
+import { ControlTableSchema, OrderJournalSchema } from '../lambda/contracts/tables';
 import { DrEventType } from './dr-event-bus';
 import { evacuationSignal } from './evacuation-switch';
 import { clusterArn, GlobalDatabase, globalClusterArn } from './global-database';
@@ -155,12 +157,12 @@ export class FailoverOrchestrator extends Construct {
     this.stepsFunction = new HandlerFunction(this, 'Steps', {
       naming,
       purpose: Purpose.failoverSteps,
-      codeFolder: 'failover-steps',
+      contract: FAILOVER_STEPS,
       description: 'Failover steps that need logic: preflight, promotion, evacuation switches, validation (DNS, canary), recording',
       // Validation retries inside until its own timeout; a minute more to answer.
       timeout: validationTimeout.plus(Duration.minutes(1)),
       logRetention: props.logRetention,
-      environment: {
+      variables: {
         PEER_REGION: props.peerRegion,
         PRIMARY_REGION: props.primaryRegion,
         CONTROL_TABLE: props.controlTable.tableName,
@@ -174,11 +176,11 @@ export class FailoverOrchestrator extends Construct {
         SWITCH_PARAMETER: naming.parameterName(ParameterKey.evacuationSwitch),
         GLOBAL_CLUSTER_ID: globalClusterId,
         OWN_CLUSTER_ARN: ownClusterArn,
-        REQUIRE_DATA_LOSS_APPROVAL: String(requireApproval),
-        LOCK_SECONDS: String(lockSeconds),
-        VALIDATION_TIMEOUT_SECONDS: String(validationTimeout.toSeconds()),
-        HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT.toMilliseconds()),
-        POLL_MS: String(VALIDATION_POLL.toMilliseconds()),
+        REQUIRE_DATA_LOSS_APPROVAL: requireApproval,
+        LOCK_SECONDS: lockSeconds,
+        VALIDATION_TIMEOUT_SECONDS: validationTimeout.toSeconds(),
+        HTTP_TIMEOUT_MS: HTTP_TIMEOUT.toMilliseconds(),
+        POLL_MS: VALIDATION_POLL.toMilliseconds(),
       },
     });
     const steps = this.stepsFunction.function;
@@ -227,22 +229,22 @@ export class FailoverOrchestrator extends Construct {
     this.reconcileFunction = new HandlerFunction(this, 'Reconcile', {
       naming,
       purpose: Purpose.reconcile,
-      codeFolder: 'reconcile',
+      contract: RECONCILE,
       description: 'Makes the order journal and Aurora agree: on a schedule and after every promotion',
       vpc: props.vpc,
       securityGroups: [props.database.clientSecurityGroup],
       timeout: Duration.minutes(10),
       logRetention: props.logRetention,
-      environment: {
+      variables: {
         JOURNAL_TABLE: props.journal.tableName,
         CONTROL_TABLE: props.controlTable.tableName,
         PRIMARY_REGION: props.primaryRegion,
-        PENDING_SHARDS: String(props.pendingShards ?? 8),
-        DB_POOL_SIZE: String(props.poolSize ?? 4),
-        DURABLE_AFTER_SECONDS: String((props.journalDurableAfter ?? Duration.minutes(5)).toSeconds()),
-        REPLICATION_MARGIN_SECONDS: String((props.journalReplicationMargin ?? Duration.seconds(5)).toSeconds()),
-        ORDER_BOUND_SECONDS: String((props.orderBound ?? Duration.minutes(2)).toSeconds()),
-        ...props.database.connectionEnvironment(),
+        PENDING_SHARDS: props.pendingShards ?? 8,
+        DB_POOL_SIZE: props.poolSize ?? 4,
+        DURABLE_AFTER_SECONDS: (props.journalDurableAfter ?? Duration.minutes(5)).toSeconds(),
+        REPLICATION_MARGIN_SECONDS: (props.journalReplicationMargin ?? Duration.seconds(5)).toSeconds(),
+        ORDER_BOUND_SECONDS: (props.orderBound ?? Duration.minutes(2)).toSeconds(),
+        ...props.database.connectionVariables(),
       },
     });
     const reconcile = this.reconcileFunction.function;
@@ -712,7 +714,7 @@ export function failoverMetrics(naming: Naming, stack: Stack) {
     /** The recorded duration of completed failovers to this region, in seconds (the steps function's EMF metric). */
     failoverDuration: new cloudwatch.Metric({
       namespace: naming.metricNamespace(),
-      metricName: 'FailoverDuration',
+      metricName: FAILOVER_METRICS.duration,
       dimensionsMap: { service: Purpose.failoverSteps, Outcome: 'succeeded' },
       statistic: 'Maximum',
       period: Duration.hours(1),

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { PROBER, PROBER_METRICS } from '../lambda/contracts/prober';
 import { evacuationSignal } from './evacuation-switch';
 import { failoverStateMachineArn } from './failover-orchestrator';
 import { grantItemActions } from './global-table';
@@ -79,12 +80,12 @@ export class FailoverProber extends Construct {
     this.function = new HandlerFunction(this, 'Prober', {
       naming,
       purpose: Purpose.prober,
-      codeFolder: 'prober',
+      contract: PROBER,
       description: `Probes ${props.peerRegion}'s /health; starts failover on a corroborated outage and failback after recovery; holds both regions to their roles`,
       // Just under the schedule, so one invocation ends before the next begins.
       timeout: SCHEDULE.minus(Duration.seconds(5)),
       logRetention: props.logRetention,
-      environment: {
+      variables: {
         PEER_REGION: props.peerRegion,
         PRIMARY_REGION: props.primaryRegion,
         CONTROL_TABLE: props.controlTable.tableName,
@@ -92,18 +93,18 @@ export class FailoverProber extends Construct {
         PEER_STATE_MACHINE_ARN: peerStateMachineArn,
         PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
-        FAILURE_THRESHOLD: String(props.failureThreshold ?? 3),
-        MINIMUM_OUTAGE_SECONDS: String((props.minimumOutage ?? Duration.seconds(30)).toSeconds()),
-        RESTART_AFTER_SECONDS: String((props.restartAfter ?? Duration.minutes(5)).toSeconds()),
+        FAILURE_THRESHOLD: props.failureThreshold ?? 3,
+        MINIMUM_OUTAGE_SECONDS: (props.minimumOutage ?? Duration.seconds(30)).toSeconds(),
+        RESTART_AFTER_SECONDS: (props.restartAfter ?? Duration.minutes(5)).toSeconds(),
         API_HOST_NAME: props.apiHostName,
         OWN_API_TARGET: props.apiTarget,
         SWITCH_PARAMETER: naming.parameterName(ParameterKey.evacuationSwitch),
         METRIC_NAMESPACE: signal.namespace,
         EVACUATION_METRIC_NAME: signal.metricName,
-        AUTO_FAILBACK: String(props.autoFailback ?? true),
-        FAILBACK_AFTER_HEALTHY_SECONDS: String((props.failbackAfterHealthy ?? Duration.minutes(15)).toSeconds()),
-        PROBE_INTERVAL_SECONDS: String(interval.toSeconds()),
-        HTTP_TIMEOUT_MS: String(PROBE_TIMEOUT.toMilliseconds()),
+        AUTO_FAILBACK: props.autoFailback ?? true,
+        FAILBACK_AFTER_HEALTHY_SECONDS: (props.failbackAfterHealthy ?? Duration.minutes(15)).toSeconds(),
+        PROBE_INTERVAL_SECONDS: interval.toSeconds(),
+        HTTP_TIMEOUT_MS: PROBE_TIMEOUT.toMilliseconds(),
       },
     });
     const fn = this.function.function;
@@ -144,7 +145,7 @@ export function proberMetrics(naming: Naming) {
     activeRegion: (region: string) =>
       new cloudwatch.Metric({
         namespace: naming.metricNamespace(),
-        metricName: 'ActiveRegion',
+        metricName: PROBER_METRICS.activeRegion,
         dimensionsMap: { service: Purpose.prober, Region: region },
         statistic: 'Maximum',
         period: Duration.minutes(1),

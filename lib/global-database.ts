@@ -3,6 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import type { DATABASE_VARIABLES } from '../lambda/contracts/common';
+import type { Variables } from '../lambda/contracts/environment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RegionRole } from './config';
@@ -91,13 +93,13 @@ export class GlobalDatabase extends Construct {
   public readonly firstInstance: rds.CfnDBInstance;
 
   /**
-   * The environment a database-facing function reads its connection from
-   * (`lambda/shared/database-environment.ts`): this region's cluster endpoint and the secret.
+   * The variables a database-facing function reads its connection from (DATABASE_VARIABLES in
+   * lambda/contracts/common.ts): this region's cluster endpoint and the secret.
    */
-  public connectionEnvironment(): Record<string, string> {
+  public connectionVariables(): Variables<typeof DATABASE_VARIABLES> {
     return {
       DB_HOST: this.clusterEndpoint,
-      DB_PORT: String(this.port),
+      DB_PORT: this.port,
       DB_NAME: DATABASE_NAME,
       DB_SECRET_ARN: this.secret.secretArn,
     };

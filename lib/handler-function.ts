@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FunctionContract, Shape, Variables } from '../lambda/contracts/environment';
 import { FunctionRole } from './function-role';
 import { lambdaBundling, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-defaults';
 import { SubnetGroup } from './network';
@@ -15,17 +16,17 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 /** Where handler code lives: `lambda/<folder>/index.ts`, exporting `handler`. */
 const LAMBDA_ROOT = path.join(__dirname, '..', 'lambda');
 
-export interface HandlerFunctionProps {
+export interface HandlerFunctionProps<S extends Shape> {
   /** Names for this region's resources. */
   readonly naming: Naming;
   /** The function's purpose: names the function, its role and its log group. */
   readonly purpose: string;
-  /** The folder under `lambda/` holding `index.ts`. */
-  readonly codeFolder: string;
+  /** The handler's contract (lambda/contracts/): its code folder, service name and environment. */
+  readonly contract: FunctionContract<S>;
+  /** The values of the contract's variables (all but the runtime's); the handler reads them through the same contract. */
+  readonly variables: Variables<S>;
   /** What the function does. */
   readonly description: string;
-  /** Environment variables (each handler validates its own with zod). @default - none */
-  readonly environment?: Record<string, string>;
   /** Run in this VPC's app subnets (to reach the database). @default - outside any VPC */
   readonly vpc?: ec2.IVpc;
   /** Security groups in the VPC. @default - none */
@@ -46,13 +47,13 @@ export interface HandlerFunctionProps {
  * without managed policies, its own JSON log group destroyed with the stack, X-Ray tracing, and
  * Powertools' service name.
  */
-export class HandlerFunction extends Construct {
+export class HandlerFunction<S extends Shape = Shape> extends Construct {
   /** The function. */
   public readonly function: nodejs.NodejsFunction;
   /** Its execution role, for grants. */
   public readonly role: iam.IRole;
 
-  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps<S>) {
     super(scope, id);
     const tracing = props.tracing ?? true;
     const { role, functionName } = new FunctionRole(this, 'Role', {
@@ -70,7 +71,7 @@ export class HandlerFunction extends Construct {
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       functionName,
       description: props.description,
-      entry: path.join(LAMBDA_ROOT, props.codeFolder, 'index.ts'),
+      entry: path.join(LAMBDA_ROOT, props.contract.codeFolder, 'index.ts'),
       handler: 'handler',
       runtime: LAMBDA_RUNTIME,
       architecture: LAMBDA_ARCHITECTURE,
@@ -83,7 +84,7 @@ export class HandlerFunction extends Construct {
       bundling: lambdaBundling(),
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: { subnetGroupName: SubnetGroup.app }, securityGroups: props.securityGroups } : {}),
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.purpose,
+        POWERTOOLS_SERVICE_NAME: props.contract.service,
         // Every function's custom metrics in the deployment's namespace, where alarms look for them.
         POWERTOOLS_METRICS_NAMESPACE: props.naming.metricNamespace(),
         ...(props.vpc
@@ -92,7 +93,7 @@ export class HandlerFunction extends Construct {
               NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
             }
           : {}),
-        ...props.environment,
+        ...props.contract.environment.toEnvironment(props.variables),
       },
     });
     this.role = role;

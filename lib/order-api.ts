@@ -9,7 +9,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { OrderRequestSchema } from '../lambda/shared/order';
+import { HEALTH } from '../lambda/contracts/health';
+import { INTAKE } from '../lambda/contracts/intake';
+import { ORDER_LOOKUP } from '../lambda/contracts/order-lookup';
+import { OrderRequestSchema } from '../lambda/contracts/order-request';
 import { GlobalDatabase } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
@@ -80,20 +83,20 @@ export class OrderApi extends Construct {
   constructor(scope: Construct, id: string, props: OrderApiProps) {
     super(scope, id);
     const { naming, database } = props;
-    const databaseEnvironment = database.connectionEnvironment();
+    const databaseVariables = database.connectionVariables();
     const healthTimeoutMs = props.healthCheckTimeoutMs ?? 1500;
 
     this.intake = new HandlerFunction(this, 'Intake', {
       naming,
       purpose: Purpose.orderIntake,
-      codeFolder: 'intake',
+      contract: INTAKE,
       description: 'POST /orders: validates, journals (both regions) and queues an order',
       logRetention: props.logRetention,
-      environment: {
+      variables: {
         JOURNAL_TABLE: props.journal.tableName,
         QUEUE_URL: props.queue.queueUrl,
-        PENDING_SHARDS: String(props.pendingShards ?? 8),
-        MAX_BODY_BYTES: String(props.maxOrderBodyBytes ?? 4096),
+        PENDING_SHARDS: props.pendingShards ?? 8,
+        MAX_BODY_BYTES: props.maxOrderBodyBytes ?? 4096,
       },
     });
     grantItemActions(props.journal, this.intake.function, 'dynamodb:PutItem', 'dynamodb:GetItem');
@@ -102,12 +105,12 @@ export class OrderApi extends Construct {
     this.lookup = new HandlerFunction(this, 'Lookup', {
       naming,
       purpose: Purpose.orderLookup,
-      codeFolder: 'get-order',
+      contract: ORDER_LOOKUP,
       description: 'GET /orders/{id}?accountId=: reads an order from Aurora, falling back to the journal',
       vpc: props.vpc,
       securityGroups: [database.clientSecurityGroup],
       logRetention: props.logRetention,
-      environment: { JOURNAL_TABLE: props.journal.tableName, DB_POOL_SIZE: String(props.poolSize ?? 4), ...databaseEnvironment },
+      variables: { JOURNAL_TABLE: props.journal.tableName, DB_POOL_SIZE: props.poolSize ?? 4, ...databaseVariables },
     });
     grantItemActions(props.journal, this.lookup.function, 'dynamodb:GetItem');
     database.secret.grantRead(this.lookup.function);
@@ -115,19 +118,19 @@ export class OrderApi extends Construct {
     this.health = new HandlerFunction(this, 'Health', {
       naming,
       purpose: Purpose.health,
-      codeFolder: 'health',
+      contract: HEALTH,
       description: 'GET /health: can this region serve (database, journal, control table)',
       vpc: props.vpc,
       securityGroups: [database.clientSecurityGroup],
       // Room for the checks (run at once) plus a cold start; Route 53 itself waits 2 s for an answer.
       timeout: Duration.seconds(Math.ceil(healthTimeoutMs / 1000) + 3),
       logRetention: props.logRetention,
-      environment: {
+      variables: {
         JOURNAL_TABLE: props.journal.tableName,
         CONTROL_TABLE: props.controlTable.tableName,
         PRIMARY_REGION: props.primaryRegion,
-        CHECK_TIMEOUT_MS: String(healthTimeoutMs),
-        ...databaseEnvironment,
+        CHECK_TIMEOUT_MS: healthTimeoutMs,
+        ...databaseVariables,
       },
     });
     grantItemActions(props.journal, this.health.function, 'dynamodb:GetItem');

@@ -4,8 +4,8 @@ import { RegionRole } from './config';
 import { globalTable } from './global-table';
 import { Naming, Purpose } from './naming';
 
-export { OrderJournalSchema } from '../lambda/shared/tables';
-import { OrderJournalSchema } from '../lambda/shared/tables';
+export { OrderJournalSchema } from '../lambda/contracts/tables';
+import { OrderJournalSchema } from '../lambda/contracts/tables';
 
 export interface OrderJournalProps {
   /** Names for this region's resources. */

@@ -6,6 +6,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PROCESSOR, PROCESSOR_METRICS } from '../lambda/contracts/processor';
 import { VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT } from './config';
 import { GlobalDatabase } from './global-database';
 import { grantItemActions } from './global-table';
@@ -88,18 +89,18 @@ export class OrderProcessing extends Construct {
     const handler = new HandlerFunction(this, 'Processor', {
       naming,
       purpose: Purpose.orderProcessor,
-      codeFolder: 'processor',
+      contract: PROCESSOR,
       description: 'Commits accepted orders to Aurora and marks them applied in the journal',
       vpc: props.vpc,
       securityGroups: [props.database.clientSecurityGroup],
       timeout,
       logRetention: props.logRetention,
-      environment: {
+      variables: {
         JOURNAL_TABLE: props.journal.tableName,
         CONTROL_TABLE: props.controlTable.tableName,
         PRIMARY_REGION: props.primaryRegion,
-        ...props.database.connectionEnvironment(),
-        DB_POOL_SIZE: String(props.poolSize ?? 4),
+        ...props.database.connectionVariables(),
+        DB_POOL_SIZE: props.poolSize ?? 4,
       },
     });
     grantItemActions(props.journal, handler.function, 'dynamodb:UpdateItem');
@@ -125,19 +126,19 @@ export function orderProcessingMetrics(naming: Naming) {
   const queue = (metricName: string, queueName: string, statistic: string) =>
     new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName, dimensionsMap: { QueueName: queueName }, statistic, period: Duration.minutes(1), region: naming.region });
   const processor = (metricName: string) =>
-    new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service: Purpose.orderProcessor }, statistic: 'Sum', period: Duration.minutes(1), region: naming.region });
+    new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service: PROCESSOR.service }, statistic: 'Sum', period: Duration.minutes(1), region: naming.region });
   return {
     /** Age of the oldest order waiting, in seconds. */
     oldestOrderAge: queue('ApproximateAgeOfOldestMessage', naming.name('queue', Purpose.orders), 'Maximum'),
     /** Orders in the dead-letter queue. */
     deadLetters: queue('ApproximateNumberOfMessagesVisible', naming.name('queue', Purpose.ordersDeadLetter), 'Maximum'),
     /** Orders committed to Aurora (the processor's EMF metric). */
-    committed: processor('OrdersCommitted'),
+    committed: processor(PROCESSOR_METRICS.committed),
     /** Orders that failed to commit and will be retried. */
-    commitFailures: processor('OrderCommitFailures'),
+    commitFailures: processor(PROCESSOR_METRICS.failed),
     /** Orders a standby region received and left to the active one (the journal holds them). */
-    deferred: processor('OrdersDeferredToActiveRegion'),
+    deferred: processor(PROCESSOR_METRICS.deferred),
     /** Orders whose client order id another stored row holds (kept in order_conflicts; an operator decides). */
-    conflicts: processor('OrderConflicts'),
+    conflicts: processor(PROCESSOR_METRICS.conflict),
   };
 }

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { READINESS_CHECKS } from '../lambda/readiness/checks';
+import { READINESS, READINESS_CHECKS } from '../lambda/contracts/readiness';
 import { evacuationSignal } from './evacuation-switch';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
@@ -100,24 +100,24 @@ export class ReadinessCheck extends Construct {
     this.function = new HandlerFunction(this, 'Readiness', {
       naming,
       purpose: Purpose.readiness,
-      codeFolder: 'readiness',
+      contract: READINESS,
       description: 'Hourly failover-readiness check: endpoints, database, replication, state machine, DNS, roles, automation',
       timeout: CHECK_TIMEOUT.plus(Duration.seconds(40)),
       logRetention: props.logRetention,
-      environment: {
+      variables: {
         PEER_REGION: props.peerRegion,
         PEER_REGION_CODE: regionCode(props.peerRegion),
         PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
-        HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT.toMilliseconds()),
+        HTTP_TIMEOUT_MS: HTTP_TIMEOUT.toMilliseconds(),
         OWN_API_URL: props.apiUrl,
-        CHECK_TIMEOUT_MS: String(CHECK_TIMEOUT.toMilliseconds()),
+        CHECK_TIMEOUT_MS: CHECK_TIMEOUT.toMilliseconds(),
         DB_CLUSTER_ID: clusterIds[0],
         PEER_DB_CLUSTER_ID: clusterIds[1],
-        MAX_REPLICATION_LAG_MS: String(props.maxReplicationLagMs ?? 5000),
-        GLOBAL_TABLE_NAMES: tableNames.join(','),
-        REPLICATED_BUCKET_NAMES: bucketNames.join(','),
+        MAX_REPLICATION_LAG_MS: props.maxReplicationLagMs ?? 5000,
+        GLOBAL_TABLE_NAMES: tableNames,
+        REPLICATED_BUCKET_NAMES: bucketNames,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        HEALTH_CHECK_IDS: props.healthChecks.map((check) => check.healthCheckId).join(','),
+        HEALTH_CHECK_IDS: props.healthChecks.map((check) => check.healthCheckId),
         HOSTED_ZONE_ID: props.hostedZone.hostedZoneId,
         API_HOST_NAME: props.apiHostName,
         SET_IDENTIFIER: props.setIdentifier,

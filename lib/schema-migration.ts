@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { MIGRATE } from '../lambda/contracts/migrate';
 import { DATABASE_NAME, GlobalDatabase } from './global-database';
 import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
@@ -52,7 +53,8 @@ export class SchemaMigration extends Construct {
     const { function: fn } = new HandlerFunction(this, 'Handler', {
       naming,
       purpose: Purpose.migration,
-      codeFolder: 'migrate',
+      contract: MIGRATE,
+      variables: {},
       description: 'Applies the versioned schema migrations to the Aurora writer',
       vpc: props.vpc,
       securityGroups: [database.clientSecurityGroup],

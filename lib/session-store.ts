@@ -4,8 +4,8 @@ import { RegionRole } from './config';
 import { globalTable } from './global-table';
 import { Naming, Purpose } from './naming';
 
-export { SessionStoreSchema } from '../lambda/shared/tables';
-import { SessionStoreSchema } from '../lambda/shared/tables';
+export { SessionStoreSchema } from '../lambda/contracts/tables';
+import { SessionStoreSchema } from '../lambda/contracts/tables';
 
 export interface SessionStoreProps {
   /** Names for this region's resources. */

@@ -5,9 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { KEEPER_SCHEDULE_SECONDS, KEEPER_TIMEOUT_SECONDS, MAX_PUBLISHES_PER_MINUTE, SwitchKeeperVariables } from '../lambda/switch-keeper/environment';
+import { KEEPER_SCHEDULE_SECONDS, KEEPER_TIMEOUT_SECONDS, MAX_PUBLISHES_PER_MINUTE, SWITCH_KEEPER } from '../lambda/contracts/switch-keeper';
 // Types only: the handlers' module loads the AWS SDK, which the app has no use for.
-import type { SwitchPosition, SwitchRef } from '../lambda/shared/switches';
+import type { SwitchPosition, SwitchRef } from '../lambda/contracts/switches';
 import { switchRefFor } from './evacuation-switch';
 import { HandlerFunction } from './handler-function';
 import { Naming, Purpose } from './naming';
@@ -77,23 +77,22 @@ export class SwitchKeeper extends Construct {
   }
 
   private buildFunction(props: SwitchKeeperProps, publishesPerMinute: number): HandlerFunction {
-    const environment: SwitchKeeperVariables = {
-      SWITCH_PARAMETER: this.switchRef.parameterName,
-      EVACUATED_REGION: this.switchRef.evacuatedRegion,
-      METRIC_NAMESPACE: this.switchRef.namespace,
-      METRIC_NAME: this.switchRef.metricName,
-      PUBLISHES_PER_MINUTE: String(publishesPerMinute),
-    };
     const keeper = new HandlerFunction(this, 'Keeper', {
       naming: props.naming,
       purpose: Purpose.switchKeeper,
-      codeFolder: 'switch-keeper',
+      contract: SWITCH_KEEPER,
+      variables: {
+        SWITCH_PARAMETER: this.switchRef.parameterName,
+        EVACUATED_REGION: this.switchRef.evacuatedRegion,
+        METRIC_NAMESPACE: this.switchRef.namespace,
+        METRIC_NAME: this.switchRef.metricName,
+        PUBLISHES_PER_MINUTE: publishesPerMinute,
+      },
       description: `Republishes the evacuation switch of ${props.peerRegion} (${this.switchRef.parameterName}) every minute`,
       // Just under the schedule, so one run ends before the next begins.
       timeout: Duration.seconds(KEEPER_TIMEOUT_SECONDS),
       memorySize: KEEPER_MEMORY_MB,
       logRetention: props.logRetention,
-      environment,
     });
     // A failed run is not run again: the next minute's run is the retry.
     keeper.function.configureAsyncInvoke({ retryAttempts: 0 });

@@ -9,34 +9,17 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import { FAILOVER_METRICS, FAILOVER_STEPS } from '../contracts/failover-steps';
 import { crossRegionClientConfig } from '../shared/cross-region';
-import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
 import { peerParameterReader } from '../shared/peer-parameter';
 import { FailoverFigures, runStep, SignedRequest, StepDependencies } from './steps';
 
-const environment = readEnvironment(
-  PeerEnvironmentSchema.extend({
-    OWN_API_URL: z.url(),
-    API_HOST_NAME: z.string().min(1),
-    OWN_API_TARGET: z.string().min(1),
-    DB_CLUSTER_ID: z.string().min(1),
-    METRIC_NAMESPACE: z.string().min(1),
-    EVACUATION_METRIC_NAME: z.string().min(1),
-    SWITCH_PARAMETER: z.string().startsWith('/'),
-    GLOBAL_CLUSTER_ID: z.string().min(1),
-    OWN_CLUSTER_ARN: z.string().startsWith('arn:'),
-    REQUIRE_DATA_LOSS_APPROVAL: z.enum(['true', 'false']).transform((value) => value === 'true'),
-    LOCK_SECONDS: z.coerce.number().int().min(1),
-    VALIDATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1),
-    POLL_MS: z.coerce.number().int().min(100),
-  }),
-);
+const environment = FAILOVER_STEPS.environment.read();
 
-const logger = createLogger('failover-steps');
-const metrics = new Metrics({ serviceName: 'failover-steps', namespace: environment.METRIC_NAMESPACE });
+const logger = createLogger(FAILOVER_STEPS.service);
+const metrics = new Metrics({ serviceName: FAILOVER_STEPS.service, namespace: environment.METRIC_NAMESPACE });
 const dynamodb = new DynamoDBClient({ maxAttempts: 5 });
 const documents = DynamoDBDocumentClient.from(dynamodb);
 const cloudwatch = new CloudWatchClient({ maxAttempts: 3 });
@@ -87,11 +70,11 @@ async function executionHistory(executionArn: string): Promise<HistoryEvent[]> {
 
 function emit(figures: FailoverFigures): void {
   metrics.addDimension('Outcome', figures.outcome);
-  metrics.addMetric('FailoverDuration', MetricUnit.Seconds, figures.totalSeconds);
+  metrics.addMetric(FAILOVER_METRICS.duration, MetricUnit.Seconds, figures.totalSeconds);
   for (const [step, seconds] of Object.entries(figures.stepSeconds)) {
     const single = metrics.singleMetric();
     single.addDimension('Step', step);
-    single.addMetric('FailoverStepDuration', MetricUnit.Seconds, seconds);
+    single.addMetric(FAILOVER_METRICS.stepDuration, MetricUnit.Seconds, seconds);
   }
 }
 

@@ -8,7 +8,8 @@ import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, healthUrlOf, pro
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
 import { rolesFor, secondaryRegionOf } from '../shared/roles';
-import { setSwitch, SwitchClients, SwitchPosition, switchRefOf } from '../shared/switches';
+import { setSwitch, SwitchClients, switchRefOf } from '../shared/switches';
+import { SwitchPosition } from '../contracts/switches';
 import { planPromotion, PromotionDependencies, PromotionKind, requestPromotion } from './promotion';
 
 /** What the state machine sends; one function serves the steps that need logic outside the VPC. */

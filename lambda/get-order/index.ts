@@ -1,20 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
-import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { readEnvironment } from '../shared/env';
+import { ORDER_LOOKUP } from '../contracts/order-lookup';
+import { databaseFromEnvironment } from '../shared/database-environment';
 import { createLogger } from '../shared/logger';
 import { lookupOrder } from './lookup';
 
-const environment = readEnvironment(
-  DatabaseEnvironmentSchema.extend({
-    JOURNAL_TABLE: z.string().min(1),
-    DB_POOL_SIZE: z.coerce.number().int().min(1),
-  }),
-);
+const environment = ORDER_LOOKUP.environment.read();
 
-const logger = createLogger('order-lookup');
+const logger = createLogger(ORDER_LOOKUP.service);
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }));
 const database = databaseFromEnvironment(environment, logger, {
   poolSize: environment.DB_POOL_SIZE,

@@ -4,8 +4,9 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Database } from '../shared/database';
 import { json } from '../shared/http';
 import { readJournalEntry } from '../shared/journal';
-import { AcceptedOrderSchema, fieldProblems, OrderKeySchema } from '../shared/order';
-import { OrderJournalSchema } from '../shared/tables';
+import { OrderKeySchema } from '../contracts/order-request';
+import { AcceptedOrderSchema, fieldProblems } from '../shared/order';
+import { OrderJournalSchema } from '../contracts/tables';
 
 export interface LookupDependencies {
   readonly database: Database;

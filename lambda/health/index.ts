@@ -1,20 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
-import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { ControlEnvironmentSchema, controlSettings, readEnvironment } from '../shared/env';
+import { HEALTH } from '../contracts/health';
+import { databaseFromEnvironment } from '../shared/database-environment';
+import { controlSettings } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { checkHealth } from './checks';
 
-const environment = readEnvironment(
-  DatabaseEnvironmentSchema.extend(ControlEnvironmentSchema.shape).extend({
-    CHECK_TIMEOUT_MS: z.coerce.number().int().min(1),
-  }),
-);
+const environment = HEALTH.environment.read();
 
 const settings = controlSettings(environment);
-const logger = createLogger('regional-health');
+const logger = createLogger(HEALTH.service);
 // One attempt each: the whole answer must fit Route 53's response window, and the next probe
 // comes within seconds anyway.
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 1 }));

@@ -3,24 +3,14 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
-import { readEnvironment } from '../shared/env';
+import { INTAKE, INTAKE_METRICS } from '../contracts/intake';
 import { createLogger } from '../shared/logger';
-import { INTAKE_METRICS, INTAKE_SERVICE } from '../shared/metrics';
 import { acceptOrder, refuseContentType, IntakeOutcome } from './intake';
 
-const environment = readEnvironment(
-  z.object({
-    JOURNAL_TABLE: z.string().min(1),
-    QUEUE_URL: z.url(),
-    AWS_REGION: z.string().min(1),
-    PENDING_SHARDS: z.coerce.number().int().min(1),
-    MAX_BODY_BYTES: z.coerce.number().int().min(1),
-  }),
-);
+const environment = INTAKE.environment.read();
 
-const logger = createLogger(INTAKE_SERVICE);
-const metrics = new Metrics({ serviceName: INTAKE_SERVICE });
+const logger = createLogger(INTAKE.service);
+const metrics = new Metrics({ serviceName: INTAKE.service });
 // Clients live for the container. The SDK's standard retry mode backs off exponentially with jitter.
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), { marshallOptions: { removeUndefinedValues: true } });
 const sqs = new SQSClient({ maxAttempts: 5 });

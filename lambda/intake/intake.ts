@@ -6,8 +6,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { json } from '../shared/http';
 import { journalEntry, readJournalEntry } from '../shared/journal';
-import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, OrderRequestSchema, requestDigest } from '../shared/order';
-import { OrderJournalSchema } from '../shared/tables';
+import { OrderRequestSchema } from '../contracts/order-request';
+import { AcceptedOrder, AcceptedOrderSchema, fieldProblems, requestDigest } from '../shared/order';
+import { OrderJournalSchema } from '../contracts/tables';
 
 /** What intake needs; the handler builds it once per container, tests build it against moto_server. */
 export interface IntakeDependencies {

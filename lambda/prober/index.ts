@@ -7,34 +7,16 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import { PROBER, PROBER_METRICS } from '../contracts/prober';
 import { crossRegionClientConfig } from '../shared/cross-region';
-import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
 import { peerParameterReader } from '../shared/peer-parameter';
 import { probeOnce, ProbeOutcome } from './prober';
 
-const environment = readEnvironment(
-  PeerEnvironmentSchema.extend({
-    OWN_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-    PEER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-    ALERT_TOPIC_ARN: z.string().startsWith('arn:'),
-    FAILURE_THRESHOLD: z.coerce.number().int().min(1),
-    MINIMUM_OUTAGE_SECONDS: z.coerce.number().int().min(0),
-    RESTART_AFTER_SECONDS: z.coerce.number().int().min(1),
-    API_HOST_NAME: z.string().min(1),
-    OWN_API_TARGET: z.string().min(1),
-    SWITCH_PARAMETER: z.string().startsWith('/'),
-    METRIC_NAMESPACE: z.string().min(1),
-    EVACUATION_METRIC_NAME: z.string().min(1),
-    AUTO_FAILBACK: z.enum(['true', 'false']).transform((value) => value === 'true'),
-    FAILBACK_AFTER_HEALTHY_SECONDS: z.coerce.number().int().min(1),
-    PROBE_INTERVAL_SECONDS: z.coerce.number().int().min(1),
-  }),
-);
+const environment = PROBER.environment.read();
 
-const logger = createLogger('failover-prober');
+const logger = createLogger(PROBER.service);
 // Namespace and service come from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME (lib/handler-function.ts).
 const metrics = new Metrics();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), { marshallOptions: { removeUndefinedValues: true } });
@@ -94,7 +76,7 @@ export async function handler(_event: unknown, context: Context): Promise<ProbeO
     // The dashboard's "active region": one datapoint per probe for the region the control table names.
     const active = metrics.singleMetric();
     active.addDimension('Region', outcome.activeRegion);
-    active.addMetric('ActiveRegion', MetricUnit.Count, 1);
+    active.addMetric(PROBER_METRICS.activeRegion, MetricUnit.Count, 1);
     const pause = intervalMs - (Date.now() - started);
     if (pause > 0 && context.getRemainingTimeInMillis() > pause + intervalMs + environment.HTTP_TIMEOUT_MS * 2) {
       await new Promise((resolve) => setTimeout(resolve, pause));

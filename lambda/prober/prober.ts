@@ -8,7 +8,7 @@ import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, healthUrlOf, HttpGet, pro
 import { withRetry } from '../shared/retry';
 import { roleGaps, rolesFor, secondaryRegionOf } from '../shared/roles';
 import { readSwitch, setSwitch, SwitchClients, switchRefOf } from '../shared/switches';
-import { ControlTableSchema } from '../shared/tables';
+import { ControlTableSchema } from '../contracts/tables';
 
 export interface ProberSettings {
   /** The region the prober runs in (the secondary). */

@@ -2,32 +2,21 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
-import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { ControlEnvironmentSchema, controlSettings, readEnvironment } from '../shared/env';
+import { PROCESSOR, PROCESSOR_METRICS } from '../contracts/processor';
+import { databaseFromEnvironment } from '../shared/database-environment';
+import { controlSettings } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { processOrders, ProcessorOutcome } from './processor';
 
-const environment = readEnvironment(
-  DatabaseEnvironmentSchema.extend(ControlEnvironmentSchema.shape).extend({
-    DB_POOL_SIZE: z.coerce.number().int().min(1),
-  }),
-);
+const environment = PROCESSOR.environment.read();
 
 const settings = controlSettings(environment);
-const logger = createLogger('order-processor');
-const metrics = new Metrics({ serviceName: 'order-processor' });
+const logger = createLogger(PROCESSOR.service);
+const metrics = new Metrics({ serviceName: PROCESSOR.service });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), { marshallOptions: { removeUndefinedValues: true } });
 const database = databaseFromEnvironment(environment, logger, { poolSize: environment.DB_POOL_SIZE });
 
-const OUTCOME_METRIC: Record<ProcessorOutcome, string> = {
-  committed: 'OrdersCommitted',
-  deferred: 'OrdersDeferredToActiveRegion',
-  unconfirmed: 'OrdersCommittedUnderOldEpoch',
-  conflict: 'OrderConflicts',
-  poison: 'PoisonMessages',
-  failed: 'OrderCommitFailures',
-};
+const OUTCOME_METRIC: Record<ProcessorOutcome, string> = PROCESSOR_METRICS;
 
 /** Kept back from the invocation's time for the journal writes and the answer. */
 const RESERVE_MS = 5000;

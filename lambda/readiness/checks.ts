@@ -8,14 +8,16 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { READINESS_CHECK_METRIC, READINESS_CHECKS, READINESS_FAILED_DETAIL_TYPE, READINESS_SUMMARY_METRIC, type ReadinessCheckName } from '../contracts/readiness';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { latestDatapoint } from '../shared/metrics';
 import { withRetry } from '../shared/retry';
 import { roleGaps, rolesFor, secondaryRegionOf } from '../shared/roles';
-import { readSwitch, SwitchPosition, switchRefOf } from '../shared/switches';
-import { ControlTableSchema } from '../shared/tables';
+import { readSwitch, switchRefOf } from '../shared/switches';
+import { SwitchPosition } from '../contracts/switches';
+import { ControlTableSchema } from '../contracts/tables';
 
 /**
  * The hourly failover-readiness check of one region: can a failover happen right now? Each check
@@ -24,19 +26,6 @@ import { ControlTableSchema } from '../shared/tables';
  * a summary) and, when anything failed, as a `Readiness Failed` event on the DR bus.
  */
 
-/**
- * The checks, in report order. The names are the `Check` dimension of the `ReadinessCheck`
- * metric, which alarms select on: do not rename them.
- */
-export const READINESS_CHECKS = ['own-health', 'peer-health', 'database', 'replication-lag', 'global-tables', 'storage-replication', 'state-machine', 'dns', 'roles', 'automation'] as const;
-export type ReadinessCheckName = (typeof READINESS_CHECKS)[number];
-
-/** Metric per check (dimensions `Region`, `Check`): 1 passed, 0 failed. */
-export const READINESS_CHECK_METRIC = 'ReadinessCheck';
-/** Metric per region (dimension `Region`): 1 when every check passed. */
-export const READINESS_SUMMARY_METRIC = 'ReadinessSummary';
-/** The EventBridge detail type published when any check failed. */
-export const READINESS_FAILED_DETAIL_TYPE = 'Readiness Failed';
 
 /** Route 53 considers an endpoint healthy when more than this share of its checkers report success. */
 export const HEALTHY_CHECKER_SHARE = 0.18;

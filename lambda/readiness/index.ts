@@ -7,48 +7,15 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import { READINESS } from '../contracts/readiness';
 import { crossRegionClientConfig } from '../shared/cross-region';
 import { checksPassed, healthUrlOf, probeHealth } from '../shared/health-probe';
-import { PeerEnvironmentSchema, readEnvironment } from '../shared/env';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
 import { peerParameterReader } from '../shared/peer-parameter';
 import { ReadinessDependencies, ReadinessReport, ROUTE53_REGION, runScheduled, tableDescriber } from './checks';
 
-/** A comma-separated list of names: at least one, blanks dropped. */
-const NameList = z
-  .string()
-  .transform((text) => text.split(',').map((name) => name.trim()).filter((name) => name.length > 0))
-  .pipe(z.array(z.string()).min(1, 'must name at least one (comma-separated)'));
-
-const environment = readEnvironment(
-  PeerEnvironmentSchema.extend({
-    PEER_REGION_CODE: z.string().regex(/^[a-z0-9]+$/, 'must be a region code like use2'),
-    OWN_API_URL: z.url().endsWith('/'),
-    CHECK_TIMEOUT_MS: z.coerce.number().int().min(100),
-    DB_CLUSTER_ID: z.string().min(1),
-    PEER_DB_CLUSTER_ID: z.string().min(1),
-    MAX_REPLICATION_LAG_MS: z.coerce.number().positive(),
-    GLOBAL_TABLE_NAMES: NameList,
-    REPLICATED_BUCKET_NAMES: NameList,
-    STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-    HEALTH_CHECK_IDS: NameList,
-    HOSTED_ZONE_ID: z.string().min(1),
-    API_HOST_NAME: z.string().min(1),
-    SET_IDENTIFIER: z.string().min(1),
-    METRIC_NAMESPACE: z.string().min(1),
-    EVENT_BUS_NAME: z.string().min(1),
-    EVENT_SOURCE: z.string().min(1),
-    SWITCH_PARAMETER: z.string().startsWith('/'),
-    EVACUATION_METRIC_NAME: z.string().min(1),
-  })
-    // The roles check tells the secondary from the primary by this.
-    .refine((env) => env.PRIMARY_REGION === env.AWS_REGION || env.PRIMARY_REGION === env.PEER_REGION, {
-      path: ['PRIMARY_REGION'],
-      error: 'must be this region (AWS_REGION) or the peer (PEER_REGION)',
-    }),
-);
+const environment = READINESS.environment.read();
 
 /**
  * The readiness function runs outside the VPC: it must reach Route 53's API, the peer region's
@@ -71,7 +38,7 @@ function databaseThroughHealth(ownApiUrl: string, timeoutMs: number): { query<R>
   };
 }
 
-const logger = createLogger('failover-readiness');
+const logger = createLogger(READINESS.service);
 // Clients once per container. withRetry retries every call; the SDK's own attempts stay few.
 const cloudwatch = new CloudWatchClient({ maxAttempts: 2 });
 // Clients of the peer region have connection and request timeouts: a silent region fails its

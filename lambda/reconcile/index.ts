@@ -2,26 +2,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { databaseFromEnvironment, DatabaseEnvironmentSchema } from '../shared/database-environment';
-import { ControlEnvironmentSchema, controlSettings, readEnvironment } from '../shared/env';
+import { RECONCILE, RECONCILE_METRICS } from '../contracts/reconcile';
+import { databaseFromEnvironment } from '../shared/database-environment';
+import { controlSettings } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { RECONCILE_METRICS, RECONCILE_SERVICE } from '../shared/metrics';
 import { reconcileJournal, ReconcileResult } from './reconcile';
 
-const environment = readEnvironment(
-  DatabaseEnvironmentSchema.extend(ControlEnvironmentSchema.shape).extend({
-    PENDING_SHARDS: z.coerce.number().int().min(1),
-    DB_POOL_SIZE: z.coerce.number().int().min(1),
-    DURABLE_AFTER_SECONDS: z.coerce.number().int().min(1),
-    REPLICATION_MARGIN_SECONDS: z.coerce.number().int().min(1),
-    ORDER_BOUND_SECONDS: z.coerce.number().int().min(1),
-  }),
-);
+const environment = RECONCILE.environment.read();
 
 const settings = controlSettings(environment);
-const logger = createLogger(RECONCILE_SERVICE);
-const metrics = new Metrics({ serviceName: RECONCILE_SERVICE });
+const logger = createLogger(RECONCILE.service);
+const metrics = new Metrics({ serviceName: RECONCILE.service });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), { marshallOptions: { removeUndefinedValues: true } });
 const database = databaseFromEnvironment(environment, logger, { poolSize: environment.DB_POOL_SIZE });
 

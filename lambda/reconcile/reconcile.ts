@@ -8,7 +8,7 @@ import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../shared/order'
 import { commitOrdersOrEach, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
 import { replicatedBy, replicationProgress, ReplicationProgress } from '../shared/replication';
 import { withRetry } from '../shared/retry';
-import { ControlTableSchema, OrderJournalSchema } from '../shared/tables';
+import { ControlTableSchema, OrderJournalSchema } from '../contracts/tables';
 
 export interface ReconcileDependencies extends ControlSettings {
   readonly database: Database;

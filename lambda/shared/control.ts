@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ControlTableSchema } from './tables';
+import { ControlTableSchema } from '../contracts/tables';
 
 /** Who may commit orders and take traffic, from the control table. */
 export interface ControlState {

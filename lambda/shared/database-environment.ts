@@ -1,17 +1,12 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import type { DATABASE_VARIABLES } from '../contracts/common';
+import type { Environment } from '../contracts/environment';
 import { Database } from './database';
 import type { RetryOptions } from './retry';
 
-/** The environment variables every database-facing function gets (lib/ sets them from the GlobalDatabase). */
-export const DatabaseEnvironmentSchema = z.object({
-  DB_HOST: z.string().min(1),
-  DB_PORT: z.coerce.number().int().min(1),
-  DB_NAME: z.string().min(1),
-  DB_SECRET_ARN: z.string().min(1),
-});
-export type DatabaseEnvironment = z.infer<typeof DatabaseEnvironmentSchema>;
+/** The connection variables every database-facing function reads (DATABASE_VARIABLES; lib/ sets them from the GlobalDatabase). */
+export type DatabaseEnvironment = Environment<typeof DATABASE_VARIABLES>;
 
 export interface DatabaseFromEnvironmentOptions {
   readonly poolSize: number;

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AcceptedOrder, orderKeyOf, pendingShardFor } from './order';
-import { OrderJournalSchema } from './tables';
+import { OrderJournalSchema } from '../contracts/tables';
 
 /**
  * The journal entry under an account's client order id, read strongly consistently (the journal

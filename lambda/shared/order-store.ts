@@ -4,7 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { escapeLiteral } from 'pg';
 import type { Database, PreparedStatement, TimeBudget } from './database';
 import { AcceptedOrder, orderKeyOf } from './order';
-import { OrderJournalSchema } from './tables';
+import { OrderJournalSchema } from '../contracts/tables';
 
 /**
  * Writing accepted orders to their system of record (Aurora) and recording it in the journal:

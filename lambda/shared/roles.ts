@@ -1,4 +1,4 @@
-import { SwitchPosition } from './switches';
+import { SwitchPosition } from '../contracts/switches';
 
 /**
  * The roles of the two regions, and what each role means for DNS. Failover records are

@@ -1,5 +1,6 @@
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { SwitchPosition, type SwitchRef } from '../contracts/switches';
 import { withRetry } from './retry';
 
 /**
@@ -15,22 +16,6 @@ import { withRetry } from './retry';
  * the parameter's position several times a minute, every minute, and the health check keeps its
  * LastKnownStatus when data stops. A throw or release also publishes at once.
  */
-
-export const SwitchPosition = { thrown: 'thrown', released: 'released' } as const;
-export type SwitchPosition = (typeof SwitchPosition)[keyof typeof SwitchPosition];
-
-/** Where one switch lives and how it is published. */
-export interface SwitchRef {
-  /** The region the switch takes out of DNS when thrown. */
-  readonly evacuatedRegion: string;
-  /** The region holding its parameter, metric and alarm (never the evacuated one). */
-  readonly hostRegion: string;
-  /** The SSM parameter (in the host region) holding the position. */
-  readonly parameterName: string;
-  /** CloudWatch namespace and metric name; the one dimension is `Region` = the evacuated region. */
-  readonly namespace: string;
-  readonly metricName: string;
-}
 
 /** What a handler knows of the switches: its region, the other one, and their shared names. */
 export interface SwitchSettings {

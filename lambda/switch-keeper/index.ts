@@ -2,15 +2,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { crossRegionClientConfig } from '../shared/cross-region';
-import { readEnvironment } from '../shared/env';
 import { createLogger } from '../shared/logger';
-import type { SwitchRef } from '../shared/switches';
-import { PASS_RESERVE_MS, SwitchKeeperEnvironmentSchema } from './environment';
+import type { SwitchRef } from '../contracts/switches';
+import { PASS_RESERVE_MS, SWITCH_KEEPER } from '../contracts/switch-keeper';
 import { keepSwitch, type KeeperOutcome } from './keeper';
 
-const environment = readEnvironment(SwitchKeeperEnvironmentSchema);
+const environment = SWITCH_KEEPER.environment.read();
 
-const logger = createLogger('switch-keeper');
+const logger = createLogger(SWITCH_KEEPER.service);
 // Both calls go to this region, but the SDK waits forever by default; with these timeouts a hung
 // call fails within seconds and the run's next pass still publishes.
 const ssm = new SSMClient(crossRegionClientConfig(environment.AWS_REGION));

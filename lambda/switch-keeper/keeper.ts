@@ -1,7 +1,8 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { publishSwitch, readSwitch, type SwitchPosition, type SwitchRef } from '../shared/switches';
+import { publishSwitch, readSwitch } from '../shared/switches';
+import { type SwitchPosition, type SwitchRef } from '../contracts/switches';
 
 /**
  * One run of the switch keeper. Route 53 judges an alarm health check from the alarm's data

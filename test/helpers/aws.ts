@@ -3,7 +3,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema, OrderJournalSchema } from '../../lambda/contracts/tables';
 
 /** SDK clients against moto_server (AWS_ENDPOINT_URL is set by the global setup). */
 export const dynamodb = new DynamoDBClient({});

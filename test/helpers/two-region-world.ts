@@ -13,8 +13,9 @@ import { reconcileJournal, ReconcileResult } from '../../lambda/reconcile/reconc
 import { readControlState } from '../../lambda/shared/control';
 import type { Database } from '../../lambda/shared/database';
 import { fetchGet } from '../../lambda/shared/health-probe';
-import { readSwitch, SwitchRef } from '../../lambda/shared/switches';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { readSwitch } from '../../lambda/shared/switches';
+import { SwitchRef } from '../../lambda/contracts/switches';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import type { AppConfig } from '../../lib/config';
 import { Naming, ParameterKey, Purpose } from '../../lib/naming';
 import { AuroraGlobalModel } from './aurora-global';

@@ -16,10 +16,10 @@ import {
   ValidationResult,
 } from '../../lambda/failover-steps/steps';
 import { fetchGet } from '../../lambda/shared/health-probe';
-import { OrderRequestSchema } from '../../lambda/shared/order';
+import { OrderRequestSchema } from '../../lambda/contracts/order-request';
 import { crossRegionClientConfig } from '../../lambda/shared/cross-region';
 import { peerParameterReader } from '../../lambda/shared/peer-parameter';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { createControlTable, documents, silentLogger } from '../helpers/aws';
 import { AuroraGlobalModel } from '../helpers/aurora-global';
 import { LoopbackApi } from '../helpers/loopback-api';

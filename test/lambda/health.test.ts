@@ -2,7 +2,7 @@ import * as net from 'net';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { checkHealth, HealthDependencies } from '../../lambda/health/checks';
 import { Database } from '../../lambda/shared/database';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { createControlTable, createJournalTable, documents, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { unreachableDatabase, migratedDatabase } from '../helpers/orders';

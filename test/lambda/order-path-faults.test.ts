@@ -6,7 +6,7 @@ import { processOrders } from '../../lambda/processor/processor';
 import { reconcileJournal } from '../../lambda/reconcile/reconcile';
 import { Database } from '../../lambda/shared/database';
 import { orderKeyOf } from '../../lambda/shared/order';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { atomicPerItem, createControlTable, createJournalTable, createOrderQueues, queueDepth, scanAll, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { injectInsertFailures, migratedDatabase, sqsEvent } from '../helpers/orders';

@@ -8,7 +8,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { decideFailover, DecisionInput, probeOnce, ProberDependencies } from '../../lambda/prober/prober';
 import { fetchGet } from '../../lambda/shared/health-probe';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { createControlTable, documents, silentLogger, takeAllMessages } from '../helpers/aws';
 import { LoopbackApi } from '../helpers/loopback-api';
 

@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { processOrders, ProcessorDependencies } from '../../lambda/processor/processor';
 import { Database } from '../../lambda/shared/database';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { createControlTable, createJournalTable, documents, scanAll, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { injectInsertFailures, journalOrder, migratedDatabase, sqsEvent } from '../helpers/orders';

@@ -10,14 +10,10 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { READINESS_CHECK_METRIC, READINESS_CHECKS, READINESS_FAILED_DETAIL_TYPE, READINESS_SUMMARY_METRIC, ReadinessCheckName } from '../../lambda/contracts/readiness';
 import {
   checkersReportHealthy,
   globalTableProblem,
-  READINESS_CHECK_METRIC,
-  READINESS_CHECKS,
-  READINESS_FAILED_DETAIL_TYPE,
-  READINESS_SUMMARY_METRIC,
-  ReadinessCheckName,
   ReadinessDependencies,
   ReadinessReport,
   runReadiness,
@@ -27,7 +23,7 @@ import {
 import { crossRegionClientConfig } from '../../lambda/shared/cross-region';
 import type { Database } from '../../lambda/shared/database';
 import { fetchGet } from '../../lambda/shared/health-probe';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { createControlTable, createJournalTable, documents, dynamodb, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { LoopbackApi } from '../helpers/loopback-api';

@@ -3,7 +3,7 @@ import { NotActiveRegionError, reconcileJournal, ReconcileDependencies } from '.
 import { Database } from '../../lambda/shared/database';
 import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../../lambda/shared/order';
 import { commitOrders, markJournalCommitted, StaleEpochError } from '../../lambda/shared/order-store';
-import { ControlTableSchema, OrderJournalSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema, OrderJournalSchema } from '../../lambda/contracts/tables';
 import { createControlTable, createJournalTable, documents, scanAll, silentLogger } from '../helpers/aws';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { installGlobalDbStatus, RunStatement, setGlobalDbStatus } from '../helpers/global-db-status';

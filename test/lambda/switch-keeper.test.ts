@@ -1,9 +1,10 @@
 import { randomBytes } from 'crypto';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { PASS_RESERVE_MS, KEEPER_TIMEOUT_SECONDS } from '../../lambda/switch-keeper/environment';
+import { PASS_RESERVE_MS, KEEPER_TIMEOUT_SECONDS } from '../../lambda/contracts/switch-keeper';
 import { keepSwitch, type KeeperOutcome } from '../../lambda/switch-keeper/keeper';
-import { publishSwitch, SwitchPosition, type SwitchRef } from '../../lambda/shared/switches';
+import { publishSwitch } from '../../lambda/shared/switches';
+import { SwitchPosition, type SwitchRef } from '../../lambda/contracts/switches';
 import { EVACUATION_ALARM, switchRefFor } from '../../lib/evacuation-switch';
 import { Naming } from '../../lib/naming';
 import { silentLogger } from '../helpers/aws';

@@ -3,7 +3,7 @@ import { RegionRole } from '../../lib/config';
 import { EVACUATION_ALARM, switchRefFor } from '../../lib/evacuation-switch';
 import { ParameterKey, Purpose } from '../../lib/naming';
 import { SwitchKeeper } from '../../lib/switch-keeper';
-import { MAX_PUBLISHES_PER_MINUTE, SwitchKeeperEnvironmentSchema } from '../../lambda/switch-keeper/environment';
+import { MAX_PUBLISHES_PER_MINUTE, SWITCH_KEEPER } from '../../lambda/contracts/switch-keeper';
 import { namingFor, synthDeployment } from '../helpers/app';
 import { regionalStack } from '../helpers/stacks';
 
@@ -84,7 +84,7 @@ describe.each([
   it('tells the keeper, in the environment its handler parses, the switch the orchestrator computes from names', () => {
     const variables = keeperFunction(template, region).Properties.Environment.Variables;
     // AWS_REGION is the Lambda runtime's.
-    const environment = SwitchKeeperEnvironmentSchema.parse({ ...variables, AWS_REGION: region });
+    const environment = SWITCH_KEEPER.environment.read({ ...variables, AWS_REGION: region });
     // Any region's naming computes the same switch: the orchestrator of either region finds it.
     const ref = switchRefFor(namingFor(config, peerRegion), peerRegion, region);
     expect({

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { Purpose } from '../../lib/naming';
 import { namingFor, synthDeployment } from '../helpers/app';
 

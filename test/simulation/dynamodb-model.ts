@@ -1,5 +1,5 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OrderJournalSchema } from '../../lambda/shared/tables';
+import { OrderJournalSchema } from '../../lambda/contracts/tables';
 
 /**
  * The DynamoDB a region's functions see in the simulation: moto_server's tables (one copy: the

@@ -6,7 +6,7 @@ import { fetchGet } from '../../lambda/shared/health-probe';
 import { orderKeyOf } from '../../lambda/shared/order';
 import { roleGaps, rolesFor } from '../../lambda/shared/roles';
 import { switchValue, parsePosition } from '../../lambda/shared/switches';
-import { ControlTableSchema } from '../../lambda/shared/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { readControlState } from '../../lambda/shared/control';
 import { documents, silentLogger } from '../helpers/aws';
 import { ExecutionResult } from '../helpers/state-machine';

@@ -1,0 +1,72 @@
+import { RUNTIME_VARIABLES } from '../../lambda/contracts/environment';
+import { FUNCTION_CONTRACTS } from '../../lambda/contracts';
+import { synthDeployment } from '../helpers/app';
+
+/**
+ * Every function the app deploys against the contract its handler reads its environment with
+ * (lambda/contracts/): the synthesized templates of both regions, so a variable renamed, dropped
+ * or added on either side fails here, not at the function's cold start on AWS. The function is
+ * known by POWERTOOLS_SERVICE_NAME, which HandlerFunction sets from the contract.
+ */
+
+const { templates } = synthDeployment();
+
+/** Variables HandlerFunction sets on every function, outside any contract. */
+const HANDLER_FUNCTION_VARIABLES = new Set(['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_EXTRA_CA_CERTS']);
+
+interface DeployedFunction {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly variables: Record<string, unknown>;
+}
+
+/** The functions HandlerFunction built (the ones with a service name), across every template. */
+function deployedFunctions(): DeployedFunction[] {
+  const found: DeployedFunction[] = [];
+  for (const [stack, template] of templates) {
+    for (const [logicalId, resource] of Object.entries<Record<string, any>>(template.Resources ?? {})) {
+      if (resource.Type !== 'AWS::Lambda::Function') continue;
+      const variables = resource.Properties?.Environment?.Variables as Record<string, unknown> | undefined;
+      if (variables?.POWERTOOLS_SERVICE_NAME !== undefined) found.push({ stack, logicalId, variables });
+    }
+  }
+  return found;
+}
+
+describe('function contracts against the synthesized templates', () => {
+  const functions = deployedFunctions();
+  const byService = new Map(FUNCTION_CONTRACTS.map((contract) => [contract.service, contract]));
+
+  it('gives every contract its own service name, and finds each one deployed', () => {
+    expect(byService.size).toBe(FUNCTION_CONTRACTS.length);
+    const deployed = new Set(functions.map((fn) => String(fn.variables.POWERTOOLS_SERVICE_NAME)));
+    expect(FUNCTION_CONTRACTS.map((contract) => contract.service).filter((service) => !deployed.has(service))).toEqual([]);
+    // Both regions' functions are checked (the prober runs in one region only).
+    expect(new Set(functions.map((fn) => fn.stack)).size).toBe(2);
+  });
+
+  it("sets exactly each function's contract variables, and every literal value passes the handler's own rule", () => {
+    const problems: string[] = [];
+    for (const fn of functions) {
+      const contract = byService.get(String(fn.variables.POWERTOOLS_SERVICE_NAME));
+      const where = `${fn.stack}/${fn.logicalId}`;
+      if (!contract) {
+        problems.push(`${where}: service ${String(fn.variables.POWERTOOLS_SERVICE_NAME)} has no contract`);
+        continue;
+      }
+      const shape = contract.environment.shape;
+      const expected = Object.keys(shape).filter((name) => !(RUNTIME_VARIABLES as readonly string[]).includes(name));
+      const actual = Object.keys(fn.variables).filter((name) => !HANDLER_FUNCTION_VARIABLES.has(name));
+      for (const name of expected) if (!(name in fn.variables)) problems.push(`${where} (${contract.service}): ${name} is read by the handler but not set`);
+      for (const name of actual) if (!(name in shape)) problems.push(`${where} (${contract.service}): ${name} is set but the handler does not read it`);
+      for (const name of expected) {
+        const value = fn.variables[name];
+        // A token (a Ref or a join) is known only at deploy time; its shape is the construct's type.
+        if (typeof value !== 'string') continue;
+        const parsed = shape[name]['~standard'].validate(value);
+        if ('issues' in parsed && parsed.issues) problems.push(`${where} (${contract.service}): ${name}=${JSON.stringify(value)}: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
