@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
-import { addComplianceChecks, addDrStages, addPipeline } from '../lib/dr-app';
-import { findSynthesisErrors } from '../lib/synth-gate';
+import { addComplianceChecks, findSynthesisErrors } from '../lib/compliance';
+import { addDrStages, addPipeline } from './compose';
 
 const app = new App();
 try {

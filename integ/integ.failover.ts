@@ -25,7 +25,7 @@
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { ConfigError } from '../lib/config';
-import { addDrStages } from '../lib/dr-app';
+import { addDrStages } from '../bin/compose';
 import { Naming, ParameterKey, Purpose } from '../lib/naming';
 import { PeerParameter } from '../lib/peer-parameter';
 import { ControlTableSchema } from '../lambda/contracts/tables';

@@ -2,7 +2,7 @@ import { Arn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { clusterArn, globalClusterArn } from './global-database';
-import { acknowledgeScopedWildcards } from './nag';
+import { acknowledgeScopedWildcards } from './compliance';
 import { Naming, Purpose } from './naming';
 
 export interface CrossRegionAccessProps {

@@ -16,7 +16,7 @@ import { evacuationSignal } from './evacuation-switch';
 import { clusterArn, GlobalDatabase, globalClusterArn } from './global-database';
 import { grantItemActions } from './global-table';
 import { HandlerFunction } from './handler-function';
-import { acknowledgeScopedWildcards } from './nag';
+import { acknowledgeScopedWildcards } from './compliance';
 import { Naming, ParameterKey, Purpose } from './naming';
 import { readPeerParameterStatement } from './peer-parameter';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

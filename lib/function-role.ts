@@ -1,7 +1,7 @@
 import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { acknowledgeScopedWildcards } from './nag';
+import { acknowledgeScopedWildcards } from './compliance';
 import { Naming } from './naming';
 
 export interface FunctionRoleProps {

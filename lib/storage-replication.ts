@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AwsCallSupport } from './aws-call-support';
-import { acknowledgeScopedWildcards } from './nag';
+import { acknowledgeScopedWildcards } from './compliance';
 import { Naming, Purpose, regionCode } from './naming';
 
 /** The buckets that replicate between the regions, by purpose. */

@@ -7,10 +7,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { AppConfig, RegionRole, regionSettings } from '../lib/config';
-import { stageId } from '../lib/dr-app';
-import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/nag';
+import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/compliance';
 import { Naming, ParameterKey, Purpose, regionCode } from '../lib/naming';
-import { DrStage } from '../stages/dr-stage';
+import { DrStage, stageId } from '../stages/dr-stage';
 
 /** The runtimes every CodeBuild step of the pipeline selects on the standard 7.0 image. */
 export const BUILD_RUNTIMES = { nodejs: '20', python: '3.12' } as const;

@@ -2,7 +2,7 @@ import { Aspects, Duration, Fn, RemovalPolicy, Stage, StageProps } from 'aws-cdk
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
-import { applyGuardrails, ProviderLogging } from '../lib/aspects';
+import { applyGuardrails, ProviderLogging } from '../lib/compliance';
 import { AppConfig, RegionRole, regionSettings } from '../lib/config';
 import { ControlTable } from '../lib/control-table';
 import { CrossRegionAccess } from '../lib/cross-region-access';
@@ -27,11 +27,17 @@ import { SessionStore } from '../lib/session-store';
 import { Storage } from '../lib/storage';
 import { SwitchKeeper } from '../lib/switch-keeper';
 import { PeerBucketReplication } from '../lib/storage-replication';
-import { Naming, ParameterKey, Purpose } from '../lib/naming';
+import { Naming, ParameterKey, Purpose, regionCode } from '../lib/naming';
 import { Network, routeTableCount } from '../lib/network';
 import { RegionalParameters } from '../lib/regional-parameters';
 import { VpcPeering } from '../lib/vpc-peering';
 import { RegionalStack } from './regional-stack';
+
+/** Construct id of a region's stage: readable in `cdk ls` and unique per environment and region. */
+export function stageId(config: AppConfig, role: RegionRole): string {
+  const region = role === RegionRole.PRIMARY ? config.primaryRegion : config.secondaryRegion;
+  return `Dr-${config.environmentSuffix}-${regionCode(region)}`;
+}
 
 export interface DrStageProps extends StageProps {
   /** The validated app configuration. */

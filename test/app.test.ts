@@ -1,9 +1,7 @@
 import * as path from 'path';
 import { RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { applyGuardrails } from '../lib/aspects';
-import { addComplianceChecks } from '../lib/dr-app';
-import { findSynthesisErrors } from '../lib/synth-gate';
+import { addComplianceChecks, applyGuardrails, findSynthesisErrors } from '../lib/compliance';
 import { newApp, synthDeployment } from './helpers/app';
 import { cfnLint } from './helpers/cfn-lint';
 

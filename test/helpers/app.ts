@@ -5,7 +5,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { AppConfig, parseConfig } from '../../lib/config';
-import { addComplianceChecks, addDrStages, DrDeployment } from '../../lib/dr-app';
+import { addDrStages, DrDeployment } from '../../bin/compose';
+import { addComplianceChecks } from '../../lib/compliance';
 import { Naming } from '../../lib/naming';
 
 const CDK_JSON = path.join(__dirname, '..', '..', 'cdk.json');
