@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadConfig } from '../lib/config';
-import { addComplianceChecks, findSynthesisErrors } from '../lib/compliance';
+import { ConfigError, loadConfig } from '../lib/core/config';
+import { addComplianceChecks, findSynthesisErrors } from '../lib/core/compliance';
 import { addDrStages, addPipeline } from './compose';
 
 const app = new App();

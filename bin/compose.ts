@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AppConfig, RegionRole } from '../lib/config';
-import { Naming, Purpose } from '../lib/naming';
+import { AppConfig, RegionRole } from '../lib/core/config';
+import { Naming, Purpose } from '../lib/core/naming';
 import { PipelineStack, pipelineReplicationBucketName } from '../pipeline/pipeline-stack';
 import { PipelineSupportStack } from '../pipeline/pipeline-support-stack';
 import { DrStage, stageId } from '../stages/dr-stage';
@@ -9,7 +9,7 @@ import { DrStage, stageId } from '../stages/dr-stage';
 /**
  * The app's composition, next to its entry (bin/app.ts): either both regional stages for a direct
  * deployment, or the delivery pipeline that deploys them per environment. Compliance checks and
- * the synth gate are lib/compliance.ts.
+ * the synth gate are lib/core/compliance.ts.
  */
 
 /** The two regional stages of one deployment, primary first (the order they deploy in). */

@@ -5,8 +5,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseConfig } from '../lib/config';
-import { Naming, ParameterKey } from '../lib/naming';
+import { parseConfig } from '../lib/core/config';
+import { Naming, ParameterKey } from '../lib/core/naming';
 import { withRetry } from '../lambda/shared/retry';
 import { DrillOptions, runDrill, sfnExecutionApi } from './drill';
 

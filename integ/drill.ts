@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readControlState } from '../lambda/shared/control';
 import { latestDatapoint } from '../lambda/shared/metrics';
 import { withRetry } from '../lambda/shared/retry';
-import { Naming, Purpose, regionCode } from '../lib/naming';
+import { Naming, Purpose, regionCode } from '../lib/core/naming';
 
 /**
  * The failover drill: runs the target region's failover state machine (`planned`) against a
@@ -160,7 +160,7 @@ interface ValidationOutput {
   readonly canaryOrderId: string;
 }
 
-/** The physical names the drill touches, from lib/naming.ts. */
+/** The physical names the drill touches, from lib/core/naming.ts. */
 export function drillNames(options: Pick<DrillOptions, 'appName' | 'environmentSuffix' | 'targetRegion'>, account: string): { stateMachineArn: string; controlTable: string; namespace: string } {
   const naming = new Naming({ appName: options.appName, environmentSuffix: options.environmentSuffix, account, region: options.targetRegion });
   const stateMachine = naming.name('stateMachine', Purpose.failover);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { AppConfig, CONFIG_KEYS, ConfigError, parseConfig } from '../lib/config';
+import { AppConfig, CONFIG_KEYS, ConfigError, parseConfig } from '../lib/core/config';
 
 /** The environment variable holding the integration deployment's config keys, as a JSON object. */
 export const INTEG_CONFIG_VARIABLE = 'DR_INTEG_CONFIG';

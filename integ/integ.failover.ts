@@ -24,10 +24,10 @@
  */
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { ConfigError } from '../lib/config';
+import { ConfigError } from '../lib/core/config';
 import { addDrStages } from '../bin/compose';
-import { Naming, ParameterKey, Purpose } from '../lib/naming';
-import { PeerParameter } from '../lib/peer-parameter';
+import { Naming, ParameterKey, Purpose } from '../lib/core/naming';
+import { PeerParameter } from '../lib/core/peer-parameter';
 import { ControlTableSchema } from '../lambda/contracts/tables';
 import { appContext, integConfig } from './integ-config';
 

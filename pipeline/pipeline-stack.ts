@@ -6,9 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
-import { AppConfig, RegionRole, regionSettings } from '../lib/config';
-import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/compliance';
-import { Naming, ParameterKey, Purpose, regionCode } from '../lib/naming';
+import { AppConfig, RegionRole, regionSettings } from '../lib/core/config';
+import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/core/compliance';
+import { Naming, ParameterKey, Purpose, regionCode } from '../lib/core/naming';
 import { DrStage, stageId } from '../stages/dr-stage';
 
 /** The runtimes every CodeBuild step of the pipeline selects on the standard 7.0 image. */

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { addComplianceChecks, applyGuardrails, findSynthesisErrors } from '../lib/compliance';
+import { addComplianceChecks, applyGuardrails, findSynthesisErrors } from '../lib/core/compliance';
 import { newApp, synthDeployment } from './helpers/app';
 import { cfnLint } from './helpers/cfn-lint';
 

@@ -1,7 +1,7 @@
 import { PEER_VARIABLES } from './common';
 import { arn, defineEnvironment, flag, FunctionContract, integer, parameterName, text, url } from './environment';
 
-/** The failover state machine's steps: lib/failover-orchestrator.ts deploys lambda/failover-steps. */
+/** The failover state machine's steps: lib/failover/failover-orchestrator.ts deploys lambda/failover-steps. */
 export const FAILOVER_STEPS = {
   codeFolder: 'failover-steps',
   service: 'failover-steps',

@@ -1,7 +1,7 @@
 import { CONTROL_VARIABLES, DATABASE_VARIABLES } from './common';
 import { defineEnvironment, FunctionContract, integer } from './environment';
 
-/** The regional health check (GET /health): lib/order-api.ts deploys lambda/health. */
+/** The regional health check (GET /health): lib/order-path/order-api.ts deploys lambda/health. */
 export const HEALTH = {
   codeFolder: 'health',
   service: 'regional-health',

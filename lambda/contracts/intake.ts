@@ -1,6 +1,6 @@
 import { defineEnvironment, FunctionContract, integer, text, url } from './environment';
 
-/** The order intake (POST /orders): lib/order-api.ts deploys lambda/intake. */
+/** The order intake (POST /orders): lib/order-path/order-api.ts deploys lambda/intake. */
 export const INTAKE = {
   codeFolder: 'intake',
   service: 'order-intake',

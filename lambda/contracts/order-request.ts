@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * What a client sends to the order API: the handlers validate requests with these schemas, and
- * lib/order-api.ts builds the API Gateway request model from the same schema, so the gateway and
+ * lib/order-path/order-api.ts builds the API Gateway request model from the same schema, so the gateway and
  * the handler refuse the same bodies. Classic zod still: the handlers' move to zod/mini (for
  * bundle size) converts these with the rest of their validation.
  */

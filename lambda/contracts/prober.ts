@@ -1,7 +1,7 @@
 import { PEER_VARIABLES } from './common';
 import { arn, defineEnvironment, flag, FunctionContract, integer, parameterName, text } from './environment';
 
-/** The failover prober: lib/failover-prober.ts deploys lambda/prober. */
+/** The failover prober: lib/failover/failover-prober.ts deploys lambda/prober. */
 export const PROBER = {
   codeFolder: 'prober',
   service: 'failover-prober',

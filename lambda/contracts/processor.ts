@@ -1,7 +1,7 @@
 import { CONTROL_VARIABLES, DATABASE_VARIABLES } from './common';
 import { defineEnvironment, FunctionContract, integer } from './environment';
 
-/** The order processor (SQS): lib/order-processing.ts deploys lambda/processor. */
+/** The order processor (SQS): lib/order-path/order-processing.ts deploys lambda/processor. */
 export const PROCESSOR = {
   codeFolder: 'processor',
   service: 'order-processor',

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { PEER_VARIABLES } from './common';
 import { arn, defineEnvironment, FunctionContract, integer, nameList, parameterName, positive, text } from './environment';
 
-/** The hourly failover-readiness check: lib/readiness-check.ts deploys lambda/readiness. */
+/** The hourly failover-readiness check: lib/observability/readiness-check.ts deploys lambda/readiness. */
 export const READINESS = {
   codeFolder: 'readiness',
   service: 'failover-readiness',

@@ -1,7 +1,7 @@
 import { CONTROL_VARIABLES, DATABASE_VARIABLES } from './common';
 import { defineEnvironment, FunctionContract, integer } from './environment';
 
-/** Journal reconciliation (schedule and failover): lib/failover-orchestrator.ts deploys lambda/reconcile. */
+/** Journal reconciliation (schedule and failover): lib/failover/failover-orchestrator.ts deploys lambda/reconcile. */
 export const RECONCILE = {
   codeFolder: 'reconcile',
   service: 'failover-reconcile',

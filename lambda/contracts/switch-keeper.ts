@@ -20,7 +20,7 @@ export const PASS_RESERVE_MS = CROSS_REGION_TIMEOUTS.connectionTimeoutMs + CROSS
  */
 export const MAX_PUBLISHES_PER_MINUTE = Math.floor((KEEPER_SCHEDULE_SECONDS * 1000) / (KEEPER_SCHEDULE_SECONDS * 1000 + PASS_RESERVE_MS - KEEPER_TIMEOUT_SECONDS * 1000));
 
-/** The evacuation switch's keeper: lib/switch-keeper.ts deploys lambda/switch-keeper. */
+/** The evacuation switch's keeper: lib/routing/switch-keeper.ts deploys lambda/switch-keeper. */
 export const SWITCH_KEEPER = {
   codeFolder: 'switch-keeper',
   service: 'switch-keeper',

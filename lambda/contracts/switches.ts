@@ -1,4 +1,4 @@
-/** An evacuation switch's position and where it lives: shared by the constructs (lib/evacuation-switch.ts, lib/switch-keeper.ts) and the handlers (lambda/shared/switches.ts, which reads and sets it). */
+/** An evacuation switch's position and where it lives: shared by the constructs (lib/routing/evacuation-switch.ts, lib/routing/switch-keeper.ts) and the handlers (lambda/shared/switches.ts, which reads and sets it). */
 
 export const SwitchPosition = { thrown: 'thrown', released: 'released' } as const;
 export type SwitchPosition = (typeof SwitchPosition)[keyof typeof SwitchPosition];

@@ -17,7 +17,7 @@ import { probeOnce, ProbeOutcome } from './prober';
 const environment = PROBER.environment.read();
 
 const logger = createLogger(PROBER.service);
-// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME (lib/handler-function.ts).
+// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME (lib/core/handler-function.ts).
 const metrics = new Metrics();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), { marshallOptions: { removeUndefinedValues: true } });
 const sfn = new SFNClient({ maxAttempts: 3 });

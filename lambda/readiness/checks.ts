@@ -388,7 +388,7 @@ async function dns(deps: ReadinessDependencies): Promise<Verdict> {
  * Both switches: the peer's through this region's SSM, this region's through the peer's. A switch
  * that cannot be read is 'unknown' and named in `unreadable`, never taken for released. A silent
  * peer costs at most readSwitch's 2 attempts of worstCaseCallMs (lambda/shared/cross-region.ts:
- * 2 x 9 s with the default timeouts), inside the check timeout (20 s, lib/readiness-check.ts), so
+ * 2 x 9 s with the default timeouts), inside the check timeout (20 s, lib/observability/readiness-check.ts), so
  * the failure names the switch rather than the timeout.
  */
 async function readSwitches(deps: ReadinessDependencies): Promise<{ positions: Record<string, SwitchPosition | 'unknown'>; unreadable: string[] }> {

@@ -4,10 +4,10 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
-import { AppConfig, parseConfig } from '../../lib/config';
+import { AppConfig, parseConfig } from '../../lib/core/config';
 import { addDrStages, DrDeployment } from '../../bin/compose';
-import { addComplianceChecks } from '../../lib/compliance';
-import { Naming } from '../../lib/naming';
+import { addComplianceChecks } from '../../lib/core/compliance';
+import { Naming } from '../../lib/core/naming';
 
 const CDK_JSON = path.join(__dirname, '..', '..', 'cdk.json');
 

@@ -41,7 +41,7 @@ function unique(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
-/** The order journal with the same keys and index as lib/order-journal.ts. */
+/** The order journal with the same keys and index as lib/data/order-journal.ts. */
 export async function createJournalTable(client: DynamoDBDocumentClient = documents): Promise<string> {
   const TableName = unique('journal');
   await client.send(
@@ -69,7 +69,7 @@ export async function createJournalTable(client: DynamoDBDocumentClient = docume
   return TableName;
 }
 
-/** The control table with the same key as lib/control-table.ts. */
+/** The control table with the same key as lib/data/control-table.ts. */
 export async function createControlTable(client: DynamoDBDocumentClient = documents): Promise<string> {
   const TableName = unique('control');
   await client.send(
@@ -83,7 +83,7 @@ export async function createControlTable(client: DynamoDBDocumentClient = docume
   return TableName;
 }
 
-/** An order queue with a dead-letter queue and redrive, as lib/order-processing.ts builds them. */
+/** An order queue with a dead-letter queue and redrive, as lib/order-path/order-processing.ts builds them. */
 export async function createOrderQueues(maxReceiveCount: number, visibilityTimeoutSeconds = 0, client: SQSClient = sqs): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
   const name = unique('orders');
   const deadLetter = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));

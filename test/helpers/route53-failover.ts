@@ -9,8 +9,8 @@
  * - the SECONDARY when the PRIMARY is unhealthy and the SECONDARY healthy;
  * - the PRIMARY when both are unhealthy.
  * A record's health is its calculated check: the region's /health check AND its evacuation
- * switch (lib/failover-routing.ts). Health-check timing is not modelled here (the budget is
- * lib/failover-budget.ts's); each answer reflects the health at the moment it is asked.
+ * switch (lib/routing/failover-routing.ts). Health-check timing is not modelled here (the budget is
+ * lib/failover/failover-budget.ts's); each answer reflects the health at the moment it is asked.
  */
 export interface FailoverRecord {
   /** The record's value (the region's API Gateway domain target). */

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
-import { RegionRole } from '../../lib/config';
-import { Naming } from '../../lib/naming';
-import { Network } from '../../lib/network';
+import { RegionRole } from '../../lib/core/config';
+import { Naming } from '../../lib/core/naming';
+import { Network } from '../../lib/network/network';
 import { RegionalStack } from '../../stages/regional-stack';
 import { newApp } from './app';
 

@@ -5,7 +5,7 @@ import { CreateStateMachineCommand, HistoryEvent, SFNClient } from '@aws-sdk/cli
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DrillDependencies, DrillOptions, ExecutionApi, ExecutionDescription, runDrill, sfnExecutionApi } from '../../integ/drill';
 import { parseDrillArgs, UsageError } from '../../integ/drill-run';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../lib/core/config';
 
 /*
  * Against moto_server (AWS_ENDPOINT_URL from the global setup): the control table, the
@@ -21,7 +21,7 @@ import { parseConfig } from '../../lib/config';
  * pickle '_thread.RLock' object"), and a Fail machine's execution stays RUNNING. So StartExecution
  * goes to moto (default, non-executing: its executions stay RUNNING, which the timeout test uses
  * as is), while DescribeExecution and GetExecutionHistory answers for the other tests are fed with
- * the output shape of lib/failover-orchestrator.ts.
+ * the output shape of lib/failover/failover-orchestrator.ts.
  */
 
 const ACCOUNT = '123456789012';
@@ -81,7 +81,7 @@ async function deployment(options: { activeRegion?: string; metric?: boolean } =
   return { env, stateMachineArn: stateMachineArn!, table };
 }
 
-/** The execution output of lib/failover-orchestrator.ts after a successful run. */
+/** The execution output of lib/failover/failover-orchestrator.ts after a successful run. */
 function realisticOutput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     mode: 'planned',

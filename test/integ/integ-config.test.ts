@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { appContext, INTEG_CONFIG_VARIABLE, integConfig, SNAPSHOT_SYNTH_VARIABLE } from '../../integ/integ-config';
-import { ConfigError } from '../../lib/config';
+import { ConfigError } from '../../lib/core/config';
 
 const DEPLOYMENT = { domainName: 'dr-integ.example.net', hostedZoneId: 'Z0123456789ABCDEFGHIJ' };
 

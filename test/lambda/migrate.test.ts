@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { Client } from 'pg';
 import { MIGRATIONS } from '../../lambda/migrate/migrations';
 import { applyMigrations, MigrationChecksumError } from '../../lambda/migrate/migrator';
-import { MIGRATIONS_DIRECTORY } from '../../lib/schema-migration';
+import { MIGRATIONS_DIRECTORY } from '../../lib/data/schema-migration';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 /** A valid order row; override fields per test. */

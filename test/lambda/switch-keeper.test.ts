@@ -5,8 +5,8 @@ import { PASS_RESERVE_MS, KEEPER_TIMEOUT_SECONDS } from '../../lambda/contracts/
 import { keepSwitch, type KeeperOutcome } from '../../lambda/switch-keeper/keeper';
 import { publishSwitch } from '../../lambda/shared/switches';
 import { SwitchPosition, type SwitchRef } from '../../lambda/contracts/switches';
-import { EVACUATION_ALARM, switchRefFor } from '../../lib/evacuation-switch';
-import { Naming } from '../../lib/naming';
+import { EVACUATION_ALARM, switchRefFor } from '../../lib/routing/evacuation-switch';
+import { Naming } from '../../lib/core/naming';
 import { silentLogger } from '../helpers/aws';
 import { Datapoint, healthTimeline } from '../helpers/route53-alarm-check';
 

@@ -4,7 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { CfnVolume } from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { applyGuardrails } from '../../lib/compliance';
+import { applyGuardrails } from '../../lib/core/compliance';
 import { newApp } from '../helpers/app';
 
 function guardedStack(): Stack {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { ConfigError, CONFIG_KEYS, loadConfig, parseConfig, RegionRole, regionSettings } from '../../lib/config';
+import { ConfigError, CONFIG_KEYS, loadConfig, parseConfig, RegionRole, regionSettings } from '../../lib/core/config';
 
 /** The `key: rule` lines a raw config is rejected with. */
 function problemsOf(raw: Record<string, unknown>): string[] {

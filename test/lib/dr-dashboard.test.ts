@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/config';
-import { DrDashboard } from '../../lib/dr-dashboard';
+import { RegionRole } from '../../lib/core/config';
+import { DrDashboard } from '../../lib/observability/dr-dashboard';
 import { regionalStack } from '../helpers/stacks';
 
 const { stack, naming } = regionalStack(RegionRole.SECONDARY);

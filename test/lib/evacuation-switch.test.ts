@@ -1,8 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/config';
-import { EVACUATION_ALARM, switchRefFor } from '../../lib/evacuation-switch';
-import { ParameterKey, Purpose } from '../../lib/naming';
-import { SwitchKeeper } from '../../lib/switch-keeper';
+import { RegionRole } from '../../lib/core/config';
+import { EVACUATION_ALARM, switchRefFor } from '../../lib/routing/evacuation-switch';
+import { ParameterKey, Purpose } from '../../lib/core/naming';
+import { SwitchKeeper } from '../../lib/routing/switch-keeper';
 import { MAX_PUBLISHES_PER_MINUTE, SWITCH_KEEPER } from '../../lambda/contracts/switch-keeper';
 import { namingFor, synthDeployment } from '../helpers/app';
 import { regionalStack } from '../helpers/stacks';
@@ -100,7 +100,7 @@ describe.each([
 
   it('lets the keeper read only its parameter and publish only in the deployment\'s namespace', () => {
     const roleId = keeperFunction(template, region).Properties.Role['Fn::GetAtt'][0] as string;
-    // Every function's role also writes its own log group and X-Ray traces (lib/function-role.ts).
+    // Every function's role also writes its own log group and X-Ray traces (lib/core/function-role.ts).
     const statements = statementsOfRole(template, roleId).filter(
       (statement) => statement.Sid !== 'WriteOwnLogs' && ![statement.Action].flat().every((action: string) => action.startsWith('xray:')),
     );

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { budgetTable, failoverBudget, FailoverTimings, HEALTH_CHECKER_CONNECT_TIMEOUT_SECONDS, HEALTH_CHECKER_RESPONSE_TIMEOUT_SECONDS } from '../../lib/failover-budget';
-import { ConfigError, parseConfig } from '../../lib/config';
+import { budgetTable, failoverBudget, FailoverTimings, HEALTH_CHECKER_CONNECT_TIMEOUT_SECONDS, HEALTH_CHECKER_RESPONSE_TIMEOUT_SECONDS } from '../../lib/failover/failover-budget';
+import { ConfigError, parseConfig } from '../../lib/core/config';
 
 const TIMINGS: FailoverTimings = {
   healthCheckIntervalSeconds: 10,

@@ -2,7 +2,7 @@ import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ControlTableSchema } from '../../lambda/contracts/tables';
-import { FAILED_NOTIFICATION_METRIC } from '../../lib/failover-orchestrator';
+import { FAILED_NOTIFICATION_METRIC } from '../../lib/failover/failover-orchestrator';
 import { documents } from '../helpers/aws';
 import { synthDeployment } from '../helpers/app';
 import { journalOrder } from '../helpers/orders';

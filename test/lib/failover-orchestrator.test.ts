@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { ControlTableSchema } from '../../lambda/contracts/tables';
-import { Purpose } from '../../lib/naming';
+import { Purpose } from '../../lib/core/naming';
 import { namingFor, synthDeployment } from '../helpers/app';
 
 // One synthesized app, with non-default failover settings so values are shown to come from config.

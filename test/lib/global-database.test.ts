@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/config';
-import { GlobalDatabase } from '../../lib/global-database';
+import { RegionRole } from '../../lib/core/config';
+import { GlobalDatabase } from '../../lib/data/global-database';
 import { regionalStack } from '../helpers/stacks';
 
 function databaseTemplate(role: RegionRole): Template {

@@ -1,9 +1,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/config';
-import { ControlTable } from '../../lib/control-table';
-import { globalTable } from '../../lib/global-table';
-import { OrderJournal, OrderJournalSchema } from '../../lib/order-journal';
-import { SessionStore } from '../../lib/session-store';
+import { RegionRole } from '../../lib/core/config';
+import { ControlTable } from '../../lib/data/control-table';
+import { globalTable } from '../../lib/data/global-table';
+import { OrderJournal, OrderJournalSchema } from '../../lib/data/order-journal';
+import { SessionStore } from '../../lib/data/session-store';
 import { regionalStack } from '../helpers/stacks';
 
 function tables(role: RegionRole) {

@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/config';
-import { ApiHostedZone } from '../../lib/hosted-zone';
+import { RegionRole } from '../../lib/core/config';
+import { ApiHostedZone } from '../../lib/routing/hosted-zone';
 import { regionalStack } from '../helpers/stacks';
 
 function zoneFor(role: RegionRole, hostedZoneId?: string) {

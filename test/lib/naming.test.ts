@@ -1,4 +1,4 @@
-import { MAX_PURPOSE_LENGTH, maxSuffixLength, Naming, Purpose, regionCode } from '../../lib/naming';
+import { MAX_PURPOSE_LENGTH, maxSuffixLength, Naming, Purpose, regionCode } from '../../lib/core/naming';
 
 const naming = new Naming({ appName: 'trading-dr', environmentSuffix: 'dev', account: '123456789012', region: 'us-east-1' });
 

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { orderJsonSchema } from '../../lib/order-api';
+import { orderJsonSchema } from '../../lib/order-path/order-api';
 import { synthDeployment } from '../helpers/app';
 
 const { deployment } = synthDeployment();

@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/config';
-import { GlobalDatabase } from '../../lib/global-database';
-import { migrationFilesChecksum, SchemaMigration } from '../../lib/schema-migration';
+import { RegionRole } from '../../lib/core/config';
+import { GlobalDatabase } from '../../lib/data/global-database';
+import { migrationFilesChecksum, SchemaMigration } from '../../lib/data/schema-migration';
 import { regionalStack } from '../helpers/stacks';
 
 const { stack, naming, network, peerRegion, cidr, peerCidr } = regionalStack(RegionRole.PRIMARY);

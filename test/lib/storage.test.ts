@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/config';
-import { Storage } from '../../lib/storage';
-import { PeerBucketReplication } from '../../lib/storage-replication';
+import { RegionRole } from '../../lib/core/config';
+import { Storage } from '../../lib/data/storage';
+import { PeerBucketReplication } from '../../lib/data/storage-replication';
 import { regionalStack } from '../helpers/stacks';
 
 const PEER_KEY = 'arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555';

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../lib/core/config';
 import { addPipeline } from '../../bin/compose';
-import { addComplianceChecks } from '../../lib/compliance';
+import { addComplianceChecks } from '../../lib/core/compliance';
 import { newApp } from '../helpers/app';
 
 // The pipeline as `cdk synth -c deployment=pipeline` builds it, compliance checks included.

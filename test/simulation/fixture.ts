@@ -1,4 +1,4 @@
-import { Purpose } from '../../lib/naming';
+import { Purpose } from '../../lib/core/naming';
 import { documents } from '../helpers/aws';
 import { AuroraStorageModel } from '../helpers/aurora-storage';
 import { Deployment, functionSetting, PRIMARY, Region, REGIONS, WorldFixture } from '../helpers/two-region-world';

@@ -1,4 +1,4 @@
-import { EVACUATION_ALARM } from '../../lib/evacuation-switch';
+import { EVACUATION_ALARM } from '../../lib/routing/evacuation-switch';
 import { Datapoint, healthStatusAt } from '../helpers/route53-alarm-check';
 import { PRIMARY, Region, REGIONS, SECONDARY, TARGETS } from '../helpers/two-region-world';
 

@@ -204,7 +204,7 @@ export class Simulation {
   }
 
   /**
-   * The schedule's reconciliation (lib/continuous-reconciliation.ts) in each region whose functions
+   * The schedule's reconciliation (lib/order-path/continuous-reconciliation.ts) in each region whose functions
    * run (a standby's run does nothing). A run that could not happen (its region down) or failed is
    * retried at the next step, as EventBridge retries a failed invocation.
    */
@@ -308,7 +308,7 @@ export class Simulation {
   }
 
   /**
-   * Each region's switch keeper republishes the switch it hosts (lib/switch-keeper.ts), while that
+   * Each region's switch keeper republishes the switch it hosts (lib/routing/switch-keeper.ts), while that
    * region is up. Route 53 reads the stream per one-minute period, so one datapoint a minute (at
    * the minute's first tick) stands for the keeper's three.
    */

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Purpose, ParameterKey } from '../../lib/naming';
+import { Purpose, ParameterKey } from '../../lib/core/naming';
 import { namingFor, synthDeployment } from '../helpers/app';
 
 // One synthesized app for the file: synthesis is the slow part.

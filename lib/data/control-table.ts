@@ -1,0 +1,43 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { RegionRole } from '../core/config';
+import { globalTable } from './global-table';
+import { Naming, Purpose } from '../core/naming';
+
+export { ControlTableSchema } from '../../lambda/contracts/tables';
+import { ControlTableSchema } from '../../lambda/contracts/tables';
+
+export interface ControlTableProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The primary stage creates the global table; the secondary references its replica. */
+  readonly role: RegionRole;
+  /** The other replica's region. */
+  readonly peerRegion: string;
+  /** The MRSC witness region. */
+  readonly witnessRegion: string;
+}
+
+/**
+ * The control table: the active region and a monotonically increasing fencing epoch, plus the
+ * failover lock. Strongly consistent across regions (MRSC) on purpose: fencing relies on a
+ * conditional write that must not succeed in both regions at once, which last-writer-wins
+ * replication (MREC) cannot promise. With a witness, the surviving region still commits when
+ * the other is down.
+ */
+export class ControlTable extends Construct {
+  /** This region's replica of the control table. */
+  public readonly table: dynamodb.ITableV2;
+
+  constructor(scope: Construct, id: string, props: ControlTableProps) {
+    super(scope, id);
+    this.table = globalTable(this, 'Table', {
+      naming: props.naming,
+      purpose: Purpose.control,
+      role: props.role,
+      peerRegion: props.peerRegion,
+      strongConsistencyWitnessRegion: props.witnessRegion,
+      partitionKey: { name: ControlTableSchema.pk, type: dynamodb.AttributeType.STRING },
+    });
+  }
+}

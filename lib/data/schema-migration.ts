@@ -1,0 +1,105 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { MIGRATE } from '../../lambda/contracts/migrate';
+import { DATABASE_NAME, GlobalDatabase } from './global-database';
+import { HandlerFunction } from '../core/handler-function';
+import { Naming, Purpose } from '../core/naming';
+
+/** Where the versioned SQL migrations live (bundled into the function as text). */
+export const MIGRATIONS_DIRECTORY = path.join(__dirname, '..', '..', 'lambda', 'migrate', 'migrations');
+
+/**
+ * A digest of every migration file, by name and content: a property of the custom resource, so
+ * adding a migration changes the template and the deploy applies it.
+ */
+export function migrationFilesChecksum(directory: string = MIGRATIONS_DIRECTORY): string {
+  const hash = createHash('sha256');
+  for (const file of fs.readdirSync(directory).filter((name) => name.endsWith('.sql')).sort()) {
+    hash.update(file).update('\0').update(fs.readFileSync(path.join(directory, file))).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+export interface SchemaMigrationProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The database to migrate; this region must hold its writer. */
+  readonly database: GlobalDatabase;
+  /** The VPC the function runs in (to reach the writer). */
+  readonly vpc: ec2.IVpc;
+  /** Retention of the function's logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Applies the versioned SQL migrations in `lambda/migrate/migrations/` to the writer after it is
+ * created, and again whenever the set of migrations changes (its checksum is a property of the
+ * custom resource). The same migrations are what the handler tests apply to a local PostgreSQL.
+ */
+export class SchemaMigration extends Construct {
+  /** The migration function. */
+  public readonly function: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: SchemaMigrationProps) {
+    super(scope, id);
+    const { naming, database } = props;
+    const { function: fn } = new HandlerFunction(this, 'Handler', {
+      naming,
+      purpose: Purpose.migration,
+      contract: MIGRATE,
+      variables: {},
+      description: 'Applies the versioned schema migrations to the Aurora writer',
+      vpc: props.vpc,
+      securityGroups: [database.clientSecurityGroup],
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      logRetention: props.logRetention,
+      tracing: false,
+    });
+    database.secret.grantRead(fn);
+    this.function = fn;
+
+    const providerFunctionName = naming.name('function', Purpose.migrationProvider);
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: fn,
+      providerFunctionName,
+      logGroup: new logs.LogGroup(this, 'ProviderLogs', {
+        logGroupName: `/aws/lambda/${providerFunctionName}`,
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+
+    const migration = new CustomResource(this, 'Migration', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::SchemaMigration',
+      properties: {
+        SecretArn: database.secret.secretArn,
+        Host: database.clusterEndpoint,
+        Port: String(database.port),
+        Database: DATABASE_NAME,
+        MigrationSetChecksum: migrationFilesChecksum(),
+      },
+    });
+    migration.node.addDependency(database.firstInstance);
+
+    const functionLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The CDK provider framework function only writes its own logs with this AWS managed policy; it holds no data access',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
+        reason: 'The provider framework may invoke any version of the migration function, and only that function',
+      },
+    );
+  }
+}

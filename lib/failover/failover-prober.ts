@@ -1,0 +1,155 @@
+import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { PROBER, PROBER_METRICS } from '../../lambda/contracts/prober';
+import { evacuationSignal } from '../routing/evacuation-switch';
+import { failoverStateMachineArn } from './failover-orchestrator';
+import { grantItemActions } from '../data/global-table';
+import { HandlerFunction } from '../core/handler-function';
+import { Naming, ParameterKey, Purpose } from '../core/naming';
+import { readPeerParameterStatement } from '../core/peer-parameter';
+
+/** One probe of /health: the health function answers within Route 53's 2 s, so 5 s means no answer. */
+const PROBE_TIMEOUT = Duration.seconds(5);
+
+/** EventBridge schedules run at most once a minute; the prober probes repeatedly within it. */
+const SCHEDULE = Duration.minutes(1);
+
+export interface FailoverProberProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The region it watches: the primary. */
+  readonly peerRegion: string;
+  /** The deployment's primary region. */
+  readonly primaryRegion: string;
+  /** The control table (active region; the prober keeps its count there). */
+  readonly controlTable: dynamodb.ITableV2;
+  /** This region's failover state machine, started when the peer fails. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** Where a failback request goes when failback is not automatic. */
+  readonly alertTopic: sns.ITopic;
+  /** Seconds between probes. @default 10 */
+  readonly probeInterval?: Duration;
+  /** Consecutive failed probes before failover may start. @default 3 */
+  readonly failureThreshold?: number;
+  /** How long the failures must have lasted before failover may start. @default Duration.seconds(30) */
+  readonly minimumOutage?: Duration;
+  /** After starting a failover, how long before the prober may start another. @default Duration.minutes(5) */
+  readonly restartAfter?: Duration;
+  /** `api.<zone>`: resolved to see whether Route 53's checkers moved traffic here (evidence beyond the probes). */
+  readonly apiHostName: string;
+  /** This region's API Gateway domain target: what `api.<zone>` resolves to once traffic is here. */
+  readonly apiTarget: string;
+  /** Start failback by itself. @default true */
+  readonly autoFailback?: boolean;
+  /** How long the recovered primary must stay healthy before failback. @default Duration.minutes(15) */
+  readonly failbackAfterHealthy?: Duration;
+  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The automatic trigger, in the secondary region: a function run every minute that probes the
+ * primary's /health every `probeInterval`. After `failureThreshold` consecutive failures it starts
+ * this region's failover (unplanned). After a failover, once the primary's own dependencies have
+ * worked for `failbackAfterHealthy`, it starts the primary's state machine (planned), or alerts
+ * when automatic failback is off. Detection here is apart from Route 53's: DNS moves on its own
+ * health checks; the prober starts the promotion and the reconciliation.
+ */
+export class FailoverProber extends Construct {
+  /** The prober function. */
+  public readonly function: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: FailoverProberProps) {
+    super(scope, id);
+    const { naming } = props;
+    const stack = Stack.of(this);
+    const peerStateMachineArn = failoverStateMachineArn(stack, naming.forRegion(props.peerRegion));
+    const interval = props.probeInterval ?? Duration.seconds(10);
+    const signal = evacuationSignal(naming, props.peerRegion, naming.region);
+    const switchParameterArns = [naming.region, props.peerRegion].map((each) =>
+      Arn.format({ service: 'ssm', region: each, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.evacuationSwitch).slice(1) }, stack),
+    );
+    this.function = new HandlerFunction(this, 'Prober', {
+      naming,
+      purpose: Purpose.prober,
+      contract: PROBER,
+      description: `Probes ${props.peerRegion}'s /health; starts failover on a corroborated outage and failback after recovery; holds both regions to their roles`,
+      // Just under the schedule, so one invocation ends before the next begins.
+      timeout: SCHEDULE.minus(Duration.seconds(5)),
+      logRetention: props.logRetention,
+      variables: {
+        PEER_REGION: props.peerRegion,
+        PRIMARY_REGION: props.primaryRegion,
+        CONTROL_TABLE: props.controlTable.tableName,
+        OWN_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        PEER_STATE_MACHINE_ARN: peerStateMachineArn,
+        PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
+        ALERT_TOPIC_ARN: props.alertTopic.topicArn,
+        FAILURE_THRESHOLD: props.failureThreshold ?? 3,
+        MINIMUM_OUTAGE_SECONDS: (props.minimumOutage ?? Duration.seconds(30)).toSeconds(),
+        RESTART_AFTER_SECONDS: (props.restartAfter ?? Duration.minutes(5)).toSeconds(),
+        API_HOST_NAME: props.apiHostName,
+        OWN_API_TARGET: props.apiTarget,
+        SWITCH_PARAMETER: naming.parameterName(ParameterKey.evacuationSwitch),
+        METRIC_NAMESPACE: signal.namespace,
+        EVACUATION_METRIC_NAME: signal.metricName,
+        AUTO_FAILBACK: props.autoFailback ?? true,
+        FAILBACK_AFTER_HEALTHY_SECONDS: (props.failbackAfterHealthy ?? Duration.minutes(15)).toSeconds(),
+        PROBE_INTERVAL_SECONDS: interval.toSeconds(),
+        HTTP_TIMEOUT_MS: PROBE_TIMEOUT.toMilliseconds(),
+      },
+    });
+    const fn = this.function.function;
+    grantItemActions(props.controlTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'HoldEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishEvacuationSwitches',
+        actions: ['cloudwatch:PutMetricData'],
+        // PutMetricData supports no resource-level permissions; the namespace condition scopes it.
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
+      }),
+    );
+    Validations.of(this.function.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData supports no resource-level permissions; limited to the deployment\'s namespace by condition',
+    });
+    props.stateMachine.grantStartExecution(fn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartFailback', actions: ['states:StartExecution'], resources: [peerStateMachineArn] }));
+    fn.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
+    props.alertTopic.grantPublish(fn);
+    Validations.of(this.function.role).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key' });
+
+    new events.Rule(this, 'Schedule', {
+      ruleName: naming.name('rule', Purpose.prober),
+      description: `Runs the prober of ${props.peerRegion} every minute`,
+      schedule: events.Schedule.rate(SCHEDULE),
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+  }
+}
+
+/** What the prober in `naming.region` reports, by name alone. */
+export function proberMetrics(naming: Naming) {
+  return {
+    /** 1 for the region the control table names active, at each probe. */
+    activeRegion: (region: string) =>
+      new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName: PROBER_METRICS.activeRegion,
+        dimensionsMap: { service: Purpose.prober, Region: region },
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+        region: naming.region,
+      }),
+  };
+}

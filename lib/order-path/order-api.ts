@@ -1,0 +1,303 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { HEALTH } from '../../lambda/contracts/health';
+import { INTAKE } from '../../lambda/contracts/intake';
+import { ORDER_LOOKUP } from '../../lambda/contracts/order-lookup';
+import { OrderRequestSchema } from '../../lambda/contracts/order-request';
+import { GlobalDatabase } from '../data/global-database';
+import { grantItemActions } from '../data/global-table';
+import { HandlerFunction } from '../core/handler-function';
+import { Naming, Purpose } from '../core/naming';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+
+/** The stage every client and health check calls. */
+export const API_STAGE_NAME = 'v1';
+/** Route 53 health checkers need an unauthenticated path. */
+export const HEALTH_PATH = 'health';
+
+export interface OrderApiProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The deployment's primary region (active before any failover is recorded). */
+  readonly primaryRegion: string;
+  /** The API's DNS name, `api.<zone>`; the same in both regions. */
+  readonly domainName: string;
+  /** The zone ACM validates the certificate in. */
+  readonly hostedZone: route53.IHostedZone;
+  /** This region's order journal replica. */
+  readonly journal: dynamodb.ITableV2;
+  /** This region's control table replica. */
+  readonly controlTable: dynamodb.ITableV2;
+  /** This region's order queue. */
+  readonly queue: sqs.IQueue;
+  /** This region's database member. */
+  readonly database: GlobalDatabase;
+  /** The VPC the database-facing functions run in. */
+  readonly vpc: ec2.IVpc;
+  /** Partitions of the journal's pending index. @default 8 */
+  readonly pendingShards?: number;
+  /** Largest order body in bytes. @default 4096 */
+  readonly maxOrderBodyBytes?: number;
+  /** Stage throttling: steady requests per second. @default 1000 */
+  readonly throttleRateLimit?: number;
+  /** Stage throttling: burst. @default 2000 */
+  readonly throttleBurstLimit?: number;
+  /** Requests per client IP per five minutes before the firewall blocks. @default 20000 */
+  readonly wafRateLimit?: number;
+  /** Time each health check may take, in milliseconds. @default 1500 */
+  readonly healthCheckTimeoutMs?: number;
+  /** Connections per container of the database-facing functions. @default 4 */
+  readonly poolSize?: number;
+  /** Log retention of functions and access logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * This region's order API, identical in both regions: a regional REST API with `POST /orders`
+ * (intake), `GET /orders/{id}` (lookup) and `GET /health` (the deep check Route 53 probes), the
+ * order body validated against a model generated from the same zod schema intake enforces, IAM
+ * authorization on the order routes, JSON access logs, stage throttling, X-Ray, a WAF, and the
+ * custom domain `api.<zone>` with its own ACM certificate in each region.
+ */
+export class OrderApi extends Construct {
+  /** The REST API. */
+  public readonly api: apigateway.RestApi;
+  /** The custom domain in this region. */
+  public readonly domain: apigateway.DomainName;
+  /** The intake function. */
+  public readonly intake: HandlerFunction;
+  /** The order lookup function. */
+  public readonly lookup: HandlerFunction;
+  /** The health function. */
+  public readonly health: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: OrderApiProps) {
+    super(scope, id);
+    const { naming, database } = props;
+    const databaseVariables = database.connectionVariables();
+    const healthTimeoutMs = props.healthCheckTimeoutMs ?? 1500;
+
+    this.intake = new HandlerFunction(this, 'Intake', {
+      naming,
+      purpose: Purpose.orderIntake,
+      contract: INTAKE,
+      description: 'POST /orders: validates, journals (both regions) and queues an order',
+      logRetention: props.logRetention,
+      variables: {
+        JOURNAL_TABLE: props.journal.tableName,
+        QUEUE_URL: props.queue.queueUrl,
+        PENDING_SHARDS: props.pendingShards ?? 8,
+        MAX_BODY_BYTES: props.maxOrderBodyBytes ?? 4096,
+      },
+    });
+    grantItemActions(props.journal, this.intake.function, 'dynamodb:PutItem', 'dynamodb:GetItem');
+    props.queue.grantSendMessages(this.intake.function);
+
+    this.lookup = new HandlerFunction(this, 'Lookup', {
+      naming,
+      purpose: Purpose.orderLookup,
+      contract: ORDER_LOOKUP,
+      description: 'GET /orders/{id}?accountId=: reads an order from Aurora, falling back to the journal',
+      vpc: props.vpc,
+      securityGroups: [database.clientSecurityGroup],
+      logRetention: props.logRetention,
+      variables: { JOURNAL_TABLE: props.journal.tableName, DB_POOL_SIZE: props.poolSize ?? 4, ...databaseVariables },
+    });
+    grantItemActions(props.journal, this.lookup.function, 'dynamodb:GetItem');
+    database.secret.grantRead(this.lookup.function);
+
+    this.health = new HandlerFunction(this, 'Health', {
+      naming,
+      purpose: Purpose.health,
+      contract: HEALTH,
+      description: 'GET /health: can this region serve (database, journal, control table)',
+      vpc: props.vpc,
+      securityGroups: [database.clientSecurityGroup],
+      // Room for the checks (run at once) plus a cold start; Route 53 itself waits 2 s for an answer.
+      timeout: Duration.seconds(Math.ceil(healthTimeoutMs / 1000) + 3),
+      logRetention: props.logRetention,
+      variables: {
+        JOURNAL_TABLE: props.journal.tableName,
+        CONTROL_TABLE: props.controlTable.tableName,
+        PRIMARY_REGION: props.primaryRegion,
+        CHECK_TIMEOUT_MS: healthTimeoutMs,
+        ...databaseVariables,
+      },
+    });
+    grantItemActions(props.journal, this.health.function, 'dynamodb:GetItem');
+    grantItemActions(props.controlTable, this.health.function, 'dynamodb:GetItem');
+    database.secret.grantRead(this.health.function);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/apigateway/${naming.name('logGroup', Purpose.apiAccessLogs)}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const api = new apigateway.RestApi(this, 'Api', {
+      restApiName: naming.name('api', Purpose.api),
+      description: 'Trading order API (regional; the same in both regions)',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        throttlingRateLimit: props.throttleRateLimit ?? 1000,
+        throttlingBurstLimit: props.throttleBurstLimit ?? 2000,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+    });
+    this.api = api;
+
+    const orderModel = api.addModel('OrderModel', {
+      contentType: 'application/json',
+      modelName: 'Order',
+      description: 'An order, generated from the zod schema intake enforces',
+      schema: orderJsonSchema(),
+    });
+    const bodyValidator = api.addRequestValidator('BodyValidator', { validateRequestBody: true, validateRequestParameters: true });
+    const parameterValidator = api.addRequestValidator('ParameterValidator', { validateRequestBody: false, validateRequestParameters: true });
+    api.addGatewayResponse('InvalidBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json': '{"error":"invalid_order","problems":[{"field":"(body)","rule":"$util.escapeJavaScript($context.error.validationErrorString)"}]}',
+      },
+    });
+
+    const orders = api.root.addResource('orders');
+    orders.addMethod('POST', new apigateway.LambdaIntegration(this.intake.function), {
+      authorizationType: apigateway.AuthorizationType.IAM,
+      requestValidator: bodyValidator,
+      requestModels: { 'application/json': orderModel },
+    });
+    orders.addResource('{id}').addMethod('GET', new apigateway.LambdaIntegration(this.lookup.function), {
+      authorizationType: apigateway.AuthorizationType.IAM,
+      requestValidator: parameterValidator,
+      requestParameters: { 'method.request.path.id': true, 'method.request.querystring.accountId': true },
+    });
+    const healthMethod = api.root.addResource(HEALTH_PATH).addMethod('GET', new apigateway.LambdaIntegration(this.health.function), {
+      authorizationType: apigateway.AuthorizationType.NONE,
+    });
+
+    const certificate = new acm.Certificate(this, 'Certificate', {
+      domainName: props.domainName,
+      validation: acm.CertificateValidation.fromDns(props.hostedZone),
+    });
+    certificate.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.domain = new apigateway.DomainName(this, 'Domain', {
+      domainName: props.domainName,
+      certificate,
+      endpointType: apigateway.EndpointType.REGIONAL,
+      securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
+    });
+    this.domain.addBasePathMapping(api, { stage: api.deploymentStage });
+
+    this.addFirewall(naming, api, props.wafRateLimit ?? 20000);
+
+    Validations.of(healthMethod).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: 'Route 53 health checkers cannot sign requests; /health reveals only whether the region can serve' },
+      { id: 'AwsSolutions-COG4', reason: 'Route 53 health checkers cannot present a Cognito token; /health reveals only whether the region can serve' },
+    );
+    Validations.of(api).acknowledge(
+      { id: 'AwsSolutions-COG4', reason: 'The order routes use IAM (SigV4) authorization: trading clients are AWS principals of the firm, not Cognito users' },
+      {
+        id: 'AwsSolutions-APIG6',
+        reason: 'JSON access logs record every request; execution logging needs the account-wide API Gateway CloudWatch role, which belongs to the account baseline, not to this app',
+      },
+    );
+  }
+
+  /** AWS managed rule groups plus a per-IP rate limit, in front of the stage. */
+  private addFirewall(naming: Naming, api: apigateway.RestApi, rateLimit: number): void {
+    const webAclName = naming.name('webAcl', Purpose.firewall);
+    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const managedRule = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
+    });
+    const webAcl = new wafv2.CfnWebACL(this, 'Firewall', {
+      name: webAclName,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(webAclName),
+      rules: [
+        managedRule('AWSManagedRulesCommonRuleSet', 1),
+        managedRule('AWSManagedRulesKnownBadInputsRuleSet', 2),
+        {
+          name: 'RateLimitPerIp',
+          priority: 3,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('RateLimitPerIp'),
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'FirewallAssociation', {
+      webAclArn: webAcl.attrArn,
+      resourceArn: Stack.of(this).formatArn({
+        service: 'apigateway',
+        account: '',
+        resource: '/restapis',
+        resourceName: `${api.restApiId}/stages/${api.deploymentStage.stageName}`,
+      }),
+    });
+  }
+}
+
+/**
+ * The order model for API Gateway (JSON Schema draft 4), generated from the zod schema intake
+ * validates with, so the two cannot drift. Rules JSON Schema cannot state (a limit price exactly
+ * for limit orders, decimals above zero) stay with intake.
+ */
+export function orderJsonSchema(): apigateway.JsonSchema {
+  const generated = z.toJSONSchema(OrderRequestSchema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _schema, ...schema } = generated;
+  return { schema: apigateway.JsonSchemaVersion.DRAFT4, title: 'Order', ...(schema as apigateway.JsonSchema) };
+}
+
+/** What the order API reports in a region, by name alone. */
+export function orderApiMetrics(naming: Naming) {
+  const api = (metricName: string, statistic: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: { ApiName: naming.name('api', Purpose.api), Stage: API_STAGE_NAME },
+      statistic,
+      period: Duration.minutes(1),
+      region: naming.region,
+    });
+  return {
+    requests: api('Count', 'SampleCount'),
+    serverErrors: api('5XXError', 'Sum'),
+    clientErrors: api('4XXError', 'Sum'),
+    p99Latency: api('Latency', 'p99'),
+  };
+}

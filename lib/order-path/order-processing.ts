@@ -1,0 +1,144 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { PROCESSOR, PROCESSOR_METRICS } from '../../lambda/contracts/processor';
+import { VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT } from '../core/config';
+import { GlobalDatabase } from '../data/global-database';
+import { grantItemActions } from '../data/global-table';
+import { HandlerFunction } from '../core/handler-function';
+import { Naming, Purpose } from '../core/naming';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+
+/** The longest SQS keeps a message: dead letters wait two weeks for an operator. */
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/**
+ * A dead-letter queue as every one of the app's is built: named for `purpose`, SQS-managed
+ * encryption, TLS only, the longest retention, destroyed with the stack.
+ */
+export function newDeadLetterQueue(scope: Construct, naming: Naming, purpose: string): sqs.Queue {
+  return new sqs.Queue(scope, 'DeadLetterQueue', {
+    queueName: naming.name('queue', purpose),
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: DEAD_LETTER_RETENTION,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+}
+
+export interface OrderProcessingProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The deployment's primary region (active before any failover is recorded). */
+  readonly primaryRegion: string;
+  /** This region's replica of the order journal. */
+  readonly journal: dynamodb.ITableV2;
+  /** This region's replica of the control table. */
+  readonly controlTable: dynamodb.ITableV2;
+  /** This region's database member. */
+  readonly database: GlobalDatabase;
+  /** The VPC the processor runs in. */
+  readonly vpc: ec2.IVpc;
+  /** Receives of a message before it goes to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** Messages per invocation. @default 25 */
+  readonly batchSize?: number;
+  /** Concurrent invocations (bounds database connections). @default 10 */
+  readonly maxConcurrency?: number;
+  /** Processor timeout. @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** Connections per processor container. @default 4 */
+  readonly poolSize?: number;
+  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * This region's order queue and its processor: intake sends accepted orders here; the processor
+ * commits them to Aurora and marks them applied in the journal, with partial batch responses so
+ * one bad message never holds back the rest, and a dead-letter queue after the receive limit.
+ */
+export class OrderProcessing extends Construct {
+  /** The order queue intake sends to. */
+  public readonly queue: sqs.IQueue;
+  /** Where messages go after the receive limit. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** The processor. */
+  public readonly processor: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: OrderProcessingProps) {
+    super(scope, id);
+    const { naming } = props;
+    const timeout = props.timeout ?? Duration.seconds(30);
+
+    const deadLetterQueue = newDeadLetterQueue(this, naming, Purpose.ordersDeadLetter);
+    const queue = new sqs.Queue(this, 'Queue', {
+      queueName: naming.name('queue', Purpose.orders),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const handler = new HandlerFunction(this, 'Processor', {
+      naming,
+      purpose: Purpose.orderProcessor,
+      contract: PROCESSOR,
+      description: 'Commits accepted orders to Aurora and marks them applied in the journal',
+      vpc: props.vpc,
+      securityGroups: [props.database.clientSecurityGroup],
+      timeout,
+      logRetention: props.logRetention,
+      variables: {
+        JOURNAL_TABLE: props.journal.tableName,
+        CONTROL_TABLE: props.controlTable.tableName,
+        PRIMARY_REGION: props.primaryRegion,
+        ...props.database.connectionVariables(),
+        DB_POOL_SIZE: props.poolSize ?? 4,
+      },
+    });
+    grantItemActions(props.journal, handler.function, 'dynamodb:UpdateItem');
+    grantItemActions(props.controlTable, handler.function, 'dynamodb:GetItem');
+    props.database.secret.grantRead(handler.function);
+    handler.function.addEventSource(
+      new sources.SqsEventSource(queue, {
+        batchSize: props.batchSize ?? 25,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency ?? 10,
+      }),
+    );
+
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.processor = handler.function;
+  }
+}
+
+/** What order processing reports in a region, by name alone (so the dashboard shows either region). */
+export function orderProcessingMetrics(naming: Naming) {
+  const queue = (metricName: string, queueName: string, statistic: string) =>
+    new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName, dimensionsMap: { QueueName: queueName }, statistic, period: Duration.minutes(1), region: naming.region });
+  const processor = (metricName: string) =>
+    new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service: PROCESSOR.service }, statistic: 'Sum', period: Duration.minutes(1), region: naming.region });
+  return {
+    /** Age of the oldest order waiting, in seconds. */
+    oldestOrderAge: queue('ApproximateAgeOfOldestMessage', naming.name('queue', Purpose.orders), 'Maximum'),
+    /** Orders in the dead-letter queue. */
+    deadLetters: queue('ApproximateNumberOfMessagesVisible', naming.name('queue', Purpose.ordersDeadLetter), 'Maximum'),
+    /** Orders committed to Aurora (the processor's EMF metric). */
+    committed: processor(PROCESSOR_METRICS.committed),
+    /** Orders that failed to commit and will be retried. */
+    commitFailures: processor(PROCESSOR_METRICS.failed),
+    /** Orders a standby region received and left to the active one (the journal holds them). */
+    deferred: processor(PROCESSOR_METRICS.deferred),
+    /** Orders whose client order id another stored row holds (kept in order_conflicts; an operator decides). */
+    conflicts: processor(PROCESSOR_METRICS.conflict),
+  };
+}
