@@ -1,0 +1,140 @@
+import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { FAILOVER_STEPS } from '../../lambda/contracts/failover-steps';
+import { RECONCILE } from '../../lambda/contracts/reconcile';
+import { ControlTableSchema, OrderJournalSchema } from '../../lambda/contracts/tables';
+import { acknowledgeScopedWildcards } from '../core/compliance';
+import { HandlerFunction } from '../core/handler-function';
+import { ParameterKey, Purpose } from '../core/naming';
+import { readPeerParameterStatement } from '../core/peer-parameter';
+import { clusterArn, globalClusterArn } from '../data/global-database';
+import { grantItemActions } from '../data/global-table';
+import { evacuationSignal } from '../routing/evacuation-switch';
+import { FailoverOrchestratorProps, HTTP_TIMEOUT, OrchestratorSettings, VALIDATION_POLL } from './orchestrator-props';
+
+/**
+ * The orchestrator's two functions and their grants. They are built in the orchestrator's own
+ * scope (ids `Steps` and `Reconcile`), not under a construct of their own: another level would
+ * change their logical ids, and CloudFormation cannot replace a function whose name is fixed.
+ */
+export interface OrchestratorFunctions {
+  /** Preflight, promotion, evacuation switches, validation, recording. */
+  readonly steps: HandlerFunction;
+  /** Replays the journal into Aurora. */
+  readonly reconcile: HandlerFunction;
+}
+
+export function buildOrchestratorFunctions(scope: Construct, props: FailoverOrchestratorProps, settings: OrchestratorSettings): OrchestratorFunctions {
+  return { steps: buildSteps(scope, props, settings), reconcile: buildReconcile(scope, props) };
+}
+
+function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings: OrchestratorSettings): HandlerFunction {
+  const { naming } = props;
+  const { region } = settings;
+  const stack = Stack.of(scope);
+  const steps = new HandlerFunction(scope, 'Steps', {
+    naming,
+    purpose: Purpose.failoverSteps,
+    contract: FAILOVER_STEPS,
+    description: 'Failover steps that need logic: preflight, promotion, evacuation switches, validation (DNS, canary), recording',
+    // Validation retries inside until its own timeout; a minute more to answer.
+    timeout: settings.validationTimeout.plus(Duration.minutes(1)),
+    logRetention: props.logRetention,
+    variables: {
+      PEER_REGION: props.peerRegion,
+      PRIMARY_REGION: props.primaryRegion,
+      CONTROL_TABLE: props.controlTable.tableName,
+      OWN_API_URL: props.apiUrl,
+      PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
+      API_HOST_NAME: props.apiHostName,
+      OWN_API_TARGET: props.apiTarget,
+      DB_CLUSTER_ID: props.database.clusterIdentifier,
+      METRIC_NAMESPACE: naming.metricNamespace(),
+      EVACUATION_METRIC_NAME: evacuationSignal(naming, region, props.peerRegion).metricName,
+      SWITCH_PARAMETER: naming.parameterName(ParameterKey.evacuationSwitch),
+      GLOBAL_CLUSTER_ID: settings.globalClusterId,
+      OWN_CLUSTER_ARN: settings.ownClusterArn,
+      REQUIRE_DATA_LOSS_APPROVAL: settings.requireApproval,
+      LOCK_SECONDS: settings.lockSeconds,
+      VALIDATION_TIMEOUT_SECONDS: settings.validationTimeout.toSeconds(),
+      HTTP_TIMEOUT_MS: HTTP_TIMEOUT.toMilliseconds(),
+      POLL_MS: VALIDATION_POLL.toMilliseconds(),
+    },
+  });
+  const fn = steps.function;
+  const switchParameterArns = [region, props.peerRegion].map((each) =>
+    Arn.format({ service: 'ssm', region: each, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.evacuationSwitch).slice(1) }, stack),
+  );
+  const promotableClusterArns = [globalClusterArn(stack, naming), ...[region, props.peerRegion].map((each) => clusterArn(stack, naming, each))];
+  const executionArns = Arn.format(
+    { service: 'states', resource: 'execution', resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    stack,
+  );
+  grantItemActions(props.controlTable, fn, 'dynamodb:GetItem');
+  fn.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
+  // GetMetricStatistics supports no resource-level permissions.
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadReplicationLag', actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'PublishEvacuationSwitches',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
+    }),
+  );
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'SetEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }));
+  // Switchover goes to the primary's region, failover to this one (lambda/failover-steps/promotion.ts).
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ sid: 'PromoteGlobalDatabase', actions: ['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'], resources: promotableClusterArns }),
+  );
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadOwnExecutionHistory', actions: ['states:GetExecutionHistory'], resources: [executionArns] }));
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PlaceCanaryOrders', actions: ['execute-api:Invoke'], resources: props.canaryRouteArns }));
+  Validations.of(steps.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'cloudwatch:GetMetricStatistics and PutMetricData support no resource-level permissions; PutMetricData is limited to the deployment\'s namespace by condition',
+  });
+  acknowledgeScopedWildcards(steps.role, [executionArns], 'Reads the history of executions of its own state machine only; execution names are not known in advance');
+  acknowledgeScopedWildcards(steps.role, props.canaryRouteArns, 'The canary reads back the order it placed; order ids are not known in advance');
+  return steps;
+}
+
+function buildReconcile(scope: Construct, props: FailoverOrchestratorProps): HandlerFunction {
+  const reconcile = new HandlerFunction(scope, 'Reconcile', {
+    naming: props.naming,
+    purpose: Purpose.reconcile,
+    contract: RECONCILE,
+    description: 'Makes the order journal and Aurora agree: on a schedule and after every promotion',
+    vpc: props.vpc,
+    securityGroups: [props.database.clientSecurityGroup],
+    timeout: Duration.minutes(10),
+    logRetention: props.logRetention,
+    variables: {
+      JOURNAL_TABLE: props.journal.tableName,
+      CONTROL_TABLE: props.controlTable.tableName,
+      PRIMARY_REGION: props.primaryRegion,
+      PENDING_SHARDS: props.pendingShards ?? 8,
+      DB_POOL_SIZE: props.poolSize ?? 4,
+      DURABLE_AFTER_SECONDS: (props.journalDurableAfter ?? Duration.minutes(5)).toSeconds(),
+      REPLICATION_MARGIN_SECONDS: (props.journalReplicationMargin ?? Duration.seconds(5)).toSeconds(),
+      ORDER_BOUND_SECONDS: (props.orderBound ?? Duration.minutes(2)).toSeconds(),
+      ...props.database.connectionVariables(),
+    },
+  });
+  const fn = reconcile.function;
+  // Candidates come from the pending index; decisions from strongly consistent reads of the entries.
+  grantItemActions(props.journal, fn, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem');
+  grantItemActions(props.controlTable, fn, 'dynamodb:GetItem');
+  // Where a run that ran out of time stopped: it may write that item and no other.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'RecordReconcileCursor',
+      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      resources: [props.controlTable.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [ControlTableSchema.reconcileCursorItem] } },
+    }),
+  );
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'QueryPendingIndex', actions: ['dynamodb:Query'], resources: [`${props.journal.tableArn}/index/${OrderJournalSchema.pendingIndex}`] }));
+  props.database.secret.grantRead(fn);
+  return reconcile;
+}

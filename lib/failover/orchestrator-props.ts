@@ -1,0 +1,129 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { Naming, Purpose } from '../core/naming';
+import { clusterArn, GlobalDatabase } from '../data/global-database';
+
+/** Errors worth another attempt on every AWS call: throttling, timeouts, service faults. */
+export const TRANSIENT_LAMBDA_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
+export const TRANSIENT_DYNAMODB_ERRORS = [
+  'DynamoDB.InternalServerErrorException',
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.RequestLimitExceededException',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.AmazonDynamoDBException',
+  'States.Timeout',
+];
+export const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
+/** A switchover or failover already under way, or a member still settling: wait and try again. */
+export const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateException', 'Rds.InvalidDbClusterStateException', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
+/** What the promote step throws while the global cluster refuses for now (lambda/failover-steps/promotion.ts). */
+export const PROMOTION_BUSY = 'PromotionBusy';
+/** Counted when an alert could not be published; lib/observability/regional-alarms.ts alarms on it. */
+export const FAILED_NOTIFICATION_METRIC = 'FailoverNotificationsFailed';
+
+/** One HTTP request of the steps to an API: API Gateway's own limit is 29 s, a healthy /health answers in under 2 s. */
+export const HTTP_TIMEOUT = Duration.seconds(5);
+/** Pause between validation attempts: DNS answers change at most once per TTL, the canary needs a processor batch. */
+export const VALIDATION_POLL = Duration.seconds(2);
+
+/** How long one DynamoDB, SNS or EventBridge call may take before it is retried. */
+export const AWS_CALL_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
+
+/** Backoff shared by every retry: exponential with full jitter, capped. */
+export const BACKOFF = { backoffRate: 2, jitterStrategy: sfn.JitterType.FULL, maxDelay: Duration.seconds(30) } as const;
+
+export interface FailoverOrchestratorProps {
+  /** Names for this region's resources. */
+  readonly naming: Naming;
+  /** The region failover leaves (the other one). */
+  readonly peerRegion: string;
+  /** The deployment's primary region (active until the control table says otherwise). */
+  readonly primaryRegion: string;
+  /** The control table (active region, fencing epoch, the failover lock). */
+  readonly controlTable: dynamodb.ITableV2;
+  /** The order journal (reconciliation replays its pending entries). */
+  readonly journal: dynamodb.ITableV2;
+  /** This region's member of the global database. */
+  readonly database: GlobalDatabase;
+  /** This region's VPC (reconciliation reaches the database there). */
+  readonly vpc: ec2.IVpc;
+  /** The state machine's role: scoped to this deployment, without Route 53 permissions. */
+  readonly role: iam.IRole;
+  /** Where success and failure are announced. */
+  readonly alertTopic: sns.ITopic;
+  /** Where the failover events go. */
+  readonly eventBus: events.IEventBus;
+  /** The `source` of those events. */
+  readonly eventSource: string;
+  /** This region's API stage URL (validation calls /health and the order routes). */
+  readonly apiUrl: string;
+  /** The execute-api ARNs of the routes the canary calls (place an order, read it back). */
+  readonly canaryRouteArns: string[];
+  /** `api.<zone>`. */
+  readonly apiHostName: string;
+  /** This region's API Gateway domain target, what `api.<zone>` resolves to when traffic is here. */
+  readonly apiTarget: string;
+  /** How long a failover's lock lasts. @default Duration.hours(1) */
+  readonly lockDuration?: Duration;
+  /** Pause between checks of the promotion. @default Duration.seconds(10) */
+  readonly promotionPollInterval?: Duration;
+  /** How long to wait for the promotion before failing. @default Duration.minutes(15) */
+  readonly promotionTimeout?: Duration;
+  /** How long validation may take. @default Duration.minutes(3) */
+  readonly validationTimeout?: Duration;
+  /** Partitions of the journal's pending index. @default 8 */
+  readonly pendingShards?: number;
+  /** Database connections of the reconcile function. @default 4 */
+  readonly poolSize?: number;
+  /** How long an order stays in the journal's pending index after it reached the writer. @default Duration.minutes(5) */
+  readonly journalDurableAfter?: Duration;
+  /** Clock allowance before an order counts as in the secondary (journalReplicationMarginSeconds). @default Duration.seconds(5) */
+  readonly journalReplicationMargin?: Duration;
+  /** The end-to-end bound of an acknowledged order (reconciliation counts entries past it). @default Duration.minutes(2) */
+  readonly orderBound?: Duration;
+  /** Ask a person (a Step Functions callback) before a failover that allows data loss. @default false */
+  readonly requireDataLossApproval?: boolean;
+  /** How long a data-loss approval may wait before the run fails. @default Duration.minutes(30) */
+  readonly approvalTimeout?: Duration;
+  /** Log retention of the state machine and its functions. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The props' defaults resolved once, and the names every phase uses. */
+export interface OrchestratorSettings {
+  readonly region: string;
+  readonly lockSeconds: number;
+  readonly pollInterval: Duration;
+  readonly promotionTimeout: Duration;
+  readonly validationTimeout: Duration;
+  /** Checks of the promotion before it times out. */
+  readonly maxPolls: number;
+  /** This region's cluster, the writer a completed promotion shows. */
+  readonly ownClusterArn: string;
+  readonly globalClusterId: string;
+  readonly requireApproval: boolean;
+}
+
+export function orchestratorSettings(scope: Construct, props: FailoverOrchestratorProps): OrchestratorSettings {
+  const { naming } = props;
+  const pollInterval = props.promotionPollInterval ?? Duration.seconds(10);
+  const promotionTimeout = props.promotionTimeout ?? Duration.minutes(15);
+  return {
+    region: naming.region,
+    lockSeconds: (props.lockDuration ?? Duration.hours(1)).toSeconds(),
+    pollInterval,
+    promotionTimeout,
+    validationTimeout: props.validationTimeout ?? Duration.minutes(3),
+    maxPolls: Math.ceil(promotionTimeout.toSeconds() / pollInterval.toSeconds()),
+    ownClusterArn: clusterArn(Stack.of(scope), naming, naming.region),
+    globalClusterId: naming.name('globalCluster', Purpose.orders),
+    requireApproval: props.requireDataLossApproval ?? false,
+  };
+}
