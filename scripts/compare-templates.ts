@@ -13,6 +13,7 @@ import * as path from 'path';
 /** CDK names assets and their staged directories by a SHA-256 in hex. */
 const ASSET_DIRECTORY = /^asset\.([0-9a-f]{64})(\..+)?$/;
 const HASH = /[0-9a-f]{64}/g;
+const DESTINATION_SUFFIX = /(asset:[0-9a-f]{16}:[0-9]{12}-[a-z0-9-]+?)-[0-9a-f]{8}\b/g;
 
 function walk(directory: string): string[] {
   return fs.readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
@@ -30,7 +31,11 @@ function assetDigests(root: string): Map<string, string> {
     const hash = createHash('sha256');
     if (fs.statSync(full).isDirectory()) {
       const bundle = path.join(full, 'index.js');
-      const files = fs.existsSync(bundle) ? [bundle] : walk(full).filter((file) => fs.statSync(file).isFile()).sort();
+      const files = fs.existsSync(bundle)
+        ? [bundle]
+        : walk(full)
+            .filter((file) => fs.statSync(file).isFile())
+            .sort();
       for (const file of files) hash.update(path.relative(full, file)).update('\0').update(fs.readFileSync(file));
     } else {
       hash.update(fs.readFileSync(full));
@@ -45,7 +50,12 @@ function templates(root: string): Map<string, unknown> {
   const digests = assetDigests(root);
   const found = new Map<string, unknown>();
   for (const full of walk(root).filter((file) => file.endsWith('.template.json'))) {
-    const text = fs.readFileSync(full, 'utf8').replace(HASH, (hash) => digests.get(hash) ?? hash);
+    const text = fs
+      .readFileSync(full, 'utf8')
+      .replace(HASH, (hash) => digests.get(hash) ?? hash)
+      // CDK Pipelines publishes each asset to a destination named `<hash>:<account>-<region>-<8 hex>`,
+      // the last part derived from the asset's hash too.
+      .replace(DESTINATION_SUFFIX, '$1');
     found.set(path.relative(root, full), JSON.parse(text));
   }
   return found;
