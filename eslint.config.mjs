@@ -42,7 +42,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*', '@smithy/*', '@aws-lambda-powertools/*'], message: 'lambda/contracts/ holds no CDK and no SDK code.' },
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*', '@smithy/*', '@aws-lambda-powertools/*'],
+              message: 'lambda/contracts/ holds no CDK and no SDK code.',
+            },
           ],
         },
       ],

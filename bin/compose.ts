@@ -34,12 +34,18 @@ export function addPipeline(app: App, config: AppConfig): PipelineStack {
   const env = { account: config.account, region: config.primaryRegion };
   const support = new PipelineSupportStack(app, 'DrPipelineSupport', {
     env: { account: config.account, region: config.secondaryRegion },
-    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.secondaryRegion }).name('stack', Purpose.delivery),
+    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.secondaryRegion }).name(
+      'stack',
+      Purpose.delivery,
+    ),
     bucketName: pipelineReplicationBucketName(config, config.secondaryRegion),
   });
   const pipeline = new PipelineStack(app, 'DrPipeline', {
     env,
-    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.primaryRegion }).name('stack', Purpose.delivery),
+    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.primaryRegion }).name(
+      'stack',
+      Purpose.delivery,
+    ),
     config,
     settings: {
       repository: config.pipelineRepository,
@@ -48,7 +54,9 @@ export function addPipeline(app: App, config: AppConfig): PipelineStack {
       test: { ...config, environmentSuffix: config.testEnvironmentSuffix, apiSubdomain: config.testApiSubdomain },
       production: { ...config, environmentSuffix: config.productionEnvironmentSuffix },
     },
-    replicationBuckets: { [config.secondaryRegion]: s3.Bucket.fromBucketName(support, 'ReplicationRef', pipelineReplicationBucketName(config, config.secondaryRegion)) },
+    replicationBuckets: {
+      [config.secondaryRegion]: s3.Bucket.fromBucketName(support, 'ReplicationRef', pipelineReplicationBucketName(config, config.secondaryRegion)),
+    },
   });
   pipeline.addStackDependency(support);
   return pipeline;

@@ -32,7 +32,17 @@ export class UsageError extends Error {
   }
 }
 
-const FLAGS = ['--env', '--target', '--reason', '--app', '--account', '--traffic-target-seconds', '--total-target-seconds', '--timeout-seconds', '--api-host'] as const;
+const FLAGS = [
+  '--env',
+  '--target',
+  '--reason',
+  '--app',
+  '--account',
+  '--traffic-target-seconds',
+  '--total-target-seconds',
+  '--timeout-seconds',
+  '--api-host',
+] as const;
 
 function positiveInteger(flag: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`${flag} must be a positive whole number of seconds, not '${value}'`);
@@ -62,11 +72,16 @@ export function parseDrillArgs(argv: readonly string[], today: Date = new Date()
   if (account !== undefined && !/^\d{12}$/.test(account)) throw new UsageError(`--account must be 12 digits, not '${account}'`);
   const reason = values.get('--reason') ?? `drill ${today.toISOString().slice(0, 10)}`;
   if (reason.trim() === '' || reason.length > 500) throw new UsageError('--reason must be 1 to 500 characters');
-  const trafficSeconds = values.has('--traffic-target-seconds') ? positiveInteger('--traffic-target-seconds', values.get('--traffic-target-seconds')!) : parseConfig({}).failoverTargetSeconds;
+  const trafficSeconds = values.has('--traffic-target-seconds')
+    ? positiveInteger('--traffic-target-seconds', values.get('--traffic-target-seconds')!)
+    : parseConfig({}).failoverTargetSeconds;
   const totalSeconds = values.has('--total-target-seconds') ? positiveInteger('--total-target-seconds', values.get('--total-target-seconds')!) : 900;
-  const timeoutSeconds = values.has('--timeout-seconds') ? positiveInteger('--timeout-seconds', values.get('--timeout-seconds')!) : Math.max(totalSeconds * 2, 1800);
+  const timeoutSeconds = values.has('--timeout-seconds')
+    ? positiveInteger('--timeout-seconds', values.get('--timeout-seconds')!)
+    : Math.max(totalSeconds * 2, 1800);
   const apiHost = values.get('--api-host');
-  if (apiHost !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(apiHost)) throw new UsageError(`--api-host must be a DNS name such as api.trading.example.com, not '${apiHost}'`);
+  if (apiHost !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(apiHost))
+    throw new UsageError(`--api-host must be a DNS name such as api.trading.example.com, not '${apiHost}'`);
   return {
     ...(apiHost ? { dns: { hostName: apiHost, targetName: '' } } : {}),
     appName: app,
@@ -84,7 +99,9 @@ export function parseDrillArgs(argv: readonly string[], today: Date = new Date()
 
 /** The account the credentials belong to (the state machine's ARN needs it). */
 async function callerAccount(region: string): Promise<string> {
-  const identity = await withRetry('read the caller identity', () => new STSClient({ region, maxAttempts: 3 }).send(new GetCallerIdentityCommand({})), { attempts: 2 });
+  const identity = await withRetry('read the caller identity', () => new STSClient({ region, maxAttempts: 3 }).send(new GetCallerIdentityCommand({})), {
+    attempts: 2,
+  });
   if (!identity.Account) throw new Error('STS returned no account');
   return identity.Account;
 }
@@ -112,7 +129,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (options.dns) {
     // The target region's API target, as its stage published it: what api.<domain> must resolve to.
-    const parameter = new Naming({ appName: options.appName, environmentSuffix: options.environmentSuffix, account: options.account ?? '000000000000', region: options.targetRegion }).parameterName(ParameterKey.apiRegionalDomainName);
+    const parameter = new Naming({
+      appName: options.appName,
+      environmentSuffix: options.environmentSuffix,
+      account: options.account ?? '000000000000',
+      region: options.targetRegion,
+    }).parameterName(ParameterKey.apiRegionalDomainName);
     const ssm = new SSMClient({ region: options.targetRegion, maxAttempts: 3 });
     const targetName = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value;
     if (!targetName) {

@@ -93,7 +93,14 @@ export function sfnExecutionApi(client: SFNClient): ExecutionApi {
     },
     describe: async (executionArn) => {
       const response = await client.send(new DescribeExecutionCommand({ executionArn }));
-      return { status: response.status ?? 'UNKNOWN', startDate: response.startDate!, stopDate: response.stopDate, output: response.output, error: response.error, cause: response.cause };
+      return {
+        status: response.status ?? 'UNKNOWN',
+        startDate: response.startDate!,
+        stopDate: response.stopDate,
+        output: response.output,
+        error: response.error,
+        cause: response.cause,
+      };
     },
     history: async (executionArn) => {
       const events: HistoryEvent[] = [];
@@ -161,7 +168,10 @@ interface ValidationOutput {
 }
 
 /** The physical names the drill touches, from lib/core/naming.ts. */
-export function drillNames(options: Pick<DrillOptions, 'appName' | 'environmentSuffix' | 'targetRegion'>, account: string): { stateMachineArn: string; controlTable: string; namespace: string } {
+export function drillNames(
+  options: Pick<DrillOptions, 'appName' | 'environmentSuffix' | 'targetRegion'>,
+  account: string,
+): { stateMachineArn: string; controlTable: string; namespace: string } {
   const naming = new Naming({ appName: options.appName, environmentSuffix: options.environmentSuffix, account, region: options.targetRegion });
   const stateMachine = naming.name('stateMachine', Purpose.failover);
   return {
@@ -223,7 +233,12 @@ export function figureTable(figures: DrillFigures, targets: DrillTargets): strin
   const verdict = (value: number | null, target: number): string => (value === null ? 'UNKNOWN' : value <= target ? 'ok' : 'OVER');
   const rows: [string, string, string, string][] = [
     ['figure', 'value', 'target', ''],
-    ['traffic (start -> DNS answers target)', show(figures.trafficSeconds, 's'), `${targets.trafficSeconds} s`, verdict(figures.trafficSeconds, targets.trafficSeconds)],
+    [
+      'traffic (start -> DNS answers target)',
+      show(figures.trafficSeconds, 's'),
+      `${targets.trafficSeconds} s`,
+      verdict(figures.trafficSeconds, targets.trafficSeconds),
+    ],
     ['first order accepted in target', show(figures.canaryAcceptedSeconds, 's'), '', ''],
     ['first order processed in target', show(figures.canaryProcessedSeconds, 's'), '', ''],
     ['Aurora replication lag at cutover', show(figures.replicationLagMs, 'ms'), '', ''],
@@ -232,7 +247,12 @@ export function figureTable(figures: DrillFigures, targets: DrillTargets): strin
     ['FailoverDuration metric', show(figures.recordedFailoverSeconds, 's'), '', ''],
   ];
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 async function readMetric(options: DrillOptions, deps: DrillDependencies, namespace: string, from: Date, to: Date): Promise<number | undefined> {
@@ -335,10 +355,12 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
     return fail(executionArn, `execution ${executionArn} succeeded but its output is not JSON (${(description.output ?? 'none').slice(0, 200)})`);
   }
 
-  const events = await withRetry('read the execution history', () => deps.executions.history(executionArn), { attempts: 4, sleep: deps.sleep }).catch((error: Error) => {
-    problems.push(`execution history unreadable: ${error.message}`);
-    return [] as HistoryEvent[];
-  });
+  const events = await withRetry('read the execution history', () => deps.executions.history(executionArn), { attempts: 4, sleep: deps.sleep }).catch(
+    (error: Error) => {
+      problems.push(`execution history unreadable: ${error.message}`);
+      return [] as HistoryEvent[];
+    },
+  );
 
   const started = description.startDate.getTime();
   const stopped = description.stopDate?.getTime();
@@ -359,7 +381,9 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
         // Seen by the drill's own watch: execution start (or the watch's, if later) to the first answer.
         trafficSeconds = seconds(dnsAnsweredAt - Math.max(started, watchStarted));
       } else if (options.dns) {
-        problems.push(`${options.dns.hostName} never resolved to ${options.dns.targetName} while the drill watched; the traffic figure is the validation step's upper bound`);
+        problems.push(
+          `${options.dns.hostName} never resolved to ${options.dns.targetName} while the drill watched; the traffic figure is the validation step's upper bound`,
+        );
       }
       canaryAcceptedSeconds = seconds(validationStart + validation.canaryAcceptedMs - started);
       canaryProcessedSeconds = seconds(validationStart + validation.canaryProcessedMs - started);
@@ -379,7 +403,10 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
 
   // The control table must name the target region now (strongly consistent read).
   try {
-    const control = await withRetry('read the control table', () => readControlState(deps.documents, names.controlTable, options.otherRegion), { attempts: 4, sleep: deps.sleep });
+    const control = await withRetry('read the control table', () => readControlState(deps.documents, names.controlTable, options.otherRegion), {
+      attempts: 4,
+      sleep: deps.sleep,
+    });
     if (!control.recorded) problems.push(`control table ${names.controlTable} has no active-region item: the failover did not fence`);
     else if (control.activeRegion !== options.targetRegion) {
       problems.push(`control table ${names.controlTable} names ${control.activeRegion} as the active region, not ${options.targetRegion}`);
@@ -403,7 +430,9 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
 
   const figures: DrillFigures = { ...figuresBeforeMetric, recordedFailoverSeconds };
   if (figures.trafficSeconds !== null && figures.trafficSeconds > options.targets.trafficSeconds) {
-    problems.push(`traffic figure ${figures.trafficSeconds} s (execution start -> DNS answers ${options.targetRegion}) exceeds the target trafficSeconds ${options.targets.trafficSeconds} s`);
+    problems.push(
+      `traffic figure ${figures.trafficSeconds} s (execution start -> DNS answers ${options.targetRegion}) exceeds the target trafficSeconds ${options.targets.trafficSeconds} s`,
+    );
   }
   if (figures.totalSeconds === null) problems.push('total duration unknown: the execution has no stop date');
   else if (figures.totalSeconds > options.targets.totalSeconds) {

@@ -51,7 +51,9 @@ export function integConfig(env: NodeJS.ProcessEnv): AppConfig {
 
   const text = env[INTEG_CONFIG_VARIABLE];
   if (text === undefined || text.trim() === '') {
-    throw new ConfigError([`${INTEG_CONFIG_VARIABLE}: not set; a deployment needs a JSON object with at least ${INTEG_REQUIRED_KEYS.join(' and ')}, e.g. '{"domainName":"dr-integ.example.net","hostedZoneId":"Z0123456789ABCDEFGHIJ"}'`]);
+    throw new ConfigError([
+      `${INTEG_CONFIG_VARIABLE}: not set; a deployment needs a JSON object with at least ${INTEG_REQUIRED_KEYS.join(' and ')}, e.g. '{"domainName":"dr-integ.example.net","hostedZoneId":"Z0123456789ABCDEFGHIJ"}'`,
+    ]);
   }
   let overrides: unknown;
   try {
@@ -69,7 +71,9 @@ export function integConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   const missing = INTEG_REQUIRED_KEYS.filter((key) => given[key] === undefined || given[key] === '');
   if (missing.length > 0) {
-    throw new ConfigError(missing.map((key) => `${INTEG_CONFIG_VARIABLE}: ${key} is required for a deployment (a delegated public hosted zone the account owns)`));
+    throw new ConfigError(
+      missing.map((key) => `${INTEG_CONFIG_VARIABLE}: ${key} is required for a deployment (a delegated public hosted zone the account owns)`),
+    );
   }
   const account = given.account ?? env.CDK_DEFAULT_ACCOUNT;
   return parseConfig({ ...INTEG_DEFAULTS, ...given, ...(account === undefined ? {} : { account }) });

@@ -83,20 +83,22 @@ const failoverSucceeded = integ.assertions
 // A custom resource may wait at most an hour; the longest waiter below stays well inside it.
 failoverSucceeded.waitForAssertions({ totalTimeout: Duration.seconds(config.maxFailoverDurationSeconds + 300), interval: Duration.seconds(10) });
 
-const activeRegionIs = (region: string) => integ.assertions
-  .awsApiCall('DynamoDB', 'getItem', {
-    TableName: secondary.controlTable.table.tableName,
-    Key: { [ControlTableSchema.pk]: { S: ControlTableSchema.activeRegionItem } },
-    ConsistentRead: true,
-  })
-  .expect(ExpectedResult.objectLike({ Item: { [ControlTableSchema.activeRegion]: { S: region } } }));
-const dnsAnswers = (region: string) => integ.assertions
-  .awsApiCall('Route53', 'testDNSAnswer', {
-    HostedZoneId: secondary.hostedZone.hostedZoneId,
-    RecordName: `${config.apiSubdomain}.${config.domainName}`,
-    RecordType: 'CNAME',
-  })
-  .expect(ExpectedResult.objectLike({ RecordData: Match.arrayWith([Match.stringLikeRegexp(`execute-api\\.${region}\\.`)]) }));
+const activeRegionIs = (region: string) =>
+  integ.assertions
+    .awsApiCall('DynamoDB', 'getItem', {
+      TableName: secondary.controlTable.table.tableName,
+      Key: { [ControlTableSchema.pk]: { S: ControlTableSchema.activeRegionItem } },
+      ConsistentRead: true,
+    })
+    .expect(ExpectedResult.objectLike({ Item: { [ControlTableSchema.activeRegion]: { S: region } } }));
+const dnsAnswers = (region: string) =>
+  integ.assertions
+    .awsApiCall('Route53', 'testDNSAnswer', {
+      HostedZoneId: secondary.hostedZone.hostedZoneId,
+      RecordName: `${config.apiSubdomain}.${config.domainName}`,
+      RecordType: 'CNAME',
+    })
+    .expect(ExpectedResult.objectLike({ RecordData: Match.arrayWith([Match.stringLikeRegexp(`execute-api\\.${region}\\.`)]) }));
 
 // Outside integ-runner (plain `cdk deploy`, see the README) an assertion fails the deployment only
 // through its waiter, so every assertion has one; `brief` is for what must already hold.
@@ -111,7 +113,10 @@ secondaryServes.waitForAssertions(brief);
 const failedBack = activeRegionIs(config.primaryRegion);
 // The primary must report healthy for failbackAfterHealthySeconds, the prober (every minute) then
 // starts the failback, which may take up to maxFailoverDurationSeconds.
-failedBack.waitForAssertions({ totalTimeout: Duration.seconds(config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds + 600), interval: Duration.seconds(30) });
+failedBack.waitForAssertions({
+  totalTimeout: Duration.seconds(config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds + 600),
+  interval: Duration.seconds(30),
+});
 const dnsOnPrimary = dnsAnswers(config.primaryRegion);
 dnsOnPrimary.waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(15) });
 

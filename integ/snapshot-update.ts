@@ -12,4 +12,8 @@ const actual = synthesizeSnapshot();
 const expected: Snapshot = fs.existsSync(SNAPSHOT_DIR) ? readSnapshot() : new Map();
 const changes = compareSnapshots(expected, actual);
 writeSnapshot(actual);
-console.log(changes.length === 0 ? `${path.relative(process.cwd(), SNAPSHOT_DIR)}: unchanged` : `${path.relative(process.cwd(), SNAPSHOT_DIR)}: ${changes.length} change(s)\n${changes.map((line) => `  ${line}`).join('\n')}`);
+console.log(
+  changes.length === 0
+    ? `${path.relative(process.cwd(), SNAPSHOT_DIR)}: unchanged`
+    : `${path.relative(process.cwd(), SNAPSHOT_DIR)}: ${changes.length} change(s)\n${changes.map((line) => `  ${line}`).join('\n')}`,
+);

@@ -41,7 +41,11 @@ export function canonicalize(value: unknown, key?: string): unknown {
   if (typeof value === 'string') return key === 'salt' && /^\d+$/.test(value) ? 'SALT' : value.replace(ASSET_HASH, 'ASSET_HASH');
   if (Array.isArray(value)) return value.map((item) => canonicalize(item));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonicalize(v, k)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, canonicalize(v, k)]),
+    );
   }
   return value;
 }
@@ -49,7 +53,10 @@ export function canonicalize(value: unknown, key?: string): unknown {
 /** The snapshot of a synthesized cloud assembly directory: integ.json and every template, recursively. */
 export function snapshotOf(assemblyDir: string): Snapshot {
   const snapshot: Snapshot = new Map();
-  const files = fs.readdirSync(assemblyDir, { recursive: true }).map(String).map((file) => file.split(path.sep).join('/'));
+  const files = fs
+    .readdirSync(assemblyDir, { recursive: true })
+    .map(String)
+    .map((file) => file.split(path.sep).join('/'));
   for (const file of files.filter((name) => name === 'integ.json' || name.endsWith('.template.json')).sort()) {
     const content = JSON.parse(fs.readFileSync(path.join(assemblyDir, file), 'utf8')) as unknown;
     snapshot.set(file, `${JSON.stringify(canonicalize(content), null, 1)}\n`);
@@ -65,16 +72,25 @@ export function snapshotOf(assemblyDir: string): Snapshot {
 export function synthesizeSnapshot(app = INTEG_APP): Snapshot {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'integ-snapshot-'));
   try {
-    const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--app', `npx tsx ${path.relative(ROOT, app)}`, '--output', outdir, ...SNAPSHOT_SYNTH_OPTIONS], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        [SNAPSHOT_SYNTH_VARIABLE]: SNAPSHOT_ACCOUNT,
-        AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_REGION: '', AWS_DEFAULT_REGION: '',
-        CDK_DISABLE_VERSION_CHECK: '1',
+    const result = spawnSync(
+      path.join(ROOT, 'node_modules', '.bin', 'cdk'),
+      ['synth', '--quiet', '--app', `npx tsx ${path.relative(ROOT, app)}`, '--output', outdir, ...SNAPSHOT_SYNTH_OPTIONS],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          [SNAPSHOT_SYNTH_VARIABLE]: SNAPSHOT_ACCOUNT,
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          AWS_SESSION_TOKEN: '',
+          AWS_PROFILE: '',
+          AWS_REGION: '',
+          AWS_DEFAULT_REGION: '',
+          CDK_DISABLE_VERSION_CHECK: '1',
+        },
       },
-    });
+    );
     if (result.status !== 0) {
       throw new Error(`cdk synth of ${path.relative(ROOT, app)} failed (exit ${result.status ?? result.signal}):\n${result.stderr}`);
     }
@@ -88,7 +104,11 @@ export function synthesizeSnapshot(app = INTEG_APP): Snapshot {
 export function readSnapshot(dir = SNAPSHOT_DIR): Snapshot {
   if (!fs.existsSync(dir)) throw new Error(`${path.relative(ROOT, dir)} does not exist; write it with \`npm run integ:snapshot\``);
   const snapshot: Snapshot = new Map();
-  for (const file of fs.readdirSync(dir, { recursive: true }).map(String).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((name) => name.endsWith('.json'))
+    .sort()) {
     snapshot.set(file.split(path.sep).join('/'), fs.readFileSync(path.join(dir, file), 'utf8'));
   }
   return snapshot;

@@ -60,11 +60,16 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    const naming = new Naming({ appName: props.config.appName, environmentSuffix: 'pipeline', account: props.config.account, region: props.config.primaryRegion });
+    const naming = new Naming({
+      appName: props.config.appName,
+      environmentSuffix: 'pipeline',
+      account: props.config.account,
+      region: props.config.primaryRegion,
+    });
 
     const artifactKey = new kms.Key(this, 'ArtifactKey', {
       alias: naming.name('keyAlias', Purpose.pipelineArtifacts),
-      description: 'Encrypts the pipeline\'s artifacts and build outputs',
+      description: "Encrypts the pipeline's artifacts and build outputs",
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -114,8 +119,8 @@ export class PipelineStack extends Stack {
     for (const scope of [this.pipeline, codePipeline]) {
       acknowledgeGeneratedWildcards(
         scope,
-        'Roles CDK Pipelines and CodePipeline generate: artifact objects of this pipeline\'s buckets and data keys of its key, its own CodeBuild log streams and report groups, ' +
-          'the CDK bootstrap roles it assumes to deploy; the drill steps read their own state machine\'s executions and GetMetricStatistics, which has no resource scope',
+        "Roles CDK Pipelines and CodePipeline generate: artifact objects of this pipeline's buckets and data keys of its key, its own CodeBuild log streams and report groups, " +
+          "the CDK bootstrap roles it assumes to deploy; the drill steps read their own state machine's executions and GetMetricStatistics, which has no resource scope",
       );
     }
     // Grants on the other regions' buckets are added while the pipeline is prepared, after aspects run.
@@ -124,7 +129,10 @@ export class PipelineStack extends Stack {
       Object.values(props.replicationBuckets).map((bucket) => bucket.arnForObjects('*')),
       'The pipeline copies artifacts into its own replication bucket in each region it deploys to',
     );
-    Validations.of(artifactBucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'Build artifacts only, written and read by the pipeline\'s roles; CloudTrail records the API calls' });
+    Validations.of(artifactBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: "Build artifacts only, written and read by the pipeline's roles; CloudTrail records the API calls",
+    });
   }
 
   private addEnvironment(config: AppConfig, drill: boolean): void {
@@ -134,7 +142,18 @@ export class PipelineStack extends Stack {
       return stage;
     });
     const isProduction = !drill;
-    this.pipeline.addStage(primary, isProduction ? { pre: [new pipelines.ManualApprovalStep('PromoteToProduction', { comment: `The test environment passed its failover drill and failback; deploy ${config.environmentSuffix}?` })] } : {});
+    this.pipeline.addStage(
+      primary,
+      isProduction
+        ? {
+            pre: [
+              new pipelines.ManualApprovalStep('PromoteToProduction', {
+                comment: `The test environment passed its failover drill and failback; deploy ${config.environmentSuffix}?`,
+              }),
+            ],
+          }
+        : {},
+    );
     if (!drill) {
       this.pipeline.addStage(secondary);
       return;
@@ -160,19 +179,56 @@ export class PipelineStack extends Stack {
       rolePolicyStatements: [
         new iam.PolicyStatement({
           actions: ['states:StartExecution'],
-          resources: [Arn.format({ service: 'states', region, account: config.account, resource: 'stateMachine', resourceName: naming.name('stateMachine', Purpose.failover), arnFormat: ArnFormat.COLON_RESOURCE_NAME }, this)],
+          resources: [
+            Arn.format(
+              {
+                service: 'states',
+                region,
+                account: config.account,
+                resource: 'stateMachine',
+                resourceName: naming.name('stateMachine', Purpose.failover),
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              },
+              this,
+            ),
+          ],
         }),
         new iam.PolicyStatement({
           actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-          resources: [Arn.format({ service: 'states', region, account: config.account, resource: 'execution', resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, this)],
+          resources: [
+            Arn.format(
+              {
+                service: 'states',
+                region,
+                account: config.account,
+                resource: 'execution',
+                resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              },
+              this,
+            ),
+          ],
         }),
         new iam.PolicyStatement({
           actions: ['dynamodb:GetItem'],
-          resources: [Arn.format({ service: 'dynamodb', region, account: config.account, resource: 'table', resourceName: naming.name('table', Purpose.control) }, this)],
+          resources: [
+            Arn.format({ service: 'dynamodb', region, account: config.account, resource: 'table', resourceName: naming.name('table', Purpose.control) }, this),
+          ],
         }),
         new iam.PolicyStatement({
           actions: ['ssm:GetParameter'],
-          resources: [Arn.format({ service: 'ssm', region, account: config.account, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.apiRegionalDomainName).slice(1) }, this)],
+          resources: [
+            Arn.format(
+              {
+                service: 'ssm',
+                region,
+                account: config.account,
+                resource: 'parameter',
+                resourceName: naming.parameterName(ParameterKey.apiRegionalDomainName).slice(1),
+              },
+              this,
+            ),
+          ],
         }),
         // GetMetricStatistics has no resource-level permissions.
         new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }),

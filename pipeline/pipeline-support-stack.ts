@@ -25,6 +25,9 @@ export class PipelineSupportStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
-    Validations.of(this.bucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'Build artifacts copied for actions in this region, written and read by the pipeline\'s roles; CloudTrail records the API calls' });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: "Build artifacts copied for actions in this region, written and read by the pipeline's roles; CloudTrail records the API calls",
+    });
   }
 }

@@ -44,7 +44,15 @@ const MIGRATIONS: Migration[] = fs
 const logger = new Logger({ serviceName: 'bench', logLevel: (process.env.BENCH_LOG_LEVEL ?? 'SILENT') as 'SILENT' });
 
 function order(index: number): AcceptedOrder {
-  const request = { clientOrderId: `bench-${index}`, accountId: 'acct-1', symbol: 'AAPL', side: 'buy' as const, orderType: 'limit' as const, quantity: '10', limitPrice: '187.25' };
+  const request = {
+    clientOrderId: `bench-${index}`,
+    accountId: 'acct-1',
+    symbol: 'AAPL',
+    side: 'buy' as const,
+    orderType: 'limit' as const,
+    quantity: '10',
+    limitPrice: '187.25',
+  };
   return { ...request, orderId: crypto.randomUUID(), acceptedAt: new Date().toISOString(), acceptedRegion: 'us-east-1', requestDigest: requestDigest(request) };
 }
 
@@ -66,7 +74,19 @@ async function rawInsertRate(client: Client): Promise<number> {
     const chunk = rows.slice(offset, offset + RAW_ROWS_PER_STATEMENT);
     const values: unknown[] = [];
     const tuples = chunk.map((row, index) => {
-      values.push(row.orderId, row.clientOrderId, row.accountId, row.symbol, row.side, row.orderType, row.quantity, row.limitPrice, row.acceptedAt, row.acceptedRegion, 1);
+      values.push(
+        row.orderId,
+        row.clientOrderId,
+        row.accountId,
+        row.symbol,
+        row.side,
+        row.orderType,
+        row.quantity,
+        row.limitPrice,
+        row.acceptedAt,
+        row.acceptedRegion,
+        1,
+      );
       const base = index * 11;
       return `(${Array.from({ length: 11 }, (_v, column) => `$${base + column + 1}`).join(', ')})`;
     });
@@ -97,7 +117,9 @@ async function processorRate(
   // Journal entries exist before processing, as intake wrote them.
   if (journalTable !== 'in-process') {
     for (let offset = 0; offset < orders.length; offset += 50) {
-      await Promise.all(orders.slice(offset, offset + 50).map((each) => documents.send(new PutCommand({ TableName: journalTable, Item: journalEntry(each, 1) }))));
+      await Promise.all(
+        orders.slice(offset, offset + 50).map((each) => documents.send(new PutCommand({ TableName: journalTable, Item: journalEntry(each, 1) }))),
+      );
     }
   }
   const batches: AcceptedOrder[][] = [];
@@ -156,8 +178,19 @@ async function bundles(): Promise<Array<{ name: string; bytes: number; loadMs: n
           encoding: 'utf8',
           env: {
             ...process.env,
-            JOURNAL_TABLE: 'j', CONTROL_TABLE: 'c', QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q', PENDING_SHARDS: '8', MAX_BODY_BYTES: '4096',
-            PRIMARY_REGION: 'us-east-1', AWS_REGION: 'us-east-1', DB_HOST: 'h', DB_PORT: '5432', DB_NAME: 'trading', DB_SECRET_ARN: 's', DB_POOL_SIZE: '4', CHECK_TIMEOUT_MS: '1500',
+            JOURNAL_TABLE: 'j',
+            CONTROL_TABLE: 'c',
+            QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q',
+            PENDING_SHARDS: '8',
+            MAX_BODY_BYTES: '4096',
+            PRIMARY_REGION: 'us-east-1',
+            AWS_REGION: 'us-east-1',
+            DB_HOST: 'h',
+            DB_PORT: '5432',
+            DB_NAME: 'trading',
+            DB_SECRET_ARN: 's',
+            DB_POOL_SIZE: '4',
+            CHECK_TIMEOUT_MS: '1500',
             POWERTOOLS_LOG_LEVEL: 'SILENT',
           },
         },
@@ -180,7 +213,9 @@ async function main(): Promise<void> {
   try {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
     const { SecretsManagerClient, CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
-    const secret = await new SecretsManagerClient({}).send(new CreateSecretCommand({ Name: 'bench-db', SecretString: JSON.stringify({ username: 'postgres', password: 'trust' }) }));
+    const secret = await new SecretsManagerClient({}).send(
+      new CreateSecretCommand({ Name: 'bench-db', SecretString: JSON.stringify({ username: 'postgres', password: 'trust' }) }),
+    );
 
     const raw = await freshDatabase(postgres.url, 'bench_raw');
     const rawRate = await rawInsertRate(raw);
@@ -203,9 +238,13 @@ async function main(): Promise<void> {
     console.log(`orders per run: ${ORDERS} (${CONCURRENT_BATCHES} batches at once, pool of 8)`);
     console.log(`raw multi-row insert (${RAW_ROWS_PER_STATEMENT} rows/statement, autocommit): ${rawRate.toFixed(0)} rows/s`);
     for (const { batchSize, rate } of alone) {
-      console.log(`processor, database path alone, batches of ${String(batchSize).padStart(3)}: ${rate.toFixed(0)} orders/s  ratio to raw ${(rate / rawRate).toFixed(2)}`);
+      console.log(
+        `processor, database path alone, batches of ${String(batchSize).padStart(3)}: ${rate.toFixed(0)} orders/s  ratio to raw ${(rate / rawRate).toFixed(2)}`,
+      );
     }
-    console.log(`processor, journal on moto_server, batches of ${String(defaultBatch).padStart(3)}: ${motoRate.toFixed(0)} orders/s  ratio to raw ${(motoRate / rawRate).toFixed(3)}`);
+    console.log(
+      `processor, journal on moto_server, batches of ${String(defaultBatch).padStart(3)}: ${motoRate.toFixed(0)} orders/s  ratio to raw ${(motoRate / rawRate).toFixed(3)}`,
+    );
     console.log('bundles (minified, AWS SDK included; load = median of fresh-process require):');
     for (const bundle of await bundles()) {
       console.log(`  ${bundle.name.padEnd(10)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   load ${bundle.loadMs.toFixed(1)} ms`);

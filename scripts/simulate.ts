@@ -51,7 +51,14 @@ interface Totals {
 function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { seeds: { type: 'string' }, first: { type: 'string' }, seed: { type: 'string' }, sequence: { type: 'string' }, workers: { type: 'string' }, 'seed-list': { type: 'string' } },
+    options: {
+      seeds: { type: 'string' },
+      first: { type: 'string' },
+      seed: { type: 'string' },
+      sequence: { type: 'string' },
+      workers: { type: 'string' },
+      'seed-list': { type: 'string' },
+    },
     strict: true,
   });
   const whole = (name: string, text: string): number => {
@@ -126,9 +133,13 @@ async function runInWorkers(chosen: Options): Promise<Totals> {
     shares.map(
       (share) =>
         new Promise<void>((resolve, reject) => {
-          const child = spawn(process.execPath, [...process.execArgv, __filename, '--sequence', chosen.sequences[0], '--seed-list', share.join(','), '--workers', '1'], {
-            stdio: ['ignore', 'pipe', 'inherit'],
-          });
+          const child = spawn(
+            process.execPath,
+            [...process.execArgv, __filename, '--sequence', chosen.sequences[0], '--seed-list', share.join(','), '--workers', '1'],
+            {
+              stdio: ['ignore', 'pipe', 'inherit'],
+            },
+          );
           let pending = '';
           child.stdout.setEncoding('utf8');
           child.stdout.on('data', (chunk: string) => {
@@ -169,7 +180,8 @@ async function main(): Promise<void> {
     process.exitCode = totals.failing.length > 0 ? 1 : 0;
     return;
   }
-  const totals = chosen.workers > 1 ? await runInWorkers(chosen) : await runHere(chosen.sequences, chosen.seeds, (message) => process.stdout.write(`${message.report}\n`));
+  const totals =
+    chosen.workers > 1 ? await runInWorkers(chosen) : await runHere(chosen.sequences, chosen.seeds, (message) => process.stdout.write(`${message.report}\n`));
   process.stdout.write(
     `\nsummary: ${totals.sequences} sequences, ${totals.runs} state machine runs, ${Math.round(totals.simulatedSeconds / 60)} simulated minutes in ${Math.round((Date.now() - started) / 1000)} s ` +
       `(${chosen.workers} worker${chosen.workers > 1 ? 's' : ''}); ${totals.sequences - totals.failing.length} kept every required invariant, ${totals.failing.length} did not\n`,

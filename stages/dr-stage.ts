@@ -133,12 +133,12 @@ export class DrStage extends Stage {
       dataSubnetCidrMask: props.config.dataSubnetCidrMask,
       flowLogRetention: props.config.flowLogRetentionDays as logs.RetentionDays,
     });
-    parameters.publish(ParameterKey.vpcId, network.vpc.vpcId, 'This region\'s VPC id (read by the peer region to request peering)');
-    parameters.publish(ParameterKey.vpcCidr, network.vpc.vpcCidrBlock, 'This region\'s VPC CIDR block');
+    parameters.publish(ParameterKey.vpcId, network.vpc.vpcId, "This region's VPC id (read by the peer region to request peering)");
+    parameters.publish(ParameterKey.vpcCidr, network.vpc.vpcCidrBlock, "This region's VPC CIDR block");
     parameters.publish(
       ParameterKey.routeTableIds,
       network.routeTableIds.join(','),
-      'This region\'s subnet route tables, comma-separated (the peer region adds its return routes to them)',
+      "This region's subnet route tables, comma-separated (the peer region adds its return routes to them)",
     );
 
     if (props.role === RegionRole.SECONDARY) {
@@ -180,9 +180,18 @@ export class DrStage extends Stage {
       logRetention: props.config.logRetentionDays as logs.RetentionDays,
       holdsWriter,
     });
-    parameters.publish(ParameterKey.databaseEndpoint, this.database.clusterEndpoint, 'This region\'s Aurora cluster endpoint (the writer when this region is primary)');
+    parameters.publish(
+      ParameterKey.databaseEndpoint,
+      this.database.clusterEndpoint,
+      "This region's Aurora cluster endpoint (the writer when this region is primary)",
+    );
     if (holdsWriter) {
-      new SchemaMigration(stack, 'SchemaMigration', { naming, database: this.database, vpc: network.vpc, logRetention: props.config.logRetentionDays as logs.RetentionDays });
+      new SchemaMigration(stack, 'SchemaMigration', {
+        naming,
+        database: this.database,
+        vpc: network.vpc,
+        logRetention: props.config.logRetentionDays as logs.RetentionDays,
+      });
     }
 
     const hostedZone = new ApiHostedZone(stack, 'HostedZone', {
@@ -230,9 +239,17 @@ export class DrStage extends Stage {
       poolSize: props.config.dbPoolSize,
       logRetention: props.config.logRetentionDays as logs.RetentionDays,
     });
-    parameters.publish(ParameterKey.apiRegionalDomainName, this.orderApi.domain.domainNameAliasDomainName, 'This region\'s API Gateway domain target (for the failover records)');
-    parameters.publish(ParameterKey.apiRegionalHostedZoneId, this.orderApi.domain.domainNameAliasHostedZoneId, 'The hosted zone of this region\'s API Gateway domain target');
-    parameters.publish(ParameterKey.apiUrl, this.orderApi.api.url, 'This region\'s API stage URL (execute-api), for drills and operators');
+    parameters.publish(
+      ParameterKey.apiRegionalDomainName,
+      this.orderApi.domain.domainNameAliasDomainName,
+      "This region's API Gateway domain target (for the failover records)",
+    );
+    parameters.publish(
+      ParameterKey.apiRegionalHostedZoneId,
+      this.orderApi.domain.domainNameAliasHostedZoneId,
+      "The hosted zone of this region's API Gateway domain target",
+    );
+    parameters.publish(ParameterKey.apiUrl, this.orderApi.api.url, "This region's API stage URL (execute-api), for drills and operators");
 
     this.routing = new FailoverRouting(stack, 'FailoverRouting', {
       naming,
@@ -247,7 +264,11 @@ export class DrStage extends Stage {
       checkerRegions: props.config.healthCheckRegions,
       ttl: Duration.seconds(props.config.dnsTtlSeconds),
     });
-    this.switchKeeper = new SwitchKeeper(stack, 'SwitchKeeper', { naming, peerRegion: settings.peerRegion, logRetention: props.config.logRetentionDays as logs.RetentionDays });
+    this.switchKeeper = new SwitchKeeper(stack, 'SwitchKeeper', {
+      naming,
+      peerRegion: settings.peerRegion,
+      logRetention: props.config.logRetentionDays as logs.RetentionDays,
+    });
 
     this.alerts = new AlertTopic(stack, 'Alerts', { naming, email: props.config.alertEmail });
     this.events = new DrEventBus(stack, 'Events', { naming });
@@ -265,7 +286,10 @@ export class DrStage extends Stage {
       eventBus: this.events.bus,
       eventSource: this.events.source,
       apiUrl: this.orderApi.api.url,
-      canaryRouteArns: [this.orderApi.api.arnForExecuteApi('POST', '/orders', API_STAGE_NAME), this.orderApi.api.arnForExecuteApi('GET', '/orders/*', API_STAGE_NAME)],
+      canaryRouteArns: [
+        this.orderApi.api.arnForExecuteApi('POST', '/orders', API_STAGE_NAME),
+        this.orderApi.api.arnForExecuteApi('GET', '/orders/*', API_STAGE_NAME),
+      ],
       apiHostName: `${props.config.apiSubdomain}.${props.config.domainName}`,
       apiTarget: this.orderApi.domain.domainNameAliasDomainName,
       lockDuration: Duration.seconds(props.config.failoverLockSeconds),
@@ -310,7 +334,7 @@ export class DrStage extends Stage {
     parameters.publish(
       ParameterKey.healthCheckIds,
       [this.routing.endpointHealthCheck.healthCheckId, this.routing.healthCheck.healthCheckId].join(','),
-      'This region\'s Route 53 checks: the /health check and the routing (calculated) check, comma-separated',
+      "This region's Route 53 checks: the /health check and the routing (calculated) check, comma-separated",
     );
     const tablePurposes = [Purpose.orderJournal, Purpose.control, Purpose.sessions];
     this.readiness = new ReadinessCheck(stack, 'Readiness', {
@@ -331,7 +355,15 @@ export class DrStage extends Stage {
       interval: Duration.hours(props.config.readinessIntervalHours),
       logRetention,
     });
-    const functionPurposes: string[] = [Purpose.orderIntake, Purpose.orderProcessor, Purpose.orderLookup, Purpose.health, Purpose.failoverSteps, Purpose.reconcile, Purpose.readiness];
+    const functionPurposes: string[] = [
+      Purpose.orderIntake,
+      Purpose.orderProcessor,
+      Purpose.orderLookup,
+      Purpose.health,
+      Purpose.failoverSteps,
+      Purpose.reconcile,
+      Purpose.readiness,
+    ];
     if (this.prober) functionPurposes.push(Purpose.prober);
     if (holdsWriter) functionPurposes.push(Purpose.migration);
     this.regionalAlarms = new RegionalAlarms(stack, 'Alarms', {
@@ -364,7 +396,11 @@ export class DrStage extends Stage {
       processingAlarms: ['queue-age', 'dead-letters'].map((purpose) => this.regionalAlarms.alarms.get(purpose)!),
     });
     if (props.role === RegionRole.SECONDARY) {
-      const [primaryEndpointCheck, primaryRoutingCheck] = Fn.split(',', new PeerParameter(stack, 'PeerHealthChecks', { naming, peerRegion: settings.peerRegion, key: ParameterKey.healthCheckIds }).value, 2);
+      const [primaryEndpointCheck, primaryRoutingCheck] = Fn.split(
+        ',',
+        new PeerParameter(stack, 'PeerHealthChecks', { naming, peerRegion: settings.peerRegion, key: ParameterKey.healthCheckIds }).value,
+        2,
+      );
       this.dashboard = new DrDashboard(stack, 'Dashboard', {
         naming,
         regions: [props.config.primaryRegion, props.config.secondaryRegion],
@@ -388,7 +424,11 @@ export class DrStage extends Stage {
     };
     if (props.role === RegionRole.PRIMARY) {
       this.storage = new Storage(stack, 'Storage', storageSettings);
-      parameters.publish(ParameterKey.storageKeyArn, this.storage.key.keyArn, 'This region\'s storage key (replicas from the peer region are encrypted with it)');
+      parameters.publish(
+        ParameterKey.storageKeyArn,
+        this.storage.key.keyArn,
+        "This region's storage key (replicas from the peer region are encrypted with it)",
+      );
     } else {
       // The primary deployed first: replicate both ways now that both sides exist.
       const peerStorageKeyArn = new PeerParameter(stack, 'PeerStorageKey', { naming, peerRegion: settings.peerRegion, key: ParameterKey.storageKeyArn }).value;
@@ -400,6 +440,6 @@ export class DrStage extends Stage {
         peerKeyArn: peerStorageKeyArn,
       });
     }
-    parameters.publish(ParameterKey.databaseReaderEndpoint, this.database.readerEndpoint, 'This region\'s Aurora reader endpoint');
+    parameters.publish(ParameterKey.databaseReaderEndpoint, this.database.readerEndpoint, "This region's Aurora reader endpoint");
   }
 }

@@ -35,7 +35,18 @@ const NAME_PROPERTIES: Record<string, string> = {
 };
 
 /** Resource types that must carry the four tags (every taggable type this app creates). */
-const MUST_BE_TAGGED = ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::RouteTable', 'AWS::EC2::SecurityGroup', 'AWS::IAM::Role', 'AWS::Logs::LogGroup', 'AWS::SSM::Parameter', 'AWS::EC2::VPCPeeringConnection', 'AWS::EC2::FlowLog', 'AWS::Lambda::Function'];
+const MUST_BE_TAGGED = [
+  'AWS::EC2::VPC',
+  'AWS::EC2::Subnet',
+  'AWS::EC2::RouteTable',
+  'AWS::EC2::SecurityGroup',
+  'AWS::IAM::Role',
+  'AWS::Logs::LogGroup',
+  'AWS::SSM::Parameter',
+  'AWS::EC2::VPCPeeringConnection',
+  'AWS::EC2::FlowLog',
+  'AWS::Lambda::Function',
+];
 const TAG_KEYS = ['Application', 'Environment', 'ManagedBy', 'Region'];
 
 /** Physical names in a set of templates, keyed by stack and logical id. */
@@ -65,7 +76,9 @@ describe('the synthesized app', () => {
   });
 
   it('passes cfn-lint with no error and no warning', () => {
-    const files = synthesized.assembly.nestedAssemblies.flatMap((nested) => nested.nestedAssembly.stacks.map((stack) => path.join(nested.nestedAssembly.directory, stack.templateFile)));
+    const files = synthesized.assembly.nestedAssemblies.flatMap((nested) =>
+      nested.nestedAssembly.stacks.map((stack) => path.join(nested.nestedAssembly.directory, stack.templateFile)),
+    );
     expect(files).toHaveLength(2);
     const lint = cfnLint(files);
     expect(lint.error).toBeUndefined();

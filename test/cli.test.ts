@@ -13,7 +13,15 @@ function cdkSynth(...args: string[]) {
     cwd: ROOT,
     encoding: 'utf8',
     // No credentials and no region: synth must not need AWS.
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_REGION: '', AWS_DEFAULT_REGION: '', CDK_DISABLE_VERSION_CHECK: '1' },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_REGION: '',
+      AWS_DEFAULT_REGION: '',
+      CDK_DISABLE_VERSION_CHECK: '1',
+    },
   });
   return { ...result, outdir };
 }
@@ -23,7 +31,10 @@ describe('cdk synth', () => {
     const result = cdkSynth();
     expect(result.stderr).not.toMatch(/Synthesis found|Invalid configuration/);
     expect(result.status).toBe(0);
-    const templates = fs.readdirSync(result.outdir, { recursive: true }).map(String).filter((file) => file.endsWith('.template.json'));
+    const templates = fs
+      .readdirSync(result.outdir, { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('.template.json'));
     expect(templates.sort()).toEqual([
       'DrPipeline.template.json',
       'DrPipelineSupport.template.json',
@@ -34,11 +45,14 @@ describe('cdk synth', () => {
     ]);
   });
 
-  it('writes one environment\'s us-east-1 and us-east-2 stages for direct deployment on request', () => {
+  it("writes one environment's us-east-1 and us-east-2 stages for direct deployment on request", () => {
     const result = cdkSynth('-c', 'deployment=direct');
     expect(result.stderr).not.toMatch(/Synthesis found|Invalid configuration/);
     expect(result.status).toBe(0);
-    const templates = fs.readdirSync(result.outdir, { recursive: true }).map(String).filter((file) => file.endsWith('.template.json'));
+    const templates = fs
+      .readdirSync(result.outdir, { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('.template.json'));
     expect(templates.sort()).toEqual([
       expect.stringMatching(/^assembly-Dr-dev-use1\/.*\.template\.json$/),
       expect.stringMatching(/^assembly-Dr-dev-use2\/.*\.template\.json$/),

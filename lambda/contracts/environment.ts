@@ -20,7 +20,11 @@ export const integer = (min: number) => z.coerce.number('must be a number').chec
 /** A number above zero, from its decimal text. */
 export const positive = () => z.coerce.number('must be a number').check(z.gt(0, 'must be above zero'));
 /** `true` or `false`. */
-export const flag = () => z.pipe(z.enum(['true', 'false'], 'must be true or false'), z.transform((value) => value === 'true'));
+export const flag = () =>
+  z.pipe(
+    z.enum(['true', 'false'], 'must be true or false'),
+    z.transform((value) => value === 'true'),
+  );
 /** A comma-separated list of names: at least one, blanks dropped. */
 export const nameList = () =>
   z.pipe(
@@ -43,7 +47,8 @@ export const RUNTIME_VARIABLES = ['AWS_REGION'] as const;
 type RuntimeVariable = (typeof RUNTIME_VARIABLES)[number];
 
 /** The value a construct gives for one variable: what the handler reads it as. */
-type ValueOf<T extends z.core.$ZodType> = z.output<T> extends number ? number : z.output<T> extends boolean ? boolean : z.output<T> extends readonly string[] ? readonly string[] : string;
+type ValueOf<T extends z.core.$ZodType> =
+  z.output<T> extends number ? number : z.output<T> extends boolean ? boolean : z.output<T> extends readonly string[] ? readonly string[] : string;
 
 /** What a construct passes to `toEnvironment`: every variable of the shape but the runtime's. */
 export type Variables<S extends Shape> = { readonly [K in Exclude<keyof S, RuntimeVariable>]: ValueOf<S[K]> };
@@ -63,7 +68,10 @@ export interface EnvironmentContract<S extends Shape> {
  * An environment contract from its variables. `check` adds a rule across variables; it returns
  * the variable at fault and why, or nothing.
  */
-export function defineEnvironment<S extends Shape>(shape: S, check?: (environment: Environment<S>) => { variable: string; problem: string } | undefined): EnvironmentContract<S> {
+export function defineEnvironment<S extends Shape>(
+  shape: S,
+  check?: (environment: Environment<S>) => { variable: string; problem: string } | undefined,
+): EnvironmentContract<S> {
   const schema = z.object(shape);
   return {
     shape,

@@ -14,4 +14,15 @@ import { SWITCH_KEEPER } from './switch-keeper';
  * Every handler's contract with the construct that deploys it. `lib/` imports handler code only
  * from this folder; each handler reads its environment through its own contract here.
  */
-export const FUNCTION_CONTRACTS: readonly FunctionContract[] = [INTAKE, ORDER_LOOKUP, HEALTH, PROCESSOR, RECONCILE, FAILOVER_STEPS, PROBER, READINESS, SWITCH_KEEPER, MIGRATE];
+export const FUNCTION_CONTRACTS: readonly FunctionContract[] = [
+  INTAKE,
+  ORDER_LOOKUP,
+  HEALTH,
+  PROCESSOR,
+  RECONCILE,
+  FAILOVER_STEPS,
+  PROBER,
+  READINESS,
+  SWITCH_KEEPER,
+  MIGRATE,
+];

@@ -20,7 +20,9 @@ function positiveDecimal(field: string) {
 
 /** The idempotency key's two parts (orderKeyOf), as a client gives them: in an order, or to look one up. */
 export const OrderKeySchema = z.strictObject({
-  clientOrderId: z.string({ error: 'is required and must be a string' }).regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"'),
+  clientOrderId: z
+    .string({ error: 'is required and must be a string' })
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"'),
   accountId: z.string({ error: 'is required and must be a string' }).regex(/^[A-Za-z0-9-]{1,32}$/, 'must be 1-32 characters of A-Z, a-z, 0-9 or "-"'),
 });
 
@@ -28,7 +30,9 @@ export const OrderKeySchema = z.strictObject({
 export const OrderRequestSchema = z
   .strictObject({
     ...OrderKeySchema.shape,
-    symbol: z.string({ error: 'is required and must be a string' }).regex(/^[A-Z][A-Z0-9.]{0,11}$/, 'must be 1-12 upper-case letters, digits or dots, starting with a letter'),
+    symbol: z
+      .string({ error: 'is required and must be a string' })
+      .regex(/^[A-Z][A-Z0-9.]{0,11}$/, 'must be 1-12 upper-case letters, digits or dots, starting with a letter'),
     side: z.enum(['buy', 'sell'], { error: 'must be "buy" or "sell"' }),
     orderType: z.enum(['market', 'limit'], { error: 'must be "market" or "limit"' }),
     quantity: positiveDecimal('quantity'),

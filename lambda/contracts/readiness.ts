@@ -40,7 +40,18 @@ export const READINESS = {
  * The checks, in report order. The names are the `Check` dimension of the `ReadinessCheck`
  * metric, which alarms select on: do not rename them.
  */
-export const READINESS_CHECKS = ['own-health', 'peer-health', 'database', 'replication-lag', 'global-tables', 'storage-replication', 'state-machine', 'dns', 'roles', 'automation'] as const;
+export const READINESS_CHECKS = [
+  'own-health',
+  'peer-health',
+  'database',
+  'replication-lag',
+  'global-tables',
+  'storage-replication',
+  'state-machine',
+  'dns',
+  'roles',
+  'automation',
+] as const;
 export type ReadinessCheckName = (typeof READINESS_CHECKS)[number];
 
 /** Metric per check (dimensions `Region`, `Check`): 1 passed, 0 failed. */

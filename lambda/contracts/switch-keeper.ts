@@ -18,7 +18,9 @@ export const PASS_RESERVE_MS = CROSS_REGION_TIMEOUTS.connectionTimeoutMs + CROSS
  * The most passes a run can make: the last one starts (60 s - 60 s / n) after the first and must
  * still find PASS_RESERVE_MS before the timeout.
  */
-export const MAX_PUBLISHES_PER_MINUTE = Math.floor((KEEPER_SCHEDULE_SECONDS * 1000) / (KEEPER_SCHEDULE_SECONDS * 1000 + PASS_RESERVE_MS - KEEPER_TIMEOUT_SECONDS * 1000));
+export const MAX_PUBLISHES_PER_MINUTE = Math.floor(
+  (KEEPER_SCHEDULE_SECONDS * 1000) / (KEEPER_SCHEDULE_SECONDS * 1000 + PASS_RESERVE_MS - KEEPER_TIMEOUT_SECONDS * 1000),
+);
 
 /** The evacuation switch's keeper: lib/routing/switch-keeper.ts deploys lambda/switch-keeper. */
 export const SWITCH_KEEPER = {

@@ -15,4 +15,3 @@ export interface SwitchRef {
   readonly namespace: string;
   readonly metricName: string;
 }
-

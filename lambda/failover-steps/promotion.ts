@@ -107,7 +107,8 @@ export async function planPromotion(deps: PromotionDependencies, allowDataLoss: 
     const member = primary.members.find((each) => each.arn === deps.ownClusterArn);
     if (primary.status !== 'available') reason = `the global cluster is ${primary.status}, not available`;
     else if (!member) reason = `${deps.region}'s cluster is not (yet) a member of the global cluster`;
-    else if (member.synchronization !== undefined && member.synchronization !== 'connected') reason = `${deps.region}'s cluster is ${member.synchronization}, not in sync`;
+    else if (member.synchronization !== undefined && member.synchronization !== 'connected')
+      reason = `${deps.region}'s cluster is ${member.synchronization}, not in sync`;
     else return { kind: 'switchover', writerRegion, detail: `${writerRegion}'s RDS control plane answers and ${deps.region} is in sync` };
   } catch (error) {
     reason = `${writerRegion}'s RDS control plane does not answer: ${(error as Error).message}`;
@@ -144,7 +145,9 @@ export async function requestPromotion(deps: PromotionDependencies, kind: 'switc
     await deps.rds(sentTo).send(command as never);
   } catch (error) {
     if (error instanceof InvalidGlobalClusterStateFault || error instanceof InvalidDBClusterStateFault) {
-      throw new PromotionBusyError(`${kind} of ${deps.globalClusterId} to ${deps.region} refused for now (sent to ${sentTo}): ${error.message}`, { cause: error });
+      throw new PromotionBusyError(`${kind} of ${deps.globalClusterId} to ${deps.region} refused for now (sent to ${sentTo}): ${error.message}`, {
+        cause: error,
+      });
     }
     throw new Error(`${kind} of ${deps.globalClusterId} to ${deps.region} failed (sent to ${sentTo}): ${(error as Error).message}`, { cause: error });
   }

@@ -145,7 +145,6 @@ export interface PreflightResult {
   readonly rollbackRoles: { readonly drainedRegions: readonly string[]; readonly drainedList: readonly { readonly S: string }[] };
 }
 
-
 async function replicationLagMs(deps: StepDependencies): Promise<number | null> {
   const end = new Date(deps.now());
   const response = await withRetry(
@@ -199,10 +198,14 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
   if (!own.answered) problems.push(`this region's API does not answer: ${own.detail}`);
   else if (!checksPassed(own, DEPENDENCY_CHECKS)) problems.push(`this region cannot serve: ${own.detail}`);
   if (mode === 'planned' && !peer.answered) {
-    problems.push(`a planned failover needs ${deps.peerRegion} to answer for the switchover, and it does not (${peer.detail}); start an unplanned failover instead`);
+    problems.push(
+      `a planned failover needs ${deps.peerRegion} to answer for the switchover, and it does not (${peer.detail}); start an unplanned failover instead`,
+    );
   }
   if (promotion.kind === undefined) {
-    problems.push(`cannot promote ${deps.region}: ${promotion.detail}${mode === 'planned' ? '; wait until the global cluster is in sync, or start an unplanned failover' : ''}`);
+    problems.push(
+      `cannot promote ${deps.region}: ${promotion.detail}${mode === 'planned' ? '; wait until the global cluster is in sync, or start an unplanned failover' : ''}`,
+    );
   }
   const alreadyActive = control.activeRegion === deps.region && !control.drainedRegions.includes(deps.region) && promotion.kind === 'none';
   const nowEpochSeconds = Math.floor(deps.now() / 1000);
@@ -261,7 +264,13 @@ export async function setSwitches(request: Extract<StepRequest, { action: 'setSw
     outcomes.push({ evacuatedRegion: deps.region, hostRegion: deps.peerRegion, position: plan.switches[deps.region], set: true });
   } catch (error) {
     deps.logger.warn('evacuation switch in the peer region not set', { region: deps.region, hostRegion: deps.peerRegion, error: (error as Error).message });
-    outcomes.push({ evacuatedRegion: deps.region, hostRegion: deps.peerRegion, position: plan.switches[deps.region], set: false, error: (error as Error).message });
+    outcomes.push({
+      evacuatedRegion: deps.region,
+      hostRegion: deps.peerRegion,
+      position: plan.switches[deps.region],
+      set: false,
+      error: (error as Error).message,
+    });
   }
   deps.logger.info('evacuation switches set', { activeRegion: request.activeRegion, outcomes });
   return { switches: outcomes };
@@ -285,7 +294,13 @@ export class ValidationFailedError extends Error {
 }
 
 /** Retries `attempt` until it passes or the deadline; returns the milliseconds since `started` (the start of validation). */
-async function until(check: string, deps: StepDependencies, started: number, deadline: number, attempt: () => Promise<{ ok: boolean; answer: string }>): Promise<number> {
+async function until(
+  check: string,
+  deps: StepDependencies,
+  started: number,
+  deadline: number,
+  attempt: () => Promise<{ ok: boolean; answer: string }>,
+): Promise<number> {
   let last = 'not tried';
   while (deps.now() < deadline) {
     try {
@@ -386,7 +401,9 @@ export async function record(request: Extract<StepRequest, { action: 'record' }>
 export async function runStep(event: unknown, deps: StepDependencies): Promise<unknown> {
   const parsed = StepRequestSchema.safeParse(event);
   if (!parsed.success) {
-    throw new Error(`invalid failover step request: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`).join('; ')}`);
+    throw new Error(
+      `invalid failover step request: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`).join('; ')}`,
+    );
   }
   const request = parsed.data;
   switch (request.action) {

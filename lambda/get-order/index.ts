@@ -20,7 +20,12 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   logger.addContext(context);
   logger.appendKeys({ correlationId: event.requestContext?.requestId });
   try {
-    return await lookupOrder(event.pathParameters?.id, event.queryStringParameters?.accountId, { database, documents, journalTable: environment.JOURNAL_TABLE, logger });
+    return await lookupOrder(event.pathParameters?.id, event.queryStringParameters?.accountId, {
+      database,
+      documents,
+      journalTable: environment.JOURNAL_TABLE,
+      logger,
+    });
   } finally {
     logger.resetKeys();
   }

@@ -15,7 +15,6 @@ export interface LookupDependencies {
   readonly logger: Logger;
 }
 
-
 interface OrderRow {
   order_id: string;
   client_order_id: string;
@@ -83,6 +82,11 @@ export async function lookupOrder(id: string | undefined, accountId: string | un
     return json(500, { error: 'order_unreadable', accountId: key.data.accountId, clientOrderId });
   }
   const { requestDigest: _digest, ...order } = entry.data;
-  const status = item.conflictingOrderId !== undefined ? 'conflict' : item.appliedAt !== undefined || item[OrderJournalSchema.pendingShard] === undefined ? 'applied' : 'accepted';
+  const status =
+    item.conflictingOrderId !== undefined
+      ? 'conflict'
+      : item.appliedAt !== undefined || item[OrderJournalSchema.pendingShard] === undefined
+        ? 'applied'
+        : 'accepted';
   return json(200, { ...order, status, source: 'journal' });
 }

@@ -38,7 +38,10 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
 export function refuseContentType(headers: Record<string, string | undefined> | null | undefined): APIGatewayProxyResult | undefined {
   const contentType = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
   if (contentType !== undefined && JSON_MEDIA_TYPE.test(contentType.trim())) return undefined;
-  return json(415, { error: 'unsupported_media_type', message: `Content-Type must be application/json (got ${contentType === undefined ? 'none' : JSON.stringify(contentType.slice(0, 100))})` });
+  return json(415, {
+    error: 'unsupported_media_type',
+    message: `Content-Type must be application/json (got ${contentType === undefined ? 'none' : JSON.stringify(contentType.slice(0, 100))})`,
+  });
 }
 
 /**
@@ -195,7 +198,11 @@ async function answerRetry(existing: Record<string, unknown>, order: AcceptedOrd
   }
   if (first.data.requestDigest !== order.requestDigest) {
     record('conflict');
-    return json(409, { error: 'idempotency_key_reused', message: 'this account already used clientOrderId for a different order', orderId: first.data.orderId });
+    return json(409, {
+      error: 'idempotency_key_reused',
+      message: 'this account already used clientOrderId for a different order',
+      orderId: first.data.orderId,
+    });
   }
   // A retry may follow an enqueue that failed: while the entry is unapplied, queue it again
   // (processing is idempotent by orderId).

@@ -18,7 +18,9 @@ export class MigrationChecksumError extends Error {
     public readonly appliedChecksum: string,
     public readonly currentChecksum: string,
   ) {
-    super(`migration ${version} was applied with checksum ${appliedChecksum} but the repository now has ${currentChecksum}; add a new migration instead of editing a released one`);
+    super(
+      `migration ${version} was applied with checksum ${appliedChecksum} but the repository now has ${currentChecksum}; add a new migration instead of editing a released one`,
+    );
     this.name = 'MigrationChecksumError';
   }
 }

@@ -17,8 +17,7 @@ const MigrationEventSchema = z.object({
 });
 
 export type MigrationRequest =
-  | { readonly kind: 'delete'; readonly physicalResourceId: string }
-  | { readonly kind: 'migrate'; readonly properties: MigrationProperties };
+  { readonly kind: 'delete'; readonly physicalResourceId: string } | { readonly kind: 'migrate'; readonly properties: MigrationProperties };
 
 /** Thrown for an event this function cannot act on; the message names each bad field. */
 export class InvalidMigrationEventError extends Error {

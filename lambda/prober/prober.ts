@@ -83,14 +83,7 @@ export type ProbeKind = 'healthy' | 'unreachable' | 'unhealthy' | 'drained';
 export type DnsEvidence = 'moved-here' | 'still-peer' | 'unknown';
 
 export type ProbeAction =
-  | 'none'
-  | 'watching'
-  | 'uncorroborated'
-  | 'paused'
-  | 'failover-running'
-  | 'failover-started'
-  | 'failback-started'
-  | 'failback-requested';
+  'none' | 'watching' | 'uncorroborated' | 'paused' | 'failover-running' | 'failover-started' | 'failback-started' | 'failback-requested';
 
 /** The failover decision for one probe while the peer is active. */
 export interface FailoverDecision {
@@ -130,15 +123,25 @@ export function decideFailover(input: DecisionInput, settings: Pick<ProberSettin
   if (input.kind === 'healthy') return { action: 'none', why: 'the peer is healthy' };
   if (input.kind === 'drained') return { action: 'none', why: 'the peer is drained but sound (a role, not a fault): the readiness check reports it' };
   if (input.consecutiveFailures < settings.failureThreshold || input.outageMs < settings.minimumOutageMs) {
-    return { action: 'watching', why: `${input.consecutiveFailures} failed probes over ${Math.round(input.outageMs / 1000)} s: below ${settings.failureThreshold} probes and ${settings.minimumOutageMs / 1000} s` };
+    return {
+      action: 'watching',
+      why: `${input.consecutiveFailures} failed probes over ${Math.round(input.outageMs / 1000)} s: below ${settings.failureThreshold} probes and ${settings.minimumOutageMs / 1000} s`,
+    };
   }
   if (input.dns !== 'moved-here') {
-    return { action: 'uncorroborated', why: `the peer fails from here, but Route 53's checkers ${input.dns === 'still-peer' ? 'still answer with the peer' : 'could not be read through DNS'}: one vantage point is not enough` };
+    return {
+      action: 'uncorroborated',
+      why: `the peer fails from here, but Route 53's checkers ${input.dns === 'still-peer' ? 'still answer with the peer' : 'could not be read through DNS'}: one vantage point is not enough`,
+    };
   }
   if (input.paused) return { action: 'paused', why: 'automation is paused by an operator' };
   if (input.failoverUnderWay) return { action: 'failover-running', why: 'a failover is under way' };
   if (input.kind === 'unreachable') return { action: 'failover-started', allowDataLoss: true, why: 'the peer does not answer and Route 53 agrees' };
-  return { action: 'failover-started', allowDataLoss: false, why: 'the peer answers but cannot serve (database or journal), and Route 53 agrees: switchover only' };
+  return {
+    action: 'failover-started',
+    allowDataLoss: false,
+    why: 'the peer answers but cannot serve (database or journal), and Route 53 agrees: switchover only',
+  };
 }
 
 export interface ProbeOutcome {
@@ -188,7 +191,14 @@ async function writeState(deps: ProberDependencies, state: ProberState, probe: H
       new PutCommand({
         TableName: deps.controlTable,
         // Keys left undefined (no outage or recovery under way) are dropped, not stored as null.
-        Item: { [ControlTableSchema.pk]: stateKey(deps.region), ...state, lastProbeAt: new Date(deps.now()).toISOString(), lastProbe: probe.detail, lastAction: action, lastWhy: why },
+        Item: {
+          [ControlTableSchema.pk]: stateKey(deps.region),
+          ...state,
+          lastProbeAt: new Date(deps.now()).toISOString(),
+          lastProbe: probe.detail,
+          lastAction: action,
+          lastWhy: why,
+        },
       }),
     ),
   );
@@ -215,7 +225,11 @@ export function executionName(kind: 'failover' | 'failback', epoch: number, at: 
 }
 
 async function start(client: SFNClient, stateMachineArn: string, name: string, input: Record<string, unknown>): Promise<void> {
-  await withRetry(`start ${name} on ${stateMachineArn}`, () => client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })), { attempts: 3 });
+  await withRetry(
+    `start ${name} on ${stateMachineArn}`,
+    () => client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
+    { attempts: 3 },
+  );
 }
 
 /**
@@ -238,7 +252,11 @@ async function reconcileRoles(deps: ProberDependencies, control: ControlState, p
           UpdateExpression: 'SET #drained = :drained',
           // Only under the epoch it read: a failover that moved on since wins.
           ConditionExpression: '#epoch = :epoch AND #active = :active',
-          ExpressionAttributeNames: { '#drained': ControlTableSchema.drainedRegions, '#epoch': ControlTableSchema.fencingEpoch, '#active': ControlTableSchema.activeRegion },
+          ExpressionAttributeNames: {
+            '#drained': ControlTableSchema.drainedRegions,
+            '#epoch': ControlTableSchema.fencingEpoch,
+            '#active': ControlTableSchema.activeRegion,
+          },
           ExpressionAttributeValues: { ':drained': [...plan.drainedRegions], ':epoch': control.fencingEpoch, ':active': control.activeRegion },
         }),
       );
@@ -327,13 +345,22 @@ export async function probeOnce(deps: ProberDependencies): Promise<ProbeOutcome>
     if (decision.action === 'failover-started') {
       const reason = `prober in ${deps.region}: ${decision.why}; ${state.consecutiveFailures} failed probes of ${deps.peerRegion} over ${Math.round((now - (state.failingSince ?? now)) / 1000)} s (${probe.detail})`;
       deps.logger.error('starting an unplanned failover', { reason, allowDataLoss: decision.allowDataLoss, epoch: control.fencingEpoch });
-      await start(deps.sfn, deps.ownStateMachineArn, executionName('failover', control.fencingEpoch, now), { mode: 'unplanned', reason, allowDataLoss: decision.allowDataLoss });
+      await start(deps.sfn, deps.ownStateMachineArn, executionName('failover', control.fencingEpoch, now), {
+        mode: 'unplanned',
+        reason,
+        allowDataLoss: decision.allowDataLoss,
+      });
       state = { ...state, failoverStartedAt: now };
     }
   } else if (control.activeRegion === deps.region) {
     const recovered = probe.answered && checksPassed(probe, DEPENDENCY_CHECKS);
     const since = recovered ? (previous.peerRecoveredSince ?? now) : undefined;
-    state = { consecutiveFailures: 0, peerRecoveredSince: since, failbackRequestedForEpoch: previous.failbackRequestedForEpoch, failbackStartedAt: previous.failbackStartedAt };
+    state = {
+      consecutiveFailures: 0,
+      peerRecoveredSince: since,
+      failbackRequestedForEpoch: previous.failbackRequestedForEpoch,
+      failbackStartedAt: previous.failbackStartedAt,
+    };
     // A failback that ended without moving the epoch (its preflight refused: the old primary was
     // still resynchronizing, say) is started again after restartAfterMs; an alert is sent once.
     const requested = previous.failbackRequestedForEpoch === control.fencingEpoch;
@@ -366,6 +393,18 @@ export async function probeOnce(deps: ProberDependencies): Promise<ProbeOutcome>
   }
   const corrections = paused || lockHeld ? [] : await reconcileRoles(deps, control, probe.answered);
   await writeState(deps, state, probe, action, why);
-  deps.logger.info('probe', { peerRegion: deps.peerRegion, activeRegion: control.activeRegion, epoch: control.fencingEpoch, probe: probe.detail, kind, action, why, paused, lockHeld, corrections, ...state });
+  deps.logger.info('probe', {
+    peerRegion: deps.peerRegion,
+    activeRegion: control.activeRegion,
+    epoch: control.fencingEpoch,
+    probe: probe.detail,
+    kind,
+    action,
+    why,
+    paused,
+    lockHeld,
+    corrections,
+    ...state,
+  });
   return { probe, kind, activeRegion: control.activeRegion, fencingEpoch: control.fencingEpoch, state, action, why, corrections };
 }

@@ -48,7 +48,12 @@ function parseOrder(record: SQSRecord): AcceptedOrder {
   }
   const parsed = AcceptedOrderSchema.safeParse(body);
   if (!parsed.success) {
-    throw new PoisonMessageError(record.messageId, fieldProblems(parsed.error).map((problem) => `${problem.field} ${problem.rule}`).join('; '));
+    throw new PoisonMessageError(
+      record.messageId,
+      fieldProblems(parsed.error)
+        .map((problem) => `${problem.field} ${problem.rule}`)
+        .join('; '),
+    );
   }
   return parsed.data;
 }
@@ -89,12 +94,21 @@ async function commitBatch(orders: AcceptedOrder[], epoch: number, deps: Process
     settled.set(order.orderId, 'committed');
   }
   for (const { order, storedOrderId } of conflicts) {
-    deps.logger.error("order conflicts with a stored row holding its account's client order id; kept in order_conflicts for an operator", { orderId: order.orderId, accountId: order.accountId, clientOrderId: order.clientOrderId, storedOrderId });
+    deps.logger.error("order conflicts with a stored row holding its account's client order id; kept in order_conflicts for an operator", {
+      orderId: order.orderId,
+      accountId: order.accountId,
+      clientOrderId: order.clientOrderId,
+      storedOrderId,
+    });
     await markJournalConflict(deps.documents, deps.journalTable, order, storedOrderId, now);
     settled.set(order.orderId, 'conflict');
   }
   if (!current && stored.length > 0) {
-    deps.logger.warn('the fencing epoch moved after the commit; journal left pending for reconciliation', { epoch, now: after.fencingEpoch, activeRegion: after.activeRegion });
+    deps.logger.warn('the fencing epoch moved after the commit; journal left pending for reconciliation', {
+      epoch,
+      now: after.fencingEpoch,
+      activeRegion: after.activeRegion,
+    });
   }
   return settled;
 }
@@ -129,7 +143,11 @@ export async function processOrders(event: SQSEvent, deps: ProcessorDependencies
       parsed.set(message.messageId, error as PoisonMessageError);
     }
   }
-  const valid = [...new Map([...parsed.values()].filter((entry): entry is AcceptedOrder => !(entry instanceof PoisonMessageError)).map((order) => [order.orderId, order])).values()];
+  const valid = [
+    ...new Map(
+      [...parsed.values()].filter((entry): entry is AcceptedOrder => !(entry instanceof PoisonMessageError)).map((order) => [order.orderId, order]),
+    ).values(),
+  ];
   let settled: Settled;
   try {
     settled = active ? await commitBatch(valid, control.fencingEpoch, deps) : await deferBatch(valid, deps);
@@ -137,7 +155,11 @@ export async function processOrders(event: SQSEvent, deps: ProcessorDependencies
     deps.logger.error('batch not settled; its messages will be retried', { active, error: (error as Error).message });
     settled = new Map();
   }
-  if (!active) deps.logger.info('standby region: orders the journal holds are left to the active region', { activeRegion: control.activeRegion, deferred: [...settled.values()].filter((outcome) => outcome === 'deferred').length });
+  if (!active)
+    deps.logger.info('standby region: orders the journal holds are left to the active region', {
+      activeRegion: control.activeRegion,
+      deferred: [...settled.values()].filter((outcome) => outcome === 'deferred').length,
+    });
 
   const processor = new BatchProcessor(EventType.SQS);
   return processPartialResponse(
@@ -147,7 +169,8 @@ export async function processOrders(event: SQSEvent, deps: ProcessorDependencies
       try {
         if (order === undefined || order instanceof PoisonMessageError) throw order ?? new PoisonMessageError(message.messageId, 'not parsed');
         const outcome = settled.get(order.orderId);
-        if (outcome === 'mismatch') throw new PoisonMessageError(message.messageId, `the journal holds no entry for ${orderKeyOf(order)} with order id ${order.orderId}`);
+        if (outcome === 'mismatch')
+          throw new PoisonMessageError(message.messageId, `the journal holds no entry for ${orderKeyOf(order)} with order id ${order.orderId}`);
         if (outcome === undefined) throw new Error(`order ${order.orderId} not settled; it will be retried`);
         record(outcome);
       } catch (error) {

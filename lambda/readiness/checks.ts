@@ -1,14 +1,28 @@
 import { CloudWatchClient, Datapoint, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient, TableDescription } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetHealthCheckCommand, GetHealthCheckStatusCommand, HealthCheckObservation, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client, RRType } from '@aws-sdk/client-route-53';
+import {
+  GetHealthCheckCommand,
+  GetHealthCheckStatusCommand,
+  HealthCheckObservation,
+  ListResourceRecordSetsCommand,
+  ResourceRecordSet,
+  Route53Client,
+  RRType,
+} from '@aws-sdk/client-route-53';
 import { GetBucketReplicationCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import { READINESS_CHECK_METRIC, READINESS_CHECKS, READINESS_FAILED_DETAIL_TYPE, READINESS_SUMMARY_METRIC, type ReadinessCheckName } from '../contracts/readiness';
+import {
+  READINESS_CHECK_METRIC,
+  READINESS_CHECKS,
+  READINESS_FAILED_DETAIL_TYPE,
+  READINESS_SUMMARY_METRIC,
+  type ReadinessCheckName,
+} from '../contracts/readiness';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
@@ -25,7 +39,6 @@ import { ControlTableSchema } from '../contracts/tables';
  * (or throwing) never stops the others. The results are published as metrics (one per check, and
  * a summary) and, when anything failed, as a `Readiness Failed` event on the DR bus.
  */
-
 
 /** Route 53 considers an endpoint healthy when more than this share of its checkers report success. */
 export const HEALTHY_CHECKER_SHARE = 0.18;
@@ -151,7 +164,6 @@ export function tableDescriber(client: DynamoDBClient): (tableName: string) => P
   };
 }
 
-
 function errorName(error: unknown): string | undefined {
   return (error as { name?: string } | undefined)?.name;
 }
@@ -181,8 +193,11 @@ async function peerHealth(deps: ReadinessDependencies): Promise<Verdict> {
   const probe = await probeHealth(url, deps.httpTimeoutMs, deps.get);
   if (!probe.answered) return fail(`${deps.peerRegion}: ${probe.detail}`);
   // A drained standby answers 503 with only its control check failing: it can still take traffic back.
-  if (!checksPassed(probe, DEPENDENCY_CHECKS)) return fail(`${deps.peerRegion} cannot serve (${DEPENDENCY_CHECKS.join(' and ')} checks must pass): ${probe.detail}`);
-  return pass(probe.status === 200 ? `${deps.peerRegion} healthy` : `${deps.peerRegion} answers ${probe.detail}; its ${DEPENDENCY_CHECKS.join(' and ')} checks pass`);
+  if (!checksPassed(probe, DEPENDENCY_CHECKS))
+    return fail(`${deps.peerRegion} cannot serve (${DEPENDENCY_CHECKS.join(' and ')} checks must pass): ${probe.detail}`);
+  return pass(
+    probe.status === 200 ? `${deps.peerRegion} healthy` : `${deps.peerRegion} answers ${probe.detail}; its ${DEPENDENCY_CHECKS.join(' and ')} checks pass`,
+  );
 }
 
 async function database(deps: ReadinessDependencies): Promise<Verdict> {
@@ -235,7 +250,9 @@ async function replicationLag(deps: ReadinessDependencies): Promise<Verdict> {
     .sort((a, b) => (b.datapoint.Timestamp?.getTime() ?? 0) - (a.datapoint.Timestamp?.getTime() ?? 0))[0];
   const unreadable = readings.filter((reading) => reading.error).map((reading) => `${reading.source}: ${reading.error}`);
   if (!reported) {
-    return fail(`no replication lag reported${unreadable.length > 0 ? ` (unreadable: ${unreadable.join('; ')})` : ''} in the last ${METRIC_WINDOW_MS / 60_000} minutes`);
+    return fail(
+      `no replication lag reported${unreadable.length > 0 ? ` (unreadable: ${unreadable.join('; ')})` : ''} in the last ${METRIC_WINDOW_MS / 60_000} minutes`,
+    );
   }
   const lagMs = reported.datapoint.Maximum!;
   const detail = `replication lag ${lagMs} ms (${reported.source}, ${reported.datapoint.Timestamp?.toISOString() ?? 'no timestamp'}), limit ${deps.maxReplicationLagMs} ms`;
@@ -246,7 +263,9 @@ async function replicationLag(deps: ReadinessDependencies): Promise<Verdict> {
 export function globalTableProblem(table: TableDescription, tableName: string, peerRegion: string): string | undefined {
   if (table.TableStatus !== 'ACTIVE') return `table ${tableName} is ${table.TableStatus ?? 'of unknown status'}`;
   const replicas = table.Replicas ?? [];
-  const inactive = replicas.filter((replica) => replica.ReplicaStatus !== 'ACTIVE').map((replica) => `${replica.RegionName} ${replica.ReplicaStatus ?? 'of unknown status'}`);
+  const inactive = replicas
+    .filter((replica) => replica.ReplicaStatus !== 'ACTIVE')
+    .map((replica) => `${replica.RegionName} ${replica.ReplicaStatus ?? 'of unknown status'}`);
   if (inactive.length > 0) return `table ${tableName} has replicas not active: ${inactive.join(', ')}`;
   if (!replicas.some((replica) => replica.RegionName === peerRegion)) {
     const regions = replicas.map((replica) => replica.RegionName).join(', ');
@@ -278,10 +297,11 @@ function bucketNameOf(arnOrName: string): string {
 async function bucketProblem(bucketName: string, deps: ReadinessDependencies): Promise<string | undefined> {
   let rules;
   try {
-    const response = await awsCall(`read the replication configuration of ${bucketName}`, () => deps.s3.send(new GetBucketReplicationCommand({ Bucket: bucketName })), [
-      'ReplicationConfigurationNotFoundError',
-      'NoSuchBucket',
-    ]);
+    const response = await awsCall(
+      `read the replication configuration of ${bucketName}`,
+      () => deps.s3.send(new GetBucketReplicationCommand({ Bucket: bucketName })),
+      ['ReplicationConfigurationNotFoundError', 'NoSuchBucket'],
+    );
     rules = response.ReplicationConfiguration?.Rules ?? [];
   } catch (error) {
     if (errorName(error) === 'ReplicationConfigurationNotFoundError') return `bucket ${bucketName} has no replication configuration`;
@@ -294,21 +314,28 @@ async function bucketProblem(bucketName: string, deps: ReadinessDependencies): P
 }
 
 async function storageReplication(deps: ReadinessDependencies): Promise<Verdict> {
-  const problems = (await Promise.all(deps.bucketNames.map((bucketName) => bucketProblem(bucketName, deps)))).filter((problem): problem is string => problem !== undefined);
+  const problems = (await Promise.all(deps.bucketNames.map((bucketName) => bucketProblem(bucketName, deps)))).filter(
+    (problem): problem is string => problem !== undefined,
+  );
   return problems.length > 0 ? fail(problems.join('; ')) : pass(`${deps.bucketNames.join(', ')}: replicating to ${deps.peerRegionCode}`);
 }
 
 async function stateMachine(deps: ReadinessDependencies): Promise<Verdict> {
-  const described = await awsCall(`describe state machine ${deps.stateMachineArn}`, () => deps.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: deps.stateMachineArn })), [
-    'StateMachineDoesNotExist',
-    'InvalidArn',
-  ]);
+  const described = await awsCall(
+    `describe state machine ${deps.stateMachineArn}`,
+    () => deps.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: deps.stateMachineArn })),
+    ['StateMachineDoesNotExist', 'InvalidArn'],
+  );
   if (described.status && described.status !== 'ACTIVE') return fail(`state machine ${described.name ?? deps.stateMachineArn} is ${described.status}`);
-  const listed = await awsCall(`list executions of ${deps.stateMachineArn}`, () => deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.stateMachineArn, maxResults: 1 })));
+  const listed = await awsCall(`list executions of ${deps.stateMachineArn}`, () =>
+    deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.stateMachineArn, maxResults: 1 })),
+  );
   const last = listed.executions?.[0];
   if (!last) return pass(`${described.name ?? deps.stateMachineArn} active, no execution yet`);
   const summary = `latest execution ${last.name} ${last.status} (started ${last.startDate?.toISOString() ?? 'at an unknown time'})`;
-  return FAILED_EXECUTION_STATUSES.includes(last.status ?? '') ? fail(`${described.name ?? deps.stateMachineArn}: ${summary}`) : pass(`${described.name ?? deps.stateMachineArn} active, ${summary}`);
+  return FAILED_EXECUTION_STATUSES.includes(last.status ?? '')
+    ? fail(`${described.name ?? deps.stateMachineArn}: ${summary}`)
+    : pass(`${described.name ?? deps.stateMachineArn} active, ${summary}`);
 }
 
 /** Route 53's own rule: healthy when more than 18% of the checkers report success. */
@@ -321,7 +348,11 @@ export function checkersReportHealthy(observations: readonly HealthCheckObservat
 }
 
 async function healthCheckProblem(healthCheckId: string, deps: ReadinessDependencies): Promise<string | undefined> {
-  const described = await awsCall(`describe health check ${healthCheckId}`, () => deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: healthCheckId })), ['NoSuchHealthCheck']);
+  const described = await awsCall(
+    `describe health check ${healthCheckId}`,
+    () => deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: healthCheckId })),
+    ['NoSuchHealthCheck'],
+  );
   const config = described.HealthCheck?.HealthCheckConfig;
   const type = config?.Type ?? 'unknown';
   // Route 53 treats a disabled check as healthy whatever the endpoint does: no failover would follow.
@@ -344,9 +375,15 @@ async function healthCheckProblem(healthCheckId: string, deps: ReadinessDependen
     );
     const point = latestDatapoint(response.Datapoints);
     if (point?.Minimum === undefined) return `health check ${healthCheckId} (${type}) reported no status in the last ${METRIC_WINDOW_MS / 60_000} minutes`;
-    return point.Minimum >= 1 ? undefined : `health check ${healthCheckId} (${type}) is unhealthy (HealthCheckStatus ${point.Minimum} at ${point.Timestamp?.toISOString() ?? 'an unknown time'})`;
+    return point.Minimum >= 1
+      ? undefined
+      : `health check ${healthCheckId} (${type}) is unhealthy (HealthCheckStatus ${point.Minimum} at ${point.Timestamp?.toISOString() ?? 'an unknown time'})`;
   }
-  const status = await awsCall(`read the status of health check ${healthCheckId}`, () => deps.route53.send(new GetHealthCheckStatusCommand({ HealthCheckId: healthCheckId })), ['NoSuchHealthCheck']);
+  const status = await awsCall(
+    `read the status of health check ${healthCheckId}`,
+    () => deps.route53.send(new GetHealthCheckStatusCommand({ HealthCheckId: healthCheckId })),
+    ['NoSuchHealthCheck'],
+  );
   const verdict = checkersReportHealthy(status.HealthCheckObservations ?? []);
   return verdict.healthy ? undefined : `health check ${healthCheckId} (${type}) is unhealthy: ${verdict.summary}`;
 }
@@ -361,9 +398,13 @@ async function findFailoverRecord(deps: ReadinessDependencies): Promise<Resource
   let start: { name: string; type?: RRType; identifier?: string } = { name: deps.apiHostName };
   for (let page = 0; page < MAX_RECORD_PAGES; page++) {
     const request = { HostedZoneId: deps.hostedZoneId, StartRecordName: start.name, StartRecordType: start.type, StartRecordIdentifier: start.identifier };
-    const response = await awsCall(`list record sets of ${deps.hostedZoneId}`, () => deps.route53.send(new ListResourceRecordSetsCommand(request)), ['NoSuchHostedZone']);
+    const response = await awsCall(`list record sets of ${deps.hostedZoneId}`, () => deps.route53.send(new ListResourceRecordSetsCommand(request)), [
+      'NoSuchHostedZone',
+    ]);
     const records = response.ResourceRecordSets ?? [];
-    const record = records.find((candidate) => normalizedName(candidate.Name ?? '') === wanted && candidate.SetIdentifier === deps.setIdentifier && candidate.Failover !== undefined);
+    const record = records.find(
+      (candidate) => normalizedName(candidate.Name ?? '') === wanted && candidate.SetIdentifier === deps.setIdentifier && candidate.Failover !== undefined,
+    );
     if (record) return record;
     // Records are sorted by name: once past the host name, it has no more.
     if (!response.IsTruncated || !response.NextRecordName || normalizedName(response.NextRecordName) !== wanted) return undefined;
@@ -393,15 +434,21 @@ async function dns(deps: ReadinessDependencies): Promise<Verdict> {
  */
 async function readSwitches(deps: ReadinessDependencies): Promise<{ positions: Record<string, SwitchPosition | 'unknown'>; unreadable: string[] }> {
   const readings = await Promise.all(
-    ([
-      [deps.peerRegion, deps.ssm],
-      [deps.region, deps.peerSsm],
-    ] as const).map(async ([evacuatedRegion, ssm]): Promise<{ evacuatedRegion: string; position: SwitchPosition | 'unknown'; unreadable?: string }> => {
+    (
+      [
+        [deps.peerRegion, deps.ssm],
+        [deps.region, deps.peerSsm],
+      ] as const
+    ).map(async ([evacuatedRegion, ssm]): Promise<{ evacuatedRegion: string; position: SwitchPosition | 'unknown'; unreadable?: string }> => {
       const ref = switchRefOf(deps, evacuatedRegion);
       try {
         return { evacuatedRegion, position: await readSwitch(ssm, ref) };
       } catch (error) {
-        return { evacuatedRegion, position: 'unknown', unreadable: `${evacuatedRegion}'s evacuation switch (${ref.parameterName} in ${ref.hostRegion}) unreadable: ${(error as Error).message}` };
+        return {
+          evacuatedRegion,
+          position: 'unknown',
+          unreadable: `${evacuatedRegion}'s evacuation switch (${ref.parameterName} in ${ref.hostRegion}) unreadable: ${(error as Error).message}`,
+        };
       }
     }),
   );
@@ -425,7 +472,9 @@ async function roles(deps: ReadinessDependencies): Promise<Verdict> {
   ]);
   const plan = rolesFor(control.activeRegion, deps.primaryRegion, secondaryRegion);
   const problems = [...roleGaps(plan, control.drainedRegions, switches.positions), ...switches.unreadable];
-  const summary = [plan.activeRegion, ...Object.keys(plan.states).filter((region) => region !== plan.activeRegion)].map((region) => `${region} ${plan.states[region]}`).join(', ');
+  const summary = [plan.activeRegion, ...Object.keys(plan.states).filter((region) => region !== plan.activeRegion)]
+    .map((region) => `${region} ${plan.states[region]}`)
+    .join(', ');
   return problems.length > 0 ? fail(`roles want ${summary}: ${problems.join('; ')}`) : pass(summary);
 }
 
@@ -443,7 +492,9 @@ function pausedSince(since: unknown): string {
  */
 async function automation(deps: ReadinessDependencies): Promise<Verdict> {
   const response = await awsCall(`read ${ControlTableSchema.automationPauseItem} from ${deps.controlTable}`, () =>
-    deps.documents.send(new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem }, ConsistentRead: true })),
+    deps.documents.send(
+      new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem }, ConsistentRead: true }),
+    ),
   );
   const pause = response.Item;
   if (!pause) return pass('automatic failover and failback on');
@@ -465,7 +516,11 @@ const CHECKS: Record<ReadinessCheckName, (deps: ReadinessDependencies) => Promis
 };
 
 /** One check within its timeout; an exception or the timeout is that check's failure, with the message as detail. */
-async function timed(name: ReadinessCheckName, deps: ReadinessDependencies, check: (deps: ReadinessDependencies) => Promise<Verdict>): Promise<ReadinessCheckResult> {
+async function timed(
+  name: ReadinessCheckName,
+  deps: ReadinessDependencies,
+  check: (deps: ReadinessDependencies) => Promise<Verdict>,
+): Promise<ReadinessCheckResult> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
@@ -498,7 +553,13 @@ async function publishMetrics(report: ReadinessReport, deps: ReadinessDependenci
             Unit: 'Count' as const,
             Timestamp: timestamp,
           })),
-          { MetricName: READINESS_SUMMARY_METRIC, Dimensions: [{ Name: 'Region', Value: report.region }], Value: report.ready ? 1 : 0, Unit: 'Count' as const, Timestamp: timestamp },
+          {
+            MetricName: READINESS_SUMMARY_METRIC,
+            Dimensions: [{ Name: 'Region', Value: report.region }],
+            Value: report.ready ? 1 : 0,
+            Unit: 'Count' as const,
+            Timestamp: timestamp,
+          },
         ],
       }),
     ),
@@ -521,7 +582,8 @@ async function publishFailure(report: ReadinessReport, deps: ReadinessDependenci
       }),
     );
     const entry = response.Entries?.[0];
-    if ((response.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode) throw new Error(`event rejected: ${entry?.ErrorCode ?? 'unknown error'} ${entry?.ErrorMessage ?? ''}`.trim());
+    if ((response.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode)
+      throw new Error(`event rejected: ${entry?.ErrorCode ?? 'unknown error'} ${entry?.ErrorMessage ?? ''}`.trim());
   });
 }
 

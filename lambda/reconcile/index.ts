@@ -42,7 +42,10 @@ const EventSchema = z.looseObject({ trigger: z.enum(['schedule', 'failover']).op
 export async function handler(event: unknown, context: Context): Promise<ReconcileResult> {
   logger.addContext(context);
   const parsed = EventSchema.safeParse(event ?? {});
-  if (!parsed.success) throw new Error(`reconcile input must be an object with an optional trigger of schedule or failover: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `reconcile input must be an object with an optional trigger of schedule or failover: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+    );
   const trigger = parsed.data.trigger ?? 'failover';
   const deadline = trigger === 'schedule' ? Date.now() + SCHEDULED_RUN_MS : Number.POSITIVE_INFINITY;
   try {

@@ -5,7 +5,14 @@ import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
 import type { ControlSettings } from '../shared/env';
 import { AcceptedOrder, AcceptedOrderSchema, orderKeyOf } from '../shared/order';
-import { commitOrdersOrEach, JournalEntryMismatchError, markJournalCommitted, markJournalConflict, markJournalDurable, StaleEpochError } from '../shared/order-store';
+import {
+  commitOrdersOrEach,
+  JournalEntryMismatchError,
+  markJournalCommitted,
+  markJournalConflict,
+  markJournalDurable,
+  StaleEpochError,
+} from '../shared/order-store';
 import { replicatedBy, replicationProgress, ReplicationProgress } from '../shared/replication';
 import { withRetry } from '../shared/retry';
 import { ControlTableSchema, OrderJournalSchema } from '../contracts/tables';
@@ -137,7 +144,10 @@ async function storedOrders(orders: AcceptedOrder[], deps: ReconcileDependencies
 /** Runs a journal update; an entry that changed under this run is skipped, not an error. */
 async function settle(tally: Tally, order: AcceptedOrder, deps: ReconcileDependencies, update: () => Promise<void>): Promise<boolean> {
   try {
-    await withRetry(`update journal entry ${orderKeyOf(order)}`, update, { attempts: 5, isRetryable: (error) => !(error instanceof JournalEntryMismatchError) });
+    await withRetry(`update journal entry ${orderKeyOf(order)}`, update, {
+      attempts: 5,
+      isRetryable: (error) => !(error instanceof JournalEntryMismatchError),
+    });
     return true;
   } catch (error) {
     if (!(error instanceof JournalEntryMismatchError)) throw error;
@@ -153,13 +163,21 @@ async function settle(tally: Tally, order: AcceptedOrder, deps: ReconcileDepende
  * the writer for `durableAfterMs`. Returns false when the epoch moved (this region is no longer
  * the writer's: stop).
  */
-async function reconcilePage(items: Record<string, unknown>[], epoch: number, replication: () => Promise<ReplicationProgress>, tally: Tally, deps: ReconcileDependencies): Promise<boolean> {
+async function reconcilePage(
+  items: Record<string, unknown>[],
+  epoch: number,
+  replication: () => Promise<ReplicationProgress>,
+  tally: Tally,
+  deps: ReconcileDependencies,
+): Promise<boolean> {
   const now = (deps.now ?? (() => new Date()))();
   // An entry the index shows committed under this epoch less than `durableAfterMs` ago needs
   // nothing yet: the writer has not changed since, and the index, though it lags, never shows an
   // entry further along than it is. Only the others are read strongly and looked up, so a run's
   // cost grows with the entries that need something, not with everything still pending.
-  const actionable = items.filter((item) => !(item.appliedEpoch === epoch && typeof item.appliedAt === 'string' && now.getTime() - Date.parse(item.appliedAt) < deps.durableAfterMs));
+  const actionable = items.filter(
+    (item) => !(item.appliedEpoch === epoch && typeof item.appliedAt === 'string' && now.getTime() - Date.parse(item.appliedAt) < deps.durableAfterMs),
+  );
   if (actionable.length === 0) return true;
   const entries = await readEntries(
     actionable.map((item) => String(item[OrderJournalSchema.orderKey])),
@@ -176,7 +194,10 @@ async function reconcilePage(items: Record<string, unknown>[], epoch: number, re
     const parsed = AcceptedOrderSchema.safeParse(entry);
     if (!parsed.success) {
       tally.unreadable.push(key);
-      deps.logger.error('pending journal entry is not an order; left pending for a person', { orderKey: key, problems: parsed.error.issues.map((issue) => issue.message) });
+      deps.logger.error('pending journal entry is not an order; left pending for a person', {
+        orderKey: key,
+        problems: parsed.error.issues.map((issue) => issue.message),
+      });
       continue;
     }
     candidates.push({ order: parsed.data, entry });
@@ -203,7 +224,10 @@ async function reconcilePage(items: Record<string, unknown>[], epoch: number, re
 
   const committedNow = new Set(result.stored.map((order) => order.orderId));
   for (const { order, storedOrderId } of result.conflicts) {
-    deps.logger.error("journal order conflicts with a stored row holding its account's client order id; kept in order_conflicts for an operator", { orderId: order.orderId, storedOrderId });
+    deps.logger.error("journal order conflicts with a stored row holding its account's client order id; kept in order_conflicts for an operator", {
+      orderId: order.orderId,
+      storedOrderId,
+    });
     if (await settle(tally, order, deps, () => markJournalConflict(deps.documents, deps.journalTable, order, storedOrderId, now))) tally.conflicts++;
   }
   for (const { order, entry } of candidates) {
@@ -241,7 +265,10 @@ function cursorKey(): Record<string, string> {
 
 /** A control-table call, retried with backoff (4 attempts), each failure logged. */
 function controlCall<T>(operation: string, call: () => Promise<T>, deps: ReconcileDependencies): Promise<T> {
-  return withRetry(operation, call, { attempts: 4, onRetry: (error, attempt) => deps.logger.warn(`${operation} failed; retrying`, { attempt, error: (error as Error).message }) });
+  return withRetry(operation, call, {
+    attempts: 4,
+    onRetry: (error, attempt) => deps.logger.warn(`${operation} failed; retrying`, { attempt, error: (error as Error).message }),
+  });
 }
 
 /**
@@ -250,7 +277,11 @@ function controlCall<T>(operation: string, call: () => Promise<T>, deps: Reconci
  * a completed run deletes it.
  */
 async function readCursor(epoch: number, deps: ReconcileDependencies): Promise<{ cursor?: Cursor; present: boolean }> {
-  const response = await controlCall('read the reconciliation cursor', () => deps.documents.send(new GetCommand({ TableName: deps.controlTable, Key: cursorKey(), ConsistentRead: true })), deps);
+  const response = await controlCall(
+    'read the reconciliation cursor',
+    () => deps.documents.send(new GetCommand({ TableName: deps.controlTable, Key: cursorKey(), ConsistentRead: true })),
+    deps,
+  );
   if (!response.Item) return { present: false };
   const parsed = CursorSchema.safeParse(response.Item);
   if (!parsed.success || parsed.data.epoch !== epoch || parsed.data.shard >= deps.pendingShards) {
@@ -261,7 +292,11 @@ async function readCursor(epoch: number, deps: ReconcileDependencies): Promise<{
 }
 
 async function writeCursor(cursor: Cursor, deps: ReconcileDependencies): Promise<void> {
-  await controlCall('record where reconciliation stopped', () => deps.documents.send(new PutCommand({ TableName: deps.controlTable, Item: { ...cursorKey(), ...cursor } })), deps);
+  await controlCall(
+    'record where reconciliation stopped',
+    () => deps.documents.send(new PutCommand({ TableName: deps.controlTable, Item: { ...cursorKey(), ...cursor } })),
+    deps,
+  );
 }
 
 async function clearCursor(deps: ReconcileDependencies): Promise<void> {
@@ -329,7 +364,10 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
               ExclusiveStartKey: exclusiveStartKey,
             }),
           ),
-        { attempts: 5, onRetry: (error, attempt) => deps.logger.warn('journal query failed; retrying', { pendingShard, attempt, error: (error as Error).message }) },
+        {
+          attempts: 5,
+          onRetry: (error, attempt) => deps.logger.warn('journal query failed; retrying', { pendingShard, attempt, error: (error as Error).message }),
+        },
       );
       try {
         if (!(await reconcilePage(page.Items ?? [], control.fencingEpoch, replication, tally, deps))) {
@@ -338,7 +376,7 @@ export async function reconcileJournal(deps: ReconcileDependencies): Promise<Rec
         }
       } catch (error) {
         if (!(error instanceof StaleEpochError)) throw error;
-        deps.logger.warn('commit refused under a stale epoch; this region is no longer the writer\'s', { error: error.message });
+        deps.logger.warn("commit refused under a stale epoch; this region is no longer the writer's", { error: error.message });
         return result(false);
       }
       exclusiveStartKey = page.LastEvaluatedKey;

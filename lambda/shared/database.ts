@@ -115,7 +115,13 @@ export class Database {
         ...(budget ? { attempts: BUDGET_ATTEMPTS, budgetMs: () => budget.remainingMs() - budget.reserveMs } : {}),
         isRetryable: (error) => isTransientDatabaseError(error) || (error as { code?: string }).code === INVALID_PASSWORD,
         onRetry: (error, attempt, delayMs) =>
-          this.logger.warn('database operation failed, retrying', { operation, attempt, delayMs, code: (error as { code?: string }).code, error: (error as Error).message }),
+          this.logger.warn('database operation failed, retrying', {
+            operation,
+            attempt,
+            delayMs,
+            code: (error as { code?: string }).code,
+            error: (error as Error).message,
+          }),
       },
     );
   }
@@ -169,7 +175,9 @@ export class Database {
         const known = this.preparedOn.get(client) ?? new Set<string>();
         this.preparedOn.set(client, known);
         for (let attempt = 1; ; attempt++) {
-          const preparing = prepared.filter((statement) => !known.has(statement.name)).map((statement) => `PREPARE ${statement.name} (${statement.parameterTypes.join(', ')}) AS ${statement.text}`);
+          const preparing = prepared
+            .filter((statement) => !known.has(statement.name))
+            .map((statement) => `PREPARE ${statement.name} (${statement.parameterTypes.join(', ')}) AS ${statement.text}`);
           const limits = timeLimits(budget);
           const script = [...preparing, 'BEGIN', ...limits, ...statements, 'COMMIT'];
           try {
@@ -200,7 +208,9 @@ export class Database {
   }
 
   private async rollback(client: PoolClient, operation: string): Promise<void> {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => this.logger.error('rollback failed', { operation, error: (rollbackError as Error).message }));
+    await client
+      .query('ROLLBACK')
+      .catch((rollbackError: unknown) => this.logger.error('rollback failed', { operation, error: (rollbackError as Error).message }));
   }
 
   /** Closes the pool (tests; Lambda freezes containers instead). */

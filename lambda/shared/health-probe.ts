@@ -36,7 +36,9 @@ function parseChecks(body: string): HealthCheckReport[] {
     const parsed = JSON.parse(body) as { checks?: unknown };
     if (!Array.isArray(parsed.checks)) return [];
     return parsed.checks
-      .filter((check): check is Record<string, unknown> => typeof check === 'object' && check !== null && typeof (check as { name?: unknown }).name === 'string')
+      .filter(
+        (check): check is Record<string, unknown> => typeof check === 'object' && check !== null && typeof (check as { name?: unknown }).name === 'string',
+      )
       .map((check) => ({ name: String(check.name), ok: check.ok === true, detail: typeof check.detail === 'string' ? check.detail : undefined }));
   } catch {
     // A body that is not the health function's JSON (a gateway error page): no checks to report.

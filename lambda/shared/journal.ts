@@ -11,7 +11,9 @@ export async function readJournalEntry(
   journalTable: string,
   key: { readonly accountId: string; readonly clientOrderId: string },
 ): Promise<Record<string, unknown> | undefined> {
-  const response = await documents.send(new GetCommand({ TableName: journalTable, Key: { [OrderJournalSchema.orderKey]: orderKeyOf(key) }, ConsistentRead: true }));
+  const response = await documents.send(
+    new GetCommand({ TableName: journalTable, Key: { [OrderJournalSchema.orderKey]: orderKeyOf(key) }, ConsistentRead: true }),
+  );
   return response.Item;
 }
 

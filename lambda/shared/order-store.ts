@@ -114,7 +114,13 @@ interface CommitRow {
  * trip; `region` names the committer in the conflict record. Throws StaleEpochError (nothing
  * committed) when the cluster is past the epoch.
  */
-export async function commitOrders(database: Database, orders: readonly AcceptedOrder[], fencingEpoch: number, region: string, budget?: TimeBudget): Promise<CommitResult> {
+export async function commitOrders(
+  database: Database,
+  orders: readonly AcceptedOrder[],
+  fencingEpoch: number,
+  region: string,
+  budget?: TimeBudget,
+): Promise<CommitResult> {
   if (orders.length === 0) return { stored: [], conflicts: [] };
   if (!Number.isSafeInteger(fencingEpoch) || fencingEpoch < 0) throw new Error(`fencing epoch must be a whole number of at least 0 (got ${fencingEpoch})`);
   const [, outcome] = await database.transactionInOneTrip<CommitRow>(
@@ -201,18 +207,45 @@ export class JournalEntryMismatchError extends Error {
  * entry stays in the pending index: a commit is safe from a failover only once it has had time
  * to replicate, and reconciliation takes it out of the index after that (lambda/reconcile/).
  */
-export async function markJournalCommitted(documents: DynamoDBDocumentClient, journalTable: string, region: string, order: AcceptedOrder, fencingEpoch: number, at: Date): Promise<void> {
-  await updateEntry(documents, journalTable, order, 'SET appliedAt = :at, appliedRegion = :region, appliedEpoch = :epoch', { ':at': at.toISOString(), ':region': region, ':epoch': fencingEpoch });
+export async function markJournalCommitted(
+  documents: DynamoDBDocumentClient,
+  journalTable: string,
+  region: string,
+  order: AcceptedOrder,
+  fencingEpoch: number,
+  at: Date,
+): Promise<void> {
+  await updateEntry(documents, journalTable, order, 'SET appliedAt = :at, appliedRegion = :region, appliedEpoch = :epoch', {
+    ':at': at.toISOString(),
+    ':region': region,
+    ':epoch': fencingEpoch,
+  });
 }
 
 /** Takes the entry out of the pending index: its order has been in the writer long enough to have replicated. */
 export async function markJournalDurable(documents: DynamoDBDocumentClient, journalTable: string, order: AcceptedOrder, at: Date): Promise<void> {
-  await updateEntry(documents, journalTable, order, 'REMOVE #pending SET durableAt = :at', { ':at': at.toISOString() }, { '#pending': OrderJournalSchema.pendingShard });
+  await updateEntry(
+    documents,
+    journalTable,
+    order,
+    'REMOVE #pending SET durableAt = :at',
+    { ':at': at.toISOString() },
+    { '#pending': OrderJournalSchema.pendingShard },
+  );
 }
 
 /** Marks the entry as conflicting with a stored row (it stays pending and is reported until an operator resolves it). */
-export async function markJournalConflict(documents: DynamoDBDocumentClient, journalTable: string, order: AcceptedOrder, storedOrderId: string, at: Date): Promise<void> {
-  await updateEntry(documents, journalTable, order, 'SET conflictAt = :at, conflictingOrderId = :stored', { ':at': at.toISOString(), ':stored': storedOrderId });
+export async function markJournalConflict(
+  documents: DynamoDBDocumentClient,
+  journalTable: string,
+  order: AcceptedOrder,
+  storedOrderId: string,
+  at: Date,
+): Promise<void> {
+  await updateEntry(documents, journalTable, order, 'SET conflictAt = :at, conflictingOrderId = :stored', {
+    ':at': at.toISOString(),
+    ':stored': storedOrderId,
+  });
 }
 
 async function updateEntry(

@@ -8,7 +8,12 @@ import { withRetry } from './retry';
  * the secondary's API exists, and a failover must not depend on reading it from a dead region.
  * The client has connection and request timeouts, so a silent peer fails within seconds.
  */
-export function peerParameterReader(region: string, name: string, timeouts: CrossRegionTimeouts = CROSS_REGION_TIMEOUTS, endpoint?: string): () => Promise<string> {
+export function peerParameterReader(
+  region: string,
+  name: string,
+  timeouts: CrossRegionTimeouts = CROSS_REGION_TIMEOUTS,
+  endpoint?: string,
+): () => Promise<string> {
   const ssm = new SSMClient(crossRegionClientConfig(region, timeouts, endpoint));
   let value: string | undefined;
   return async () => {

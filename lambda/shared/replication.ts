@@ -28,7 +28,10 @@ interface StatusRow {
 export async function replicationProgress(database: Database): Promise<ReplicationProgress> {
   let rows: StatusRow[];
   try {
-    rows = await database.query<StatusRow>('read the global database replication status', 'SELECT aws_region, rpo_lag_in_msec, last_lag_calculation_time FROM aurora_global_db_status()');
+    rows = await database.query<StatusRow>(
+      'read the global database replication status',
+      'SELECT aws_region, rpo_lag_in_msec, last_lag_calculation_time FROM aurora_global_db_status()',
+    );
   } catch (error) {
     return { kind: 'unknown', reason: `aurora_global_db_status() failed: ${(error as Error).message}` };
   }
@@ -44,7 +47,10 @@ export function progressOf(rows: readonly StatusRow[]): ReplicationProgress {
     const lagMs = Number(row.rpo_lag_in_msec);
     const calculatedAt = row.last_lag_calculation_time?.getTime();
     if (row.rpo_lag_in_msec === null || !Number.isFinite(lagMs) || lagMs < 0 || calculatedAt === undefined || !Number.isFinite(calculatedAt)) {
-      return { kind: 'unknown', reason: `secondary ${row.aws_region} reports no usable lag (rpo_lag_in_msec ${row.rpo_lag_in_msec}, last_lag_calculation_time ${row.last_lag_calculation_time?.toISOString() ?? 'null'})` };
+      return {
+        kind: 'unknown',
+        reason: `secondary ${row.aws_region} reports no usable lag (rpo_lag_in_msec ${row.rpo_lag_in_msec}, last_lag_calculation_time ${row.last_lag_calculation_time?.toISOString() ?? 'null'})`,
+      };
     }
     through = Math.min(through, calculatedAt - lagMs);
   }

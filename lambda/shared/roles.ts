@@ -60,7 +60,8 @@ export function roleGaps(plan: RolePlan, drainedRegions: readonly string[], swit
   const drained = new Set(drainedRegions);
   for (const region of Object.keys(plan.states)) {
     const shouldDrain = plan.drainedRegions.includes(region);
-    if (shouldDrain !== drained.has(region)) gaps.push(`${region} is ${drained.has(region) ? '' : 'not '}drained; as ${plan.states[region]} it must ${shouldDrain ? '' : 'not '}be`);
+    if (shouldDrain !== drained.has(region))
+      gaps.push(`${region} is ${drained.has(region) ? '' : 'not '}drained; as ${plan.states[region]} it must ${shouldDrain ? '' : 'not '}be`);
     const position = switches[region];
     if (position !== undefined && position !== 'unknown' && position !== plan.switches[region]) {
       gaps.push(`${region}'s evacuation switch is ${position}; as ${plan.states[region]} it must be ${plan.switches[region]}`);

@@ -56,10 +56,14 @@ export interface SwitchClients {
 /** The switch's position from its parameter; a parameter that does not exist yet means released. */
 export async function readSwitch(ssm: SSMClient, ref: SwitchRef): Promise<SwitchPosition> {
   try {
-    const response = await withRetry(`read the evacuation switch ${ref.parameterName} in ${ref.hostRegion}`, () => ssm.send(new GetParameterCommand({ Name: ref.parameterName })), {
-      attempts: 2,
-      isRetryable: (error) => !(error instanceof ParameterNotFound),
-    });
+    const response = await withRetry(
+      `read the evacuation switch ${ref.parameterName} in ${ref.hostRegion}`,
+      () => ssm.send(new GetParameterCommand({ Name: ref.parameterName })),
+      {
+        attempts: 2,
+        isRetryable: (error) => !(error instanceof ParameterNotFound),
+      },
+    );
     return parsePosition(response.Parameter?.Value);
   } catch (error) {
     if (error instanceof ParameterNotFound) return SwitchPosition.released;
@@ -69,20 +73,33 @@ export async function readSwitch(ssm: SSMClient, ref: SwitchRef): Promise<Switch
 
 /** Publishes a position's datapoint (what the alarm, and through it Route 53, sees). */
 export async function publishSwitch(cloudwatch: CloudWatchClient, ref: SwitchRef, position: SwitchPosition, at?: Date): Promise<void> {
-  await withRetry(`publish the evacuation switch of ${ref.evacuatedRegion} in ${ref.hostRegion}`, () =>
-    cloudwatch.send(
-      new PutMetricDataCommand({
-        Namespace: ref.namespace,
-        MetricData: [{ MetricName: ref.metricName, Dimensions: [{ Name: 'Region', Value: ref.evacuatedRegion }], Value: switchValue(position), Unit: 'Count', Timestamp: at }],
-      }),
-    ),
-  { attempts: 2 });
+  await withRetry(
+    `publish the evacuation switch of ${ref.evacuatedRegion} in ${ref.hostRegion}`,
+    () =>
+      cloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: ref.namespace,
+          MetricData: [
+            {
+              MetricName: ref.metricName,
+              Dimensions: [{ Name: 'Region', Value: ref.evacuatedRegion }],
+              Value: switchValue(position),
+              Unit: 'Count',
+              Timestamp: at,
+            },
+          ],
+        }),
+      ),
+    { attempts: 2 },
+  );
 }
 
 /** Puts the switch in `position`: the parameter first (the keeper republishes it), then a datapoint at once. */
 export async function setSwitch(clients: SwitchClients, ref: SwitchRef, position: SwitchPosition): Promise<void> {
-  await withRetry(`set the evacuation switch ${ref.parameterName} in ${ref.hostRegion} to ${position}`, () =>
-    clients.ssm.send(new PutParameterCommand({ Name: ref.parameterName, Value: position, Type: 'String', Overwrite: true })),
-  { attempts: 2 });
+  await withRetry(
+    `set the evacuation switch ${ref.parameterName} in ${ref.hostRegion} to ${position}`,
+    () => clients.ssm.send(new PutParameterCommand({ Name: ref.parameterName, Value: position, Type: 'String', Overwrite: true })),
+    { attempts: 2 },
+  );
   await publishSwitch(clients.cloudwatch, ref, position);
 }

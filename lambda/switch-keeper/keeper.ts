@@ -53,7 +53,11 @@ export async function keepSwitch(deps: KeeperDependencies): Promise<KeeperOutcom
   for (let pass = 0; pass < deps.publishesPerMinute; pass++) {
     const waitMs = startedAt + pass * intervalMs - deps.now();
     if (deps.remainingMs() - Math.max(waitMs, 0) < deps.reserveMs) {
-      logger.warn('Stopping before the timeout; the next run publishes again', { pass, passesPlanned: deps.publishesPerMinute, remainingMs: deps.remainingMs() });
+      logger.warn('Stopping before the timeout; the next run publishes again', {
+        pass,
+        passesPlanned: deps.publishesPerMinute,
+        remainingMs: deps.remainingMs(),
+      });
       break;
     }
     if (waitMs > 0) await deps.sleep(waitMs);
@@ -71,7 +75,11 @@ export async function keepSwitch(deps: KeeperDependencies): Promise<KeeperOutcom
           { cause: error },
         );
       }
-      logger.error('Cannot read the evacuation switch; publishing the position read earlier in this run', { error, parameter: ref.parameterName, position: lastRead });
+      logger.error('Cannot read the evacuation switch; publishing the position read earlier in this run', {
+        error,
+        parameter: ref.parameterName,
+        position: lastRead,
+      });
       failures.push(`pass ${pass + 1}: read failed (${errorMessage(error)})`);
       position = lastRead;
       source = 'last-read';

@@ -1,6 +1,21 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, App, Aspects, CfnDeletionPolicy, CfnResource, IAspect, IPolicyValidationContext, PolicyValidationPluginReport, Stack, Stage, TagManager, Tags, Token, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  App,
+  Aspects,
+  CfnDeletionPolicy,
+  CfnResource,
+  IAspect,
+  IPolicyValidationContext,
+  PolicyValidationPluginReport,
+  Stack,
+  Stage,
+  TagManager,
+  Tags,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -47,13 +62,18 @@ const DELETION_PROTECTION_PROPERTIES: Readonly<Record<string, readonly string[]>
  * Types whose DeletionPolicy defaults to Snapshot when the template leaves it out: they must state
  * Delete explicitly, or teardown leaves snapshots behind.
  */
-const SNAPSHOT_BY_DEFAULT = new Set(['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::EC2::Volume', 'AWS::Neptune::DBCluster', 'AWS::DocDB::DBCluster', 'AWS::Redshift::Cluster', 'AWS::ElastiCache::CacheCluster', 'AWS::ElastiCache::ReplicationGroup']);
-
-const FORBIDDEN_POLICIES = new Set<CfnDeletionPolicy>([
-  CfnDeletionPolicy.RETAIN,
-  CfnDeletionPolicy.SNAPSHOT,
-  CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE,
+const SNAPSHOT_BY_DEFAULT = new Set([
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::EC2::Volume',
+  'AWS::Neptune::DBCluster',
+  'AWS::DocDB::DBCluster',
+  'AWS::Redshift::Cluster',
+  'AWS::ElastiCache::CacheCluster',
+  'AWS::ElastiCache::ReplicationGroup',
 ]);
+
+const FORBIDDEN_POLICIES = new Set<CfnDeletionPolicy>([CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.SNAPSHOT, CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE]);
 
 /**
  * An L1 resource's declared properties, with tokens resolved (a TableV2's replicas, for one, are
@@ -84,9 +104,7 @@ export class DestroyableGuard implements IAspect {
       );
     }
     if (!deletionPolicy && SNAPSHOT_BY_DEFAULT.has(node.cfnResourceType)) {
-      Annotations.of(node).addError(
-        `DestroyableGuard: ${node.cfnResourceType} defaults to DeletionPolicy Snapshot; apply RemovalPolicy.DESTROY explicitly`,
-      );
+      Annotations.of(node).addError(`DestroyableGuard: ${node.cfnResourceType} defaults to DeletionPolicy Snapshot; apply RemovalPolicy.DESTROY explicitly`);
     }
     const properties = declaredProperties(node);
     for (const property of DELETION_PROTECTION_PROPERTIES[node.cfnResourceType] ?? []) {
@@ -260,7 +278,8 @@ class GeneratedWildcardAcknowledger implements IAspect {
     const document = Stack.of(node).resolve((node as iam.CfnPolicy).policyDocument) as { Statement?: Array<Record<string, unknown>> } | undefined;
     for (const statement of document?.Statement ?? []) {
       for (const action of [statement.Action].flat()) {
-        if (typeof action === 'string' && action.includes('*')) Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: this.reason });
+        if (typeof action === 'string' && action.includes('*'))
+          Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: this.reason });
       }
       for (const resource of [statement.Resource].flat()) {
         const rendered = renderAsNag(resource);

@@ -10,9 +10,7 @@ import { maxSuffixLength, kindRule } from './naming';
  */
 
 /** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 const REGION = /^[a-z]{2}(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
 const SUFFIX = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
@@ -62,7 +60,16 @@ function cidr(): z.ZodString {
 }
 
 /** Where Route 53 runs health checkers (HealthCheckConfig.Regions). */
-export const ROUTE53_CHECKER_REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1'] as const;
+export const ROUTE53_CHECKER_REGIONS = [
+  'us-east-1',
+  'us-west-1',
+  'us-west-2',
+  'eu-west-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-northeast-1',
+  'sa-east-1',
+] as const;
 
 /** The order queue's visibility timeout is this many processor timeouts (AWS's advice for Lambda event sources is at least six). */
 export const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
@@ -102,7 +109,10 @@ export const configSchema = z
     /** Carried by every physical name, so several environments can share an account. */
     environmentSuffix: suffixSchema().default('dev'),
     /** The AWS account both regions deploy into. The default is a placeholder for offline synth. */
-    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').default('111111111111'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .default('111111111111'),
     /** The region that holds the writer and takes traffic in normal operation. */
     primaryRegion: region().default('us-east-1'),
     /** The standby region, promoted on failover. */
@@ -122,10 +132,7 @@ export const configSchema = z
     /** The DNS zone the API is served under (`api.<domainName>`). */
     domainName: z.string().regex(HOSTNAME, 'must be a lower-case DNS name such as trading.example.com').default('trading.example.com'),
     /** Where critical alerts are e-mailed; empty means no e-mail subscription. */
-    alertEmail: z.preprocess(
-      (value) => (value === '' ? undefined : value),
-      z.email('must be an e-mail address such as sre@example.com').optional(),
-    ),
+    alertEmail: z.preprocess((value) => (value === '' ? undefined : value), z.email('must be an e-mail address such as sre@example.com').optional()),
     /** Retention of VPC flow logs in days. */
     flowLogRetentionDays: retentionDays().default(90),
     /** Retention of function, API and state machine logs in days. */
@@ -136,9 +143,15 @@ export const configSchema = z
      */
     witnessRegion: region().default('us-west-2'),
     /** Aurora PostgreSQL engine version (`major.minor`) of the global database. */
-    auroraEngineVersion: z.string().regex(/^\d{2}\.\d{1,2}$/, 'must be an Aurora PostgreSQL version such as 17.9').default('17.9'),
+    auroraEngineVersion: z
+      .string()
+      .regex(/^\d{2}\.\d{1,2}$/, 'must be an Aurora PostgreSQL version such as 17.9')
+      .default('17.9'),
     /** Instance class of every Aurora instance (global databases need memory-optimized classes). */
-    dbInstanceClass: z.string().regex(/^(r|x)\d+[a-z]*\.[a-z0-9]+$/, 'must be a memory-optimized instance class such as r6g.large').default('r6g.large'),
+    dbInstanceClass: z
+      .string()
+      .regex(/^(r|x)\d+[a-z]*\.[a-z0-9]+$/, 'must be a memory-optimized instance class such as r6g.large')
+      .default('r6g.large'),
     /** Readers per regional cluster besides the writer (the secondary's are all readers until promoted). */
     dbReaderCount: integer(0, 15).default(1),
     /** Port the database listens on. */
@@ -163,10 +176,16 @@ export const configSchema = z
     /** An existing public hosted zone for `domainName` (recommended: ACM validates certificates in it). Empty: the primary stage creates the zone. */
     hostedZoneId: z.preprocess(
       (value) => (value === '' ? undefined : value),
-      z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ').optional(),
+      z
+        .string()
+        .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')
+        .optional(),
     ),
     /** The API's host label: the API answers at `{apiSubdomain}.{domainName}`. */
-    apiSubdomain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api').default('api'),
+    apiSubdomain: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api')
+      .default('api'),
     /** Steady-state requests per second the API stage admits. */
     apiThrottleRateLimit: integer(1, 100000).default(1000),
     /** Burst of requests the API stage admits. */
@@ -216,9 +235,11 @@ export const configSchema = z
     /** Time each /health check may take, in milliseconds; all run at once, inside Route 53's 2 s response limit. */
     healthCheckTimeoutMs: integer(100, 1900).default(1500),
     /** Seconds between Route 53 health checks of each region's /health (10 is "fast"). */
-    healthCheckIntervalSeconds: integer(10, 30).refine((seconds) => (HEALTH_CHECK_INTERVALS as readonly number[]).includes(seconds), {
-      message: `must be one of the Route 53 intervals (${HEALTH_CHECK_INTERVALS.join(', ')})`,
-    }).default(10),
+    healthCheckIntervalSeconds: integer(10, 30)
+      .refine((seconds) => (HEALTH_CHECK_INTERVALS as readonly number[]).includes(seconds), {
+        message: `must be one of the Route 53 intervals (${HEALTH_CHECK_INTERVALS.join(', ')})`,
+      })
+      .default(10),
     /** Consecutive failed checks before a region is unhealthy (2 keeps the traffic budget at 45 s with the other defaults). */
     healthCheckFailureThreshold: integer(1, 10).default(2),
     /** TTL of the API's failover records, in seconds (Aurora's User Guide suggests about 5 s for clients of the global writer endpoint). */
@@ -273,11 +294,15 @@ export const configSchema = z
     /** After the prober started a failover, seconds before it may start another (one whose run stopped early). */
     probeRestartAfterSeconds: integer(60, 86400).default(300),
     /** Ask a person (an approve or deny command in the alert) before a failover that allows data loss; false: automatic. */
-    requireDataLossApproval: z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' })).default(false),
+    requireDataLossApproval: z
+      .preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }))
+      .default(false),
     /** How long a data-loss approval may wait before the run fails, in seconds. */
     dataLossApprovalTimeoutSeconds: integer(60, 86400).default(1800),
     /** Start failback (planned) by itself once the primary has been healthy long enough; false: alert and wait for an operator. */
-    autoFailback: z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' })).default(true),
+    autoFailback: z
+      .preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }))
+      .default(true),
     /** How long the recovered primary must stay healthy before failback, in seconds. */
     failbackAfterHealthySeconds: integer(60, 86400).default(900),
     /** Aurora global replication lag that raises the alarm (and fails the readiness check), in milliseconds. */
@@ -307,9 +332,16 @@ export const configSchema = z
     /** What `cdk synth` builds: the direct stages of this environment, or the delivery pipeline (test, then production). */
     deployment: z.enum(['direct', 'pipeline'], { error: 'must be "direct" or "pipeline"' }).default('pipeline'),
     /** The pipeline's source repository, `owner/name` on the connection's provider. */
-    pipelineRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/repository').default('example-org/trading-dr'),
+    pipelineRepository: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/repository')
+      .default('example-org/trading-dr'),
     /** The branch the pipeline builds. */
-    pipelineBranch: z.string().min(1).regex(/^[^\s]+$/, 'must be a branch name without spaces').default('main'),
+    pipelineBranch: z
+      .string()
+      .min(1)
+      .regex(/^[^\s]+$/, 'must be a branch name without spaces')
+      .default('main'),
     /** The CodeConnections (CodeStar) connection to the repository. The default is a placeholder for offline synth. */
     pipelineConnectionArn: z
       .string()
@@ -324,11 +356,18 @@ export const configSchema = z
      * both environments live in one account and zone, so their failover records and certificates
      * must not share a name.
      */
-    testApiSubdomain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api-test').default('api-test'),
+    testApiSubdomain: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api-test')
+      .default('api-test'),
   })
   .superRefine((config, ctx) => {
     if (config.testApiSubdomain === config.apiSubdomain) {
-      ctx.addIssue({ code: 'custom', path: ['testApiSubdomain'], message: `must differ from apiSubdomain (both are ${config.apiSubdomain}): the test environment's records and certificate would collide with production's` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['testApiSubdomain'],
+        message: `must differ from apiSubdomain (both are ${config.apiSubdomain}): the test environment's records and certificate would collide with production's`,
+      });
     }
     if (config.primaryRegion === config.secondaryRegion) {
       ctx.addIssue({ code: 'custom', path: ['secondaryRegion'], message: `must differ from primaryRegion (both are ${config.primaryRegion})` });
@@ -479,7 +518,7 @@ export function parseCidr(value: string): ParsedCidr | undefined {
 export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {
   const shorter = Math.min(a.prefix, b.prefix);
   const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0;
-  return ((a.network & mask) >>> 0) === ((b.network & mask) >>> 0);
+  return (a.network & mask) >>> 0 === (b.network & mask) >>> 0;
 }
 
 /** The role a region plays in normal operation. */

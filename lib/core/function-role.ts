@@ -45,24 +45,31 @@ export class FunctionRole extends Construct {
       Stack.of(this),
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logStreams] }));
-    acknowledgeScopedWildcards(role, [logStreams], 'Log streams of this function\'s own log group; stream names are chosen by Lambda');
+    acknowledgeScopedWildcards(role, [logStreams], "Log streams of this function's own log group; stream names are chosen by Lambda");
     const unscopedReasons: string[] = [];
     if (props.inVpc) {
       role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'ManageVpcNetworkInterfaces',
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
           // These EC2 actions support no resource-level scoping for Lambda's use (the same
           // statement as AWSLambdaVPCAccessExecutionRole, without the managed policy).
           resources: ['*'],
         }),
       );
-      unscopedReasons.push('Lambda creates and deletes its VPC network interfaces with EC2 actions that take no resource-level scope (as AWSLambdaVPCAccessExecutionRole)');
+      unscopedReasons.push(
+        'Lambda creates and deletes its VPC network interfaces with EC2 actions that take no resource-level scope (as AWSLambdaVPCAccessExecutionRole)',
+      );
     }
     if (props.tracing) {
-      role.addToPolicy(
-        new iam.PolicyStatement({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
-      );
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
       unscopedReasons.push('X-Ray trace writes support no resource-level permissions');
     }
     if (unscopedReasons.length > 0) {

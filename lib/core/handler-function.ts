@@ -103,7 +103,14 @@ export class HandlerFunction<S extends Shape = Shape> extends Construct {
 /** What a function reports, by name alone: errors, throttles and the error rate (metric math). */
 export function functionMetrics(functionName: string, region: string) {
   const metric = (metricName: string) =>
-    new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: { FunctionName: functionName }, statistic: 'Sum', period: Duration.minutes(1), region });
+    new cloudwatch.Metric({
+      namespace: 'AWS/Lambda',
+      metricName,
+      dimensionsMap: { FunctionName: functionName },
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+      region,
+    });
   const errors = metric('Errors');
   const invocations = metric('Invocations');
   return {

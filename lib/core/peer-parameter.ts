@@ -41,9 +41,7 @@ export class PeerParameter extends Construct {
       ...AwsCallSupport.of(this, { naming: props.naming }).customResourceProps(),
       onCreate: call,
       onUpdate: call,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }),
-      ]),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] })]),
     });
     this.value = reader.getResponseField('Parameter.Value');
   }

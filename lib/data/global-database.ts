@@ -138,7 +138,7 @@ export class GlobalDatabase extends Construct {
       description: 'Functions of this deployment that use the database',
       allowAllOutbound: false,
     });
-    securityGroup.addIngressRule(clientSecurityGroup, ec2.Port.tcp(port), 'This deployment\'s functions');
+    securityGroup.addIngressRule(clientSecurityGroup, ec2.Port.tcp(port), "This deployment's functions");
     securityGroup.addIngressRule(ec2.Peer.ipv4(props.peerVpcCidr), ec2.Port.tcp(port), 'The peer region over the VPC peering');
     clientSecurityGroup.addEgressRule(securityGroup, ec2.Port.tcp(port), 'The database');
     clientSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.HTTPS, 'AWS APIs through the VPC endpoints');
@@ -269,7 +269,8 @@ export class GlobalDatabase extends Construct {
       } else {
         Validations.of(ownedSecret).acknowledge({
           id: 'AwsSolutions-SMG4',
-          reason: 'Rotation is paused while the writer is in the other region after a failover (writerRegion): it would connect to this read-only cluster; it resumes with the deploy after failback',
+          reason:
+            'Rotation is paused while the writer is in the other region after a failover (writerRegion): it would connect to this read-only cluster; it resumes with the deploy after failback',
         });
       }
     }
@@ -277,11 +278,13 @@ export class GlobalDatabase extends Construct {
     Validations.of(this).acknowledge(
       {
         id: 'AwsSolutions-RDS10',
-        reason: 'Deletion protection is off by design: every environment must be destroyable (enforced by DestroyableGuard); production is protected by the pipeline approval and automated backups',
+        reason:
+          'Deletion protection is off by design: every environment must be destroyable (enforced by DestroyableGuard); production is protected by the pipeline approval and automated backups',
       },
       {
         id: 'AwsSolutions-RDS11',
-        reason: 'The database is reachable only from this deployment\'s functions and the peer VPC; a non-default port would add no protection, and the port is configurable (dbPort)',
+        reason:
+          "The database is reachable only from this deployment's functions and the peer VPC; a non-default port would add no protection, and the port is configurable (dbPort)",
       },
     );
   }
@@ -334,12 +337,27 @@ export function globalDatabaseMetrics(naming: Naming) {
 /** A regional member cluster's ARN, from its deterministic name (so the other region can name it too). */
 export function clusterArn(stack: Stack, naming: Naming, region: string): string {
   return Arn.format(
-    { service: 'rds', region, resource: 'cluster', resourceName: naming.forRegion(region).name('dbCluster', Purpose.orders), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    {
+      service: 'rds',
+      region,
+      resource: 'cluster',
+      resourceName: naming.forRegion(region).name('dbCluster', Purpose.orders),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    },
     stack,
   );
 }
 
 /** The global cluster's ARN (global clusters have no region in their ARN). */
 export function globalClusterArn(stack: Stack, naming: Naming): string {
-  return Arn.format({ service: 'rds', region: '', resource: 'global-cluster', resourceName: naming.name('globalCluster', Purpose.orders), arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+  return Arn.format(
+    {
+      service: 'rds',
+      region: '',
+      resource: 'global-cluster',
+      resourceName: naming.name('globalCluster', Purpose.orders),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    },
+    stack,
+  );
 }

@@ -21,8 +21,15 @@ export const MIGRATIONS_DIRECTORY = path.join(__dirname, '..', '..', 'lambda', '
  */
 export function migrationFilesChecksum(directory: string = MIGRATIONS_DIRECTORY): string {
   const hash = createHash('sha256');
-  for (const file of fs.readdirSync(directory).filter((name) => name.endsWith('.sql')).sort()) {
-    hash.update(file).update('\0').update(fs.readFileSync(path.join(directory, file))).update('\0');
+  for (const file of fs
+    .readdirSync(directory)
+    .filter((name) => name.endsWith('.sql'))
+    .sort()) {
+    hash
+      .update(file)
+      .update('\0')
+      .update(fs.readFileSync(path.join(directory, file)))
+      .update('\0');
   }
   return hash.digest('hex');
 }

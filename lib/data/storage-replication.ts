@@ -85,7 +85,11 @@ export class ReplicationRole extends Construct {
     ]) {
       role.addToPolicy(statement);
     }
-    acknowledgeScopedWildcards(role, [...sourceObjects, ...destinationObjects], 'Replication reads and writes object versions of exactly these buckets; object keys are not known in advance');
+    acknowledgeScopedWildcards(
+      role,
+      [...sourceObjects, ...destinationObjects],
+      'Replication reads and writes object versions of exactly these buckets; object keys are not known in advance',
+    );
     this.role = role;
   }
 }

@@ -70,7 +70,11 @@ export class Storage extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
-        { id: 'expire-access-logs', expiration: Duration.days(props.accessLogExpirationDays ?? 365), abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER },
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(props.accessLogExpirationDays ?? 365),
+          abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
+        },
       ],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
@@ -92,7 +96,11 @@ export class Storage extends Construct {
 
     const noncurrentExpiration = Duration.days(props.noncurrentVersionExpirationDays ?? 30);
     this.configBucket = this.bucket('Config', Purpose.config, props, replicationRole, [
-      { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: noncurrentExpiration, abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER },
+      {
+        id: 'expire-noncurrent-versions',
+        noncurrentVersionExpiration: noncurrentExpiration,
+        abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
+      },
     ]);
     this.auditBucket = this.bucket('Audit', Purpose.auditLogs, props, replicationRole, [
       {

@@ -67,11 +67,11 @@ export class CrossRegionAccess extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to this deployment by the cloudwatch:namespace condition',
     });
-    acknowledgeScopedWildcards(orchestratorRole, this.parameterArns(), 'Reads only the parameters under this deployment\'s own prefix, in its two regions');
+    acknowledgeScopedWildcards(orchestratorRole, this.parameterArns(), "Reads only the parameters under this deployment's own prefix, in its two regions");
     acknowledgeScopedWildcards(
       orchestratorRole,
       this.journalIndexArns(),
-      'Reconciliation queries the order journal\'s own indexes (named by the data layer); no other table',
+      "Reconciliation queries the order journal's own indexes (named by the data layer); no other table",
     );
 
     this.orchestratorRole = orchestratorRole;

@@ -53,7 +53,10 @@ export class FailoverOrchestrator extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     props.alertTopic.grantPublish(props.role);
-    Validations.of(props.role).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key' });
+    Validations.of(props.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key',
+    });
     acknowledgeScopedWildcards(
       props.role,
       [this.stepsFunction.function.functionArn, this.reconcileFunction.function.functionArn].map((arn) => `${arn}:*`),
@@ -74,7 +77,13 @@ export class FailoverOrchestrator extends Construct {
 /** The failover state machine's ARN in `naming.region`, from its deterministic name. */
 export function failoverStateMachineArn(stack: Stack, naming: Naming): string {
   return Arn.format(
-    { service: 'states', region: naming.region, resource: 'stateMachine', resourceName: naming.name('stateMachine', Purpose.failover), arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    {
+      service: 'states',
+      region: naming.region,
+      resource: 'stateMachine',
+      resourceName: naming.name('stateMachine', Purpose.failover),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    },
     stack,
   );
 }
@@ -83,7 +92,14 @@ export function failoverStateMachineArn(stack: Stack, naming: Naming): string {
 export function failoverMetrics(naming: Naming, stack: Stack) {
   const stateMachineArn = failoverStateMachineArn(stack, naming);
   const states = (metricName: string, statistic: string) =>
-    new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: stateMachineArn }, statistic, period: Duration.minutes(1), region: naming.region });
+    new cloudwatch.Metric({
+      namespace: 'AWS/States',
+      metricName,
+      dimensionsMap: { StateMachineArn: stateMachineArn },
+      statistic,
+      period: Duration.minutes(1),
+      region: naming.region,
+    });
   return {
     failedExecutions: states('ExecutionsFailed', 'Sum'),
     timedOutExecutions: states('ExecutionsTimedOut', 'Sum'),

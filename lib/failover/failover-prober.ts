@@ -109,7 +109,9 @@ export class FailoverProber extends Construct {
     });
     const fn = this.function.function;
     grantItemActions(props.controlTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'HoldEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'HoldEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }),
+    );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'PublishEvacuationSwitches',
@@ -121,13 +123,16 @@ export class FailoverProber extends Construct {
     );
     Validations.of(this.function.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:PutMetricData supports no resource-level permissions; limited to the deployment\'s namespace by condition',
+      reason: "cloudwatch:PutMetricData supports no resource-level permissions; limited to the deployment's namespace by condition",
     });
     props.stateMachine.grantStartExecution(fn);
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartFailback', actions: ['states:StartExecution'], resources: [peerStateMachineArn] }));
     fn.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
     props.alertTopic.grantPublish(fn);
-    Validations.of(this.function.role).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key' });
+    Validations.of(this.function.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Publishing to the encrypted alert topic needs data keys of its own key, and only that key',
+    });
 
     new events.Rule(this, 'Schedule', {
       ruleName: naming.name('rule', Purpose.prober),

@@ -83,18 +83,29 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
       conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
     }),
   );
-  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'SetEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ sid: 'SetEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }),
+  );
   // Switchover goes to the primary's region, failover to this one (lambda/failover-steps/promotion.ts).
   fn.addToRolePolicy(
-    new iam.PolicyStatement({ sid: 'PromoteGlobalDatabase', actions: ['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'], resources: promotableClusterArns }),
+    new iam.PolicyStatement({
+      sid: 'PromoteGlobalDatabase',
+      actions: ['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'],
+      resources: promotableClusterArns,
+    }),
   );
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadOwnExecutionHistory', actions: ['states:GetExecutionHistory'], resources: [executionArns] }));
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PlaceCanaryOrders', actions: ['execute-api:Invoke'], resources: props.canaryRouteArns }));
   Validations.of(steps.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'cloudwatch:GetMetricStatistics and PutMetricData support no resource-level permissions; PutMetricData is limited to the deployment\'s namespace by condition',
+    reason:
+      "cloudwatch:GetMetricStatistics and PutMetricData support no resource-level permissions; PutMetricData is limited to the deployment's namespace by condition",
   });
-  acknowledgeScopedWildcards(steps.role, [executionArns], 'Reads the history of executions of its own state machine only; execution names are not known in advance');
+  acknowledgeScopedWildcards(
+    steps.role,
+    [executionArns],
+    'Reads the history of executions of its own state machine only; execution names are not known in advance',
+  );
   acknowledgeScopedWildcards(steps.role, props.canaryRouteArns, 'The canary reads back the order it placed; order ids are not known in advance');
   return steps;
 }
@@ -134,7 +145,13 @@ function buildReconcile(scope: Construct, props: FailoverOrchestratorProps): Han
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [ControlTableSchema.reconcileCursorItem] } },
     }),
   );
-  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'QueryPendingIndex', actions: ['dynamodb:Query'], resources: [`${props.journal.tableArn}/index/${OrderJournalSchema.pendingIndex}`] }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'QueryPendingIndex',
+      actions: ['dynamodb:Query'],
+      resources: [`${props.journal.tableArn}/index/${OrderJournalSchema.pendingIndex}`],
+    }),
+  );
   props.database.secret.grantRead(fn);
   return reconcile;
 }

@@ -63,7 +63,11 @@ function failurePath(s: FailoverStates): FailurePath {
       updateExpression: 'SET #active = :previous, #epoch = :restored, #drained = :drained, fencedBy = :holder',
       // Only this run's own fence (also when its response was lost and $.fence never set).
       conditionExpression: '#epoch = :fenced AND fencedBy = :holder',
-      expressionAttributeNames: { '#active': ControlTableSchema.activeRegion, '#epoch': ControlTableSchema.fencingEpoch, '#drained': ControlTableSchema.drainedRegions },
+      expressionAttributeNames: {
+        '#active': ControlTableSchema.activeRegion,
+        '#epoch': ControlTableSchema.fencingEpoch,
+        '#drained': ControlTableSchema.drainedRegions,
+      },
       expressionAttributeValues: {
         ':previous': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.preflight.control.activeRegion')),
         ':restored': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.restoreEpochText')),
@@ -87,7 +91,14 @@ function failurePath(s: FailoverStates): FailurePath {
   const promoted = new sfn.Pass(s.scope, 'Promote: done', { parameters: { writer: s.settings.ownClusterArn }, resultPath: '$.promoted' });
   rereadCluster.next(new sfn.Choice(s.scope, 'Rollback: switchover completed?').when(s.isWriter, promoted).otherwise(restoreActiveRegion));
   const onFailure = new sfn.Choice(s.scope, 'Rollback: needed?')
-    .when(sfn.Condition.and(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.isPresent('$.locked'), sfn.Condition.not(sfn.Condition.isPresent('$.promoted'))), rereadCluster)
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.stringEquals('$.mode', 'planned'),
+        sfn.Condition.isPresent('$.locked'),
+        sfn.Condition.not(sfn.Condition.isPresent('$.promoted')),
+      ),
+      rereadCluster,
+    )
     .otherwise(failureAlert);
   return { onFailure, promoted, fail: (state) => state.addCatch(onFailure, { resultPath: '$.failure' }) };
 }
@@ -95,13 +106,21 @@ function failurePath(s: FailoverStates): FailurePath {
 /** 1. Preflight and lock: the input is valid, the regions are ready, the lock is this run's. Returns the acquired lock's state. */
 function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { checkInput: sfn.Choice; acquireLock: tasks.DynamoUpdateItem } {
   const { region } = s.settings;
-  const preflight = s.lambdaStep('Preflight: check regions', s.functions.steps, { action: 'preflight', input: sfn.JsonPath.objectAt('$$.Execution.Input') }, '$.preflight', Duration.seconds(60));
+  const preflight = s.lambdaStep(
+    'Preflight: check regions',
+    s.functions.steps,
+    { action: 'preflight', input: sfn.JsonPath.objectAt('$$.Execution.Input') },
+    '$.preflight',
+    Duration.seconds(60),
+  );
   fail(preflight);
   const preflightFailed = new sfn.Pass(s.scope, 'Preflight: not ready', {
     parameters: { Error: 'PreflightFailed', 'Cause.$': 'States.JsonToString($.preflight.problems)' },
     resultPath: '$.failure',
   }).next(onFailure);
-  const alreadyActive = new sfn.Succeed(s.scope, 'Preflight: already active', { comment: 'This region is active, undrained and holds the writer: nothing to do, nothing changed' });
+  const alreadyActive = new sfn.Succeed(s.scope, 'Preflight: already active', {
+    comment: 'This region is active, undrained and holds the writer: nothing to do, nothing changed',
+  });
   const acquireLock = s.dynamoRetry(
     new tasks.DynamoUpdateItem(s.scope, 'Preflight: acquire lock', {
       table: s.props.controlTable,
@@ -125,7 +144,10 @@ function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { 
   );
   // Another failover holds the lock: this one alerts and stops without touching anything, and
   // without releasing a lock that is not its own.
-  const lockHeld = new sfn.Fail(s.scope, 'Preflight: another failover is running', { error: 'FailoverInProgress', cause: 'the control table\'s failover lock is held by another execution' });
+  const lockHeld = new sfn.Fail(s.scope, 'Preflight: another failover is running', {
+    error: 'FailoverInProgress',
+    cause: "the control table's failover lock is held by another execution",
+  });
   const lockHeldAlert = s.alert('Preflight: alert another failover', `Failover to ${region} not started: another failover holds the lock`, {
     outcome: 'not-started',
     region,
@@ -150,7 +172,12 @@ function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { 
       ),
       preflight,
     )
-    .otherwise(new sfn.Fail(s.scope, 'Preflight: invalid input', { error: 'InvalidInput', cause: 'input must be {"mode": "planned" | "unplanned", "reason": "<why>", "allowDataLoss"?: true | false}' }));
+    .otherwise(
+      new sfn.Fail(s.scope, 'Preflight: invalid input', {
+        error: 'InvalidInput',
+        cause: 'input must be {"mode": "planned" | "unplanned", "reason": "<why>", "allowDataLoss"?: true | false}',
+      }),
+    );
   preflight.next(
     new sfn.Choice(s.scope, 'Preflight: ready?')
       .when(sfn.Condition.booleanEquals('$.preflight.alreadyActive', true), alreadyActive)
@@ -175,7 +202,11 @@ function fencePhase(s: FailoverStates, { fail }: FailurePath): { first: sfn.Task
       // stops. (No item yet means epoch 0, which is what preflight read then.) Its own earlier
       // write passes too: a retry after a lost response finds the fence already set by this run.
       conditionExpression: 'attribute_not_exists(#epoch) OR #epoch = :observed OR (#epoch = :next AND fencedBy = :holder)',
-      expressionAttributeNames: { '#active': ControlTableSchema.activeRegion, '#epoch': ControlTableSchema.fencingEpoch, '#drained': ControlTableSchema.drainedRegions },
+      expressionAttributeNames: {
+        '#active': ControlTableSchema.activeRegion,
+        '#epoch': ControlTableSchema.fencingEpoch,
+        '#drained': ControlTableSchema.drainedRegions,
+      },
       expressionAttributeValues: {
         ':region': tasks.DynamoAttributeValue.fromString(s.settings.region),
         ':next': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
@@ -201,7 +232,13 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
   const { region, maxPolls, globalClusterId } = s.settings;
   const readCluster = s.describeGlobalCluster('Promote: read global cluster');
   fail(readCluster);
-  const requestPromotion = s.lambdaStep('Promote: request', s.functions.steps, { action: 'promote', kind: sfn.JsonPath.stringAt('$.preflight.promotion.kind') }, '$.promotionRequest', Duration.seconds(60));
+  const requestPromotion = s.lambdaStep(
+    'Promote: request',
+    s.functions.steps,
+    { action: 'promote', kind: sfn.JsonPath.stringAt('$.preflight.promotion.kind') },
+    '$.promotionRequest',
+    Duration.seconds(60),
+  );
   requestPromotion.addRetry({ errors: [PROMOTION_BUSY], interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
   // Still busy after the retries: a promotion may already be under way (this run's own, whose
   // answer was lost); polling decides, within the promotion timeout.
@@ -217,8 +254,14 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
       reason: sfn.JsonPath.stringAt('$.reason'),
       promotion: sfn.JsonPath.stringAt('$.preflight.promotion.detail'),
       replicationLagMs: sfn.JsonPath.objectAt('$.preflight.replicationLagMs'),
-      approve: sfn.JsonPath.format(`aws stepfunctions send-task-success --region ${region} --task-output '\\{"approved":true\\}' --task-token {}`, sfn.JsonPath.taskToken),
-      deny: sfn.JsonPath.format(`aws stepfunctions send-task-failure --region ${region} --error DataLossDenied --cause 'denied by <name>' --task-token {}`, sfn.JsonPath.taskToken),
+      approve: sfn.JsonPath.format(
+        `aws stepfunctions send-task-success --region ${region} --task-output '\\{"approved":true\\}' --task-token {}`,
+        sfn.JsonPath.taskToken,
+      ),
+      deny: sfn.JsonPath.format(
+        `aws stepfunctions send-task-failure --region ${region} --error DataLossDenied --cause 'denied by <name>' --task-token {}`,
+        sfn.JsonPath.taskToken,
+      ),
     }),
     resultPath: '$.approval',
     taskTimeout: sfn.Timeout.duration(s.props.approvalTimeout ?? Duration.minutes(30)),
@@ -228,9 +271,15 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
   const waitForPromotion = new sfn.Wait(s.scope, 'Promote: wait', { time: sfn.WaitTime.duration(s.settings.pollInterval) });
   const readProgress = s.describeGlobalCluster('Promote: read progress');
   fail(readProgress);
-  const countPoll = new sfn.Pass(s.scope, 'Promote: count poll', { parameters: { 'polls.$': 'States.MathAdd($.promotion.polls, 1)' }, resultPath: '$.promotion' });
+  const countPoll = new sfn.Pass(s.scope, 'Promote: count poll', {
+    parameters: { 'polls.$': 'States.MathAdd($.promotion.polls, 1)' },
+    resultPath: '$.promotion',
+  });
   const promotionTimedOut = new sfn.Pass(s.scope, 'Promote: timed out', {
-    parameters: { Error: 'PromotionTimedOut', 'Cause.$': `States.Format('${region} did not become the writer of ${globalClusterId} within ${maxPolls} checks; last status {}', $.cluster.status)` },
+    parameters: {
+      Error: 'PromotionTimedOut',
+      'Cause.$': `States.Format('${region} did not become the writer of ${globalClusterId} within ${maxPolls} checks; last status {}', $.cluster.status)`,
+    },
     resultPath: '$.failure',
   }).next(onFailure);
   readCluster.next(
@@ -257,7 +306,10 @@ function completionPhases(s: FailoverStates, { fail, promoted }: FailurePath): v
   const { region } = s.settings;
   const replay = s.lambdaStep('Reconcile: replay journal', s.functions.reconcile, { action: 'reconcile' }, '$.reconcile', Duration.minutes(10));
   fail(replay);
-  const nameCanary = new sfn.Pass(s.scope, 'Validate: name canary', { parameters: { 'orderId.$': "States.Format('canary-{}', States.UUID())" }, resultPath: '$.canary' });
+  const nameCanary = new sfn.Pass(s.scope, 'Validate: name canary', {
+    parameters: { 'orderId.$': "States.Format('canary-{}', States.UUID())" },
+    resultPath: '$.canary',
+  });
   const validate = s.lambdaStep(
     'Validate: region serves',
     s.functions.steps,
@@ -287,7 +339,9 @@ function completionPhases(s: FailoverStates, { fail, promoted }: FailurePath): v
   recordSuccess.addCatch(successAlert, { resultPath: '$.recordError' });
   s.countFailedAlert(successAlert, 'Notify: count failed alert', successEvent);
   successEvent.addCatch(releaseLock, { resultPath: '$.eventError' });
-  promoted.next(replay).next(new sfn.Choice(s.scope, 'Reconcile: complete?').when(sfn.Condition.booleanEquals('$.reconcile.complete', false), replay).otherwise(nameCanary));
+  promoted
+    .next(replay)
+    .next(new sfn.Choice(s.scope, 'Reconcile: complete?').when(sfn.Condition.booleanEquals('$.reconcile.complete', false), replay).otherwise(nameCanary));
   nameCanary.next(validate).next(recordSuccess).next(successAlert).next(successEvent).next(releaseLock).next(done);
 }
 

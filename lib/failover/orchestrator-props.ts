@@ -11,7 +11,13 @@ import { Naming, Purpose } from '../core/naming';
 import { clusterArn, GlobalDatabase } from '../data/global-database';
 
 /** Errors worth another attempt on every AWS call: throttling, timeouts, service faults. */
-export const TRANSIENT_LAMBDA_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
+export const TRANSIENT_LAMBDA_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'States.Timeout',
+];
 export const TRANSIENT_DYNAMODB_ERRORS = [
   'DynamoDB.InternalServerErrorException',
   'DynamoDB.ProvisionedThroughputExceededException',
@@ -22,7 +28,13 @@ export const TRANSIENT_DYNAMODB_ERRORS = [
 ];
 export const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
 /** A switchover or failover already under way, or a member still settling: wait and try again. */
-export const RDS_BUSY_ERRORS = ['Rds.InvalidGlobalClusterStateException', 'Rds.InvalidDbClusterStateException', 'Rds.RdsException', 'Rds.SdkClientException', 'States.Timeout'];
+export const RDS_BUSY_ERRORS = [
+  'Rds.InvalidGlobalClusterStateException',
+  'Rds.InvalidDbClusterStateException',
+  'Rds.RdsException',
+  'Rds.SdkClientException',
+  'States.Timeout',
+];
 /** What the promote step throws while the global cluster refuses for now (lambda/failover-steps/promotion.ts). */
 export const PROMOTION_BUSY = 'PromotionBusy';
 /** Counted when an alert could not be published; lib/observability/regional-alarms.ts alarms on it. */

@@ -90,7 +90,12 @@ export class FailoverStates {
         TimeoutSeconds: 30,
       },
     });
-    state.addRetry({ errors: ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+    state.addRetry({
+      errors: ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException', 'States.Timeout'],
+      interval: Duration.seconds(1),
+      maxAttempts: 3,
+      ...BACKOFF,
+    });
     return state;
   }
 
@@ -136,7 +141,12 @@ export class FailoverStates {
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: AWS_CALL_TIMEOUT,
     });
-    state.addRetry({ errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'], interval: Duration.seconds(1), maxAttempts: 3, ...BACKOFF });
+    state.addRetry({
+      errors: ['SNS.InternalErrorException', 'SNS.ThrottledException', 'States.Timeout'],
+      interval: Duration.seconds(1),
+      maxAttempts: 3,
+      ...BACKOFF,
+    });
     return state;
   }
 
@@ -166,7 +176,13 @@ export class FailoverStates {
     return this.lambdaStep(
       stateName,
       this.functions.steps,
-      { action: 'record', outcome, executionArn: sfn.JsonPath.executionId, startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'), mode: sfn.JsonPath.stringAt('$.mode') },
+      {
+        action: 'record',
+        outcome,
+        executionArn: sfn.JsonPath.executionId,
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        mode: sfn.JsonPath.stringAt('$.mode'),
+      },
       '$.figures',
       Duration.seconds(60),
     );

@@ -56,7 +56,15 @@ export class DrDashboard extends Construct {
         title: 'Route 53 health checks (1 = healthy)',
         left: Object.entries(props.healthChecks).map(
           ([label, healthCheckId]) =>
-            new cloudwatch.Metric({ namespace: 'AWS/Route53', metricName: 'HealthCheckStatus', dimensionsMap: { HealthCheckId: healthCheckId }, statistic: 'Minimum', period: Duration.minutes(1), region: ROUTE53_METRICS_REGION, label }),
+            new cloudwatch.Metric({
+              namespace: 'AWS/Route53',
+              metricName: 'HealthCheckStatus',
+              dimensionsMap: { HealthCheckId: healthCheckId },
+              statistic: 'Minimum',
+              period: Duration.minutes(1),
+              region: ROUTE53_METRICS_REGION,
+              label,
+            }),
         ),
         leftYAxis: { min: 0, max: 1 },
         width: 6,
@@ -64,7 +72,9 @@ export class DrDashboard extends Construct {
       }),
       new cloudwatch.SingleValueWidget({
         title: 'Last failover duration (s), by target region',
-        metrics: perRegion((naming) => failoverMetrics(naming, stack).failoverDuration.with({ period: Duration.days(7) })).map(([region, metric]) => labelled(metric, region)),
+        metrics: perRegion((naming) => failoverMetrics(naming, stack).failoverDuration.with({ period: Duration.days(7) })).map(([region, metric]) =>
+          labelled(metric, region),
+        ),
         width: 6,
         height: 4,
       }),
@@ -80,19 +90,31 @@ export class DrDashboard extends Construct {
     const replication: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
         title: 'Aurora global replication lag (ms)',
-        left: perRegion((naming) => globalDatabaseMetrics(naming)).flatMap(([region, metrics]) => [labelled(metrics.replicationLag, `${region} lag`), labelled(metrics.rpoLag, `${region} RPO lag`)]),
+        left: perRegion((naming) => globalDatabaseMetrics(naming)).flatMap(([region, metrics]) => [
+          labelled(metrics.replicationLag, `${region} lag`),
+          labelled(metrics.rpoLag, `${region} RPO lag`),
+        ]),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'DynamoDB replication latency (ms)',
         left: namings.flatMap((naming, index) =>
-          props.tablePurposes.map((purpose) => labelled(tableReplicationLatency(naming, naming.name('table', purpose), props.regions[1 - index]), `${purpose} ${naming.region} → ${props.regions[1 - index]}`)),
+          props.tablePurposes.map((purpose) =>
+            labelled(
+              tableReplicationLatency(naming, naming.name('table', purpose), props.regions[1 - index]),
+              `${purpose} ${naming.region} → ${props.regions[1 - index]}`,
+            ),
+          ),
         ),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'S3 replication latency (s)',
-        left: namings.flatMap((naming, index) => storageReplicationMetrics(naming, props.regions[1 - index]).map((bucket) => labelled(bucket.latency, `${bucket.purpose} ${naming.region} → ${props.regions[1 - index]}`))),
+        left: namings.flatMap((naming, index) =>
+          storageReplicationMetrics(naming, props.regions[1 - index]).map((bucket) =>
+            labelled(bucket.latency, `${bucket.purpose} ${naming.region} → ${props.regions[1 - index]}`),
+          ),
+        ),
         width: 8,
       }),
     ];
@@ -100,12 +122,19 @@ export class DrDashboard extends Construct {
     const orders: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
         title: 'Orders committed and failed, per region (per minute)',
-        left: perRegion((naming) => orderProcessingMetrics(naming)).flatMap(([region, metrics]) => [labelled(metrics.committed, `${region} committed`), labelled(metrics.commitFailures, `${region} failed`)]),
+        left: perRegion((naming) => orderProcessingMetrics(naming)).flatMap(([region, metrics]) => [
+          labelled(metrics.committed, `${region} committed`),
+          labelled(metrics.commitFailures, `${region} failed`),
+        ]),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'API requests and errors, per region (per minute)',
-        left: perRegion((naming) => orderApiMetrics(naming)).flatMap(([region, metrics]) => [labelled(metrics.requests, `${region} requests`), labelled(metrics.serverErrors, `${region} 5XX`), labelled(metrics.clientErrors, `${region} 4XX`)]),
+        left: perRegion((naming) => orderApiMetrics(naming)).flatMap(([region, metrics]) => [
+          labelled(metrics.requests, `${region} requests`),
+          labelled(metrics.serverErrors, `${region} 5XX`),
+          labelled(metrics.clientErrors, `${region} 4XX`),
+        ]),
         width: 8,
       }),
       new cloudwatch.GraphWidget({

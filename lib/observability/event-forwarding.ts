@@ -10,7 +10,12 @@ import { Naming, Purpose } from '../core/naming';
 import { newDeadLetterQueue } from '../order-path/order-processing';
 
 /** The events the other region must hear about. */
-export const FORWARDED_EVENT_TYPES = [DrEventType.failoverStarted, DrEventType.failoverCompleted, DrEventType.failoverFailed, DrEventType.readinessFailed] as const;
+export const FORWARDED_EVENT_TYPES = [
+  DrEventType.failoverStarted,
+  DrEventType.failoverCompleted,
+  DrEventType.failoverFailed,
+  DrEventType.readinessFailed,
+] as const;
 
 /** How long EventBridge keeps retrying a delivery to the other region before the dead-letter queue. */
 const MAX_EVENT_AGE = Duration.hours(2);
@@ -53,7 +58,10 @@ export class EventForwarding extends Construct {
     super(scope, id);
     const { naming } = props;
     const stack = Stack.of(this);
-    const peerBusArn = Arn.format({ service: 'events', region: props.peerRegion, resource: 'event-bus', resourceName: naming.forRegion(props.peerRegion).name('eventBus', Purpose.events) }, stack);
+    const peerBusArn = Arn.format(
+      { service: 'events', region: props.peerRegion, resource: 'event-bus', resourceName: naming.forRegion(props.peerRegion).name('eventBus', Purpose.events) },
+      stack,
+    );
     const peerBus = events.EventBus.fromEventBusArn(this, 'PeerBus', peerBusArn);
 
     this.deadLetterQueue = newDeadLetterQueue(this, naming, Purpose.eventsDeadLetter);

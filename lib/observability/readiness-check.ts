@@ -27,10 +27,20 @@ const HTTP_TIMEOUT = Duration.seconds(5);
 /** What the readiness check of `naming.region` reports, by name alone: one metric per check and a summary (1 ready, 0 not). */
 export function readinessMetrics(naming: Naming) {
   const metric = (metricName: string, dimensionsMap: Record<string, string>) =>
-    new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap, statistic: 'Minimum', period: Duration.hours(1), region: naming.region });
+    new cloudwatch.Metric({
+      namespace: naming.metricNamespace(),
+      metricName,
+      dimensionsMap,
+      statistic: 'Minimum',
+      period: Duration.hours(1),
+      region: naming.region,
+    });
   return {
     summary: metric('ReadinessSummary', { Region: naming.region }),
-    checks: Object.fromEntries(READINESS_CHECK_NAMES.map((check) => [check, metric('ReadinessCheck', { Region: naming.region, Check: check })])) as Record<(typeof READINESS_CHECK_NAMES)[number], cloudwatch.Metric>,
+    checks: Object.fromEntries(READINESS_CHECK_NAMES.map((check) => [check, metric('ReadinessCheck', { Region: naming.region, Check: check })])) as Record<
+      (typeof READINESS_CHECK_NAMES)[number],
+      cloudwatch.Metric
+    >,
   };
 }
 
@@ -131,7 +141,9 @@ export class ReadinessCheck extends Construct {
       },
     });
     const fn = this.function.function;
-    const healthCheckArns = props.healthChecks.map((check) => Arn.format({ service: 'route53', region: '', account: '', resource: 'healthcheck', resourceName: check.healthCheckId }, stack));
+    const healthCheckArns = props.healthChecks.map((check) =>
+      Arn.format({ service: 'route53', region: '', account: '', resource: 'healthcheck', resourceName: check.healthCheckId }, stack),
+    );
     for (const statement of [
       readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl),
       new iam.PolicyStatement({
@@ -140,7 +152,11 @@ export class ReadinessCheck extends Construct {
         resources: tableNames.map((tableName) => Arn.format({ service: 'dynamodb', resource: 'table', resourceName: tableName }, stack)),
       }),
       new iam.PolicyStatement({ sid: 'ReadEvacuationSwitches', actions: ['ssm:GetParameter'], resources: switchParameterArns }),
-      new iam.PolicyStatement({ sid: 'ReadReplicationSettings', actions: ['s3:GetReplicationConfiguration'], resources: bucketNames.map((bucket) => `arn:${stack.partition}:s3:::${bucket}`) }),
+      new iam.PolicyStatement({
+        sid: 'ReadReplicationSettings',
+        actions: ['s3:GetReplicationConfiguration'],
+        resources: bucketNames.map((bucket) => `arn:${stack.partition}:s3:::${bucket}`),
+      }),
       new iam.PolicyStatement({
         sid: 'ReadStateMachine',
         actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
@@ -167,7 +183,8 @@ export class ReadinessCheck extends Construct {
     grantItemActions(props.controlTable, fn, 'dynamodb:GetItem');
     Validations.of(this.function.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:GetMetricStatistics and PutMetricData support no resource-level permissions; PutMetricData is limited to the deployment\'s namespace by condition',
+      reason:
+        "cloudwatch:GetMetricStatistics and PutMetricData support no resource-level permissions; PutMetricData is limited to the deployment's namespace by condition",
     });
 
     new events.Rule(this, 'Schedule', {

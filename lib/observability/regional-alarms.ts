@@ -50,7 +50,6 @@ export interface RegionalAlarmsProps {
   readonly readinessInterval: Duration;
 }
 
-
 /**
  * Every alarm of one region, each sent to the region's alert topic when it fires and when it
  * recovers. Metrics come from the factories next to each capability. Missing data is decided per
@@ -77,8 +76,20 @@ export class RegionalAlarms extends Construct {
 
     const database = globalDatabaseMetrics(props.naming);
     // Aurora reports lag on the secondary member only: no data in the writer's region is normal.
-    this.add('aurora-lag', database.replicationLag, thresholds.maxReplicationLagMs, ok, 'Aurora global replication lag (ms) above the limit: an unplanned failover now would lose more');
-    this.add('aurora-rpo-lag', database.rpoLag, thresholds.maxRpoLagMs, ok, 'Aurora global RPO lag (ms) above the limit: the writer will pause commits at the managed RPO');
+    this.add(
+      'aurora-lag',
+      database.replicationLag,
+      thresholds.maxReplicationLagMs,
+      ok,
+      'Aurora global replication lag (ms) above the limit: an unplanned failover now would lose more',
+    );
+    this.add(
+      'aurora-rpo-lag',
+      database.rpoLag,
+      thresholds.maxRpoLagMs,
+      ok,
+      'Aurora global RPO lag (ms) above the limit: the writer will pause commits at the managed RPO',
+    );
 
     for (const tablePurpose of props.tablePurposes) {
       const tableName = props.naming.name('table', tablePurpose);
@@ -92,7 +103,13 @@ export class RegionalAlarms extends Construct {
     }
 
     for (const bucket of storageReplicationMetrics(props.naming, props.peerRegion)) {
-      this.add(`s3-lag-${bucket.purpose}`, bucket.latency, thresholds.maxStorageReplicationLatencySeconds, ok, `S3 ${bucket.purpose} replication to ${props.peerRegion} slower than the limit (s)`);
+      this.add(
+        `s3-lag-${bucket.purpose}`,
+        bucket.latency,
+        thresholds.maxStorageReplicationLatencySeconds,
+        ok,
+        `S3 ${bucket.purpose} replication to ${props.peerRegion} slower than the limit (s)`,
+      );
       this.add(`s3-fail-${bucket.purpose}`, bucket.failedOperations, 1, ok, `S3 ${bucket.purpose} objects failed to replicate to ${props.peerRegion}`, 1);
     }
 
@@ -104,27 +121,78 @@ export class RegionalAlarms extends Construct {
     }
 
     const processing = orderProcessingMetrics(props.naming);
-    this.add('queue-age', processing.oldestOrderAge, thresholds.maxQueueAgeSeconds, ok, 'Orders wait in the queue longer than the limit (s): processing is halted or behind');
+    this.add(
+      'queue-age',
+      processing.oldestOrderAge,
+      thresholds.maxQueueAgeSeconds,
+      ok,
+      'Orders wait in the queue longer than the limit (s): processing is halted or behind',
+    );
     // One dead letter is an order that needs a person: no waiting for more periods.
     this.add('dead-letters', processing.deadLetters, 1, ok, 'Orders in the dead-letter queue: inspect and redrive them', 1);
 
     const api = orderApiMetrics(props.naming);
     const rate = (errors: cloudwatch.IMetric, label: string) =>
-      new cloudwatch.MathExpression({ expression: 'IF(requests > 0, 100 * errors / requests, 0)', usingMetrics: { errors, requests: api.requests }, label, period: Duration.minutes(1) });
+      new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: { errors, requests: api.requests },
+        label,
+        period: Duration.minutes(1),
+      });
     this.add('api-5xx', rate(api.serverErrors, '5XX rate (%)'), thresholds.maxApi5xxRatePercent, ok, 'API 5XX rate (%) above the limit');
-    this.add('api-4xx', rate(api.clientErrors, '4XX rate (%)'), thresholds.maxApi4xxRatePercent, ok, 'API 4XX rate (%) above the limit: clients send orders the API refuses');
+    this.add(
+      'api-4xx',
+      rate(api.clientErrors, '4XX rate (%)'),
+      thresholds.maxApi4xxRatePercent,
+      ok,
+      'API 4XX rate (%) above the limit: clients send orders the API refuses',
+    );
     this.add('api-p99', api.p99Latency, thresholds.maxApiP99LatencyMs, ok, 'API p99 latency (ms) above the limit');
 
     const failover = failoverMetrics(props.naming, stack);
-    this.add('failover-failed', new cloudwatch.MathExpression({ expression: 'failed + timedOut', usingMetrics: { failed: failover.failedExecutions, timedOut: failover.timedOutExecutions }, label: 'failed or timed-out failovers', period: Duration.minutes(1) }), 1, ok, `A failover to ${props.naming.region} failed or timed out: see the execution and the runbook`, 1);
+    this.add(
+      'failover-failed',
+      new cloudwatch.MathExpression({
+        expression: 'failed + timedOut',
+        usingMetrics: { failed: failover.failedExecutions, timedOut: failover.timedOutExecutions },
+        label: 'failed or timed-out failovers',
+        period: Duration.minutes(1),
+      }),
+      1,
+      ok,
+      `A failover to ${props.naming.region} failed or timed out: see the execution and the runbook`,
+      1,
+    );
     // The alert topic itself may be what failed: the alarm shows on the dashboard and in the
     // console even when its own notification cannot be delivered.
-    this.add('failover-alert-lost', failover.failedNotifications, 1, ok, `A failover alert of ${props.naming.region} could not be published: read the execution's output and fix the alert topic`, 1);
-    this.add('failover-slow', failover.executionTime, thresholds.maxFailoverDurationSeconds * 1000, ok, `A failover to ${props.naming.region} took longer than the limit`, 1);
+    this.add(
+      'failover-alert-lost',
+      failover.failedNotifications,
+      1,
+      ok,
+      `A failover alert of ${props.naming.region} could not be published: read the execution's output and fix the alert topic`,
+      1,
+    );
+    this.add(
+      'failover-slow',
+      failover.executionTime,
+      thresholds.maxFailoverDurationSeconds * 1000,
+      ok,
+      `A failover to ${props.naming.region} took longer than the limit`,
+      1,
+    );
 
     const readiness = readinessMetrics(props.naming);
     // Silence means the check did not run: that is a failure of readiness too.
-    this.add('readiness', readiness.summary.with({ period: props.readinessInterval }), 1, silenceIsFailure, `Failover readiness of ${props.naming.region} failed or did not run: see the readiness log`, 2, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    this.add(
+      'readiness',
+      readiness.summary.with({ period: props.readinessInterval }),
+      1,
+      silenceIsFailure,
+      `Failover readiness of ${props.naming.region} failed or did not run: see the readiness log`,
+      2,
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
 
     if (props.healthChecks && props.naming.region === ROUTE53_METRICS_REGION) {
       for (const [purpose, check] of Object.entries(props.healthChecks)) {
@@ -136,7 +204,15 @@ export class RegionalAlarms extends Construct {
           period: Duration.minutes(1),
           region: ROUTE53_METRICS_REGION,
         });
-        this.add(purpose, status, 1, silenceIsFailure, `Route 53 check ${purpose} of ${props.naming.region} unhealthy, or silent`, undefined, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+        this.add(
+          purpose,
+          status,
+          1,
+          silenceIsFailure,
+          `Route 53 check ${purpose} of ${props.naming.region} unhealthy, or silent`,
+          undefined,
+          cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        );
       }
     }
   }

@@ -42,7 +42,13 @@ export class ContinuousReconciliation extends Construct {
       description: 'Reconciles the order journal with Aurora in the active region',
       schedule: events.Schedule.rate(interval),
       // A failed invocation is retried (twice, within the interval), so a run missed while the region was impaired comes soon after.
-      targets: [new targets.LambdaFunction(props.reconcileFunction, { event: events.RuleTargetInput.fromObject({ trigger: 'schedule' }), retryAttempts: 2, maxEventAge: interval })],
+      targets: [
+        new targets.LambdaFunction(props.reconcileFunction, {
+          event: events.RuleTargetInput.fromObject({ trigger: 'schedule' }),
+          retryAttempts: 2,
+          maxEventAge: interval,
+        }),
+      ],
     });
     const metric = (metricName: string, service: string) =>
       new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service }, statistic: 'Maximum', period: interval });
@@ -74,7 +80,13 @@ export class ContinuousReconciliation extends Construct {
     this.notQueuedAlarm = alarm(
       'NotQueued',
       'orders-not-queued',
-      new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName: INTAKE_METRICS.not_queued, dimensionsMap: { service: INTAKE.service }, statistic: 'Sum', period: Duration.minutes(1) }),
+      new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName: INTAKE_METRICS.not_queued,
+        dimensionsMap: { service: INTAKE.service },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
       'Orders journaled but not queued: reconciliation applies them within the bound; is the queue reachable? Runbook: docs/runbooks/order-alarms.md',
     );
   }

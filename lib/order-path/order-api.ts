@@ -223,7 +223,8 @@ export class OrderApi extends Construct {
       { id: 'AwsSolutions-COG4', reason: 'The order routes use IAM (SigV4) authorization: trading clients are AWS principals of the firm, not Cognito users' },
       {
         id: 'AwsSolutions-APIG6',
-        reason: 'JSON access logs record every request; execution logging needs the account-wide API Gateway CloudWatch role, which belongs to the account baseline, not to this app',
+        reason:
+          'JSON access logs record every request; execution logging needs the account-wide API Gateway CloudWatch role, which belongs to the account baseline, not to this app',
       },
     );
   }

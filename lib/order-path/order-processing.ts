@@ -124,9 +124,23 @@ export class OrderProcessing extends Construct {
 /** What order processing reports in a region, by name alone (so the dashboard shows either region). */
 export function orderProcessingMetrics(naming: Naming) {
   const queue = (metricName: string, queueName: string, statistic: string) =>
-    new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName, dimensionsMap: { QueueName: queueName }, statistic, period: Duration.minutes(1), region: naming.region });
+    new cloudwatch.Metric({
+      namespace: 'AWS/SQS',
+      metricName,
+      dimensionsMap: { QueueName: queueName },
+      statistic,
+      period: Duration.minutes(1),
+      region: naming.region,
+    });
   const processor = (metricName: string) =>
-    new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service: PROCESSOR.service }, statistic: 'Sum', period: Duration.minutes(1), region: naming.region });
+    new cloudwatch.Metric({
+      namespace: naming.metricNamespace(),
+      metricName,
+      dimensionsMap: { service: PROCESSOR.service },
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+      region: naming.region,
+    });
   return {
     /** Age of the oldest order waiting, in seconds. */
     oldestOrderAge: queue('ApproximateAgeOfOldestMessage', naming.name('queue', Purpose.orders), 'Maximum'),

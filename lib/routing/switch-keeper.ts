@@ -114,7 +114,7 @@ export class SwitchKeeper extends Construct {
     );
     Validations.of(keeper.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:PutMetricData supports no resource-level permissions; it is limited to the deployment\'s namespace by condition',
+      reason: "cloudwatch:PutMetricData supports no resource-level permissions; it is limited to the deployment's namespace by condition",
     });
   }
 }
@@ -123,7 +123,9 @@ export class SwitchKeeper extends Construct {
 function publishesPerMinuteOf(props: SwitchKeeperProps): number {
   const value = props.publishesPerMinute ?? DEFAULT_PUBLISHES_PER_MINUTE;
   if (!Number.isInteger(value) || value < 1 || value > MAX_PUBLISHES_PER_MINUTE) {
-    throw new Error(`SwitchKeeper: publishesPerMinute ${value} breaks the rule (a whole number from 1 to ${MAX_PUBLISHES_PER_MINUTE}, so the last pass starts before the ${KEEPER_TIMEOUT_SECONDS} s timeout)`);
+    throw new Error(
+      `SwitchKeeper: publishesPerMinute ${value} breaks the rule (a whole number from 1 to ${MAX_PUBLISHES_PER_MINUTE}, so the last pass starts before the ${KEEPER_TIMEOUT_SECONDS} s timeout)`,
+    );
   }
   return value;
 }

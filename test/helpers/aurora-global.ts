@@ -89,7 +89,11 @@ export class AuroraGlobalModel {
           Status: this.status,
           GlobalClusterMembers: Object.values(this.clusters)
             .filter((arn) => arn === this.writer || this.synchronization.has(arn))
-            .map((arn) => ({ DBClusterArn: arn, IsWriter: arn === this.writer, ...(arn === this.writer ? {} : { SynchronizationStatus: this.synchronization.get(arn) }) })),
+            .map((arn) => ({
+              DBClusterArn: arn,
+              IsWriter: arn === this.writer,
+              ...(arn === this.writer ? {} : { SynchronizationStatus: this.synchronization.get(arn) }),
+            })),
         },
       ],
     };
@@ -99,11 +103,19 @@ export class AuroraGlobalModel {
     this.refuseIfDown(region, 'SwitchoverGlobalCluster');
     this.calls.push({ action: 'switchover', region });
     if (region !== this.regionOf(this.writer)) {
-      throw new RDSServiceException({ name: 'InvalidParameterValue', $fault: 'client', $metadata: {}, message: `switchover must be sent to the primary's region (${this.regionOf(this.writer)}), not ${region}` });
+      throw new RDSServiceException({
+        name: 'InvalidParameterValue',
+        $fault: 'client',
+        $metadata: {},
+        message: `switchover must be sent to the primary's region (${this.regionOf(this.writer)}), not ${region}`,
+      });
     }
     this.refuseIfBusy();
     if (this.status !== 'available' || this.synchronization.get(target) !== 'connected') {
-      throw new InvalidGlobalClusterStateFault({ $metadata: {}, message: `global cluster ${this.status}, target ${this.synchronization.get(target) ?? 'not a member'}` });
+      throw new InvalidGlobalClusterStateFault({
+        $metadata: {},
+        message: `global cluster ${this.status}, target ${this.synchronization.get(target) ?? 'not a member'}`,
+      });
     }
     this.status = 'switching-over';
     this.pending = { target, polls: this.lagPolls };
@@ -113,7 +125,12 @@ export class AuroraGlobalModel {
     this.refuseIfDown(region, 'FailoverGlobalCluster');
     this.calls.push({ action: 'failover', region });
     if (region !== this.regionOf(target)) {
-      throw new RDSServiceException({ name: 'InvalidParameterValue', $fault: 'client', $metadata: {}, message: `failover must be sent to the target's region (${this.regionOf(target)}), not ${region}` });
+      throw new RDSServiceException({
+        name: 'InvalidParameterValue',
+        $fault: 'client',
+        $metadata: {},
+        message: `failover must be sent to the target's region (${this.regionOf(target)}), not ${region}`,
+      });
     }
     if (allowDataLoss !== true) throw new Error('the model only covers failover allowing data loss');
     this.refuseIfBusy();
@@ -133,8 +150,9 @@ export class AuroraGlobalModel {
     return {
       send: async (command: unknown) => {
         if (command instanceof DescribeGlobalClustersCommand) return this.describe(region);
-        if (command instanceof SwitchoverGlobalClusterCommand) return this.switchover(region, command.input.TargetDbClusterIdentifier!), {};
-        if (command instanceof FailoverGlobalClusterCommand) return this.failover(region, command.input.TargetDbClusterIdentifier!, command.input.AllowDataLoss), {};
+        if (command instanceof SwitchoverGlobalClusterCommand) return (this.switchover(region, command.input.TargetDbClusterIdentifier!), {});
+        if (command instanceof FailoverGlobalClusterCommand)
+          return (this.failover(region, command.input.TargetDbClusterIdentifier!, command.input.AllowDataLoss), {});
         throw new Error(`the Aurora model does not answer ${(command as object).constructor.name}`);
       },
     } as unknown as RDSClient;
@@ -161,7 +179,8 @@ export class AuroraGlobalModel {
         this.changes.push({ kind: this.status === 'switching-over' ? 'switchover' : 'failover', target: this.regionOf(this.writer) });
         this.synchronization.delete(this.writer);
         // A switchover keeps the old primary as a secondary; a failover loses it until its region returns.
-        if (this.status === 'switching-over' || !this.down.has(this.regionOf(old))) this.synchronization.set(old, this.status === 'switching-over' ? 'connected' : 'pending-resync');
+        if (this.status === 'switching-over' || !this.down.has(this.regionOf(old)))
+          this.synchronization.set(old, this.status === 'switching-over' ? 'connected' : 'pending-resync');
         if (this.status !== 'switching-over' && !this.down.has(this.regionOf(old))) this.changes.push({ kind: 'rejoin', region: this.regionOf(old) });
         this.status = 'available';
         this.pending = undefined;
@@ -177,7 +196,13 @@ export class AuroraGlobalModel {
 
   private refuseIfDown(region: string, action: string): void {
     if (this.down.has(region)) throw Object.assign(new Error(`${action} in ${region}: no answer (connection timed out)`), { name: 'TimeoutError' });
-    if (this.failing.has(region)) throw new RDSServiceException({ name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: `${action} in ${region}: internal failure` });
+    if (this.failing.has(region))
+      throw new RDSServiceException({
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+        message: `${action} in ${region}: internal failure`,
+      });
   }
 
   private refuseIfBusy(): void {

@@ -159,9 +159,19 @@ export class AuroraStorageModel {
       this.testDatabases.set(region, testDatabase);
       const database = await migratedDatabase(testDatabase);
       this.databases.set(region, database);
-      this.regionDatabases.set(region, new RegionDatabase(database, () => region === this.writerRegion && this.commitsBlocked(), region, () => this.blockedCommits++));
+      this.regionDatabases.set(
+        region,
+        new RegionDatabase(
+          database,
+          () => region === this.writerRegion && this.commitsBlocked(),
+          region,
+          () => this.blockedCommits++,
+        ),
+      );
       await this.admin(region, async (client) => {
-        await client.query(`CREATE TABLE ${COMMIT_LOG} (order_id uuid NOT NULL, fencing_epoch bigint NOT NULL, committed_in text NOT NULL, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+        await client.query(
+          `CREATE TABLE ${COMMIT_LOG} (order_id uuid NOT NULL, fencing_epoch bigint NOT NULL, committed_in text NOT NULL, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+        );
         await client.query(`CREATE FUNCTION sim_log_commit() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN
             INSERT INTO ${COMMIT_LOG} VALUES (NEW.order_id, NEW.fencing_epoch, '${region}');
@@ -172,7 +182,10 @@ export class AuroraStorageModel {
       });
     }
     const { rows } = await this.admin(this.regions[0], (client) =>
-      client.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ($1, $2, $3) ORDER BY 1`, [MIGRATIONS_TABLE, COMMIT_LOG, GLOBAL_DB_STATUS_TABLE]),
+      client.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ($1, $2, $3) ORDER BY 1`,
+        [MIGRATIONS_TABLE, COMMIT_LOG, GLOBAL_DB_STATUS_TABLE],
+      ),
     );
     this.tables = rows.map((row) => row.name);
     // What the migrations left (the fencing epoch's row among others): every sequence starts from it.
@@ -248,7 +261,8 @@ export class AuroraStorageModel {
     const text = JSON.stringify([this.writerRegion, secondary]);
     if (text === this.statusWritten) return;
     this.statusWritten = text;
-    for (const region of this.regions) await this.admin(region, (client) => setGlobalDbStatus((sql, params) => client.query(sql, params), this.writerRegion, [secondary]));
+    for (const region of this.regions)
+      await this.admin(region, (client) => setGlobalDbStatus((sql, params) => client.query(sql, params), this.writerRegion, [secondary]));
   }
 
   /** [DR] a switchover completed: the target took everything, then became the writer. */
@@ -291,7 +305,14 @@ export class AuroraStorageModel {
   /** Where each row of `region` was committed, and under which epoch (from the region that committed it). */
   async commits(): Promise<Commit[]> {
     const all: Commit[] = [];
-    for (const region of this.regions) all.push(...(await this.admin(region, async (client) => (await client.query<Commit>(`SELECT order_id, fencing_epoch::int AS epoch, committed_in AS region, committed_at AS at FROM ${COMMIT_LOG}`)).rows)));
+    for (const region of this.regions)
+      all.push(
+        ...(await this.admin(
+          region,
+          async (client) =>
+            (await client.query<Commit>(`SELECT order_id, fencing_epoch::int AS epoch, committed_in AS region, committed_at AS at FROM ${COMMIT_LOG}`)).rows,
+        )),
+      );
     return all;
   }
 

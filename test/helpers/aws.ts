@@ -21,7 +21,11 @@ export const silentLogger = new Logger({ serviceName: 'test', logLevel: 'SILENT'
 export function atomicPerItem(client: DynamoDBDocumentClient): DynamoDBDocumentClient {
   const tails = new Map<string, Promise<unknown>>();
   const itemOf = (input: Record<string, any>): string | undefined => {
-    const key = input.Key ?? (input.Item ? { [OrderJournalSchema.orderKey]: input.Item[OrderJournalSchema.orderKey], [ControlTableSchema.pk]: input.Item[ControlTableSchema.pk] } : undefined);
+    const key =
+      input.Key ??
+      (input.Item
+        ? { [OrderJournalSchema.orderKey]: input.Item[OrderJournalSchema.orderKey], [ControlTableSchema.pk]: input.Item[ControlTableSchema.pk] }
+        : undefined);
     return key === undefined ? undefined : `${input.TableName} ${JSON.stringify(key)}`;
   };
   return {
@@ -84,10 +88,15 @@ export async function createControlTable(client: DynamoDBDocumentClient = docume
 }
 
 /** An order queue with a dead-letter queue and redrive, as lib/order-path/order-processing.ts builds them. */
-export async function createOrderQueues(maxReceiveCount: number, visibilityTimeoutSeconds = 0, client: SQSClient = sqs): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
+export async function createOrderQueues(
+  maxReceiveCount: number,
+  visibilityTimeoutSeconds = 0,
+  client: SQSClient = sqs,
+): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
   const name = unique('orders');
   const deadLetter = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-  const deadLetterArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+  const deadLetterArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!
+    .QueueArn;
   const queue = await client.send(
     new CreateQueueCommand({
       QueueName: name,
@@ -122,7 +131,12 @@ export async function takeAllMessages(queueUrl: string, client: SQSClient = sqs)
     const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     if (!Messages || Messages.length === 0) return bodies;
     bodies.push(...Messages.map((message) => message.Body!));
-    await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
+    await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
   }
 }
 

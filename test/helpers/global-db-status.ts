@@ -22,7 +22,9 @@ export interface SecondaryStatus {
 
 /** Creates the table and the function (both empty: a cluster outside any global database). */
 export async function installGlobalDbStatus(run: RunStatement): Promise<void> {
-  await run(`CREATE TABLE ${GLOBAL_DB_STATUS_TABLE} (aws_region text PRIMARY KEY, rpo_lag_in_msec bigint NOT NULL, last_lag_calculation_time timestamptz NOT NULL)`);
+  await run(
+    `CREATE TABLE ${GLOBAL_DB_STATUS_TABLE} (aws_region text PRIMARY KEY, rpo_lag_in_msec bigint NOT NULL, last_lag_calculation_time timestamptz NOT NULL)`,
+  );
   await run(`CREATE FUNCTION aurora_global_db_status()
     RETURNS TABLE (aws_region text, highest_lsn_written bigint, durability_lag_in_msec bigint, rpo_lag_in_msec bigint, last_lag_calculation_time timestamptz, feedback_epoch integer, feedback_xmin bigint)
     LANGUAGE sql STABLE AS $$

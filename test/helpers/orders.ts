@@ -23,12 +23,11 @@ export async function migratedDatabase(testDatabase: TestDatabase, poolSize = 4,
   const secret = await secrets.send(
     new CreateSecretCommand({ Name: `db-${testDatabase.name}`, SecretString: JSON.stringify({ username: 'postgres', password: 'trust-auth-on-loopback' }) }),
   );
-  return new Database(
-    { host: testDatabase.host, port, database: testDatabase.name, secretArn: secret.ARN!, poolSize, tls: false },
-    secrets,
-    silentLogger,
-    { attempts: 6, baseDelayMs: 5, maxDelayMs: 50 },
-  );
+  return new Database({ host: testDatabase.host, port, database: testDatabase.name, secretArn: secret.ARN!, poolSize, tls: false }, secrets, silentLogger, {
+    attempts: 6,
+    baseDelayMs: 5,
+    maxDelayMs: 50,
+  });
 }
 
 /**
@@ -58,14 +57,14 @@ export async function injectInsertFailures(testDatabase: TestDatabase, every: nu
 export async function unreachableDatabase(connectTimeoutMs: number, port = 9): Promise<Database> {
   const secrets = new SecretsManagerClient({});
   const secret = await secrets.send(
-    new CreateSecretCommand({ Name: `db-unreachable-${Date.now()}-${Math.random().toString(16).slice(2)}`, SecretString: JSON.stringify({ username: 'nobody', password: 'none' }) }),
+    new CreateSecretCommand({
+      Name: `db-unreachable-${Date.now()}-${Math.random().toString(16).slice(2)}`,
+      SecretString: JSON.stringify({ username: 'nobody', password: 'none' }),
+    }),
   );
-  return new Database(
-    { host: '127.0.0.1', port, database: 'none', secretArn: secret.ARN!, poolSize: 1, tls: false, connectTimeoutMs },
-    secrets,
-    silentLogger,
-    { attempts: 1 },
-  );
+  return new Database({ host: '127.0.0.1', port, database: 'none', secretArn: secret.ARN!, poolSize: 1, tls: false, connectTimeoutMs }, secrets, silentLogger, {
+    attempts: 1,
+  });
 }
 
 /**

@@ -47,7 +47,12 @@ export function postgresBinDirectory(): string {
     if (directory && fs.existsSync(path.join(directory, 'initdb')) && fs.existsSync(path.join(directory, 'pg_ctl'))) return directory;
   }
   const debian = '/usr/lib/postgresql';
-  const versions = fs.existsSync(debian) ? fs.readdirSync(debian).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = fs.existsSync(debian)
+    ? fs
+        .readdirSync(debian)
+        .filter((name) => /^\d+$/.test(name))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const version of versions) {
     const directory = path.join(debian, version, 'bin');
     if (fs.existsSync(path.join(directory, 'initdb'))) return directory;
@@ -78,10 +83,14 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const port = await freePort();
   run('initdb', ['-D', dataDirectory, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   run('pg_ctl', [
-    '-D', dataDirectory,
-    '-l', path.join(root, 'postgres.log'),
-    '-o', `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
-    '-w', 'start',
+    '-D',
+    dataDirectory,
+    '-l',
+    path.join(root, 'postgres.log'),
+    '-o',
+    `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    '-w',
+    'start',
   ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

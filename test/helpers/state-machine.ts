@@ -171,7 +171,9 @@ function resolveStateMachine(
   const name = machineName(template, logicalId, resource, pseudo);
   if (resolver.missing.size > 0) {
     const lines = [...resolver.missing.values()].map((line) => `  ${line}`);
-    throw new Error(`State machine ${logicalId} (${name}) has references definitionFromTemplate cannot resolve; pass them in \`substitutions\`:\n${lines.join('\n')}`);
+    throw new Error(
+      `State machine ${logicalId} (${name}) has references definitionFromTemplate cannot resolve; pass them in \`substitutions\`:\n${lines.join('\n')}`,
+    );
   }
   let definition: Record<string, unknown>;
   try {
@@ -403,7 +405,12 @@ const EMULATED: Record<string, EmulatedService> = {
     client: cachedClient('dynamodb', () => new dynamodbSdk.DynamoDBClient({ maxAttempts: 1 })),
     baseException: dynamodbSdk.DynamoDBServiceException,
   },
-  sns: { serviceId: 'SNS', module: snsSdk, client: cachedClient('sns', () => new snsSdk.SNSClient({ maxAttempts: 1 })), baseException: snsSdk.SNSServiceException },
+  sns: {
+    serviceId: 'SNS',
+    module: snsSdk,
+    client: cachedClient('sns', () => new snsSdk.SNSClient({ maxAttempts: 1 })),
+    baseException: snsSdk.SNSServiceException,
+  },
   eventbridge: {
     serviceId: 'EventBridge',
     module: eventbridgeSdk,
@@ -416,8 +423,18 @@ const EMULATED: Record<string, EmulatedService> = {
     client: cachedClient('cloudwatch', () => new cloudwatchSdk.CloudWatchClient({ maxAttempts: 1 })),
     baseException: cloudwatchSdk.CloudWatchServiceException,
   },
-  sfn: { serviceId: 'SFN', module: sfnSdk, client: cachedClient('sfn', () => new sfnSdk.SFNClient({ maxAttempts: 1 })), baseException: sfnSdk.SFNServiceException },
-  sqs: { serviceId: 'SQS', module: sqsSdk, client: cachedClient('sqs', () => new sqsSdk.SQSClient({ maxAttempts: 1 })), baseException: sqsSdk.SQSServiceException },
+  sfn: {
+    serviceId: 'SFN',
+    module: sfnSdk,
+    client: cachedClient('sfn', () => new sfnSdk.SFNClient({ maxAttempts: 1 })),
+    baseException: sfnSdk.SFNServiceException,
+  },
+  sqs: {
+    serviceId: 'SQS',
+    module: sqsSdk,
+    client: cachedClient('sqs', () => new sqsSdk.SQSClient({ maxAttempts: 1 })),
+    baseException: sqsSdk.SQSServiceException,
+  },
   secretsmanager: {
     serviceId: 'Secrets Manager',
     module: secretsManagerSdk,
@@ -611,7 +628,9 @@ function topLevelPath(definition: Record<string, unknown>, events: LocalEventLog
   // without), and asynchronously; state names are unique across a whole state machine, so the
   // top-level names pick the top-level entries.
   const topLevel = new Set(Object.keys(definition.States as Record<string, unknown>));
-  return events.filter((event) => event.type === 'StateEntered' && event.index === undefined && topLevel.has(event.state.name)).map((event) => (event as { state: { name: string } }).state.name);
+  return events
+    .filter((event) => event.type === 'StateEntered' && event.index === undefined && topLevel.has(event.state.name))
+    .map((event) => (event as { state: { name: string } }).state.name);
 }
 
 function executionContext(options: RunStateMachineOptions, input: unknown): ExecutionContext {
@@ -694,7 +713,8 @@ function rejectUnsupportedFeatures(definition: Record<string, unknown>): void {
     if (state.Type !== 'Choice') continue;
     const before = falseTypeTests.size;
     visitRules(state.Choices);
-    if (falseTypeTests.size > before) problems.push(`state ${name}: ${[...falseTypeTests].join(', ')} (never matches in aws-local-stepfunctions 3.0.0; write Not with true)`);
+    if (falseTypeTests.size > before)
+      problems.push(`state ${name}: ${[...falseTypeTests].join(', ')} (never matches in aws-local-stepfunctions 3.0.0; write Not with true)`);
   }
   if (problems.length > 0) throw new Error(`aws-local-stepfunctions would ignore or misread: ${problems.join('; ')}`);
 }
@@ -703,8 +723,10 @@ function checkOverrideNames(states: Map<string, StateDefinition>, options: RunSt
   const wrong: string[] = [];
   for (const name of Object.keys(options.handlers ?? {})) if (states.get(name)?.Type !== 'Task') wrong.push(`handlers.${name} (no Task state of that name)`);
   for (const name of Object.keys(options.wrappers ?? {})) if (states.get(name)?.Type !== 'Task') wrong.push(`wrappers.${name} (no Task state of that name)`);
-  for (const name of Object.keys(options.waitTimeOverrides ?? {})) if (states.get(name)?.Type !== 'Wait') wrong.push(`waitTimeOverrides.${name} (no Wait state of that name)`);
-  for (const name of Object.keys(options.retryIntervalOverrides ?? {})) if (!states.get(name)?.Retry) wrong.push(`retryIntervalOverrides.${name} (no state of that name with Retry)`);
+  for (const name of Object.keys(options.waitTimeOverrides ?? {}))
+    if (states.get(name)?.Type !== 'Wait') wrong.push(`waitTimeOverrides.${name} (no Wait state of that name)`);
+  for (const name of Object.keys(options.retryIntervalOverrides ?? {}))
+    if (!states.get(name)?.Retry) wrong.push(`retryIntervalOverrides.${name} (no state of that name with Retry)`);
   if (wrong.length > 0) throw new Error(`Overrides name no state of the definition: ${wrong.join(', ')}`);
 }
 
@@ -736,9 +758,11 @@ function taskHandler(name: string, state: StateDefinition, options: RunStateMach
   if (handler) return async (input: unknown) => asJson(await handler(input));
   const resource = String(state.Resource);
   const parsed = parseResource(resource);
-  const refuse = (why: string): TaskHandler => () => {
-    throw new HarnessError(`Task state ${name} (${resource}) ${why}`);
-  };
+  const refuse =
+    (why: string): TaskHandler =>
+    () => {
+      throw new HarnessError(`Task state ${name} (${resource}) ${why}`);
+    };
   if (parsed.kind === 'lambda') return refuse('invokes a Lambda function: give it a handler in options.handlers');
   if (parsed.kind === 'other') return refuse('is an integration the harness does not perform: give it a handler in options.handlers');
   if (options.awsSdk === false) return refuse('has no handler and options.awsSdk is false');
@@ -749,7 +773,8 @@ function taskHandler(name: string, state: StateDefinition, options: RunStateMach
     return (input: unknown) => callAwsSdk(name, resource, service, parsed.action!, input);
   }
   const optimized = OPTIMIZED[parsed.service!];
-  if (!optimized.actions.includes(parsed.action!)) return refuse(`is not an optimized ${parsed.service} action Step Functions offers (${optimized.actions.join(', ')})`);
+  if (!optimized.actions.includes(parsed.action!))
+    return refuse(`is not an optimized ${parsed.service} action Step Functions offers (${optimized.actions.join(', ')})`);
   return (input: unknown) => callOptimized(name, resource, parsed.service!, parsed.action!, input, context);
 }
 
@@ -769,11 +794,16 @@ interface SdkError extends Error {
 function serviceError(stateName: string, resource: string, error: unknown): SdkError {
   const sdkError = error as SdkError;
   if (typeof sdkError?.$fault !== 'string') {
-    throw new HarnessError(`Task state ${stateName} (${resource}): the call did not reach an answer from moto: ${(error as Error)?.message ?? error}`, { cause: error });
+    throw new HarnessError(`Task state ${stateName} (${resource}): the call did not reach an answer from moto: ${(error as Error)?.message ?? error}`, {
+      cause: error,
+    });
   }
   // moto answers 5xx for what it does not implement; in AWS these would be rare server errors.
   if (sdkError.$fault === 'server') {
-    throw new HarnessError(`Task state ${stateName} (${resource}): moto answered ${sdkError.$metadata?.httpStatusCode} ${sdkError.name}: ${sdkError.message} (probably not emulated)`, { cause: error });
+    throw new HarnessError(
+      `Task state ${stateName} (${resource}): moto answered ${sdkError.$metadata?.httpStatusCode} ${sdkError.name}: ${sdkError.message} (probably not emulated)`,
+      { cause: error },
+    );
   }
   return sdkError;
 }
@@ -806,14 +836,24 @@ async function callAwsSdk(stateName: string, resource: string, service: Emulated
     const modeled = sdkError.constructor !== service.baseException;
     const name = awsSdkErrorName(service.serviceId, modeled ? sdkError.name : undefined);
     const serviceName = name.slice(0, name.indexOf('.'));
-    throw taskError(name, `${sdkError.message} (Service: ${serviceName}, Status Code: ${sdkError.$metadata?.httpStatusCode}, Request ID: ${sdkError.$metadata?.requestId})`);
+    throw taskError(
+      name,
+      `${sdkError.message} (Service: ${serviceName}, Status Code: ${sdkError.$metadata?.httpStatusCode}, Request ID: ${sdkError.$metadata?.requestId})`,
+    );
   }
   const { $metadata: _metadata, ...output } = response;
   const json = asJson(output);
   return dynamodb ? renameAttributeTypes(json, JAVA_ATTRIBUTE_TYPES) : json;
 }
 
-async function callOptimized(stateName: string, resource: string, integration: string, action: string, input: unknown, context: ExecutionContext): Promise<unknown> {
+async function callOptimized(
+  stateName: string,
+  resource: string,
+  integration: string,
+  action: string,
+  input: unknown,
+  context: ExecutionContext,
+): Promise<unknown> {
   const { service: serviceKey, prefix, javaV1Service } = OPTIMIZED[integration];
   const service = EMULATED[serviceKey];
   const parameters = { ...(input as Record<string, any>) };
@@ -834,7 +874,13 @@ async function callOptimized(stateName: string, resource: string, integration: s
     const sdkError = serviceError(stateName, resource, error);
     const modeled = sdkError.constructor !== service.baseException;
     const exception = !modeled ? javaV1BaseException(prefix) : sdkError.name.endsWith('Exception') ? sdkError.name : `${sdkError.name}Exception`;
-    const details = [`Service: ${javaV1Service}`, `Status Code: ${sdkError.$metadata?.httpStatusCode}`, `Error Code: ${sdkError.name}`, `Request ID: ${sdkError.$metadata?.requestId}`, 'Proxy: null'];
+    const details = [
+      `Service: ${javaV1Service}`,
+      `Status Code: ${sdkError.$metadata?.httpStatusCode}`,
+      `Error Code: ${sdkError.name}`,
+      `Request ID: ${sdkError.$metadata?.requestId}`,
+      'Proxy: null',
+    ];
     throw taskError(`${prefix}.${exception}`, `${sdkError.message} (${details.join('; ')})`);
   }
   const { $metadata: metadata, ...output } = response as Record<string, unknown> & { $metadata?: { httpStatusCode?: number; requestId?: string } };

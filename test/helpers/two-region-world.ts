@@ -45,7 +45,10 @@ export const ACCOUNT = '111111111111';
 /** A loopback port nothing listens on. */
 const CLOSED = 'http://127.0.0.1:9';
 /** Each region's API Gateway domain target: the value of its failover record. */
-export const TARGETS: Record<Region, string> = { [PRIMARY]: 'd-primary.execute-api.us-east-1.amazonaws.com', [SECONDARY]: 'd-secondary.execute-api.us-east-2.amazonaws.com' };
+export const TARGETS: Record<Region, string> = {
+  [PRIMARY]: 'd-primary.execute-api.us-east-1.amazonaws.com',
+  [SECONDARY]: 'd-secondary.execute-api.us-east-2.amazonaws.com',
+};
 
 /** Real time a reconciliation run in the world may take (its retries wait in real time). */
 const RECONCILE_REAL_TIME_MS = 30_000;
@@ -68,7 +71,10 @@ export function deploymentOf(overrides: Record<string, unknown> = {}): Deploymen
   const namings = { [PRIMARY]: namingFor(config, PRIMARY), [SECONDARY]: namingFor(config, SECONDARY) };
   return {
     config,
-    templates: { [PRIMARY]: Template.fromStack(deployment.primary.regionalStack).toJSON(), [SECONDARY]: Template.fromStack(deployment.secondary.regionalStack).toJSON() },
+    templates: {
+      [PRIMARY]: Template.fromStack(deployment.primary.regionalStack).toJSON(),
+      [SECONDARY]: Template.fromStack(deployment.secondary.regionalStack).toJSON(),
+    },
     namings,
     controlTable: namings[SECONDARY].name('table', 'control'),
     switchParameter: namings[SECONDARY].parameterName(ParameterKey.evacuationSwitch),
@@ -138,10 +144,16 @@ export interface RunOptions {
  */
 export class WorldFixture {
   readonly apis: Record<Region, RegionApi>;
-  readonly cloudwatch: Record<Region, CloudWatchClient> = { [PRIMARY]: new CloudWatchClient({ region: PRIMARY }), [SECONDARY]: new CloudWatchClient({ region: SECONDARY }) };
+  readonly cloudwatch: Record<Region, CloudWatchClient> = {
+    [PRIMARY]: new CloudWatchClient({ region: PRIMARY }),
+    [SECONDARY]: new CloudWatchClient({ region: SECONDARY }),
+  };
   readonly ssm: Record<Region, SSMClient> = { [PRIMARY]: new SSMClient({ region: PRIMARY }), [SECONDARY]: new SSMClient({ region: SECONDARY }) };
   /** Clients for a region that is down: nothing listens where they point. */
-  readonly deadRegion = { ssm: new SSMClient({ region: PRIMARY, endpoint: CLOSED, maxAttempts: 1 }), cloudwatch: new CloudWatchClient({ region: PRIMARY, endpoint: CLOSED, maxAttempts: 1 }) };
+  readonly deadRegion = {
+    ssm: new SSMClient({ region: PRIMARY, endpoint: CLOSED, maxAttempts: 1 }),
+    cloudwatch: new CloudWatchClient({ region: PRIMARY, endpoint: CLOSED, maxAttempts: 1 }),
+  };
   private readonly sns = new SNSClient({});
   private readonly sqs = new SQSClient({});
   private readonly eventbridge = new EventBridgeClient({});
@@ -172,7 +184,12 @@ export class WorldFixture {
       )?.[0];
       this.substitutions[region] = {
         // The primary creates the global tables (the secondary refers to them by name).
-        ...(controlTableId ? { [controlTableId]: this.deployment.controlTable, [`${controlTableId}.Arn`]: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${this.deployment.controlTable}` } : {}),
+        ...(controlTableId
+          ? {
+              [controlTableId]: this.deployment.controlTable,
+              [`${controlTableId}.Arn`]: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${this.deployment.controlTable}`,
+            }
+          : {}),
         [logicalIdOfType(template, 'AWS::SNS::Topic')]: topicArn,
         [logicalIdOfType(template, 'AWS::Events::EventBus')]: busName,
         [`${logicalIdOfType(template, 'AWS::Events::EventBus')}.Arn`]: `arn:aws:events:us-east-1:123456789012:event-bus/${busName}`,
@@ -181,7 +198,16 @@ export class WorldFixture {
   }
 
   async stop(): Promise<void> {
-    for (const client of [...Object.values(this.cloudwatch), ...Object.values(this.ssm), this.deadRegion.ssm, this.deadRegion.cloudwatch, this.sns, this.sqs, this.eventbridge]) client.destroy();
+    for (const client of [
+      ...Object.values(this.cloudwatch),
+      ...Object.values(this.ssm),
+      this.deadRegion.ssm,
+      this.deadRegion.cloudwatch,
+      this.sns,
+      this.sqs,
+      this.eventbridge,
+    ])
+      client.destroy();
     await this.database?.end();
     await this.testDatabase?.drop();
     await Promise.all(REGIONS.map((region) => this.apis[region].stop()));
@@ -222,7 +248,13 @@ export class WorldFixture {
   }
 
   switchRef(evacuatedRegion: Region): SwitchRef {
-    return { evacuatedRegion, hostRegion: peerOf(evacuatedRegion), parameterName: this.deployment.switchParameter, namespace: this.deployment.namings[PRIMARY].metricNamespace(), metricName: 'EvacuateRegion' };
+    return {
+      evacuatedRegion,
+      hostRegion: peerOf(evacuatedRegion),
+      parameterName: this.deployment.switchParameter,
+      namespace: this.deployment.namings[PRIMARY].metricNamespace(),
+      metricName: 'EvacuateRegion',
+    };
   }
 
   /** A switch's position from its parameter in its host region. */
@@ -253,7 +285,9 @@ export class WorldFixture {
 }
 
 function logicalIdOfType(template: Record<string, any>, type: string): string {
-  const ids = Object.entries(template.Resources as Record<string, { Type: string }>).filter(([, resource]) => resource.Type === type).map(([id]) => id);
+  const ids = Object.entries(template.Resources as Record<string, { Type: string }>)
+    .filter(([, resource]) => resource.Type === type)
+    .map(([id]) => id);
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.join(', ') || 'none'}`);
   return ids[0];
 }
@@ -261,7 +295,9 @@ function logicalIdOfType(template: Record<string, any>, type: string): string {
 /** A setting of one of `region`'s functions, as the template gives it to the handler (the seam between the two). */
 export function functionSetting(deployment: Deployment, template: Record<string, any>, region: Region, purpose: string, variable: string): string {
   const functionName = deployment.namings[region].name('function', purpose);
-  const [found] = Object.values(template.Resources as Record<string, any>).filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.FunctionName === functionName);
+  const [found] = Object.values(template.Resources as Record<string, any>).filter(
+    (resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.FunctionName === functionName,
+  );
   const value = found?.Properties.Environment.Variables[variable];
   if (typeof value !== 'string') throw new Error(`${functionName} has no ${variable} in the template`);
   return value;
@@ -369,7 +405,11 @@ export class World {
   }
 
   /** Runs `region`'s real journal reconciliation with the template's settings (the failover's run, or the schedule's). */
-  async reconcile(region: Region, trigger: 'schedule' | 'failover', template: Record<string, any> = this.fixture.deployment.templates[region]): Promise<ReconcileResult> {
+  async reconcile(
+    region: Region,
+    trigger: 'schedule' | 'failover',
+    template: Record<string, any> = this.fixture.deployment.templates[region],
+  ): Promise<ReconcileResult> {
     const { deployment } = this.fixture;
     const setting = (variable: string) => Number(functionSetting(deployment, template, region, Purpose.reconcile, variable));
     // The function's time, in real time and short: its database retries are real waits, and a
@@ -401,7 +441,12 @@ export class World {
     const { fixture } = this;
     const { deployment } = fixture;
     const machineName = deployment.namings[region].name('stateMachine', 'failover');
-    const { definition } = stateMachineFromTemplate(options.template ?? deployment.templates[region], { stateMachineName: machineName }, fixture.substitutionsOf(region), { region, account: ACCOUNT });
+    const { definition } = stateMachineFromTemplate(
+      options.template ?? deployment.templates[region],
+      { stateMachineName: machineName },
+      fixture.substitutionsOf(region),
+      { region, account: ACCOUNT },
+    );
     const deps = this.stepDependencies(region, options.template);
     const step = (event: unknown) => runStep(event, deps);
     return runStateMachine(definition, input, {

@@ -57,7 +57,12 @@ async function deployment(options: { activeRegion?: string; metric?: boolean } =
     }),
   );
   if (options.activeRegion !== undefined) {
-    await documents.send(new PutCommand({ TableName: table, Item: { pk: 'active-region', activeRegion: options.activeRegion, fencingEpoch: 3, drainedRegions: new Set([OTHER]) } }));
+    await documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: 'active-region', activeRegion: options.activeRegion, fencingEpoch: 3, drainedRegions: new Set([OTHER]) },
+      }),
+    );
   }
   if (options.metric ?? true) {
     await cloudwatch.send(
@@ -103,7 +108,12 @@ const at = (seconds: number): Date => new Date(START.getTime() + seconds * 1000)
  * canaryProcessedMs 25 s, validation started at +65 s: DNS at +85 s, accepted +87 s, processed +90 s.
  */
 function realisticHistory(): HistoryEvent[] {
-  const exited = (name: string, seconds: number, output: unknown): HistoryEvent => ({ id: 0, type: 'TaskStateExited', timestamp: at(seconds), stateExitedEventDetails: { name, output: JSON.stringify(output) } });
+  const exited = (name: string, seconds: number, output: unknown): HistoryEvent => ({
+    id: 0,
+    type: 'TaskStateExited',
+    timestamp: at(seconds),
+    stateExitedEventDetails: { name, output: JSON.stringify(output) },
+  });
   return [
     { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
     exited('Reconcile: replay journal', 40, { reconcile: { applied: 3, complete: false } }),
@@ -117,7 +127,11 @@ function realisticHistory(): HistoryEvent[] {
 }
 
 /** StartExecution goes to moto; DescribeExecution answers `RUNNING` `runningPolls` times, then `final`. */
-function fedExecutions(final: Partial<ExecutionDescription>, history: HistoryEvent[] = realisticHistory(), runningPolls = 2): ExecutionApi & { started: string[] } {
+function fedExecutions(
+  final: Partial<ExecutionDescription>,
+  history: HistoryEvent[] = realisticHistory(),
+  runningPolls = 2,
+): ExecutionApi & { started: string[] } {
   const real = sfnExecutionApi(sfn);
   const started: string[] = [];
   let polls = 0;
@@ -218,7 +232,10 @@ describe('runDrill against moto', () => {
 
   test('a FAILED execution fails the drill with its error and cause', async () => {
     const { env } = await deployment({ activeRegion: OTHER });
-    const report = await runDrill(options(env), deps(fedExecutions({ status: 'FAILED', output: undefined, error: 'PreflightFailed', cause: '["us-east-1 does not answer"]' })));
+    const report = await runDrill(
+      options(env),
+      deps(fedExecutions({ status: 'FAILED', output: undefined, error: 'PreflightFailed', cause: '["us-east-1 does not answer"]' })),
+    );
     expect(report.ok).toBe(false);
     expect(report.problems).toHaveLength(1);
     expect(report.problems[0]).toMatch(/ended FAILED: PreflightFailed: \["us-east-1 does not answer"\]/);
@@ -258,7 +275,11 @@ describe('runDrill against moto', () => {
     const { env } = await deployment({ activeRegion: TARGET });
     const output = realisticOutput({ validation: { healthMs: 1 } });
     const report = await runDrill(options(env), deps(fedExecutions({ output: JSON.stringify(output) })));
-    expect(report.problems).toEqual([expect.stringContaining('validation did not pass: the execution output\'s validation is incomplete (missing dnsMs, canaryAcceptedMs, canaryProcessedMs, canaryOrderId)')]);
+    expect(report.problems).toEqual([
+      expect.stringContaining(
+        "validation did not pass: the execution output's validation is incomplete (missing dnsMs, canaryAcceptedMs, canaryProcessedMs, canaryOrderId)",
+      ),
+    ]);
   });
 
   test('a succeeded execution whose output is not JSON fails the drill, quoting the output', async () => {
@@ -270,7 +291,12 @@ describe('runDrill against moto', () => {
 
   test('an unreadable history fails the drill after its retries, and the timing figures stay unknown', async () => {
     const { env } = await deployment({ activeRegion: TARGET });
-    const executions = { ...fedExecutions({}), history: async (): Promise<HistoryEvent[]> => { throw new Error('AccessDeniedException: not authorized to GetExecutionHistory'); } };
+    const executions = {
+      ...fedExecutions({}),
+      history: async (): Promise<HistoryEvent[]> => {
+        throw new Error('AccessDeniedException: not authorized to GetExecutionHistory');
+      },
+    };
     const report = await runDrill(options(env), deps(executions));
     expect(report.problems).toEqual([
       expect.stringMatching(/^execution history unreadable: .*AccessDeniedException: not authorized to GetExecutionHistory/),
@@ -321,7 +347,9 @@ describe('runDrill against moto', () => {
 
   test('a state machine that does not exist under our name fails the drill', async () => {
     const report = await runDrill(options(suffix()), deps(sfnExecutionApi(sfn)));
-    expect(report.problems).toEqual([expect.stringMatching(/^could not start arn:aws:states:us-east-2:123456789012:stateMachine:sfn-failover-use2-d[0-9a-f]{8}: /)]);
+    expect(report.problems).toEqual([
+      expect.stringMatching(/^could not start arn:aws:states:us-east-2:123456789012:stateMachine:sfn-failover-use2-d[0-9a-f]{8}: /),
+    ]);
   });
 
   test('the account comes from the caller identity when not given', async () => {
@@ -336,7 +364,12 @@ describe('the DNS watch', () => {
   test('measures traffic from execution start to the first answer with the target, as the drill saw it', async () => {
     const { env } = await deployment({ activeRegion: TARGET });
     const d = deps(fedExecutions({}, realisticHistory(), 6));
-    const answers = ['d-old.execute-api.us-east-1.amazonaws.com', 'd-old.execute-api.us-east-1.amazonaws.com', 'd-old.execute-api.us-east-1.amazonaws.com', 'D-NEW.execute-api.us-east-2.amazonaws.com.'];
+    const answers = [
+      'd-old.execute-api.us-east-1.amazonaws.com',
+      'd-old.execute-api.us-east-1.amazonaws.com',
+      'd-old.execute-api.us-east-1.amazonaws.com',
+      'D-NEW.execute-api.us-east-2.amazonaws.com.',
+    ];
     const report = await runDrill(options(env, { dns: { hostName: 'api.trading.example.com', targetName: 'd-new.execute-api.us-east-2.amazonaws.com' } }), {
       ...d,
       resolveCname: async () => [answers.shift() ?? 'd-new.execute-api.us-east-2.amazonaws.com'],
@@ -355,7 +388,9 @@ describe('the DNS watch', () => {
       resolveCname: async () => ['d-old.execute-api.us-east-1.amazonaws.com'],
     });
     expect(report.figures.trafficSeconds).toBe(85);
-    expect(report.problems).toEqual(['api.trading.example.com never resolved to d-new.execute-api.us-east-2.amazonaws.com while the drill watched; the traffic figure is the validation step\'s upper bound']);
+    expect(report.problems).toEqual([
+      "api.trading.example.com never resolved to d-new.execute-api.us-east-2.amazonaws.com while the drill watched; the traffic figure is the validation step's upper bound",
+    ]);
   });
 });
 
@@ -379,10 +414,33 @@ describe('parseDrillArgs', () => {
 
   test('every option', () => {
     const parsed = parseDrillArgs(
-      ['--env', 'dev1', '--target', 'us-east-1', '--reason', 'failback drill', '--app', 'orders', '--account', '111122223333', '--traffic-target-seconds', '45', '--total-target-seconds', '600'],
+      [
+        '--env',
+        'dev1',
+        '--target',
+        'us-east-1',
+        '--reason',
+        'failback drill',
+        '--app',
+        'orders',
+        '--account',
+        '111122223333',
+        '--traffic-target-seconds',
+        '45',
+        '--total-target-seconds',
+        '600',
+      ],
       today,
     );
-    expect(parsed).toMatchObject({ appName: 'orders', environmentSuffix: 'dev1', account: '111122223333', targetRegion: 'us-east-1', otherRegion: 'us-east-2', reason: 'failback drill', targets: { trafficSeconds: 45, totalSeconds: 600 } });
+    expect(parsed).toMatchObject({
+      appName: 'orders',
+      environmentSuffix: 'dev1',
+      account: '111122223333',
+      targetRegion: 'us-east-1',
+      otherRegion: 'us-east-2',
+      reason: 'failback drill',
+      targets: { trafficSeconds: 45, totalSeconds: 600 },
+    });
   });
 
   test.each([

@@ -16,8 +16,18 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 
 describe('integConfig', () => {
   it('synthesizes the snapshot from the defaults, the integ suffix and a 600 s failback, whatever the environment says', () => {
-    const config = integConfig({ [SNAPSHOT_SYNTH_VARIABLE]: '12345678', [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, account: '999999999999' }), CDK_DEFAULT_ACCOUNT: '888888888888' });
-    expect(config).toMatchObject({ environmentSuffix: 'integ', autoFailback: true, failbackAfterHealthySeconds: 600, account: '111111111111', domainName: 'trading.example.com' });
+    const config = integConfig({
+      [SNAPSHOT_SYNTH_VARIABLE]: '12345678',
+      [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, account: '999999999999' }),
+      CDK_DEFAULT_ACCOUNT: '888888888888',
+    });
+    expect(config).toMatchObject({
+      environmentSuffix: 'integ',
+      autoFailback: true,
+      failbackAfterHealthySeconds: 600,
+      account: '111111111111',
+      domainName: 'trading.example.com',
+    });
     expect(config.hostedZoneId).toBeUndefined();
   });
 
@@ -27,12 +37,17 @@ describe('integConfig', () => {
   });
 
   it('takes the account and any other key from DR_INTEG_CONFIG first', () => {
-    const config = integConfig({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, account: '999999999999', failbackAfterHealthySeconds: 900, alertEmail: 'sre@example.net' }), CDK_DEFAULT_ACCOUNT: '888888888888' });
+    const config = integConfig({
+      [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, account: '999999999999', failbackAfterHealthySeconds: 900, alertEmail: 'sre@example.net' }),
+      CDK_DEFAULT_ACCOUNT: '888888888888',
+    });
     expect(config).toMatchObject({ account: '999999999999', failbackAfterHealthySeconds: 900, alertEmail: 'sre@example.net' });
   });
 
   it('refuses to deploy without DR_INTEG_CONFIG, saying what it needs', () => {
-    expect(problemsOf({})).toEqual([expect.stringMatching(/^DR_INTEG_CONFIG: not set; a deployment needs a JSON object with at least domainName and hostedZoneId/)]);
+    expect(problemsOf({})).toEqual([
+      expect.stringMatching(/^DR_INTEG_CONFIG: not set; a deployment needs a JSON object with at least domainName and hostedZoneId/),
+    ]);
     expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: '  ' })).toEqual([expect.stringMatching(/^DR_INTEG_CONFIG: not set/)]);
   });
 
@@ -46,12 +61,18 @@ describe('integConfig', () => {
   it('rejects text that is not a JSON object, and keys the app does not have', () => {
     expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: '{domainName:' })).toEqual([expect.stringMatching(/^DR_INTEG_CONFIG: not valid JSON \(/)]);
     expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: '["domainName"]' })).toEqual(['DR_INTEG_CONFIG: must be a JSON object of config keys']);
-    expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, domain: 'x' }) })).toEqual([expect.stringMatching(/^DR_INTEG_CONFIG: 'domain' is not a config key/)]);
+    expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, domain: 'x' }) })).toEqual([
+      expect.stringMatching(/^DR_INTEG_CONFIG: 'domain' is not a config key/),
+    ]);
   });
 
   it('validates the values as the app does', () => {
-    expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, account: '12345' }) })).toEqual(['account: must be a 12-digit AWS account id']);
-    expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, domainName: 'Not A Domain' }) })).toEqual([expect.stringMatching(/^domainName: must be a lower-case DNS name/)]);
+    expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, account: '12345' }) })).toEqual([
+      'account: must be a 12-digit AWS account id',
+    ]);
+    expect(problemsOf({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ ...DEPLOYMENT, domainName: 'Not A Domain' }) })).toEqual([
+      expect.stringMatching(/^domainName: must be a lower-case DNS name/),
+    ]);
   });
 });
 

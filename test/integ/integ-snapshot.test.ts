@@ -42,7 +42,9 @@ describe('the integration test snapshot', () => {
       expect.stringMatching(/^assembly-Dr-integ-use2\/Drinteguse2Regional[0-9A-F]+\.template\.json$/),
       'integ.json',
     ]);
-    const manifest = JSON.parse(actual.get('integ.json')!) as { testCases: Record<string, { stacks: string[]; assertionStack: string; stackUpdateWorkflow: boolean }> };
+    const manifest = JSON.parse(actual.get('integ.json')!) as {
+      testCases: Record<string, { stacks: string[]; assertionStack: string; stackUpdateWorkflow: boolean }>;
+    };
     expect(manifest.testCases['Failover/DefaultTest']).toMatchObject({
       stacks: ['Dr-integ-use1/Regional', 'Dr-integ-use2/Regional'],
       assertionStack: 'Dr-integ-use2/IntegAssertions',
@@ -50,7 +52,7 @@ describe('the integration test snapshot', () => {
     });
   });
 
-  it('reports a changed, a removed and an added resource inside a stage\'s stack, by name', () => {
+  it("reports a changed, a removed and an added resource inside a stage's stack, by name", () => {
     const { file } = template(actual, /Dr-integ-use1\/.*Regional/);
     const resources = Object.keys(template(actual, /Dr-integ-use1\/.*Regional/).body.Resources);
     const [changed, removed] = resources;
@@ -59,11 +61,9 @@ describe('the integration test snapshot', () => {
       delete body.Resources[removed];
       body.Resources.Extra = { Type: 'AWS::SNS::Topic' };
     });
-    expect(compareSnapshots(tampered, actual).sort()).toEqual([
-      `${file}: Resources.${changed} changed`,
-      `${file}: Resources.${removed} added`,
-      `${file}: Resources.Extra removed`,
-    ].sort());
+    expect(compareSnapshots(tampered, actual).sort()).toEqual(
+      [`${file}: Resources.${changed} changed`, `${file}: Resources.${removed} added`, `${file}: Resources.Extra removed`].sort(),
+    );
   });
 
   it('reports a template that is no longer synthesized and one that is new', () => {
@@ -74,7 +74,7 @@ describe('the integration test snapshot', () => {
     expect(compareSnapshots(without, actual)).toEqual([`${file}: synthesized, not in the snapshot`]);
   });
 
-  it('ignores asset hashes and the assertions\' salt, and nothing else', () => {
+  it("ignores asset hashes and the assertions' salt, and nothing else", () => {
     const hash = (digit: string) => digit.repeat(64);
     expect(canonicalize({ S3Key: `${hash('a')}.zip`, salt: '1764100000000' })).toEqual({ S3Key: 'ASSET_HASH.zip', salt: 'SALT' });
     expect(canonicalize({ S3Key: `${hash('b')}.zip`, salt: '1764100000001' })).toEqual(canonicalize({ S3Key: `${hash('a')}.zip`, salt: '1764100000000' }));
@@ -84,11 +84,13 @@ describe('the integration test snapshot', () => {
   it('passes cfn-lint with no error and no warning', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'integ-lint-'));
     try {
-      const files = [...actual].filter(([file]) => file.endsWith('.template.json')).map(([file, text]) => {
-        const target = path.join(dir, path.basename(file));
-        fs.writeFileSync(target, text);
-        return target;
-      });
+      const files = [...actual]
+        .filter(([file]) => file.endsWith('.template.json'))
+        .map(([file, text]) => {
+          const target = path.join(dir, path.basename(file));
+          fs.writeFileSync(target, text);
+          return target;
+        });
       const lint = cfnLint(files);
       expect(lint.error).toBeUndefined();
       expect(lint.output).toBe('');
@@ -133,7 +135,7 @@ describe('the assertions the integration test runs in an account', () => {
     ]);
   });
 
-  it('starts the secondary\'s failover state machine in planned mode and expects SUCCEEDED', () => {
+  it("starts the secondary's failover state machine in planned mode and expects SUCCEEDED", () => {
     const chain = assertionChain();
     const start = chain[2].properties.parameters as { stateMachineArn: unknown; input: string };
     expect(JSON.stringify(start.stateMachineArn)).toContain('FailoverOrchestratorStateMachine');

@@ -43,7 +43,10 @@ const ownCloudwatch = new CloudWatchClient({ region: REGION });
 const peerCloudwatch = new CloudWatchClient({ region: PEER_REGION });
 const ownSsm = new SSMClient({ region: REGION });
 const peerSsm = new SSMClient({ region: PEER_REGION });
-const deadPeer = { ssm: new SSMClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 }), cloudwatch: new CloudWatchClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 }) };
+const deadPeer = {
+  ssm: new SSMClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 }),
+  cloudwatch: new CloudWatchClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 }),
+};
 const GLOBAL_CLUSTER = 'aurora-global-orders-test';
 const OWN_CLUSTER_ARN = `arn:aws:rds:${REGION}:111111111111:cluster:aurora-orders-use2-test`;
 const PEER_CLUSTER_ARN = `arn:aws:rds:${PEER_REGION}:111111111111:cluster:aurora-orders-use1-test`;
@@ -196,7 +199,10 @@ function dependencies(overrides: Partial<StepDependencies> = {}): StepDependenci
 }
 
 const preflight = (deps: StepDependencies, mode: 'planned' | 'unplanned' = 'planned', allowDataLoss?: boolean): Promise<PreflightResult> =>
-  runStep({ action: 'preflight', input: { mode, reason: 'test drill', ...(allowDataLoss === undefined ? {} : { allowDataLoss }) } }, deps) as Promise<PreflightResult>;
+  runStep(
+    { action: 'preflight', input: { mode, reason: 'test drill', ...(allowDataLoss === undefined ? {} : { allowDataLoss }) } },
+    deps,
+  ) as Promise<PreflightResult>;
 
 const validate = (deps: StepDependencies, canaryOrderId = 'canary-0001'): Promise<ValidationResult> =>
   runStep({ action: 'validate', canaryOrderId }, deps) as Promise<ValidationResult>;
@@ -205,7 +211,11 @@ async function putControl(activeRegion: string, fencingEpoch: number): Promise<v
   await documents.send(
     new PutCommand({
       TableName: controlTable,
-      Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch },
+      Item: {
+        [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+        [ControlTableSchema.activeRegion]: activeRegion,
+        [ControlTableSchema.fencingEpoch]: fencingEpoch,
+      },
     }),
   );
 }
@@ -288,7 +298,9 @@ describe('preflight', () => {
     expect(result.ready).toBe(false);
     expect(result.peerAnswers).toBe(false);
     expect(result.problems).toHaveLength(1);
-    expect(result.problems[0]).toContain(`a planned failover needs ${PEER_REGION} to answer for the switchover, and it does not (no answer from ${CLOSED}/v1/health`);
+    expect(result.problems[0]).toContain(
+      `a planned failover needs ${PEER_REGION} to answer for the switchover, and it does not (no answer from ${CLOSED}/v1/health`,
+    );
     expect(result.problems[0]).toMatch(/; start an unplanned failover instead$/);
   });
 
@@ -384,7 +396,11 @@ describe('preflight: the promotion and the roles', () => {
   it('plans a switchover when the primary region answers and this region is in sync, and drains the primary in the fence', async () => {
     const result = await preflight(dependencies(), 'planned');
     expect(result.ready).toBe(true);
-    expect(result.promotion).toEqual({ kind: 'switchover', writerRegion: PEER_REGION, detail: `${PEER_REGION}'s RDS control plane answers and ${REGION} is in sync` });
+    expect(result.promotion).toEqual({
+      kind: 'switchover',
+      writerRegion: PEER_REGION,
+      detail: `${PEER_REGION}'s RDS control plane answers and ${REGION} is in sync`,
+    });
     // The secondary taking over evacuates the primary (lambda/shared/roles.ts).
     expect(result.roles).toEqual({ drainedRegions: [PEER_REGION], drainedList: [{ S: PEER_REGION }] });
     expect(result.alreadyActive).toBe(false);
@@ -417,7 +433,9 @@ describe('preflight: the promotion and the roles', () => {
     const result = await preflight(dependencies(), 'unplanned', false);
     expect(result.ready).toBe(false);
     expect(result.promotion.kind).toBe('impossible');
-    expect(result.problems).toEqual([expect.stringMatching(/^cannot promote us-east-2: no switchover possible \(.*\), and this run does not allow data loss$/)]);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^cannot promote us-east-2: no switchover possible \(.*\), and this run does not allow data loss$/),
+    ]);
   });
 
   it('refuses a planned failback until the old primary has rejoined the global cluster and is in sync', async () => {
@@ -433,7 +451,9 @@ describe('preflight: the promotion and the roles', () => {
     aurora.setRegionUp(REGION, true);
     const result = await preflight(dependencies(), 'planned');
     expect(result.ready).toBe(false);
-    expect(result.problems).toEqual([`cannot promote ${REGION}: no switchover possible (${REGION}'s cluster is pending-resync, not in sync), and this run does not allow data loss; wait until the global cluster is in sync, or start an unplanned failover`]);
+    expect(result.problems).toEqual([
+      `cannot promote ${REGION}: no switchover possible (${REGION}'s cluster is pending-resync, not in sync), and this run does not allow data loss; wait until the global cluster is in sync, or start an unplanned failover`,
+    ]);
   });
 
   it('asks for approval before a failover allowing data loss when configured to', async () => {
@@ -540,7 +560,7 @@ describe('setSwitches', () => {
     }
   }
 
-  it('with the secondary active: throws the primary\'s switch (hosted here) and releases its own (hosted there), publishing both', async () => {
+  it("with the secondary active: throws the primary's switch (hosted here) and releases its own (hosted there), publishing both", async () => {
     const deps = dependencies();
     const result = await runStep({ action: 'setSwitches', activeRegion: REGION }, deps);
     expect(result).toEqual({
@@ -595,7 +615,9 @@ describe('validate', () => {
 
   it('matches a target configured with a trailing dot and upper case', async () => {
     cnameAnswers = async () => [API_TARGET];
-    await expect(validate(dependencies({ ownApiTarget: `${API_TARGET.toUpperCase()}.`, validationTimeoutMs: 3000 }))).resolves.toMatchObject({ canaryOrderId: 'canary-0001' });
+    await expect(validate(dependencies({ ownApiTarget: `${API_TARGET.toUpperCase()}.`, validationTimeoutMs: 3000 }))).resolves.toMatchObject({
+      canaryOrderId: 'canary-0001',
+    });
   });
 
   it('retries each check until it passes within the timeout', async () => {
@@ -821,7 +843,10 @@ describe('record', () => {
       now: () => Date.parse('2025-01-01T00:00:10.000Z'),
       history: async () => {
         if (++calls < 3) throw new Error('ThrottlingException');
-        return [stateEvent('TaskStateEntered', 'Reconcile: replay journal', '2025-01-01T00:00:02Z'), stateEvent('TaskStateExited', 'Reconcile: replay journal', '2025-01-01T00:00:05Z')];
+        return [
+          stateEvent('TaskStateEntered', 'Reconcile: replay journal', '2025-01-01T00:00:02Z'),
+          stateEvent('TaskStateExited', 'Reconcile: replay journal', '2025-01-01T00:00:05Z'),
+        ];
       },
     });
     const result = await runStep({ action: 'record', executionArn: 'arn:x', startedAt: '2025-01-01T00:00:00Z', outcome: 'succeeded', mode: 'unplanned' }, deps);
@@ -836,9 +861,9 @@ describe('record', () => {
         throw new Error('AccessDenied');
       },
     });
-    await expect(runStep({ action: 'record', executionArn: 'arn:x', startedAt: '2025-01-01T00:00:00Z', outcome: 'failed', mode: 'planned' }, deps)).rejects.toThrow(
-      'read the execution history failed after 4 attempt(s): AccessDenied',
-    );
+    await expect(
+      runStep({ action: 'record', executionArn: 'arn:x', startedAt: '2025-01-01T00:00:00Z', outcome: 'failed', mode: 'planned' }, deps),
+    ).rejects.toThrow('read the execution history failed after 4 attempt(s): AccessDenied');
     expect(figures).toEqual([]);
   });
 });

@@ -28,7 +28,15 @@ describe('order lookup against PostgreSQL and moto_server', () => {
   });
 
   const accept = (clientOrderId: string): Promise<string> =>
-    journalOrder(deps.journalTable, { clientOrderId, accountId: 'acct-1', symbol: 'NVDA', side: 'buy', orderType: 'limit', quantity: '5', limitPrice: '120.5' });
+    journalOrder(deps.journalTable, {
+      clientOrderId,
+      accountId: 'acct-1',
+      symbol: 'NVDA',
+      side: 'buy',
+      orderType: 'limit',
+      quantity: '5',
+      limitPrice: '120.5',
+    });
 
   it('answers from the journal while the order is not in Aurora yet', async () => {
     await accept('look-1');
@@ -40,7 +48,15 @@ describe('order lookup against PostgreSQL and moto_server', () => {
 
   it('answers from Aurora once the order is committed', async () => {
     const body = await accept('look-2');
-    await processOrders(sqsEvent([{ messageId: 'm', body }]), { database, documents, journalTable: deps.journalTable, controlTable, region: 'us-east-1', primaryRegion: 'us-east-1', logger: silentLogger });
+    await processOrders(sqsEvent([{ messageId: 'm', body }]), {
+      database,
+      documents,
+      journalTable: deps.journalTable,
+      controlTable,
+      region: 'us-east-1',
+      primaryRegion: 'us-east-1',
+      logger: silentLogger,
+    });
     const response = await lookupOrder('look-2', 'acct-1', deps);
     expect(JSON.parse(response.body)).toMatchObject({ clientOrderId: 'look-2', source: 'database', quantity: '5.00000000', symbol: 'NVDA' });
   });
@@ -54,11 +70,22 @@ describe('order lookup against PostgreSQL and moto_server', () => {
     await down.end();
   });
 
-  it('never answers another order stored under the key: the journal\'s order, with status conflict', async () => {
+  it("never answers another order stored under the key: the journal's order, with status conflict", async () => {
     const body = JSON.parse(await accept('look-c'));
-    await database.query('another order under the key', `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
-      VALUES ('00000000-0000-4000-8000-000000000003', 'look-c', 'acct-1', 'AAPL', 'sell', 'market', 9, now(), 'us-east-1', 0)`);
-    await processOrders(sqsEvent([{ messageId: 'm', body: JSON.stringify(body) }]), { database, documents, journalTable: deps.journalTable, controlTable, region: 'us-east-1', primaryRegion: 'us-east-1', logger: silentLogger });
+    await database.query(
+      'another order under the key',
+      `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
+      VALUES ('00000000-0000-4000-8000-000000000003', 'look-c', 'acct-1', 'AAPL', 'sell', 'market', 9, now(), 'us-east-1', 0)`,
+    );
+    await processOrders(sqsEvent([{ messageId: 'm', body: JSON.stringify(body) }]), {
+      database,
+      documents,
+      journalTable: deps.journalTable,
+      controlTable,
+      region: 'us-east-1',
+      primaryRegion: 'us-east-1',
+      logger: silentLogger,
+    });
     const answer = JSON.parse((await lookupOrder('look-c', 'acct-1', deps)).body);
     expect(answer).toMatchObject({ orderId: body.orderId, clientOrderId: 'look-c', status: 'conflict', source: 'journal' });
   });
@@ -66,10 +93,25 @@ describe('order lookup against PostgreSQL and moto_server', () => {
   it("answers each account's own order under a client order id two accounts used", async () => {
     const mine = JSON.parse(await accept('look-shared'));
     const theirs = JSON.parse(
-      await journalOrder(deps.journalTable, { clientOrderId: 'look-shared', accountId: 'acct-2', symbol: 'AAPL', side: 'sell', orderType: 'market', quantity: '9' }),
+      await journalOrder(deps.journalTable, {
+        clientOrderId: 'look-shared',
+        accountId: 'acct-2',
+        symbol: 'AAPL',
+        side: 'sell',
+        orderType: 'market',
+        quantity: '9',
+      }),
     );
     expect(theirs.orderId).not.toBe(mine.orderId);
-    await processOrders(sqsEvent([{ messageId: 'm', body: JSON.stringify(mine) }]), { database, documents, journalTable: deps.journalTable, controlTable, region: 'us-east-1', primaryRegion: 'us-east-1', logger: silentLogger });
+    await processOrders(sqsEvent([{ messageId: 'm', body: JSON.stringify(mine) }]), {
+      database,
+      documents,
+      journalTable: deps.journalTable,
+      controlTable,
+      region: 'us-east-1',
+      primaryRegion: 'us-east-1',
+      logger: silentLogger,
+    });
     expect(JSON.parse((await lookupOrder('look-shared', 'acct-1', deps)).body)).toMatchObject({ orderId: mine.orderId, symbol: 'NVDA', source: 'database' });
     expect(JSON.parse((await lookupOrder('look-shared', 'acct-2', deps)).body)).toMatchObject({ orderId: theirs.orderId, symbol: 'AAPL', source: 'journal' });
     expect((await lookupOrder('look-shared', 'acct-3', deps)).statusCode).toBe(404);

@@ -19,9 +19,16 @@ describe('order intake against moto_server', () => {
     const response = await submit(LIMIT_ORDER);
     expect(response.statusCode).toBe(201);
     const answer = JSON.parse(response.body);
-    expect(answer).toMatchObject({ clientOrderId: 'c-1001', status: 'accepted', acceptedRegion: 'us-east-1', orderId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(answer).toMatchObject({
+      clientOrderId: 'c-1001',
+      status: 'accepted',
+      acceptedRegion: 'us-east-1',
+      orderId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     const items = await scanAll(deps.journalTable);
-    expect(items).toEqual([expect.objectContaining({ clientOrderId: 'c-1001', orderId: answer.orderId, pendingShard: expect.stringMatching(/^p#[0-7]$/), limitPrice: '187.25' })]);
+    expect(items).toEqual([
+      expect.objectContaining({ clientOrderId: 'c-1001', orderId: answer.orderId, pendingShard: expect.stringMatching(/^p#[0-7]$/), limitPrice: '187.25' }),
+    ]);
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, MaxNumberOfMessages: 10 }));
     expect(received.Messages?.map((message) => JSON.parse(message.Body!).orderId)).toEqual([answer.orderId]);
   });
@@ -57,7 +64,10 @@ describe('order intake against moto_server', () => {
     expect(other.statusCode).toBe(201);
     expect(JSON.parse(other.body).orderId).not.toBe(first.orderId);
     const entries = await scanAll(deps.journalTable);
-    expect(entries.map((entry) => entry.orderKey).sort()).toEqual([`${LIMIT_ORDER.accountId}/${LIMIT_ORDER.clientOrderId}`, `acct-8/${LIMIT_ORDER.clientOrderId}`]);
+    expect(entries.map((entry) => entry.orderKey).sort()).toEqual([
+      `${LIMIT_ORDER.accountId}/${LIMIT_ORDER.clientOrderId}`,
+      `acct-8/${LIMIT_ORDER.clientOrderId}`,
+    ]);
   });
 
   it('answers a retry with the first result and stores one order', async () => {
@@ -94,7 +104,13 @@ describe('order intake against moto_server', () => {
     ['a market order with a price', { ...LIMIT_ORDER, orderType: 'market' }, 400, 'limitPrice', 'must be absent for a market order'],
     ['an unknown field', { ...LIMIT_ORDER, leverage: 10 }, 400, 'leverage', 'is not a field of an order'],
     ['a lower-case symbol', { ...LIMIT_ORDER, symbol: 'aapl' }, 400, 'symbol', 'must be 1-12 upper-case letters, digits or dots, starting with a letter'],
-    ['a too-long client order id', { ...LIMIT_ORDER, clientOrderId: 'x'.repeat(65) }, 400, 'clientOrderId', 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"'],
+    [
+      'a too-long client order id',
+      { ...LIMIT_ORDER, clientOrderId: 'x'.repeat(65) },
+      400,
+      'clientOrderId',
+      'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"',
+    ],
     ['an oversized body', { ...LIMIT_ORDER, padding: 'x'.repeat(5000) }, 413, '(body)', 'must be at most 4096 bytes'],
   ])('answers %s with the field and the rule, and stores nothing', async (_case, body, status, field, rule) => {
     const response = await submit(body);

@@ -6,7 +6,14 @@ import { createTestDatabase } from '../helpers/database';
 const CHECKSUM = 'a'.repeat(64);
 
 function properties(overrides: Record<string, unknown> = {}) {
-  return { SecretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:db', Host: 'writer', Port: '5432', Database: 'trading', MigrationSetChecksum: CHECKSUM, ...overrides };
+  return {
+    SecretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:db',
+    Host: 'writer',
+    Port: '5432',
+    Database: 'trading',
+    MigrationSetChecksum: CHECKSUM,
+    ...overrides,
+  };
 }
 
 describe('schema migration event', () => {
@@ -16,7 +23,7 @@ describe('schema migration event', () => {
     });
   });
 
-  it('coerces CloudFormation\'s string port', () => {
+  it("coerces CloudFormation's string port", () => {
     expect(parseMigrationEvent({ RequestType: 'Create', ResourceProperties: properties() })).toEqual({
       kind: 'migrate',
       properties: expect.objectContaining({ Port: 5432, Host: 'writer' }),
@@ -26,9 +33,17 @@ describe('schema migration event', () => {
   it.each([
     ['an unknown request type', { RequestType: 'Upsert', ResourceProperties: properties() }, /RequestType/],
     ['no properties', { RequestType: 'Create' }, /ResourceProperties/],
-    ['a missing secret', { RequestType: 'Create', ResourceProperties: properties({ SecretArn: '' }) }, /ResourceProperties\.SecretArn: must name the database secret/],
+    [
+      'a missing secret',
+      { RequestType: 'Create', ResourceProperties: properties({ SecretArn: '' }) },
+      /ResourceProperties\.SecretArn: must name the database secret/,
+    ],
     ['a bad port', { RequestType: 'Update', ResourceProperties: properties({ Port: 'abc' }) }, /ResourceProperties\.Port/],
-    ['a bad database name', { RequestType: 'Create', ResourceProperties: properties({ Database: 'drop table' }) }, /ResourceProperties\.Database: must be a PostgreSQL database name/],
+    [
+      'a bad database name',
+      { RequestType: 'Create', ResourceProperties: properties({ Database: 'drop table' }) },
+      /ResourceProperties\.Database: must be a PostgreSQL database name/,
+    ],
   ])('refuses %s, naming the field', (_case, event, message) => {
     expect(() => parseMigrationEvent(event)).toThrow(InvalidMigrationEventError);
     expect(() => parseMigrationEvent(event)).toThrow(message);
@@ -45,10 +60,7 @@ describe('schema migration against moto_server and PostgreSQL', () => {
         new CreateSecretCommand({ Name: `db-${database.name}`, SecretString: JSON.stringify({ username: 'postgres', password: 'unused-with-trust-auth' }) }),
       );
       const run = () =>
-        migrate(
-          { SecretArn: secret.ARN!, Host: database.host, Port: database.port, Database: database.name, MigrationSetChecksum: CHECKSUM },
-          { tls: false },
-        );
+        migrate({ SecretArn: secret.ARN!, Host: database.host, Port: database.port, Database: database.name, MigrationSetChecksum: CHECKSUM }, { tls: false });
       await expect(run()).resolves.toEqual({ applied: ['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key'], skipped: [] });
       await expect(run()).resolves.toEqual({ applied: [], skipped: ['0001_orders', '0002_fencing_and_conflicts', '0003_account_scoped_key'] });
     } finally {

@@ -57,7 +57,9 @@ describe('schema migrations on a real PostgreSQL', () => {
     expect(constraints.rows).toEqual(expect.arrayContaining([{ conname: 'orders_pkey', contype: 'p' }]));
     // The idempotency key is the account's client order id (0003), not the client order id alone (0001).
     expect(constraints.rows.map((row) => row.conname)).not.toContain('orders_client_order_id_key');
-    const unique = await client.query<{ name: string; definition: string }>("SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY 1");
+    const unique = await client.query<{ name: string; definition: string }>(
+      "SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY 1",
+    );
     expect(unique.rows.map((row) => row.name)).toEqual(['orders_account_client_order_id_key', 'orders_pkey']);
     expect(unique.rows[0].definition).toContain('(account_id, client_order_id)');
     const recorded = await client.query('SELECT version FROM schema_migrations');
@@ -96,8 +98,13 @@ describe('schema migrations on a real PostgreSQL', () => {
   it('moves a database migrated before 0003 to the account-scoped key, keeping its orders', async () => {
     await applyMigrations(client, MIGRATIONS.slice(0, 2));
     await insertOrder(client, orderRow());
-    await expect(applyMigrations(client, MIGRATIONS)).resolves.toEqual({ applied: ['0003_account_scoped_key'], skipped: ['0001_orders', '0002_fencing_and_conflicts'] });
-    const constraints = await client.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY 1");
+    await expect(applyMigrations(client, MIGRATIONS)).resolves.toEqual({
+      applied: ['0003_account_scoped_key'],
+      skipped: ['0001_orders', '0002_fencing_and_conflicts'],
+    });
+    const constraints = await client.query<{ name: string }>(
+      "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY 1",
+    );
     expect(constraints.rows.map((row) => row.name)).toEqual(['orders_account_client_order_id_key', 'orders_pkey']);
     const count = await client.query('SELECT count(*)::int AS n FROM orders');
     expect(count.rows[0].n).toBe(1);
@@ -142,11 +149,16 @@ describe('schema migrations on a real PostgreSQL', () => {
   });
 
   it('refuses versions out of order', async () => {
-    await expect(applyMigrations(client, [...MIGRATIONS].reverse().concat({ version: '0000_first', sql: '' }))).rejects.toThrow(/unique versions in ascending order/);
+    await expect(applyMigrations(client, [...MIGRATIONS].reverse().concat({ version: '0000_first', sql: '' }))).rejects.toThrow(
+      /unique versions in ascending order/,
+    );
   });
 
   it('lists every .sql file of the migrations folder, in order', () => {
-    const files = fs.readdirSync(MIGRATIONS_DIRECTORY).filter((name) => name.endsWith('.sql')).sort();
+    const files = fs
+      .readdirSync(MIGRATIONS_DIRECTORY)
+      .filter((name) => name.endsWith('.sql'))
+      .sort();
     expect(MIGRATIONS.map((migration) => `${migration.version}.sql`)).toEqual(files);
   });
 });

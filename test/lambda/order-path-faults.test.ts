@@ -86,7 +86,9 @@ describe('order path under faults (10,000 orders)', () => {
   beforeAll(async () => {
     [dynamodbServer, sqsServer] = await Promise.all([startMoto(), startMoto()]);
     // Requests for one key overlap here (a client retrying while its first request is in flight).
-    documents = atomicPerItem(DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodbServer.url }), { marshallOptions: { removeUndefinedValues: true } }));
+    documents = atomicPerItem(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodbServer.url }), { marshallOptions: { removeUndefinedValues: true } }),
+    );
     sqs = new SQSClient({ endpoint: sqsServer.url });
     testDatabase = await createTestDatabase('faults');
     database = await migratedDatabase(testDatabase, 8);
@@ -115,7 +117,8 @@ describe('order path under faults (10,000 orders)', () => {
     let sends = 0;
     const flakySqs = {
       send: (command: object) => {
-        if (command instanceof SendMessageCommand && ++sends % ENQUEUE_FAILS_EVERY === 0) return Promise.reject(Object.assign(new Error('injected: SQS did not answer'), { name: 'TimeoutError' }));
+        if (command instanceof SendMessageCommand && ++sends % ENQUEUE_FAILS_EVERY === 0)
+          return Promise.reject(Object.assign(new Error('injected: SQS did not answer'), { name: 'TimeoutError' }));
         return sqs.send(command as never);
       },
     } as unknown as SQSClient;
@@ -135,7 +138,10 @@ describe('order path under faults (10,000 orders)', () => {
       await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: primaryQueues.queueUrl,
-          Entries: Array.from({ length: 10 }, (_unused, index) => ({ Id: `p${index}`, MessageBody: index % 2 ? '{"broken": ' : JSON.stringify({ orderId: 'not-a-uuid' }) })),
+          Entries: Array.from({ length: 10 }, (_unused, index) => ({
+            Id: `p${index}`,
+            MessageBody: index % 2 ? '{"broken": ' : JSON.stringify({ orderId: 'not-a-uuid' }),
+          })),
         }),
       );
     }
@@ -170,7 +176,14 @@ describe('order path under faults (10,000 orders)', () => {
         [DROPPED_BY_FAILOVER],
       );
       await documents.send(
-        new PutCommand({ TableName: controlTable, Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: SECONDARY, [ControlTableSchema.fencingEpoch]: 1 } }),
+        new PutCommand({
+          TableName: controlTable,
+          Item: {
+            [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+            [ControlTableSchema.activeRegion]: SECONDARY,
+            [ControlTableSchema.fencingEpoch]: 1,
+          },
+        }),
       );
       state.active = SECONDARY;
       const reconciled = (async () => {
@@ -214,7 +227,13 @@ describe('order path under faults (10,000 orders)', () => {
     const staleControl = {
       send: (command: object) => {
         if (command instanceof GetCommand && command.input.TableName === controlTable && state.staleBatchesLeft > 0) {
-          return Promise.resolve({ Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: PRIMARY, [ControlTableSchema.fencingEpoch]: 0 } });
+          return Promise.resolve({
+            Item: {
+              [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+              [ControlTableSchema.activeRegion]: PRIMARY,
+              [ControlTableSchema.fencingEpoch]: 0,
+            },
+          });
         }
         return documents.send(command as never);
       },
@@ -227,7 +246,11 @@ describe('order path under faults (10,000 orders)', () => {
       let emptyPolls = 0;
       while (!state.intakeDone || emptyPolls < 3) {
         const received = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queues[region].queueUrl, MaxNumberOfMessages: BATCH_SIZE, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+          new ReceiveMessageCommand({
+            QueueUrl: queues[region].queueUrl,
+            MaxNumberOfMessages: BATCH_SIZE,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
         );
         const messages = received.Messages ?? [];
         if (messages.length === 0) {
@@ -238,7 +261,13 @@ describe('order path under faults (10,000 orders)', () => {
         emptyPolls = 0;
         const stale = region === PRIMARY && state.staleBatchesLeft > 0;
         const response = await processOrders(
-          sqsEvent(messages.map((message) => ({ messageId: message.MessageId!, body: message.Body!, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) }))),
+          sqsEvent(
+            messages.map((message) => ({
+              messageId: message.MessageId!,
+              body: message.Body!,
+              receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+            })),
+          ),
           {
             database,
             documents: stale ? staleControl : documents,
@@ -255,7 +284,10 @@ describe('order path under faults (10,000 orders)', () => {
         const done = messages.filter((message) => !failed.has(message.MessageId!));
         if (done.length > 0) {
           await sqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: queues[region].queueUrl, Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }),
+            new DeleteMessageBatchCommand({
+              QueueUrl: queues[region].queueUrl,
+              Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+            }),
           );
           backlog.deleted += done.length;
         }
@@ -301,7 +333,10 @@ describe('order path under faults (10,000 orders)', () => {
     // Every acknowledged order, exactly once, with the orderId its acknowledgement named.
     const journal = await scanAll(journalTable, documents);
     expect(journal).toHaveLength(ORDERS);
-    const stored = await database.query<{ order_id: string; account_id: string; client_order_id: string }>('read orders', 'SELECT order_id, account_id, client_order_id FROM orders');
+    const stored = await database.query<{ order_id: string; account_id: string; client_order_id: string }>(
+      'read orders',
+      'SELECT order_id, account_id, client_order_id FROM orders',
+    );
     expect(stored).toHaveLength(ORDERS);
     const storedIds = new Map(stored.map((row) => [orderKeyOf({ accountId: row.account_id, clientOrderId: row.client_order_id }), row.order_id]));
     const wrong = journal.filter((entry) => storedIds.get(String(entry.orderKey)) !== entry.orderId).map((entry) => entry.orderKey);

@@ -31,7 +31,10 @@ const peerSfn = new SFNClient({ region: PEER_REGION });
 const sns = new SNSClient({ region: REGION });
 const sqs = new SQSClient({ region: REGION });
 const ssm: Record<string, SSMClient> = { [REGION]: new SSMClient({ region: REGION }), [PEER_REGION]: new SSMClient({ region: PEER_REGION }) };
-const cloudwatch: Record<string, CloudWatchClient> = { [REGION]: new CloudWatchClient({ region: REGION }), [PEER_REGION]: new CloudWatchClient({ region: PEER_REGION }) };
+const cloudwatch: Record<string, CloudWatchClient> = {
+  [REGION]: new CloudWatchClient({ region: REGION }),
+  [PEER_REGION]: new CloudWatchClient({ region: PEER_REGION }),
+};
 const OWN_TARGET = 'd-own.execute-api.us-east-2.amazonaws.com';
 const PEER_TARGET = 'd-peer.execute-api.us-east-1.amazonaws.com';
 /** What Route 53 answers for the API name in this test: the peer's target until a test moves it. */
@@ -70,7 +73,11 @@ function unique(prefix: string): string {
 
 async function createStateMachine(client: SFNClient): Promise<string> {
   const response = await client.send(
-    new CreateStateMachineCommand({ name: unique('failover'), roleArn: ROLE_ARN, definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }) }),
+    new CreateStateMachineCommand({
+      name: unique('failover'),
+      roleArn: ROLE_ARN,
+      definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }),
+    }),
   );
   return response.stateMachineArn!;
 }
@@ -102,7 +109,12 @@ beforeEach(async () => {
   peer.requests = 0;
   clock = T0;
   dnsAnswer = [PEER_TARGET];
-  const [controlTable, ownStateMachineArn, peerStateMachineArn, alerts] = await Promise.all([createControlTable(), createStateMachine(sfn), createStateMachine(peerSfn), createAlertTopic()]);
+  const [controlTable, ownStateMachineArn, peerStateMachineArn, alerts] = await Promise.all([
+    createControlTable(),
+    createStateMachine(sfn),
+    createStateMachine(peerSfn),
+    createAlertTopic(),
+  ]);
   alertQueueUrl = alerts.queueUrl;
   deps = {
     region: REGION,
@@ -141,18 +153,26 @@ async function setControl(activeRegion: string, fencingEpoch: number): Promise<v
   await documents.send(
     new PutCommand({
       TableName: deps.controlTable,
-      Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch },
+      Item: {
+        [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+        [ControlTableSchema.activeRegion]: activeRegion,
+        [ControlTableSchema.fencingEpoch]: fencingEpoch,
+      },
     }),
   );
 }
 
 /** The prober's remembered state, as stored in the control table. */
 async function storedState(): Promise<Record<string, unknown> | undefined> {
-  return (await documents.send(new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: `prober-${REGION}` }, ConsistentRead: true }))).Item;
+  return (await documents.send(new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: `prober-${REGION}` }, ConsistentRead: true })))
+    .Item;
 }
 
 /** Executions of a state machine: name and parsed input. */
-async function executions(client: SFNClient, stateMachineArn: string): Promise<{ name: string; input: { mode?: string; reason?: string; allowDataLoss?: boolean } }[]> {
+async function executions(
+  client: SFNClient,
+  stateMachineArn: string,
+): Promise<{ name: string; input: { mode?: string; reason?: string; allowDataLoss?: boolean } }[]> {
   const { executions: listed } = await client.send(new ListExecutionsCommand({ stateMachineArn }));
   const described = [];
   for (const execution of listed ?? []) {
@@ -207,7 +227,12 @@ describe('the prober decision table (README, "Prober decisions"), row by row', (
     ['the primary unreachable and DNS unreadable', { dns: 'unknown' }, 'uncorroborated', undefined],
     ['the primary unreachable, and Route 53 agrees', {}, 'failover-started', true],
     ['the primary answering 503 with its database check failing, and Route 53 agrees: switchover only', { kind: 'unhealthy' }, 'failover-started', false],
-    ['the primary answering 503 with its database failing, Route 53 still with it (an in-region writer restart)', { kind: 'unhealthy', dns: 'still-peer' }, 'uncorroborated', undefined],
+    [
+      'the primary answering 503 with its database failing, Route 53 still with it (an in-region writer restart)',
+      { kind: 'unhealthy', dns: 'still-peer' },
+      'uncorroborated',
+      undefined,
+    ],
     ['automation paused by an operator', { paused: true }, 'paused', undefined],
     ['a failover already under way', { failoverUnderWay: true }, 'failover-running', undefined],
   ])('%s: %j -> %s', (_row, change, action, allowDataLoss) => {
@@ -223,14 +248,25 @@ describe('prober while the peer region is active', () => {
   });
 
   it('does nothing while the peer answers 200, and resets earlier failures', async () => {
-    await documents.send(new PutCommand({ TableName: deps.controlTable, Item: { [ControlTableSchema.pk]: `prober-${REGION}`, consecutiveFailures: 2, failingSince: T0 - 20_000 } }));
+    await documents.send(
+      new PutCommand({
+        TableName: deps.controlTable,
+        Item: { [ControlTableSchema.pk]: `prober-${REGION}`, consecutiveFailures: 2, failingSince: T0 - 20_000 },
+      }),
+    );
     const outcome = await probeAt(T0);
     expect(outcome.action).toBe('none');
     expect(outcome.activeRegion).toBe(PEER_REGION);
     expect(outcome.fencingEpoch).toBe(5);
     expect(outcome.probe).toMatchObject({ answered: true, status: 200, detail: 'healthy' });
     expect(outcome.state).toEqual({ consecutiveFailures: 0 });
-    expect(await storedState()).toMatchObject({ pk: `prober-${REGION}`, consecutiveFailures: 0, lastProbeAt: new Date(T0).toISOString(), lastProbe: 'healthy', lastAction: 'none' });
+    expect(await storedState()).toMatchObject({
+      pk: `prober-${REGION}`,
+      consecutiveFailures: 0,
+      lastProbeAt: new Date(T0).toISOString(),
+      lastProbe: 'healthy',
+      lastAction: 'none',
+    });
     expect(await storedState()).not.toHaveProperty('failingSince');
     expect(await executions(sfn, deps.ownStateMachineArn)).toEqual([]);
   });
@@ -245,7 +281,11 @@ describe('prober while the peer region is active', () => {
     expect(started.state).toMatchObject({ consecutiveFailures: 4, failingSince: T0, failoverStartedAt: T0 + 30_000 });
     const [execution] = await executions(sfn, deps.ownStateMachineArn);
     expect(execution.name).toMatch(/^auto-failover-e5-2025-06-01T12-00-30-000Z-[0-9a-f]{6}$/);
-    expect(execution.input).toEqual({ mode: 'unplanned', allowDataLoss: true, reason: expect.stringMatching(/^prober in us-east-2: the peer does not answer and Route 53 agrees; 4 failed probes of us-east-1 over 30 s/) });
+    expect(execution.input).toEqual({
+      mode: 'unplanned',
+      allowDataLoss: true,
+      reason: expect.stringMatching(/^prober in us-east-2: the peer does not answer and Route 53 agrees; 4 failed probes of us-east-1 over 30 s/),
+    });
     // Still failing: the start is not repeated while it runs (restartAfterMs), whatever the epoch.
     expect((await probeAt(T0 + 40_000, unreachable)).action).toBe('failover-running');
     expect(await executions(sfn, deps.ownStateMachineArn)).toHaveLength(1);
@@ -287,7 +327,12 @@ describe('prober while the peer region is active', () => {
   });
 
   it('starts nothing while another failover holds the lock', async () => {
-    await documents.send(new PutCommand({ TableName: deps.controlTable, Item: { [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem, holder: 'x', expiresAt: Math.floor(T0 / 1000) + 3600 } }));
+    await documents.send(
+      new PutCommand({
+        TableName: deps.controlTable,
+        Item: { [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem, holder: 'x', expiresAt: Math.floor(T0 / 1000) + 3600 },
+      }),
+    );
     dnsAnswer = [OWN_TARGET];
     const outcome = await probeSeries(4, T0, { peerApiUrl: async () => 'http://127.0.0.1:9/v1/' });
     expect(outcome.action).toBe('failover-running');
@@ -326,7 +371,11 @@ describe('prober while the peer region is active', () => {
       `drained regions set to [] (were [${REGION}])`,
       `${REGION}'s evacuation switch (in ${PEER_REGION}) set to released (was thrown)`,
     ]);
-    const item = (await documents.send(new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem }, ConsistentRead: true }))).Item!;
+    const item = (
+      await documents.send(
+        new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem }, ConsistentRead: true }),
+      )
+    ).Item!;
     expect(item.drainedRegions).toEqual([]);
     expect(item.fencingEpoch).toBe(5);
     expect(await switchAt(PEER_REGION)).toBe('released');
@@ -338,7 +387,10 @@ describe('prober while the peer region is active', () => {
     await ssm[PEER_REGION].send(new PutParameterCommand({ Name: deps.switchParameterName, Value: 'thrown', Type: 'String', Overwrite: true }));
     let peerCalls = 0;
     const countingSsm = { send: async (command: never) => (peerCalls++, ssm[PEER_REGION].send(command)) } as unknown as SSMClient;
-    const outcome = await probeAt(T0, { peerApiUrl: async () => 'http://127.0.0.1:9/v1/', peerSwitch: { ssm: countingSsm, cloudwatch: cloudwatch[PEER_REGION] } });
+    const outcome = await probeAt(T0, {
+      peerApiUrl: async () => 'http://127.0.0.1:9/v1/',
+      peerSwitch: { ssm: countingSsm, cloudwatch: cloudwatch[PEER_REGION] },
+    });
     expect(outcome.corrections).toEqual([]);
     expect(peerCalls).toBe(0);
     expect(await switchAt(PEER_REGION)).toBe('thrown');
@@ -372,7 +424,12 @@ describe('prober while this region is active (after a failover)', () => {
     expect(due.action).toBe('failback-started');
     expect(due.state).toEqual({ consecutiveFailures: 0, peerRecoveredSince: T0, failbackRequestedForEpoch: 6, failbackStartedAt: T0 + FAILBACK_AFTER_MS });
     const started = await executions(peerSfn, deps.peerStateMachineArn);
-    expect(started).toEqual([{ name: expect.stringMatching(/^auto-failback-e6-/), input: { mode: 'planned', reason: `prober in ${REGION}: ${PEER_REGION} has been recovered for 600 s` } }]);
+    expect(started).toEqual([
+      {
+        name: expect.stringMatching(/^auto-failback-e6-/),
+        input: { mode: 'planned', reason: `prober in ${REGION}: ${PEER_REGION} has been recovered for 600 s` },
+      },
+    ]);
     expect(await executions(sfn, deps.ownStateMachineArn)).toEqual([]);
     expect(await drainAlerts()).toEqual([]);
 
@@ -397,7 +454,10 @@ describe('prober while this region is active (after a failover)', () => {
   it('holds the peer evacuated while this region is active: drained, and its switch (hosted here) thrown', async () => {
     peer.failing('control');
     const outcome = await probeAt(T0);
-    expect(outcome.corrections).toEqual([`drained regions set to [${PEER_REGION}] (were [])`, `${PEER_REGION}'s evacuation switch (in ${REGION}) set to thrown (was released)`]);
+    expect(outcome.corrections).toEqual([
+      `drained regions set to [${PEER_REGION}] (were [])`,
+      `${PEER_REGION}'s evacuation switch (in ${REGION}) set to thrown (was released)`,
+    ]);
     expect(await switchAt(REGION)).toBe('thrown');
   });
 
@@ -475,6 +535,9 @@ describe('prober while this region is active (after a failover)', () => {
     await setControl(REGION, 8);
     const outcome = await probeAt(T0 + FAILBACK_AFTER_MS + 10_000);
     expect(outcome.action).toBe('failback-started');
-    expect((await executions(peerSfn, deps.peerStateMachineArn)).map((execution) => execution.name.slice(0, 16)).sort()).toEqual(['auto-failback-e6', 'auto-failback-e8']);
+    expect((await executions(peerSfn, deps.peerStateMachineArn)).map((execution) => execution.name.slice(0, 16)).sort()).toEqual([
+      'auto-failback-e6',
+      'auto-failback-e8',
+    ]);
   });
 });

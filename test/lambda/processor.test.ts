@@ -10,7 +10,16 @@ import { injectInsertFailures, journalOrder, migratedDatabase, sqsEvent } from '
 async function journaledOrders(journalTable: string, count: number): Promise<string[]> {
   const bodies: string[] = [];
   for (let index = 0; index < count; index++) {
-    bodies.push(await journalOrder(journalTable, { clientOrderId: `c-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'sell', orderType: 'market', quantity: `${index + 1}` }));
+    bodies.push(
+      await journalOrder(journalTable, {
+        clientOrderId: `c-${index}`,
+        accountId: 'acct-1',
+        symbol: 'MSFT',
+        side: 'sell',
+        orderType: 'market',
+        quantity: `${index + 1}`,
+      }),
+    );
   }
   return bodies;
 }
@@ -60,7 +69,13 @@ describe('order processor against PostgreSQL and moto_server', () => {
 
   it('commits an order delivered twice in one batch once', async () => {
     const [body] = await journaledOrders(deps.journalTable, 1);
-    const response = await processOrders(sqsEvent([{ messageId: 'a', body }, { messageId: 'b', body }]), deps);
+    const response = await processOrders(
+      sqsEvent([
+        { messageId: 'a', body },
+        { messageId: 'b', body },
+      ]),
+      deps,
+    );
     expect(response.batchItemFailures).toEqual([]);
     expect(await orderCount()).toBe(1);
   });
@@ -93,7 +108,11 @@ describe('order processor against PostgreSQL and moto_server', () => {
     documents.send(
       new PutCommand({
         TableName: deps.controlTable,
-        Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch },
+        Item: {
+          [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+          [ControlTableSchema.activeRegion]: activeRegion,
+          [ControlTableSchema.fencingEpoch]: fencingEpoch,
+        },
       }),
     );
 
@@ -101,7 +120,10 @@ describe('order processor against PostgreSQL and moto_server', () => {
     await setControl('us-east-2', 2);
     const bodies = await journaledOrders(deps.journalTable, 2);
     const outcomes: string[] = [];
-    const response = await processOrders(sqsEvent(bodies.map((body, index) => ({ messageId: `m-${index}`, body }))), { ...deps, record: (outcome) => outcomes.push(outcome) });
+    const response = await processOrders(sqsEvent(bodies.map((body, index) => ({ messageId: `m-${index}`, body }))), {
+      ...deps,
+      record: (outcome) => outcomes.push(outcome),
+    });
     expect(response.batchItemFailures).toEqual([]);
     expect(outcomes).toEqual(['deferred', 'deferred']);
     expect(await orderCount()).toBe(0);
@@ -131,7 +153,8 @@ describe('order processor against PostgreSQL and moto_server', () => {
     // The failover happens between the commit and the journal write (the database's own epoch stays 0 here).
     const racing: Database = Object.create(database, {
       transactionInOneTrip: {
-        value: async (...args: Parameters<Database['transactionInOneTrip']>) => database.transactionInOneTrip(...args).finally(() => setControl('us-east-2', 1)),
+        value: async (...args: Parameters<Database['transactionInOneTrip']>) =>
+          database.transactionInOneTrip(...args).finally(() => setControl('us-east-2', 1)),
       },
     });
     const outcomes: string[] = [];
@@ -146,8 +169,12 @@ describe('order processor against PostgreSQL and moto_server', () => {
   it('never takes another order holding the key as this one: the conflict is recorded, the message is done, the stored row stays', async () => {
     const [body] = await journaledOrders(deps.journalTable, 1);
     const order = JSON.parse(body);
-    await database.query('another order under the key', `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
-      VALUES ('00000000-0000-4000-8000-000000000002', $1, $2, 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`, [order.clientOrderId, order.accountId]);
+    await database.query(
+      'another order under the key',
+      `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
+      VALUES ('00000000-0000-4000-8000-000000000002', $1, $2, 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`,
+      [order.clientOrderId, order.accountId],
+    );
     const outcomes: string[] = [];
     const response = await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, record: (outcome) => outcomes.push(outcome) });
     expect(response.batchItemFailures).toEqual([]);
@@ -165,8 +192,12 @@ describe('order processor against PostgreSQL and moto_server', () => {
   it("stores an order beside another account's row under the same client order id: the key is the account's", async () => {
     const [body] = await journaledOrders(deps.journalTable, 1);
     const order = JSON.parse(body);
-    await database.query('another account under the client order id', `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
-      VALUES ('00000000-0000-4000-8000-000000000004', $1, 'acct-other', 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`, [order.clientOrderId]);
+    await database.query(
+      'another account under the client order id',
+      `INSERT INTO orders (order_id, client_order_id, account_id, symbol, side, order_type, quantity, accepted_at, accepted_region, fencing_epoch)
+      VALUES ('00000000-0000-4000-8000-000000000004', $1, 'acct-other', 'AAPL', 'buy', 'market', 5, now(), 'us-east-1', 0)`,
+      [order.clientOrderId],
+    );
     const outcomes: string[] = [];
     expect((await processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, record: (outcome) => outcomes.push(outcome) })).batchItemFailures).toEqual([]);
     expect(outcomes).toEqual(['committed']);
@@ -178,7 +209,7 @@ describe('order processor against PostgreSQL and moto_server', () => {
     expect(await database.query('conflicts', 'SELECT order_id FROM order_conflicts')).toEqual([]);
   });
 
-  it('gives up a lock wait within the invocation\'s time, and nothing it started commits after it answered', async () => {
+  it("gives up a lock wait within the invocation's time, and nothing it started commits after it answered", async () => {
     const [body] = await journaledOrders(deps.journalTable, 1);
     const admin = await testDatabase.connect();
     try {
@@ -205,7 +236,9 @@ describe('order processor against PostgreSQL and moto_server', () => {
       await admin.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
       const processing = processOrders(sqsEvent([{ messageId: 'm', body }]), { ...deps, remainingMs: () => 1500, reserveMs: 500 });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'trading-dr'");
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'trading-dr'",
+      );
       const response = await processing;
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
       await admin.query('ROLLBACK');
@@ -219,7 +252,11 @@ describe('order processor against PostgreSQL and moto_server', () => {
     await documents.send(
       new PutCommand({
         TableName: deps.controlTable,
-        Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: 'us-east-1', [ControlTableSchema.fencingEpoch]: 7 },
+        Item: {
+          [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+          [ControlTableSchema.activeRegion]: 'us-east-1',
+          [ControlTableSchema.fencingEpoch]: 7,
+        },
       }),
     );
     const [body] = await journaledOrders(deps.journalTable, 1);

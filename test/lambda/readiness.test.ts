@@ -3,14 +3,26 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { TableDescription } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { ChangeResourceRecordSetsCommand, CreateHealthCheckCommand, CreateHostedZoneCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHealthCheckCommand,
+  CreateHostedZoneCommand,
+  Route53Client,
+  UpdateHealthCheckCommand,
+} from '@aws-sdk/client-route-53';
 import { CreateBucketCommand, PutBucketReplicationCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { READINESS_CHECK_METRIC, READINESS_CHECKS, READINESS_FAILED_DETAIL_TYPE, READINESS_SUMMARY_METRIC, ReadinessCheckName } from '../../lambda/contracts/readiness';
+import {
+  READINESS_CHECK_METRIC,
+  READINESS_CHECKS,
+  READINESS_FAILED_DETAIL_TYPE,
+  READINESS_SUMMARY_METRIC,
+  ReadinessCheckName,
+} from '../../lambda/contracts/readiness';
 import {
   checkersReportHealthy,
   globalTableProblem,
@@ -119,17 +131,26 @@ interface World {
   readonly switchParameterName: string;
 }
 
-async function putMetric(client: CloudWatchClient, namespace: string, metricName: string, dimension: { Name: string; Value: string }, value: number): Promise<void> {
+async function putMetric(
+  client: CloudWatchClient,
+  namespace: string,
+  metricName: string,
+  dimension: { Name: string; Value: string },
+  value: number,
+): Promise<void> {
   // A few seconds back: CloudWatch (and moto) count a datapoint only before the read's EndTime, which is now.
   const Timestamp = new Date(Date.now() - 5000);
-  await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: [{ MetricName: metricName, Dimensions: [dimension], Value: value, Timestamp }] }));
+  await client.send(
+    new PutMetricDataCommand({ Namespace: namespace, MetricData: [{ MetricName: metricName, Dimensions: [dimension], Value: value, Timestamp }] }),
+  );
 }
 
 const putLag = (client: CloudWatchClient, clusterId: string, lagMs: number) =>
   putMetric(client, 'AWS/RDS', 'AuroraGlobalDBReplicationLag', { Name: 'DBClusterIdentifier', Value: clusterId }, lagMs);
 
 /** Route 53 publishes health check status in us-east-1: 1 healthy, 0 unhealthy. */
-const putHealthCheckStatus = (healthCheckId: string, value: number) => putMetric(ownCloudwatch, 'AWS/Route53', 'HealthCheckStatus', { Name: 'HealthCheckId', Value: healthCheckId }, value);
+const putHealthCheckStatus = (healthCheckId: string, value: number) =>
+  putMetric(ownCloudwatch, 'AWS/Route53', 'HealthCheckStatus', { Name: 'HealthCheckId', Value: healthCheckId }, value);
 
 /** A versioned bucket in this region and its versioned destination in the peer region (named with the peer's code). */
 async function createBucketPair(): Promise<{ source: string; destination: string }> {
@@ -151,7 +172,16 @@ async function replicate(source: string, destination: string, status: 'Enabled' 
       Bucket: source,
       ReplicationConfiguration: {
         Role: ROLE_ARN,
-        Rules: [{ ID: 'to-peer', Status: status, Priority: 1, Filter: {}, DeleteMarkerReplication: { Status: 'Enabled' }, Destination: { Bucket: `arn:aws:s3:::${destination}` } }],
+        Rules: [
+          {
+            ID: 'to-peer',
+            Status: status,
+            Priority: 1,
+            Filter: {},
+            DeleteMarkerReplication: { Status: 'Enabled' },
+            Destination: { Bucket: `arn:aws:s3:::${destination}` },
+          },
+        ],
       },
     }),
   );
@@ -163,7 +193,11 @@ async function startExecution(stateMachineArn: string): Promise<string> {
 
 async function createStateMachine(): Promise<string> {
   const response = await sfn.send(
-    new CreateStateMachineCommand({ name: unique('failover'), roleArn: ROLE_ARN, definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }) }),
+    new CreateStateMachineCommand({
+      name: unique('failover'),
+      roleArn: ROLE_ARN,
+      definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }),
+    }),
   );
   return response.stateMachineArn!;
 }
@@ -180,12 +214,23 @@ async function createRouting(): Promise<Pick<World, 'hostedZoneId' | 'apiHostNam
   );
   const endpointHealthCheckId = endpoint.HealthCheck!.Id!;
   const routing = await route53.send(
-    new CreateHealthCheckCommand({ CallerReference: unique('routing'), HealthCheckConfig: { Type: 'CALCULATED', ChildHealthChecks: [endpointHealthCheckId], HealthThreshold: 1 } }),
+    new CreateHealthCheckCommand({
+      CallerReference: unique('routing'),
+      HealthCheckConfig: { Type: 'CALCULATED', ChildHealthChecks: [endpointHealthCheckId], HealthThreshold: 1 },
+    }),
   );
   const routingHealthCheckId = routing.HealthCheck!.Id!;
   const failoverRecord = (setIdentifier: string, failover: 'PRIMARY' | 'SECONDARY', target: string) => ({
     Action: 'CREATE' as const,
-    ResourceRecordSet: { Name: apiHostName, Type: 'CNAME' as const, SetIdentifier: setIdentifier, Failover: failover, TTL: 60, HealthCheckId: routingHealthCheckId, ResourceRecords: [{ Value: target }] },
+    ResourceRecordSet: {
+      Name: apiHostName,
+      Type: 'CNAME' as const,
+      SetIdentifier: setIdentifier,
+      Failover: failover,
+      TTL: 60,
+      HealthCheckId: routingHealthCheckId,
+      ResourceRecords: [{ Value: target }],
+    },
   });
   await route53.send(
     new ChangeResourceRecordSetsCommand({
@@ -350,7 +395,9 @@ interface DeliveredEvent {
 async function deliveredEvents(world: World, waitSeconds = 0): Promise<DeliveredEvent[]> {
   const delivered: DeliveredEvent[] = [];
   for (;;) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: world.eventQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: delivered.length === 0 ? waitSeconds : 0 }));
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: world.eventQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: delivered.length === 0 ? waitSeconds : 0 }),
+    );
     if (!Messages || Messages.length === 0) return delivered;
     delivered.push(...Messages.map((message) => JSON.parse(message.Body!) as DeliveredEvent));
   }
@@ -361,7 +408,12 @@ const failingNames = (report: ReadinessReport) => report.checks.filter((check) =
 
 /** Writes the control table's active-region item, as a failover run leaves it. */
 async function recordControlState(activeRegion: string, fencingEpoch: number, drainedRegions: string[]): Promise<void> {
-  const item = { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch, [ControlTableSchema.drainedRegions]: drainedRegions };
+  const item = {
+    [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+    [ControlTableSchema.activeRegion]: activeRegion,
+    [ControlTableSchema.fencingEpoch]: fencingEpoch,
+    [ControlTableSchema.drainedRegions]: drainedRegions,
+  };
   await documents.send(new PutCommand({ TableName: world.controlTable, Item: item }));
 }
 
@@ -373,7 +425,9 @@ async function setSwitchAt(evacuatedRegion: string, position: 'thrown' | 'releas
 
 /** Operators pause automation by writing this item (README, "Operator control"). */
 async function pauseAutomation(attributes: Record<string, unknown>): Promise<void> {
-  await documents.send(new PutCommand({ TableName: world.controlTable, Item: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem, ...attributes } }));
+  await documents.send(
+    new PutCommand({ TableName: world.controlTable, Item: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem, ...attributes } }),
+  );
 }
 
 beforeAll(async () => {
@@ -449,7 +503,12 @@ describe('failover readiness when one check fails', () => {
       },
       `${PEER_REGION} cannot serve (database and journal checks must pass): HTTP 503 (database: down)`,
     ],
-    ['database', 'the cluster refuses connections', async () => ({ database: await unreachableDatabase(1000) }), /^readiness query failed after 1 attempt\(s\): .*ECONNREFUSED/],
+    [
+      'database',
+      'the cluster refuses connections',
+      async () => ({ database: await unreachableDatabase(1000) }),
+      /^readiness query failed after 1 attempt\(s\): .*ECONNREFUSED/,
+    ],
     [
       'replication-lag',
       'the secondary cluster lags more than the limit',
@@ -550,9 +609,13 @@ describe('readiness checks in detail', () => {
   });
 
   it('fails peer-health, naming the parameter problem, when the peer API URL cannot be read', async () => {
-    const report = await runReadiness(dependencies(world, { peerApiUrl: async () => Promise.reject(new Error('read /trading/use2/api-url in us-east-2 failed after 2 attempt(s): timeout')) }));
+    const report = await runReadiness(
+      dependencies(world, { peerApiUrl: async () => Promise.reject(new Error('read /trading/use2/api-url in us-east-2 failed after 2 attempt(s): timeout')) }),
+    );
     expect(failingNames(report)).toEqual(['peer-health']);
-    expect(byName(report)['peer-health'].detail).toBe(`${PEER_REGION} API URL unreadable: read /trading/use2/api-url in us-east-2 failed after 2 attempt(s): timeout`);
+    expect(byName(report)['peer-health'].detail).toBe(
+      `${PEER_REGION} API URL unreadable: read /trading/use2/api-url in us-east-2 failed after 2 attempt(s): timeout`,
+    );
   });
 
   it('fails replication-lag with "no replication lag reported" when neither cluster reports any', async () => {
@@ -569,12 +632,14 @@ describe('readiness checks in detail', () => {
     expect(byName(report)['replication-lag'].detail).toContain(`replication lag 75 ms (${world.dbClusterId} in ${REGION}`);
   });
 
-  it("fails replication-lag naming the region it could not read when the other reports nothing", async () => {
+  it('fails replication-lag naming the region it could not read when the other reports nothing', async () => {
     const deadPeer = new CloudWatchClient({ region: PEER_REGION, endpoint: CLOSED, maxAttempts: 1 });
     const report = await runReadiness(dependencies(world, { dbClusterId: unique('silent'), peerCloudwatch: deadPeer }));
     expect(failingNames(report)).toEqual(['replication-lag']);
     expect(byName(report)['replication-lag'].detail).toMatch(
-      new RegExp(`^no replication lag reported \\(unreadable: ${world.peerDbClusterId} in ${PEER_REGION}: read AuroraGlobalDBReplicationLag of ${world.peerDbClusterId} in ${PEER_REGION} failed after 3 attempt\\(s\\): .+\\) in the last 10 minutes$`),
+      new RegExp(
+        `^no replication lag reported \\(unreadable: ${world.peerDbClusterId} in ${PEER_REGION}: read AuroraGlobalDBReplicationLag of ${world.peerDbClusterId} in ${PEER_REGION} failed after 3 attempt\\(s\\): .+\\) in the last 10 minutes$`,
+      ),
     );
   });
 
@@ -586,13 +651,19 @@ describe('readiness checks in detail', () => {
 
   it.each<[string, (pair: { source: string; destination: string }) => Promise<void>, (pair: { source: string; destination: string }) => string]>([
     ['its rule is disabled', (pair) => replicate(pair.source, pair.destination, 'Disabled'), (pair) => `to-peer Disabled to arn:aws:s3:::${pair.destination}`],
-    ['it replicates to another region', (pair) => replicate(pair.source, `${pair.source}-usw2`), (pair) => `to-peer Enabled to arn:aws:s3:::${pair.source}-usw2`],
+    [
+      'it replicates to another region',
+      (pair) => replicate(pair.source, `${pair.source}-usw2`),
+      (pair) => `to-peer Enabled to arn:aws:s3:::${pair.source}-usw2`,
+    ],
   ])('fails storage-replication for a bucket when %s', async (_case, configure, rules) => {
     const pair = await createBucketPair();
     await configure(pair);
     const report = await runReadiness(dependencies(world, { bucketNames: [pair.source] }));
     expect(failingNames(report)).toEqual(['storage-replication']);
-    expect(byName(report)['storage-replication'].detail).toBe(`bucket ${pair.source} has no enabled replication rule to a ${PEER_REGION_CODE} bucket (rules: ${rules(pair)})`);
+    expect(byName(report)['storage-replication'].detail).toBe(
+      `bucket ${pair.source} has no enabled replication rule to a ${PEER_REGION_CODE} bucket (rules: ${rules(pair)})`,
+    );
   });
 
   it('passes state-machine before the first execution', async () => {
@@ -615,10 +686,12 @@ describe('readiness checks in detail', () => {
     expect(byName(report)['state-machine'].detail).toContain('gone');
   });
 
-  it('fails dns when the failover record with this region\'s SetIdentifier is missing', async () => {
+  it("fails dns when the failover record with this region's SetIdentifier is missing", async () => {
     const report = await runReadiness(dependencies(world, { setIdentifier: `SECONDARY-${REGION}` }));
     expect(failingNames(report)).toEqual(['dns']);
-    expect(byName(report).dns.detail).toBe(`no failover record ${world.apiHostName} with SetIdentifier SECONDARY-${REGION} in hosted zone ${world.hostedZoneId}`);
+    expect(byName(report).dns.detail).toBe(
+      `no failover record ${world.apiHostName} with SetIdentifier SECONDARY-${REGION} in hosted zone ${world.hostedZoneId}`,
+    );
   });
 
   it('fails dns naming a health check that does not exist', async () => {
@@ -636,7 +709,10 @@ describe('readiness checks in detail', () => {
 
   it('fails dns when the calculated check reported no status recently', async () => {
     const silent = await route53.send(
-      new CreateHealthCheckCommand({ CallerReference: unique('silent'), HealthCheckConfig: { Type: 'CALCULATED', ChildHealthChecks: [world.endpointHealthCheckId], HealthThreshold: 1 } }),
+      new CreateHealthCheckCommand({
+        CallerReference: unique('silent'),
+        HealthCheckConfig: { Type: 'CALCULATED', ChildHealthChecks: [world.endpointHealthCheckId], HealthThreshold: 1 },
+      }),
     );
     const report = await runReadiness(dependencies(world, { healthCheckIds: [silent.HealthCheck!.Id!] }));
     expect(byName(report).dns.detail).toBe(`health check ${silent.HealthCheck!.Id} (CALCULATED) reported no status in the last 10 minutes`);
@@ -659,10 +735,12 @@ describe('the roles and automation checks', () => {
     await setSwitchAt(REGION, 'released');
     const report = await runReadiness(dependencies(world));
     expect(failingNames(report)).toEqual(['roles']);
-    expect(byName(report).roles.detail).toBe(`roles want ${PEER_REGION} active, ${REGION} evacuated: ${REGION}'s evacuation switch is released; as evacuated it must be thrown`);
+    expect(byName(report).roles.detail).toBe(
+      `roles want ${PEER_REGION} active, ${REGION} evacuated: ${REGION}'s evacuation switch is released; as evacuated it must be thrown`,
+    );
   });
 
-  it("fails roles naming every gap: the standby drained and its switch, hosted here, thrown", async () => {
+  it('fails roles naming every gap: the standby drained and its switch, hosted here, thrown', async () => {
     await recordControlState(REGION, 2, [PEER_REGION]);
     await setSwitchAt(PEER_REGION, 'thrown');
     const report = await runReadiness(dependencies(world));
@@ -717,14 +795,24 @@ describe('the roles and automation checks', () => {
 describe('readiness judgements', () => {
   it.each<[string, TableDescription, string]>([
     ['the table is not active', { TableStatus: 'UPDATING', Replicas: [{ RegionName: PEER_REGION, ReplicaStatus: 'ACTIVE' }] }, 'table orders is UPDATING'],
-    ['the peer replica is still being created', { TableStatus: 'ACTIVE', Replicas: [{ RegionName: PEER_REGION, ReplicaStatus: 'CREATING' }] }, `table orders has replicas not active: ${PEER_REGION} CREATING`],
-    ['the replicas are elsewhere', { TableStatus: 'ACTIVE', Replicas: [{ RegionName: 'eu-west-1', ReplicaStatus: 'ACTIVE' }] }, `table orders has no replica in ${PEER_REGION} (replicas: eu-west-1)`],
+    [
+      'the peer replica is still being created',
+      { TableStatus: 'ACTIVE', Replicas: [{ RegionName: PEER_REGION, ReplicaStatus: 'CREATING' }] },
+      `table orders has replicas not active: ${PEER_REGION} CREATING`,
+    ],
+    [
+      'the replicas are elsewhere',
+      { TableStatus: 'ACTIVE', Replicas: [{ RegionName: 'eu-west-1', ReplicaStatus: 'ACTIVE' }] },
+      `table orders has no replica in ${PEER_REGION} (replicas: eu-west-1)`,
+    ],
   ])('judges a global table not ready when %s', (_case, table, problem) => {
     expect(globalTableProblem(table, 'orders', PEER_REGION)).toBe(problem);
   });
 
   it('judges a global table ready when it and its peer replica are active', () => {
-    expect(globalTableProblem({ TableStatus: 'ACTIVE', Replicas: [{ RegionName: PEER_REGION, ReplicaStatus: 'ACTIVE' }] }, 'orders', PEER_REGION)).toBeUndefined();
+    expect(
+      globalTableProblem({ TableStatus: 'ACTIVE', Replicas: [{ RegionName: PEER_REGION, ReplicaStatus: 'ACTIVE' }] }, 'orders', PEER_REGION),
+    ).toBeUndefined();
   });
 
   it.each<[string, string[], boolean]>([
@@ -734,7 +822,11 @@ describe('readiness judgements', () => {
     ['2 of 8 checkers (25%) report success', ['Success', 'Success', ...Array(6).fill('Failure')], true],
     ['every checker reports success', Array(8).fill('Success'), true],
   ])('applies Route 53 rule (more than 18%% healthy) when %s', (_case, statuses, healthy) => {
-    const observations = statuses.map((status, index) => ({ Region: 'us-east-1' as const, IPAddress: `127.0.0.${index}`, StatusReport: { Status: `${status}: HTTP Status Code 200` } }));
+    const observations = statuses.map((status, index) => ({
+      Region: 'us-east-1' as const,
+      IPAddress: `127.0.0.${index}`,
+      StatusReport: { Status: `${status}: HTTP Status Code 200` },
+    }));
     expect(checkersReportHealthy(observations).healthy).toBe(healthy);
   });
 });
@@ -762,13 +854,17 @@ describe('readiness runs every check whatever one does', () => {
 
   it('throws, naming the metrics, when they cannot be published after retries', async () => {
     const dead = new CloudWatchClient({ region: REGION, endpoint: CLOSED, maxAttempts: 1 });
-    await expect(runReadiness(dependencies(world, { cloudwatch: dead }))).rejects.toThrow(`publish readiness metrics to ${world.namespace} failed after 3 attempt(s)`);
+    await expect(runReadiness(dependencies(world, { cloudwatch: dead }))).rejects.toThrow(
+      `publish readiness metrics to ${world.namespace} failed after 3 attempt(s)`,
+    );
   });
 
   it('throws, naming the event, when a failure cannot be put on the bus (the metrics are already out)', async () => {
     ownApi.failing(503, 'database');
     const dead = new EventBridgeClient({ region: REGION, endpoint: CLOSED, maxAttempts: 1 });
-    await expect(runReadiness(dependencies(world, { events: dead }))).rejects.toThrow(`put the ${READINESS_FAILED_DETAIL_TYPE} event on ${world.eventBusName} failed after 3 attempt(s)`);
+    await expect(runReadiness(dependencies(world, { events: dead }))).rejects.toThrow(
+      `put the ${READINESS_FAILED_DETAIL_TYPE} event on ${world.eventBusName} failed after 3 attempt(s)`,
+    );
     expect(await publishedMetrics(world)).toEqual(expectedMetrics(['own-health']));
   });
 });
@@ -782,7 +878,16 @@ describe('the scheduled invocation', () => {
   });
 
   it('ignores the content of a scheduled event and reports', async () => {
-    const event = { version: '0', id: 'e-1', 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), region: REGION, resources: [], detail: {} };
+    const event = {
+      version: '0',
+      id: 'e-1',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      time: new Date().toISOString(),
+      region: REGION,
+      resources: [],
+      detail: {},
+    };
     const report = await runScheduled(event, dependencies(world));
     expect(report.ready).toBe(true);
   });
@@ -848,7 +953,11 @@ describe('the handler module', () => {
 
   it('loads with the documented environment and refuses a non-object event', async () => {
     const { handler } = await loadHandler(environment);
-    const context = { functionName: 'readiness', awsRequestId: 'r-1', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:readiness' } as unknown as Context;
+    const context = {
+      functionName: 'readiness',
+      awsRequestId: 'r-1',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:readiness',
+    } as unknown as Context;
     await expect(handler('not an event', context)).rejects.toThrow('invalid readiness event');
   });
 });

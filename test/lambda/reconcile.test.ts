@@ -22,7 +22,18 @@ const SHARDS = 4;
 const DURABLE_AFTER_MS = 300_000;
 const REPLICATION_MARGIN_MS = 5000;
 /** A run's figures with nothing done. */
-const NOTHING = { active: true, applied: 0, durable: 0, awaitingReplication: 0, conflicts: 0, overdue: 0, unreadable: [], skipped: 0, notCommitted: 0, complete: true };
+const NOTHING = {
+  active: true,
+  applied: 0,
+  durable: 0,
+  awaitingReplication: 0,
+  conflicts: 0,
+  overdue: 0,
+  unreadable: [],
+  skipped: 0,
+  notCommitted: 0,
+  complete: true,
+};
 
 describe('journal reconciliation against PostgreSQL and moto_server', () => {
   let testDatabase: TestDatabase;
@@ -76,7 +87,11 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     await documents.send(
       new PutCommand({
         TableName: deps.controlTable,
-        Item: { [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem, [ControlTableSchema.activeRegion]: activeRegion, [ControlTableSchema.fencingEpoch]: fencingEpoch },
+        Item: {
+          [ControlTableSchema.pk]: ControlTableSchema.activeRegionItem,
+          [ControlTableSchema.activeRegion]: activeRegion,
+          [ControlTableSchema.fencingEpoch]: fencingEpoch,
+        },
       }),
     );
   }
@@ -85,7 +100,15 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
   async function journalOrders(count: number, prefix = 'c'): Promise<AcceptedOrder[]> {
     const orders: AcceptedOrder[] = [];
     for (let index = 0; index < count; index++) {
-      const body = await journalOrder(deps.journalTable, { clientOrderId: `${prefix}-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'buy', orderType: 'limit', quantity: `${index + 1}`, limitPrice: '412.5' });
+      const body = await journalOrder(deps.journalTable, {
+        clientOrderId: `${prefix}-${index}`,
+        accountId: 'acct-1',
+        symbol: 'MSFT',
+        side: 'buy',
+        orderType: 'limit',
+        quantity: `${index + 1}`,
+        limitPrice: '412.5',
+      });
       orders.push(AcceptedOrderSchema.parse(JSON.parse(body)));
     }
     return orders;
@@ -117,11 +140,16 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
   }
 
   async function pendingIds(): Promise<string[]> {
-    return Object.values(await pendingByShard()).flat().sort();
+    return Object.values(await pendingByShard())
+      .flat()
+      .sort();
   }
 
   async function rows(): Promise<{ order_id: string; client_order_id: string; fencing_epoch: number; accepted_region: string; quantity: string }[]> {
-    return database.query('orders', 'SELECT order_id, client_order_id, fencing_epoch::int AS fencing_epoch, accepted_region, quantity::text AS quantity FROM orders ORDER BY client_order_id');
+    return database.query(
+      'orders',
+      'SELECT order_id, client_order_id, fencing_epoch::int AS fencing_epoch, accepted_region, quantity::text AS quantity FROM orders ORDER BY client_order_id',
+    );
   }
 
   it('refuses to run in a region that is not active, naming the active region and epoch', async () => {
@@ -129,7 +157,9 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     await journalOrders(2);
     const attempt = reconcileJournal(deps);
     await expect(attempt).rejects.toThrow(NotActiveRegionError);
-    await expect(attempt).rejects.toThrow(`region ${REGION} is not active (active region ${PRIMARY}, epoch 2): reconciliation commits only in the active region`);
+    await expect(attempt).rejects.toThrow(
+      `region ${REGION} is not active (active region ${PRIMARY}, epoch 2): reconciliation commits only in the active region`,
+    );
     expect(await rows()).toEqual([]);
     expect(await pendingIds()).toEqual(['c-0', 'c-1']);
   });
@@ -190,7 +220,12 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     await setControl(REGION, 1);
     // 105 entries in one shard, so one page of 120 holds them all.
     for (const order of await journalOrders(105)) {
-      await documents.send(new PutCommand({ TableName: deps.journalTable, Item: { ...order, [OrderJournalSchema.orderKey]: orderKeyOf(order), [OrderJournalSchema.pendingShard]: 'p#0' } }));
+      await documents.send(
+        new PutCommand({
+          TableName: deps.journalTable,
+          Item: { ...order, [OrderJournalSchema.orderKey]: orderKeyOf(order), [OrderJournalSchema.pendingShard]: 'p#0' },
+        }),
+      );
     }
     // moto_server answers any number of keys; DynamoDB refuses more than 100 per request (API
     // reference, BatchGetItem: "A single operation can retrieve up to 16 MB of data, which can
@@ -198,7 +233,8 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     const strict = {
       send: (command: { input: { RequestItems?: Record<string, { Keys: unknown[] }> } }) => {
         const requested = Object.values(command.input.RequestItems ?? {}).reduce((sum, each) => sum + (each.Keys?.length ?? 0), 0);
-        if (command instanceof BatchGetCommand && requested > 100) return Promise.reject(new Error(`Too many items requested for the BatchGetItem call (${requested})`));
+        if (command instanceof BatchGetCommand && requested > 100)
+          return Promise.reject(new Error(`Too many items requested for the BatchGetItem call (${requested})`));
         return documents.send(command as never);
       },
     } as unknown as typeof documents;
@@ -213,7 +249,10 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     const counting = { send: (command: object) => (sent.push(command.constructor.name), documents.send(command as never)) } as unknown as typeof documents;
     const queries: string[] = [];
     const countingDatabase = Object.assign(Object.create(database) as Database, {
-      query: (operation: string, ...rest: unknown[]) => (queries.push(operation), (database.query as (...args: unknown[]) => Promise<unknown>).call(database, operation, ...rest)),
+      query: (operation: string, ...rest: unknown[]) => (
+        queries.push(operation),
+        (database.query as (...args: unknown[]) => Promise<unknown>).call(database, operation, ...rest)
+      ),
     });
     expect(await reconcileJournal({ ...deps, documents: counting, database: countingDatabase })).toEqual({ ...NOTHING, fencingEpoch: 1 });
     expect(sent.filter((name) => name !== 'QueryCommand' && name !== 'GetCommand')).toEqual([]);
@@ -248,7 +287,9 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(await reconcileJournal(deps)).toMatchObject({ applied: 2 });
     const failing = Object.assign(Object.create(database) as Database, {
       query: (operation: string, ...rest: unknown[]) =>
-        operation === 'read the global database replication status' ? Promise.reject(Object.assign(new Error('permission denied for function aurora_global_db_status'), { code: '42501' })) : (database.query as (...args: unknown[]) => Promise<unknown>).call(database, operation, ...rest),
+        operation === 'read the global database replication status'
+          ? Promise.reject(Object.assign(new Error('permission denied for function aurora_global_db_status'), { code: '42501' }))
+          : (database.query as (...args: unknown[]) => Promise<unknown>).call(database, operation, ...rest),
     });
     expect(await reconcileJournal({ ...later(DURABLE_AFTER_MS), database: failing })).toEqual({ ...NOTHING, awaitingReplication: 2, fencingEpoch: 1 });
     // The writer alone (the old primary not yet back): nothing can be promoted with less, so the floor decides.
@@ -256,7 +297,7 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     expect(await reconcileJournal(later(DURABLE_AFTER_MS))).toEqual({ ...NOTHING, durable: 2, fencingEpoch: 1 });
   });
 
-  it('restores orders a failover allowing data loss dropped from the old writer\'s last seconds (they were still pending)', async () => {
+  it("restores orders a failover allowing data loss dropped from the old writer's last seconds (they were still pending)", async () => {
     await setControl(PRIMARY, 0);
     const orders = await journalOrders(5);
     // us-east-1's processor committed all five under epoch 0 and recorded it in the journal.
@@ -303,7 +344,16 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     await setControl(REGION, 1);
     const [mine] = await journalOrders(1);
     const theirs = AcceptedOrderSchema.parse(
-      JSON.parse(await journalOrder(deps.journalTable, { clientOrderId: mine.clientOrderId, accountId: 'acct-2', symbol: 'AAPL', side: 'sell', orderType: 'market', quantity: '3' })),
+      JSON.parse(
+        await journalOrder(deps.journalTable, {
+          clientOrderId: mine.clientOrderId,
+          accountId: 'acct-2',
+          symbol: 'AAPL',
+          side: 'sell',
+          orderType: 'market',
+          quantity: '3',
+        }),
+      ),
     );
     // One is in the writer already; the other account's is missing.
     await commitOrders(database, [theirs], 1, REGION);
@@ -348,7 +398,8 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     const client = Object.create(documents, {
       send: {
         value: (command: { input: Record<string, any> }, ...rest: unknown[]) => {
-          if (command instanceof QueryCommand) queries.push({ shard: command.input.ExpressionAttributeValues?.[':shard'], resumed: command.input.ExclusiveStartKey !== undefined });
+          if (command instanceof QueryCommand)
+            queries.push({ shard: command.input.ExpressionAttributeValues?.[':shard'], resumed: command.input.ExclusiveStartKey !== undefined });
           return (documents.send as (...args: unknown[]) => unknown)(command, ...rest);
         },
       },
@@ -357,7 +408,11 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
   }
 
   async function cursorItem(): Promise<Record<string, unknown> | undefined> {
-    return (await documents.send(new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.reconcileCursorItem }, ConsistentRead: true }))).Item;
+    return (
+      await documents.send(
+        new GetCommand({ TableName: deps.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.reconcileCursorItem }, ConsistentRead: true }),
+      )
+    ).Item;
   }
 
   it('resumes where a run that ran out of time stopped, under the same epoch, and starts over after a failover', async () => {
@@ -365,7 +420,13 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     await journalOrders(16);
     // Time runs out after the third query: the run stops before its fourth page.
     const first = recordingQueries();
-    const stopped = await reconcileJournal({ ...deps, documents: first.client, pageSize: 2, trigger: 'schedule', remainingMs: () => (first.queries.length >= 3 ? 0 : 60_000) });
+    const stopped = await reconcileJournal({
+      ...deps,
+      documents: first.client,
+      pageSize: 2,
+      trigger: 'schedule',
+      remainingMs: () => (first.queries.length >= 3 ? 0 : 60_000),
+    });
     expect(stopped.complete).toBe(false);
     const cursor = await cursorItem();
     expect(cursor).toMatchObject({ epoch: 1 });
@@ -391,7 +452,7 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
   it('stores values exactly as given, quotes and backslashes included (the commit sends them as quoted literals)', async () => {
     const [base] = await journalOrders(1);
     // The accepted-order schema a message is read with allows any account text, unlike intake's.
-    const odd = { ...base, accountId: "o'brien\\ \"x\" $$; --", clientOrderId: "q'1" };
+    const odd = { ...base, accountId: 'o\'brien\\ "x" $$; --', clientOrderId: "q'1" };
     await commitOrders(database, [odd], 0, "us-'east");
     const [stored] = await database.query<{ account_id: string; client_order_id: string }>('the row', 'SELECT account_id, client_order_id FROM orders');
     expect(stored).toEqual({ account_id: odd.accountId, client_order_id: odd.clientOrderId });
@@ -424,7 +485,10 @@ describe('journal reconciliation against PostgreSQL and moto_server', () => {
     const [shard] = Object.entries(byShard).sort(([, a], [, b]) => b.length - a.length)[0];
     // Accepted before every real order, so it sits at the start of its shard's first page.
     await documents.send(
-      new PutCommand({ TableName: deps.journalTable, Item: { orderKey: 'acct-1/broken-1', clientOrderId: 'broken-1', pendingShard: shard, acceptedAt: '2000-01-01T00:00:00.000Z', symbol: 'MSFT' } }),
+      new PutCommand({
+        TableName: deps.journalTable,
+        Item: { orderKey: 'acct-1/broken-1', clientOrderId: 'broken-1', pendingShard: shard, acceptedAt: '2000-01-01T00:00:00.000Z', symbol: 'MSFT' },
+      }),
     );
     const result = await reconcileJournal({ ...deps, pageSize: 2 });
     expect(result).toEqual({ ...NOTHING, applied: 8, unreadable: ['acct-1/broken-1'], fencingEpoch: 4 });

@@ -34,18 +34,26 @@ describe('withRetry', () => {
     let calls = 0;
     const failure = new Error('bad input');
     await expect(
-      withRetry('validation', async () => {
-        calls++;
-        throw failure;
-      }, { isRetryable: () => false, sleep: noSleep }),
+      withRetry(
+        'validation',
+        async () => {
+          calls++;
+          throw failure;
+        },
+        { isRetryable: () => false, sleep: noSleep },
+      ),
     ).rejects.toBe(failure);
     expect(calls).toBe(1);
   });
 
   it('names the operation and the last error when attempts run out', async () => {
-    const attempt = withRetry('connect to writer', async () => {
-      throw new Error('ECONNREFUSED 10.10.0.5:5432');
-    }, { attempts: 3, sleep: noSleep });
+    const attempt = withRetry(
+      'connect to writer',
+      async () => {
+        throw new Error('ECONNREFUSED 10.10.0.5:5432');
+      },
+      { attempts: 3, sleep: noSleep },
+    );
     await expect(attempt).rejects.toThrow(RetriesExhaustedError);
     await expect(attempt).rejects.toThrow('connect to writer failed after 3 attempt(s): ECONNREFUSED 10.10.0.5:5432');
   });
@@ -102,7 +110,8 @@ describe('one-trip transactions', () => {
 
   it('prepares a statement once per connection, and recovers when the server has it or lost it', async () => {
     await withDatabase('one_trip', 1, async (database) => {
-      const run = async (value: number) => (await database.transactionInOneTrip<{ n: number }>('add one', [`EXECUTE add_one(${value})`], undefined, [ADD_ONE]))[0][0].n;
+      const run = async (value: number) =>
+        (await database.transactionInOneTrip<{ n: number }>('add one', [`EXECUTE add_one(${value})`], undefined, [ADD_ONE]))[0][0].n;
       // The first transaction fails after its PREPARE, which is not transactional and stays: the
       // next call's PREPARE finds it there, and the call goes on with it.
       await expect(database.transactionInOneTrip('fail first', ['SELECT 1 / 0'], undefined, [ADD_ONE])).rejects.toThrow(/division by zero/);
@@ -114,7 +123,9 @@ describe('one-trip transactions', () => {
       await database.query('forget it', 'DEALLOCATE add_one');
       expect(await run(3)).toBe(4);
       // A failed transaction rolls back its writes, and the statement stays usable.
-      await expect(database.transactionInOneTrip('fail', ['CREATE TABLE one_trip_t (n int)', 'SELECT 1 / 0'], undefined, [ADD_ONE])).rejects.toThrow(/division by zero/);
+      await expect(database.transactionInOneTrip('fail', ['CREATE TABLE one_trip_t (n int)', 'SELECT 1 / 0'], undefined, [ADD_ONE])).rejects.toThrow(
+        /division by zero/,
+      );
       expect(await database.query('table', "SELECT to_regclass('one_trip_t') AS t")).toEqual([{ t: null }]);
       expect(await run(4)).toBe(5);
     });
@@ -123,7 +134,9 @@ describe('one-trip transactions', () => {
   it('limits its statements to the time the caller has left', async () => {
     await withDatabase('one_trip_limit', 1, async (database) => {
       const started = Date.now();
-      await expect(database.transactionInOneTrip('sleep', ['SELECT pg_sleep(5)'], { remainingMs: () => 600, reserveMs: 100 })).rejects.toThrow(/statement timeout/);
+      await expect(database.transactionInOneTrip('sleep', ['SELECT pg_sleep(5)'], { remainingMs: () => 600, reserveMs: 100 })).rejects.toThrow(
+        /statement timeout/,
+      );
       expect(Date.now() - started).toBeLessThan(4000);
     });
   });
@@ -134,7 +147,11 @@ describe('replication progress from aurora_global_db_status()', () => {
   const at = new Date('2026-11-28T12:00:00Z');
 
   it('takes the earliest point every secondary has reached', () => {
-    const progress = progressOf([primary, { aws_region: 'us-east-2', rpo_lag_in_msec: '1500', last_lag_calculation_time: at }, { aws_region: 'us-west-2', rpo_lag_in_msec: 200, last_lag_calculation_time: new Date(at.getTime() - 2000) }]);
+    const progress = progressOf([
+      primary,
+      { aws_region: 'us-east-2', rpo_lag_in_msec: '1500', last_lag_calculation_time: at },
+      { aws_region: 'us-west-2', rpo_lag_in_msec: 200, last_lag_calculation_time: new Date(at.getTime() - 2000) },
+    ]);
     expect(progress).toEqual({ kind: 'secondaries', through: new Date(at.getTime() - 2200), secondaries: 2 });
     expect(replicatedBy(progress, at.getTime() - 2200 - 5000, 5000)).toBe(true);
     expect(replicatedBy(progress, at.getTime() - 2200 - 4999, 5000)).toBe(false);

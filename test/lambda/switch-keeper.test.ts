@@ -62,7 +62,12 @@ class VirtualClock {
 }
 
 /** One scheduled run of the keeper, starting at `startsAt`, with the function's timeout. */
-async function runKeeper(ref: SwitchRef, clock: VirtualClock, startsAt: number, options: { ssmClient?: SSMClient; timeoutMs?: number } = {}): Promise<KeeperOutcome> {
+async function runKeeper(
+  ref: SwitchRef,
+  clock: VirtualClock,
+  startsAt: number,
+  options: { ssmClient?: SSMClient; timeoutMs?: number } = {},
+): Promise<KeeperOutcome> {
   await clock.advanceTo(startsAt);
   const deadline = startsAt + (options.timeoutMs ?? KEEPER_TIMEOUT_SECONDS * 1000);
   return keepSwitch({
@@ -206,7 +211,10 @@ describe('what Route 53 sees in the data stream (alarm: Maximum over 60 s, >= 1,
     expect(healthTimeline(stream, EVACUATION_ALARM, 'LastKnownStatus', T0, 10)).toEqual(['unhealthy', ...minutes(9, 'healthy')]);
     // Without the keeper the 1 and the 0 of minute 0 are the last data: the switch stays thrown.
     const throwAndRelease = stream.filter((point) => point.timestamp === T0 + 10_000 || point.timestamp === T0 + 30_000);
-    expect(throwAndRelease).toEqual([{ timestamp: T0 + 10_000, value: 1 }, { timestamp: T0 + 30_000, value: 0 }]);
+    expect(throwAndRelease).toEqual([
+      { timestamp: T0 + 10_000, value: 1 },
+      { timestamp: T0 + 30_000, value: 0 },
+    ]);
     expect(healthTimeline(throwAndRelease, EVACUATION_ALARM, 'LastKnownStatus', T0, 10)).toEqual(minutes(10, 'unhealthy'));
   });
 

@@ -47,7 +47,16 @@ describe('the processor through a writer restart (PostgreSQL behind a loopback p
   async function batch(count: number) {
     const bodies: string[] = [];
     for (let index = 0; index < count; index++) {
-      bodies.push(await journalOrder(deps.journalTable, { clientOrderId: `r-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'buy', orderType: 'market', quantity: '1' }));
+      bodies.push(
+        await journalOrder(deps.journalTable, {
+          clientOrderId: `r-${index}`,
+          accountId: 'acct-1',
+          symbol: 'MSFT',
+          side: 'buy',
+          orderType: 'market',
+          quantity: '1',
+        }),
+      );
     }
     return sqsEvent(bodies.map((body, index) => ({ messageId: `m-${index}`, body })));
   }

@@ -66,16 +66,16 @@ describe('config', () => {
     expect(problems).toEqual(['secondaryRegion: must differ from primaryRegion (both are us-east-1)']);
   });
 
-  it('refuses a test API name equal to production\'s (both environments share the zone)', () => {
+  it("refuses a test API name equal to production's (both environments share the zone)", () => {
     expect(problemsOf({ testApiSubdomain: 'api' })).toEqual([expect.stringMatching(/^testApiSubdomain: must differ from apiSubdomain \(both are api\)/)]);
-    expect(problemsOf({ apiSubdomain: 'orders', testApiSubdomain: 'orders' })).toEqual([expect.stringMatching(/^testApiSubdomain: must differ from apiSubdomain \(both are orders\)/)]);
+    expect(problemsOf({ apiSubdomain: 'orders', testApiSubdomain: 'orders' })).toEqual([
+      expect.stringMatching(/^testApiSubdomain: must differ from apiSubdomain \(both are orders\)/),
+    ]);
     expect(problemsOf({ testApiSubdomain: 'Api_Test' })).toEqual(['testApiSubdomain: must be one DNS label such as api-test']);
   });
 
   it('refuses overlapping VPC CIDRs', () => {
-    expect(problemsOf({ secondaryVpcCidr: '10.10.128.0/17' })).toEqual([
-      expect.stringMatching(/^secondaryVpcCidr: must not overlap primaryVpcCidr/),
-    ]);
+    expect(problemsOf({ secondaryVpcCidr: '10.10.128.0/17' })).toEqual([expect.stringMatching(/^secondaryVpcCidr: must not overlap primaryVpcCidr/)]);
   });
 
   it('refuses a CIDR that is malformed or has host bits set', () => {
@@ -133,10 +133,20 @@ describe('config', () => {
     ]);
   });
 
-  it('resolves each role\'s own region and its peer', () => {
+  it("resolves each role's own region and its peer", () => {
     const config = parseConfig({});
-    expect(regionSettings(config, RegionRole.PRIMARY)).toMatchObject({ region: 'us-east-1', peerRegion: 'us-east-2', vpcCidr: '10.10.0.0/16', peerVpcCidr: '10.20.0.0/16' });
-    expect(regionSettings(config, RegionRole.SECONDARY)).toMatchObject({ region: 'us-east-2', peerRegion: 'us-east-1', vpcCidr: '10.20.0.0/16', peerVpcCidr: '10.10.0.0/16' });
+    expect(regionSettings(config, RegionRole.PRIMARY)).toMatchObject({
+      region: 'us-east-1',
+      peerRegion: 'us-east-2',
+      vpcCidr: '10.10.0.0/16',
+      peerVpcCidr: '10.20.0.0/16',
+    });
+    expect(regionSettings(config, RegionRole.SECONDARY)).toMatchObject({
+      region: 'us-east-2',
+      peerRegion: 'us-east-1',
+      vpcCidr: '10.20.0.0/16',
+      peerVpcCidr: '10.10.0.0/16',
+    });
   });
 
   it('lists every key in the schema', () => {
@@ -154,8 +164,10 @@ describe('the README', () => {
 });
 
 describe('multi-region strong consistency', () => {
-  it('refuses a witness outside the regions\' strong-consistency set', () => {
-    expect(() => parseConfig({ witnessRegion: 'eu-west-1' })).toThrow(/witnessRegion: must form, with primaryRegion and secondaryRegion, one DynamoDB strong-consistency region set/);
+  it("refuses a witness outside the regions' strong-consistency set", () => {
+    expect(() => parseConfig({ witnessRegion: 'eu-west-1' })).toThrow(
+      /witnessRegion: must form, with primaryRegion and secondaryRegion, one DynamoDB strong-consistency region set/,
+    );
   });
 
   it('accepts another complete set', () => {
@@ -179,7 +191,12 @@ describe('failover settings', () => {
   });
 
   it('reads -c strings for the failover keys', () => {
-    const config = parseConfig({ autoFailback: 'false', healthCheckRegions: 'us-east-1,eu-west-1,sa-east-1', writerRegion: 'us-east-2', probeFailureThreshold: '5' });
+    const config = parseConfig({
+      autoFailback: 'false',
+      healthCheckRegions: 'us-east-1,eu-west-1,sa-east-1',
+      writerRegion: 'us-east-2',
+      probeFailureThreshold: '5',
+    });
     expect(config.autoFailback).toBe(false);
     expect(config.healthCheckRegions).toEqual(['us-east-1', 'eu-west-1', 'sa-east-1']);
     expect(config.writerRegion).toBe('us-east-2');
@@ -188,7 +205,9 @@ describe('failover settings', () => {
 
   it('refuses fewer than three checker regions, or a region Route 53 has no checkers in', () => {
     expect(problemsOf({ healthCheckRegions: 'us-west-1,eu-west-1' })).toEqual(['healthCheckRegions: must name at least three Route 53 checker regions']);
-    expect(problemsOf({ healthCheckRegions: 'us-west-1,eu-west-1,us-east-2' })).toEqual([expect.stringMatching(/^healthCheckRegions\.2: must be Route 53 checker regions \(us-east-1, us-west-1/)]);
+    expect(problemsOf({ healthCheckRegions: 'us-west-1,eu-west-1,us-east-2' })).toEqual([
+      expect.stringMatching(/^healthCheckRegions\.2: must be Route 53 checker regions \(us-east-1, us-west-1/),
+    ]);
   });
 
   it('refuses a writer region outside the deployment, and an autoFailback that is not a boolean', () => {
@@ -196,7 +215,7 @@ describe('failover settings', () => {
     expect(problemsOf({ autoFailback: 'yes' })).toEqual(['autoFailback: must be true or false']);
   });
 
-  it('defaults the budget\'s settings to a 45 s traffic budget: threshold 2, TTL 5, propagation 10, calculated check 4', () => {
+  it("defaults the budget's settings to a 45 s traffic budget: threshold 2, TTL 5, propagation 10, calculated check 4", () => {
     expect(parseConfig({})).toMatchObject({
       healthCheckIntervalSeconds: 10,
       healthCheckFailureThreshold: 2,
@@ -208,8 +227,11 @@ describe('failover settings', () => {
     });
   });
 
-  it('reads -c strings for the budget\'s allowances and refuses them out of range', () => {
-    expect(parseConfig({ calculatedCheckAllowanceSeconds: '2', alarmEvaluationAllowanceSeconds: '90' })).toMatchObject({ calculatedCheckAllowanceSeconds: 2, alarmEvaluationAllowanceSeconds: 90 });
+  it("reads -c strings for the budget's allowances and refuses them out of range", () => {
+    expect(parseConfig({ calculatedCheckAllowanceSeconds: '2', alarmEvaluationAllowanceSeconds: '90' })).toMatchObject({
+      calculatedCheckAllowanceSeconds: 2,
+      alarmEvaluationAllowanceSeconds: 90,
+    });
     expect(problemsOf({ calculatedCheckAllowanceSeconds: '-1', alarmEvaluationAllowanceSeconds: '601' })).toEqual([
       'calculatedCheckAllowanceSeconds: must be at least 0',
       'alarmEvaluationAllowanceSeconds: must be at most 600',

@@ -14,7 +14,8 @@ new DrDashboard(stack, 'Dashboard', {
 });
 const template = Template.fromStack(stack);
 const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-const body = JSON.parse(Stack.of(stack).resolve(dashboard.Properties.DashboardBody)['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'TOKEN')).join('')) as {
+const joined = Stack.of(stack).resolve(dashboard.Properties.DashboardBody)['Fn::Join'][1] as unknown[];
+const body = JSON.parse(joined.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('')) as {
   widgets: Array<{ type: string; y: number; properties: { title?: string; region?: string; metrics?: unknown[][]; markdown?: string } }>;
 };
 const graphs = body.widgets.filter((widget) => widget.type === 'metric');
@@ -46,7 +47,12 @@ describe('the DR dashboard', () => {
   });
 
   it('shows both regions, each metric in its own region', () => {
-    for (const title of ['Aurora global replication lag (ms)', 'Orders committed and failed, per region (per minute)', 'API requests and errors, per region (per minute)', 'Failover readiness (1 = ready)']) {
+    for (const title of [
+      'Aurora global replication lag (ms)',
+      'Orders committed and failed, per region (per minute)',
+      'API requests and errors, per region (per minute)',
+      'Failover readiness (1 = ready)',
+    ]) {
       const regions = new Set(rows(title).map((row) => row.region));
       expect({ title, regions: [...regions].sort() }).toEqual({ title, regions: ['us-east-1', 'us-east-2'] });
     }

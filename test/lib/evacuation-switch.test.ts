@@ -21,7 +21,9 @@ const templates = {
 
 /** The keeper function of a template, by its name. */
 function keeperFunction(template: Template, region: string): Record<string, any> {
-  const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: namingFor(config, region).name('function', Purpose.switchKeeper) } }));
+  const functions = Object.values(
+    template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: namingFor(config, region).name('function', Purpose.switchKeeper) } }),
+  );
   expect(functions).toHaveLength(1);
   return functions[0];
 }
@@ -56,10 +58,12 @@ describe.each([
       .find((call) => typeof call === 'string' && call.includes('putMetricAlarm'));
     const call = JSON.parse(create as string);
     expect(call.region).toBe(peerRegion);
-    expect(call.parameters).toEqual(expect.objectContaining({ ...EVACUATION_ALARM, MetricName: 'EvacuateRegion', Dimensions: [{ Name: 'Region', Value: region }] }));
+    expect(call.parameters).toEqual(
+      expect.objectContaining({ ...EVACUATION_ALARM, MetricName: 'EvacuateRegion', Dimensions: [{ Name: 'Region', Value: region }] }),
+    );
   });
 
-  it('hosts the other region\'s switch position in a parameter that starts released and goes with the stack', () => {
+  it("hosts the other region's switch position in a parameter that starts released and goes with the stack", () => {
     template.hasResource('AWS::SSM::Parameter', {
       Properties: { Name: naming.parameterName(ParameterKey.evacuationSwitch), Type: 'String', Value: 'released', Tier: 'Standard' },
       DeletionPolicy: 'Delete',
@@ -98,15 +102,24 @@ describe.each([
     expect(deployment[role].switchKeeper.switchRef).toEqual(ref);
   });
 
-  it('lets the keeper read only its parameter and publish only in the deployment\'s namespace', () => {
+  it("lets the keeper read only its parameter and publish only in the deployment's namespace", () => {
     const roleId = keeperFunction(template, region).Properties.Role['Fn::GetAtt'][0] as string;
     // Every function's role also writes its own log group and X-Ray traces (lib/core/function-role.ts).
     const statements = statementsOfRole(template, roleId).filter(
       (statement) => statement.Sid !== 'WriteOwnLogs' && ![statement.Action].flat().every((action: string) => action.startsWith('xray:')),
     );
     expect(statements).toEqual([
-      expect.objectContaining({ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:${region}:${config.account}:parameter${naming.parameterName(ParameterKey.evacuationSwitch)}` }),
-      expect.objectContaining({ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } } }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: `arn:aws:ssm:${region}:${config.account}:parameter${naming.parameterName(ParameterKey.evacuationSwitch)}`,
+      }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'cloudwatch:PutMetricData',
+        Resource: '*',
+        Condition: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
+      }),
     ]);
     // The unscoped resource is acknowledged for cdk-nag with its reason. (The template's cdk_nag
     // metadata keeps the first reason per finding id: the role's X-Ray one.)
@@ -129,6 +142,8 @@ describe('switch keeper settings', () => {
   });
 
   it('refuses a switch hosted in the region it evacuates', () => {
-    expect(() => switchRefFor(namingFor(config, 'us-east-1'), 'us-east-1', 'us-east-1')).toThrow('switchRefFor: the switch of us-east-1 must live in the other region');
+    expect(() => switchRefFor(namingFor(config, 'us-east-1'), 'us-east-1', 'us-east-1')).toThrow(
+      'switchRefFor: the switch of us-east-1 must live in the other region',
+    );
   });
 });

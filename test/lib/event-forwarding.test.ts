@@ -28,7 +28,10 @@ function rule(name: string): Record<string, any> {
  * pattern goes on a rule with a queue as target, the event is put on the bus, and the queue says
  * whether it was delivered (moto's TestEventPattern answers nothing, so delivery is the test).
  */
-async function matches(pattern: unknown, event: { source: string; 'detail-type': string; detail: Record<string, unknown>; resources?: string[] }): Promise<boolean> {
+async function matches(
+  pattern: unknown,
+  event: { source: string; 'detail-type': string; detail: Record<string, unknown>; resources?: string[] },
+): Promise<boolean> {
   const name = `match-${randomBytes(5).toString('hex')}`;
   await eventbridge.send(new CreateEventBusCommand({ Name: name }));
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
@@ -36,7 +39,11 @@ async function matches(pattern: unknown, event: { source: string; 'detail-type':
   await eventbridge.send(new PutRuleCommand({ Name: name, EventBusName: name, EventPattern: JSON.stringify(pattern) }));
   await eventbridge.send(new PutTargetsCommand({ Rule: name, EventBusName: name, Targets: [{ Id: 'queue', Arn: queueArn }] }));
   const put = await eventbridge.send(
-    new PutEventsCommand({ Entries: [{ EventBusName: name, Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources }] }),
+    new PutEventsCommand({
+      Entries: [
+        { EventBusName: name, Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources },
+      ],
+    }),
   );
   expect(put.FailedEntryCount ?? 0).toBe(0);
   const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -58,26 +65,39 @@ describe('event forwarding to the other region', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'sqs-dr-events-dlq-use1-dev', MessageRetentionPeriod: 1209600 });
   });
 
-  it.each([DrEventType.failoverStarted, DrEventType.failoverCompleted, DrEventType.failoverFailed, DrEventType.readinessFailed])('forwards "%s" published in this region', async (detailType) => {
-    expect(await matches(forward.EventPattern, { source: 'trading-dr.failover', 'detail-type': detailType, detail: { region: 'us-east-1' } })).toBe(true);
-  });
+  it.each([DrEventType.failoverStarted, DrEventType.failoverCompleted, DrEventType.failoverFailed, DrEventType.readinessFailed])(
+    'forwards "%s" published in this region',
+    async (detailType) => {
+      expect(await matches(forward.EventPattern, { source: 'trading-dr.failover', 'detail-type': detailType, detail: { region: 'us-east-1' } })).toBe(true);
+    },
+  );
 
   it('does not send back what arrived from the other region (no loop)', async () => {
     // The same event as the other region's forwarding delivers it onto this bus: published there, it names that region.
-    expect(await matches(forward.EventPattern, { source: 'trading-dr.failover', 'detail-type': DrEventType.failoverCompleted, detail: { region: 'us-east-2' } })).toBe(false);
+    expect(
+      await matches(forward.EventPattern, { source: 'trading-dr.failover', 'detail-type': DrEventType.failoverCompleted, detail: { region: 'us-east-2' } }),
+    ).toBe(false);
   });
 
   it('forwards nothing of another source or kind', async () => {
-    expect(await matches(forward.EventPattern, { source: 'someone.else', 'detail-type': DrEventType.failoverFailed, detail: { region: 'us-east-1' } })).toBe(false);
-    expect(await matches(forward.EventPattern, { source: 'trading-dr.failover', 'detail-type': 'Something Else', detail: { region: 'us-east-1' } })).toBe(false);
+    expect(await matches(forward.EventPattern, { source: 'someone.else', 'detail-type': DrEventType.failoverFailed, detail: { region: 'us-east-1' } })).toBe(
+      false,
+    );
+    expect(await matches(forward.EventPattern, { source: 'trading-dr.failover', 'detail-type': 'Something Else', detail: { region: 'us-east-1' } })).toBe(
+      false,
+    );
   });
 
   it('forwards state changes of the processing alarms only, from the default bus', async () => {
     const alarms = rule('rule-processing-halted-use1-dev');
     expect(alarms.EventBusName).toBeUndefined();
     const change = { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', detail: { state: { value: 'ALARM' } } };
-    expect(await matches(alarms.EventPattern, { ...change, resources: ['arn:aws:cloudwatch:us-east-1:111111111111:alarm:alarm-queue-age-use1-dev'] })).toBe(true);
-    expect(await matches(alarms.EventPattern, { ...change, resources: ['arn:aws:cloudwatch:us-east-1:111111111111:alarm:alarm-api-p99-use1-dev'] })).toBe(false);
+    expect(await matches(alarms.EventPattern, { ...change, resources: ['arn:aws:cloudwatch:us-east-1:111111111111:alarm:alarm-queue-age-use1-dev'] })).toBe(
+      true,
+    );
+    expect(await matches(alarms.EventPattern, { ...change, resources: ['arn:aws:cloudwatch:us-east-1:111111111111:alarm:alarm-api-p99-use1-dev'] })).toBe(
+      false,
+    );
     expect(alarms.Targets[0].RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 20 });
   });
 });

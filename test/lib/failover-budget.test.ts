@@ -1,6 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { budgetTable, failoverBudget, FailoverTimings, HEALTH_CHECKER_CONNECT_TIMEOUT_SECONDS, HEALTH_CHECKER_RESPONSE_TIMEOUT_SECONDS } from '../../lib/failover/failover-budget';
+import {
+  budgetTable,
+  failoverBudget,
+  FailoverTimings,
+  HEALTH_CHECKER_CONNECT_TIMEOUT_SECONDS,
+  HEALTH_CHECKER_RESPONSE_TIMEOUT_SECONDS,
+} from '../../lib/failover/failover-budget';
 import { ConfigError, parseConfig } from '../../lib/core/config';
 
 const TIMINGS: FailoverTimings = {
@@ -14,7 +20,7 @@ const TIMINGS: FailoverTimings = {
 };
 
 describe('failover time budget', () => {
-  it('counts the last check\'s connect and response timeouts in detection, and the calculated check before the TTL', () => {
+  it("counts the last check's connect and response timeouts in detection, and the calculated check before the TTL", () => {
     expect(failoverBudget(TIMINGS)).toEqual({
       failedChecksSeconds: 30,
       connectTimeoutSeconds: 4,
@@ -31,12 +37,19 @@ describe('failover time budget', () => {
     });
   });
 
-  it('takes the checker timeouts from Route 53\'s documented figures (4 s to connect, 2 s to respond)', () => {
+  it("takes the checker timeouts from Route 53's documented figures (4 s to connect, 2 s to respond)", () => {
     expect([HEALTH_CHECKER_CONNECT_TIMEOUT_SECONDS, HEALTH_CHECKER_RESPONSE_TIMEOUT_SECONDS]).toEqual([4, 2]);
   });
 
   it('never reports processing sooner than traffic', () => {
-    const budget = failoverBudget({ ...TIMINGS, healthCheckIntervalSeconds: 30, healthCheckFailureThreshold: 1, dnsTtlSeconds: 20, dnsPropagationAllowanceSeconds: 5, auroraPromotionSeconds: 5 });
+    const budget = failoverBudget({
+      ...TIMINGS,
+      healthCheckIntervalSeconds: 30,
+      healthCheckFailureThreshold: 1,
+      dnsTtlSeconds: 20,
+      dnsPropagationAllowanceSeconds: 5,
+      auroraPromotionSeconds: 5,
+    });
     expect(budget.processingSeconds).toBe(budget.trafficSeconds);
   });
 
@@ -52,7 +65,9 @@ describe('failover time budget', () => {
   it('reports the evacuation-switch path apart: alarm period + evaluation allowance + calculated check + TTL + propagation', () => {
     const budget = failoverBudget(parseConfig({}));
     expect(budget.switchTrafficSeconds).toBe(60 + 60 + 4 + 5 + 10);
-    expect(failoverBudget({ ...TIMINGS, alarmEvaluationAllowanceSeconds: 30, calculatedCheckAllowanceSeconds: 10 }).switchTrafficSeconds).toBe(60 + 30 + 10 + 10 + 10);
+    expect(failoverBudget({ ...TIMINGS, alarmEvaluationAllowanceSeconds: 30, calculatedCheckAllowanceSeconds: 10 }).switchTrafficSeconds).toBe(
+      60 + 30 + 10 + 10 + 10,
+    );
   });
 
   it('does not refuse a switch path longer than the target (it is reported, not enforced)', () => {
@@ -86,11 +101,15 @@ describe('failover time budget', () => {
 
   it('renders every term of both paths in the README table', () => {
     const table = budgetTable(parseConfig({}));
-    const seconds = (label: string) => table.split('\n').find((row) => row.startsWith(`| ${label} |`))?.split(' | ')[1];
+    const seconds = (label: string) =>
+      table
+        .split('\n')
+        .find((row) => row.startsWith(`| ${label} |`))
+        ?.split(' | ')[1];
     expect({
       failedChecks: seconds('Detection: 10 s interval × 2 failed checks'),
-      connect: seconds('Detection: the last check\'s TCP connect timeout'),
-      response: seconds('Detection: the last check\'s response timeout'),
+      connect: seconds("Detection: the last check's TCP connect timeout"),
+      response: seconds("Detection: the last check's response timeout"),
       calculated: seconds('Calculated check (/health AND evacuation switch) follows'),
       ttl: seconds('Record TTL'),
       propagation: seconds('Propagation to name servers and resolvers'),

@@ -68,7 +68,16 @@ describe('failover state machine, executed from the synthesized definitions', ()
   it('planned: fences, sets the switches, switches over in the primary region, waits for the writer, replays the journal, validates and notifies', async () => {
     const world = new InstantDnsWorld();
     const pending = await Promise.all(
-      [1, 2, 3].map((index) => journalOrder(journalTable(), { clientOrderId: `before-failover-${index}`, accountId: 'acct-1', symbol: 'MSFT', side: 'buy', orderType: 'market', quantity: '1' })),
+      [1, 2, 3].map((index) =>
+        journalOrder(journalTable(), {
+          clientOrderId: `before-failover-${index}`,
+          accountId: 'acct-1',
+          symbol: 'MSFT',
+          side: 'buy',
+          orderType: 'market',
+          quantity: '1',
+        }),
+      ),
     );
     expect(pending).toHaveLength(3);
 
@@ -109,7 +118,10 @@ describe('failover state machine, executed from the synthesized definitions', ()
     expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
     expect(await switches()).toEqual({ [PRIMARY]: 'thrown', [SECONDARY]: 'released' });
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
-    const rows = await fixture.database.query<{ client_order_id: string; fencing_epoch: number }>('read', 'SELECT client_order_id, fencing_epoch FROM orders ORDER BY client_order_id');
+    const rows = await fixture.database.query<{ client_order_id: string; fencing_epoch: number }>(
+      'read',
+      'SELECT client_order_id, fencing_epoch FROM orders ORDER BY client_order_id',
+    );
     expect(rows.filter((row) => row.client_order_id.startsWith('before-failover-')).map((row) => [row.client_order_id, Number(row.fencing_epoch)])).toEqual([
       ['before-failover-1', 1],
       ['before-failover-2', 1],
@@ -154,7 +166,9 @@ describe('failover state machine, executed from the synthesized definitions', ()
     expect(world.aurora.calls.filter((call) => call.action !== 'describe')).toEqual([{ action: 'failover', region: SECONDARY }]);
     expect(result.output).toEqual(
       expect.objectContaining({
-        switches: { switches: [expect.objectContaining({ evacuatedRegion: PRIMARY, set: true }), expect.objectContaining({ evacuatedRegion: SECONDARY, set: false })] },
+        switches: {
+          switches: [expect.objectContaining({ evacuatedRegion: PRIMARY, set: true }), expect.objectContaining({ evacuatedRegion: SECONDARY, set: false })],
+        },
       }),
     );
     expect(await activeRegion()).toEqual({ activeRegion: SECONDARY, fencingEpoch: 1, drainedRegions: [PRIMARY] });
@@ -250,7 +264,11 @@ describe('failover state machine, executed from the synthesized definitions', ()
 
   it('stops when another failover holds the lock, alerting, touching nothing and leaving that lock alone', async () => {
     const world = new InstantDnsWorld();
-    const otherLock = { [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem, holder: 'arn:aws:states:us-east-1:111111111111:execution:other:run', expiresAt: Math.floor(Date.now() / 1000) + 600 };
+    const otherLock = {
+      [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem,
+      holder: 'arn:aws:states:us-east-1:111111111111:execution:other:run',
+      expiresAt: Math.floor(Date.now() / 1000) + 600,
+    };
     await documents.send(new PutCommand({ TableName: CONTROL_TABLE, Item: otherLock }));
 
     const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
@@ -267,7 +285,10 @@ describe('failover state machine, executed from the synthesized definitions', ()
   it('takes over a lock that has lapsed (a crashed run must not block failover forever)', async () => {
     const world = new InstantDnsWorld();
     await documents.send(
-      new PutCommand({ TableName: CONTROL_TABLE, Item: { [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem, holder: 'crashed', expiresAt: Math.floor(Date.now() / 1000) - 1 } }),
+      new PutCommand({
+        TableName: CONTROL_TABLE,
+        Item: { [ControlTableSchema.pk]: ControlTableSchema.failoverLockItem, holder: 'crashed', expiresAt: Math.floor(Date.now() / 1000) - 1 },
+      }),
     );
     const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' });
     expect(result.status).toBe('SUCCEEDED');
@@ -283,7 +304,9 @@ describe('failover state machine, executed from the synthesized definitions', ()
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('DynamoDB.ConditionalCheckFailedException');
-    expect(distinct(result.path)).toEqual(expect.arrayContaining(['Fence: set active region', 'Rollback: needed?', 'Alert: failure', 'Unlock: release after failure', 'Failed']));
+    expect(distinct(result.path)).toEqual(
+      expect.arrayContaining(['Fence: set active region', 'Rollback: needed?', 'Alert: failure', 'Unlock: release after failure', 'Failed']),
+    );
     expect(result.path).not.toContain('Fence: set switches');
     expect(await activeRegion()).toEqual({ activeRegion: PRIMARY, fencingEpoch: 5, drainedRegions: undefined });
     expect(await controlItem(ControlTableSchema.failoverLockItem)).toBeUndefined();
@@ -339,13 +362,18 @@ describe('failover state machine, executed from the synthesized definitions', ()
 
   it('counts an alert it could not publish, with the metric its alarm watches, and still completes', async () => {
     const world = new InstantDnsWorld();
-    const result = await run(world, SECONDARY, { mode: 'planned', reason: 'drill' }, {
-      wrappers: {
-        'Notify: alert': async () => {
-          throw taskError('SNS.AuthorizationErrorException', 'the topic key policy denies publishing');
+    const result = await run(
+      world,
+      SECONDARY,
+      { mode: 'planned', reason: 'drill' },
+      {
+        wrappers: {
+          'Notify: alert': async () => {
+            throw taskError('SNS.AuthorizationErrorException', 'the topic key policy denies publishing');
+          },
         },
       },
-    });
+    );
     expect(result.status).toBe('SUCCEEDED');
     expect(result.path).toContain('Notify: count failed alert');
     const end = new Date(Date.now() + 60_000);
@@ -370,16 +398,21 @@ describe('failover state machine, executed from the synthesized definitions', ()
       const world = new InstantDnsWorld();
       world.setDown(PRIMARY, true);
       const asked: Record<string, unknown>[] = [];
-      const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'us-east-1 outage' }, {
-        template: approvalTemplate,
-        handlers: {
-          'Promote: wait for approval': (input: Record<string, unknown>) => {
-            asked.push(input);
-            // What `aws stepfunctions send-task-success --task-output '{"approved":true}'` returns to the state.
-            return { approved: true };
+      const result = await run(
+        world,
+        SECONDARY,
+        { mode: 'unplanned', reason: 'us-east-1 outage' },
+        {
+          template: approvalTemplate,
+          handlers: {
+            'Promote: wait for approval': (input: Record<string, unknown>) => {
+              asked.push(input);
+              // What `aws stepfunctions send-task-success --task-output '{"approved":true}'` returns to the state.
+              return { approved: true };
+            },
           },
         },
-      });
+      );
       expect(result.error).toBeUndefined();
       expect(result.status).toBe('SUCCEEDED');
       expect(distinct(result.path)).toEqual(expect.arrayContaining(['Promote: wait for approval', 'Promote: request']));
@@ -392,14 +425,19 @@ describe('failover state machine, executed from the synthesized definitions', ()
     it('sends nothing to Aurora when the person denies, keeps the fence and alerts', async () => {
       const world = new InstantDnsWorld();
       world.setDown(PRIMARY, true);
-      const result = await run(world, SECONDARY, { mode: 'unplanned', reason: 'us-east-1 outage' }, {
-        template: approvalTemplate,
-        handlers: {
-          'Promote: wait for approval': () => {
-            throw taskError('DataLossDenied', 'denied by the trading desk');
+      const result = await run(
+        world,
+        SECONDARY,
+        { mode: 'unplanned', reason: 'us-east-1 outage' },
+        {
+          template: approvalTemplate,
+          handlers: {
+            'Promote: wait for approval': () => {
+              throw taskError('DataLossDenied', 'denied by the trading desk');
+            },
           },
         },
-      });
+      );
       expect(result.status).toBe('FAILED');
       expect(result.error?.name).toBe('DataLossDenied');
       expect(world.aurora.calls.filter((call) => call.action !== 'describe')).toEqual([]);

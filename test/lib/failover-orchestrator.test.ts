@@ -52,12 +52,19 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
     const [roleId] = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: naming.name('role', 'orchestrator') } }));
     expect(machine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
-    template.hasResource('AWS::Logs::LogGroup', { Properties: { LogGroupName: `/aws/vendedlogs/states/${naming.name('stateMachine', 'failover')}` }, DeletionPolicy: 'Delete' });
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: `/aws/vendedlogs/states/${naming.name('stateMachine', 'failover')}` },
+      DeletionPolicy: 'Delete',
+    });
   });
 
-  it('promotes through the steps function (which sends a switchover to the primary\'s region), asking approval first when a failover would lose data', () => {
+  it("promotes through the steps function (which sends a switchover to the primary's region), asking approval first when a failover would lose data", () => {
     expect(definition.States['Promote: request'].Parameters).toEqual({ action: 'promote', 'kind.$': '$.preflight.promotion.kind' });
-    expect(definition.States['Promote: already writer?'].Choices[1]).toEqual({ Variable: '$.preflight.approvalRequired', BooleanEquals: true, Next: 'Promote: wait for approval' });
+    expect(definition.States['Promote: already writer?'].Choices[1]).toEqual({
+      Variable: '$.preflight.approvalRequired',
+      BooleanEquals: true,
+      Next: 'Promote: wait for approval',
+    });
     const approval = definition.States['Promote: wait for approval'];
     expect(approval.Resource).toBe('arn:${ref}:states:::sns:publish.waitForTaskToken');
     expect(approval.TimeoutSeconds).toBe(900);
@@ -65,7 +72,11 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
     expect(JSON.stringify(approval.Parameters)).toContain('send-task-failure');
     const [steps] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: naming.name('function', 'failover-steps') } }));
     expect(steps.Properties.Environment.Variables).toEqual(
-      expect.objectContaining({ REQUIRE_DATA_LOSS_APPROVAL: 'true', GLOBAL_CLUSTER_ID: 'aurora-global-orders-dev', SWITCH_PARAMETER: '/trading-dr/dev/dns/evacuation-switch' }),
+      expect.objectContaining({
+        REQUIRE_DATA_LOSS_APPROVAL: 'true',
+        GLOBAL_CLUSTER_ID: 'aurora-global-orders-dev',
+        SWITCH_PARAMETER: '/trading-dr/dev/dns/evacuation-switch',
+      }),
     );
     const promote = statementsOfRole(template, naming.name('role', 'failover-steps')).find((statement) => statement.Sid === 'PromoteGlobalDatabase')!;
     expect([...promote.Action].sort()).toEqual(['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster']);
@@ -110,7 +121,7 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
     });
   });
 
-  it('lets its role act only on this deployment\'s resources, and on no Route 53 record or health check', () => {
+  it("lets its role act only on this deployment's resources, and on no Route 53 record or health check", () => {
     const statements = statementsOfRole(template, naming.name('role', 'orchestrator'));
     expect(statements.length).toBeGreaterThan(5);
     for (const statement of statements) {
@@ -119,7 +130,14 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
         if (resource === '*') {
           const actions = [statement.Action].flat() as string[];
           // Log delivery and X-Ray (added by Step Functions' logging and tracing) have no resource scope.
-          if (actions.every((action) => /^logs:(Create|Delete|Get|Update|List)LogDeliver(y|ies)$|^logs:Describe(LogGroups|ResourcePolicies)$|^logs:PutResourcePolicy$|^xray:/.test(action))) continue;
+          if (
+            actions.every((action) =>
+              /^logs:(Create|Delete|Get|Update|List)LogDeliver(y|ies)$|^logs:Describe(LogGroups|ResourcePolicies)$|^logs:PutResourcePolicy$|^xray:/.test(
+                action,
+              ),
+            )
+          )
+            continue;
           expect(statement.Action).toBe('cloudwatch:PutMetricData');
           expect(statement.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'trading-dr/dev' } });
           continue;
@@ -144,9 +162,11 @@ describe.each(['primary', 'secondary'] as const)('the failover state machine in 
 describe.each(['primary', 'secondary'] as const)('journal reconciliation in the %s region', (role) => {
   const naming = namingFor(config, regions[role]);
 
-  it('may write the control table\'s reconcile-cursor item and no other', () => {
+  it("may write the control table's reconcile-cursor item and no other", () => {
     const statements = statementsOfRole(templates[role], naming.name('role', Purpose.reconcile));
-    const writes = statements.filter((statement) => [statement.Action].flat().some((action: string) => /dynamodb:(PutItem|UpdateItem|DeleteItem)/.test(action)));
+    const writes = statements.filter((statement) =>
+      [statement.Action].flat().some((action: string) => /dynamodb:(PutItem|UpdateItem|DeleteItem)/.test(action)),
+    );
     // The primary refers to the table it creates, the secondary to it by name.
     const onControl = writes.filter((statement) => /ControlTable|ddb-control/.test(JSON.stringify(statement.Resource)));
     expect(onControl).toEqual([
@@ -167,7 +187,10 @@ describe('the prober', () => {
   });
 
   it('runs every minute with the configured interval, threshold and failback settings', () => {
-    templates.secondary.hasResourceProperties('AWS::Events::Rule', { Name: namingFor(config, 'us-east-2').name('rule', 'prober'), ScheduleExpression: 'rate(1 minute)' });
+    templates.secondary.hasResourceProperties('AWS::Events::Rule', {
+      Name: namingFor(config, 'us-east-2').name('rule', 'prober'),
+      ScheduleExpression: 'rate(1 minute)',
+    });
     const [prober] = Object.values(templates.secondary.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'fn-prober-use2-dev' } }));
     expect(prober.Properties.Environment.Variables).toEqual(
       expect.objectContaining({

@@ -64,7 +64,8 @@ describe('function contracts against the synthesized templates', () => {
         // A token (a Ref or a join) is known only at deploy time; its shape is the construct's type.
         if (typeof value !== 'string') continue;
         const parsed = shape[name]['~standard'].validate(value);
-        if ('issues' in parsed && parsed.issues) problems.push(`${where} (${contract.service}): ${name}=${JSON.stringify(value)}: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
+        if ('issues' in parsed && parsed.issues)
+          problems.push(`${where} (${contract.service}): ${name}=${JSON.stringify(value)}: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
       }
     }
     expect(problems).toEqual([]);

@@ -25,20 +25,36 @@ const secondary = databaseTemplate(RegionRole.SECONDARY);
 describe('global database', () => {
   it('creates the global cluster in the primary only, Aurora PostgreSQL, encrypted, destroyable', () => {
     primary.hasResource('AWS::RDS::GlobalCluster', {
-      Properties: { GlobalClusterIdentifier: 'aurora-global-orders-dev', Engine: 'aurora-postgresql', EngineVersion: '17.9', StorageEncrypted: true, DeletionProtection: false },
+      Properties: {
+        GlobalClusterIdentifier: 'aurora-global-orders-dev',
+        Engine: 'aurora-postgresql',
+        EngineVersion: '17.9',
+        StorageEncrypted: true,
+        DeletionProtection: false,
+      },
       DeletionPolicy: 'Delete',
     });
     secondary.resourceCountIs('AWS::RDS::GlobalCluster', 0);
   });
 
-  it('joins each region\'s cluster to the global cluster by its identifier', () => {
-    primary.hasResourceProperties('AWS::RDS::DBCluster', { DBClusterIdentifier: 'aurora-orders-use1-dev', GlobalClusterIdentifier: 'aurora-global-orders-dev' });
-    secondary.hasResourceProperties('AWS::RDS::DBCluster', { DBClusterIdentifier: 'aurora-orders-use2-dev', GlobalClusterIdentifier: 'aurora-global-orders-dev' });
+  it("joins each region's cluster to the global cluster by its identifier", () => {
+    primary.hasResourceProperties('AWS::RDS::DBCluster', {
+      DBClusterIdentifier: 'aurora-orders-use1-dev',
+      GlobalClusterIdentifier: 'aurora-global-orders-dev',
+    });
+    secondary.hasResourceProperties('AWS::RDS::DBCluster', {
+      DBClusterIdentifier: 'aurora-orders-use2-dev',
+      GlobalClusterIdentifier: 'aurora-global-orders-dev',
+    });
   });
 
   it('gives only the primary cluster credentials and the database', () => {
     primary.hasResourceProperties('AWS::RDS::DBCluster', { MasterUsername: Match.anyValue(), MasterUserPassword: Match.anyValue(), DatabaseName: 'trading' });
-    secondary.hasResourceProperties('AWS::RDS::DBCluster', { MasterUsername: Match.absent(), MasterUserPassword: Match.absent(), DatabaseName: Match.absent() });
+    secondary.hasResourceProperties('AWS::RDS::DBCluster', {
+      MasterUsername: Match.absent(),
+      MasterUserPassword: Match.absent(),
+      DatabaseName: Match.absent(),
+    });
   });
 
   it.each([

@@ -26,7 +26,7 @@ describe('API hosted zone', () => {
     template.hasResource('AWS::Route53::HostedZone', { Properties: { Name: 'trading.example.com.' }, DeletionPolicy: 'Delete' });
   });
 
-  it('reads the primary\'s zone id from SSM in us-east-1 in the secondary', () => {
+  it("reads the primary's zone id from SSM in us-east-1 in the secondary", () => {
     const { zone, template, stack } = zoneFor(RegionRole.SECONDARY);
     expect(zone.created).toBe(false);
     template.resourceCountIs('AWS::Route53::HostedZone', 0);

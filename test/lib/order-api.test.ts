@@ -107,7 +107,10 @@ describe('order API', () => {
 
   it('keeps intake out of the VPC and puts the database-facing functions in it', () => {
     primary.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'fn-order-intake-use1-dev', VpcConfig: Match.absent() });
-    primary.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'fn-health-use1-dev', VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
+    primary.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'fn-health-use1-dev',
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+    });
   });
 
   it('gives the health function a timeout that fits its checks', () => {

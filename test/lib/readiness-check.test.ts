@@ -41,7 +41,8 @@ describe('the readiness check', () => {
     try {
       for (const [key, value] of Object.entries(environment)) {
         // Values that are deploy-time references stand in as plausible literals.
-        process.env[key] = typeof value === 'string' ? value : key.endsWith('_URL') ? 'https://token.example/v1/' : `arn:aws:token:us-east-1:111111111111:${key}`;
+        process.env[key] =
+          typeof value === 'string' ? value : key.endsWith('_URL') ? 'https://token.example/v1/' : `arn:aws:token:us-east-1:111111111111:${key}`;
       }
       jest.isolateModules(() => {
         expect(() => jest.requireActual('../../lambda/readiness/index')).not.toThrow();
@@ -95,7 +96,10 @@ describe('the readiness check', () => {
       Resource: ['us-east-1', 'us-east-2'].map((region) => `arn:aws:ssm:${region}:111111111111:parameter/trading-dr/dev/dns/evacuation-switch`),
     });
     // The control table's items only (not its indexes), and only read.
-    const controlTable = statements.filter((statement) => JSON.stringify(statement.Resource).includes('ddb-control-dev') && [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')));
+    const controlTable = statements.filter(
+      (statement) =>
+        JSON.stringify(statement.Resource).includes('ddb-control-dev') && [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')),
+    );
     expect(controlTable.map((statement) => ({ Action: statement.Action, Resource: statement.Resource }))).toEqual([
       { Action: 'dynamodb:DescribeTable', Resource: expect.anything() },
       { Action: 'dynamodb:GetItem', Resource: 'arn:aws:dynamodb:us-east-1:111111111111:table/ddb-control-dev' },

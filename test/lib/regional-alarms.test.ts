@@ -64,7 +64,9 @@ describe('regional alarms', () => {
   it('uses the configured evaluation periods, except where one datapoint already needs a person', () => {
     expect(alarm(primary.template, 'alarm-queue-age-use1-dev')).toEqual(expect.objectContaining({ EvaluationPeriods: 4, DatapointsToAlarm: 4 }));
     expect(alarm(primary.template, 'alarm-dead-letters-use1-dev')).toEqual(expect.objectContaining({ EvaluationPeriods: 1, Threshold: 1 }));
-    expect(alarm(primary.template, 'alarm-s3-fail-audit-logs-use1-dev')).toEqual(expect.objectContaining({ EvaluationPeriods: 1, MetricName: 'OperationsFailedReplication' }));
+    expect(alarm(primary.template, 'alarm-s3-fail-audit-logs-use1-dev')).toEqual(
+      expect.objectContaining({ EvaluationPeriods: 1, MetricName: 'OperationsFailedReplication' }),
+    );
   });
 
   it('computes error rates with metric math (errors over invocations, 0 without traffic)', () => {
@@ -79,10 +81,21 @@ describe('regional alarms', () => {
 
   it('treats a silent readiness check and a silent health check as failures', () => {
     expect(alarm(primary.template, 'alarm-readiness-use1-dev')).toEqual(
-      expect.objectContaining({ MetricName: 'ReadinessSummary', ComparisonOperator: 'LessThanThreshold', Threshold: 1, TreatMissingData: 'breaching', Period: 3600 }),
+      expect.objectContaining({
+        MetricName: 'ReadinessSummary',
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+        Period: 3600,
+      }),
     );
     expect(alarm(primary.template, 'alarm-route53-endpoint-use1-dev')).toEqual(
-      expect.objectContaining({ MetricName: 'HealthCheckStatus', Namespace: 'AWS/Route53', TreatMissingData: 'breaching', Dimensions: [{ Name: 'HealthCheckId', Value: 'hc-endpoint' }] }),
+      expect.objectContaining({
+        MetricName: 'HealthCheckStatus',
+        Namespace: 'AWS/Route53',
+        TreatMissingData: 'breaching',
+        Dimensions: [{ Name: 'HealthCheckId', Value: 'hc-endpoint' }],
+      }),
     );
   });
 
@@ -97,7 +110,10 @@ describe('regional alarms', () => {
       { Name: 'TableName', Value: 'ddb-sessions-dev' },
     ]);
     expect(alarm(secondary.template, 'alarm-s3-lag-config-use2-dev').Dimensions).toEqual(
-      expect.arrayContaining([{ Name: 'RuleId', Value: 'to-use1' }, { Name: 'DestinationBucket', Value: 's3-config-use1-111111111111-dev' }]),
+      expect.arrayContaining([
+        { Name: 'RuleId', Value: 'to-use1' },
+        { Name: 'DestinationBucket', Value: 's3-config-use1-111111111111-dev' },
+      ]),
     );
   });
 

@@ -8,7 +8,15 @@ import { migrationFilesChecksum, SchemaMigration } from '../../lib/data/schema-m
 import { regionalStack } from '../helpers/stacks';
 
 const { stack, naming, network, peerRegion, cidr, peerCidr } = regionalStack(RegionRole.PRIMARY);
-const database = new GlobalDatabase(stack, 'Database', { naming, role: RegionRole.PRIMARY, peerRegion, vpc: network.vpc, vpcCidr: cidr, peerVpcCidr: peerCidr, engineVersion: '17.9' });
+const database = new GlobalDatabase(stack, 'Database', {
+  naming,
+  role: RegionRole.PRIMARY,
+  peerRegion,
+  vpc: network.vpc,
+  vpcCidr: cidr,
+  peerVpcCidr: peerCidr,
+  engineVersion: '17.9',
+});
 new SchemaMigration(stack, 'SchemaMigration', { naming, database, vpc: network.vpc });
 const template = Template.fromStack(stack);
 
@@ -42,7 +50,11 @@ describe('schema migration', () => {
     );
     const actions = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((statement: any) => [statement.Action].flat()));
     expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'logs:PutLogEvents', 'ec2:CreateNetworkInterface']));
-    expect(actions.filter((action: string) => !/^(secretsmanager:(GetSecretValue|DescribeSecret)|kms:Decrypt|logs:(CreateLogStream|PutLogEvents)|ec2:)/.test(action))).toEqual([]);
+    expect(
+      actions.filter(
+        (action: string) => !/^(secretsmanager:(GetSecretValue|DescribeSecret)|kms:Decrypt|logs:(CreateLogStream|PutLogEvents)|ec2:)/.test(action),
+      ),
+    ).toEqual([]);
     expect(actions).not.toContain('xray:PutTraceSegments');
   });
 

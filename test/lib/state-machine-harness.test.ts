@@ -92,22 +92,25 @@ describe('runStateMachine against moto', () => {
       otherCasing: 'DynamoDb.ConditionalCheckFailedException',
       causeDetails: '(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException; Request ID: ',
     },
-  ])('catches a failed conditional write of the $integration integration by its Step Functions error name ($errorName)', async ({ resource, errorName, otherCasing, causeDetails }) => {
-    const tableName = await createTable();
-    const definition = claimOrder(resource, tableName, errorName, otherCasing);
+  ])(
+    'catches a failed conditional write of the $integration integration by its Step Functions error name ($errorName)',
+    async ({ resource, errorName, otherCasing, causeDetails }) => {
+      const tableName = await createTable();
+      const definition = claimOrder(resource, tableName, errorName, otherCasing);
 
-    const first = await runStateMachine(definition, { orderId: 'o-1', worker: 'a' });
-    const second = await runStateMachine(definition, { orderId: 'o-1', worker: 'b' });
+      const first = await runStateMachine(definition, { orderId: 'o-1', worker: 'a' });
+      const second = await runStateMachine(definition, { orderId: 'o-1', worker: 'b' });
 
-    expect(first).toMatchObject({ status: 'SUCCEEDED', path: ['Claim', 'Claimed'] });
-    expect(second).toMatchObject({ status: 'SUCCEEDED', path: ['Claim', 'AlreadyClaimed'] });
-    const error = (second.output as { error: { Error: string; Cause: string } }).error;
-    expect(error.Error).toBe(errorName);
-    expect(error.Cause).toContain('The conditional request failed');
-    expect(error.Cause).toContain(causeDetails);
-    const item = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'o-1' } } }));
-    expect(item.Item?.claimedBy).toEqual({ S: 'a' });
-  });
+      expect(first).toMatchObject({ status: 'SUCCEEDED', path: ['Claim', 'Claimed'] });
+      expect(second).toMatchObject({ status: 'SUCCEEDED', path: ['Claim', 'AlreadyClaimed'] });
+      const error = (second.output as { error: { Error: string; Cause: string } }).error;
+      expect(error.Error).toBe(errorName);
+      expect(error.Cause).toContain('The conditional request failed');
+      expect(error.Cause).toContain(causeDetails);
+      const item = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'o-1' } } }));
+      expect(item.Item?.claimedBy).toEqual({ S: 'a' });
+    },
+  );
 
   it.each([
     { resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem', errorName: 'DynamoDb.DynamoDbException' },
@@ -115,7 +118,10 @@ describe('runStateMachine against moto', () => {
   ])('names an error the service model does not declare as $errorName for $resource', async ({ resource, errorName }) => {
     const tableName = await createTable();
     // No key attribute: DynamoDB answers ValidationException, which its API model does not declare.
-    const definition = { StartAt: 'Save', States: { Save: { Type: 'Task', Resource: resource, Parameters: { TableName: tableName, Item: { other: { S: 'x' } } }, End: true } } };
+    const definition = {
+      StartAt: 'Save',
+      States: { Save: { Type: 'Task', Resource: resource, Parameters: { TableName: tableName, Item: { other: { S: 'x' } } }, End: true } },
+    };
 
     const result = await runStateMachine(definition, {});
 
@@ -129,9 +135,27 @@ describe('runStateMachine against moto', () => {
     const definition = {
       StartAt: 'Save',
       States: {
-        Save: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem', Parameters: { TableName: tableName, Item: { ...key, paid: { BOOL: true }, note: { NULL: true } } }, ResultPath: null, Next: 'ReadSdk' },
-        ReadSdk: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:dynamodb:getItem', Parameters: { TableName: tableName, Key: key }, ResultPath: '$.sdk', Next: 'ReadOptimized' },
-        ReadOptimized: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:getItem', Parameters: { TableName: tableName, Key: key }, ResultPath: '$.optimized', End: true },
+        Save: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem',
+          Parameters: { TableName: tableName, Item: { ...key, paid: { BOOL: true }, note: { NULL: true } } },
+          ResultPath: null,
+          Next: 'ReadSdk',
+        },
+        ReadSdk: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:dynamodb:getItem',
+          Parameters: { TableName: tableName, Key: key },
+          ResultPath: '$.sdk',
+          Next: 'ReadOptimized',
+        },
+        ReadOptimized: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::dynamodb:getItem',
+          Parameters: { TableName: tableName, Key: key },
+          ResultPath: '$.optimized',
+          End: true,
+        },
       },
     };
 
@@ -154,7 +178,10 @@ describe('runStateMachine against moto', () => {
         PublishMetric: {
           Type: 'Task',
           Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
-          Parameters: { Namespace: namespace, MetricData: [{ MetricName: 'OrdersAccepted', 'Value.$': '$.accepted', Unit: 'Count', Dimensions: [{ Name: 'Region', Value: 'us-east-1' }] }] },
+          Parameters: {
+            Namespace: namespace,
+            MetricData: [{ MetricName: 'OrdersAccepted', 'Value.$': '$.accepted', Unit: 'Count', Dimensions: [{ Name: 'Region', Value: 'us-east-1' }] }],
+          },
           End: true,
         },
       },
@@ -183,8 +210,20 @@ describe('runStateMachine against moto', () => {
       StartAt: 'Optimized',
       States: {
         // The optimized integration stringifies a JSON Message.
-        Optimized: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish', Parameters: { TopicArn: topicArn, Message: { 'orderId.$': '$.orderId' } }, ResultPath: '$.optimized', Next: 'Sdk' },
-        Sdk: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:sns:publish', Parameters: { TopicArn: topicArn, 'Message.$': '$.orderId' }, ResultPath: '$.sdk', End: true },
+        Optimized: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::sns:publish',
+          Parameters: { TopicArn: topicArn, Message: { 'orderId.$': '$.orderId' } },
+          ResultPath: '$.optimized',
+          Next: 'Sdk',
+        },
+        Sdk: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:sns:publish',
+          Parameters: { TopicArn: topicArn, 'Message.$': '$.orderId' },
+          ResultPath: '$.sdk',
+          End: true,
+        },
       },
     };
 
@@ -202,7 +241,10 @@ describe('runStateMachine against moto', () => {
     { resource: 'arn:aws:states:::aws-sdk:sns:publish', errorName: 'Sns.NotFoundException' },
   ])('fails a publish to a missing topic with $errorName', async ({ resource, errorName }) => {
     const missingTopic = `${await createTopic()}-missing`;
-    const definition = { StartAt: 'Notify', States: { Notify: { Type: 'Task', Resource: resource, Parameters: { TopicArn: missingTopic, Message: 'x' }, End: true } } };
+    const definition = {
+      StartAt: 'Notify',
+      States: { Notify: { Type: 'Task', Resource: resource, Parameters: { TopicArn: missingTopic, Message: 'x' }, End: true } },
+    };
 
     const result = await runStateMachine(definition, {});
 
@@ -218,7 +260,14 @@ describe('runStateMachine against moto', () => {
     await eventbridge.send(new PutTargetsCommand({ Rule: rule, Targets: [{ Id: 'queue', Arn: queueArn }] }));
     const definition = {
       StartAt: 'Announce',
-      States: { Announce: { Type: 'Task', Resource: 'arn:aws:states:::events:putEvents', Parameters: { Entries: [{ Source: source, DetailType: 'OrderAccepted', Detail: { 'orderId.$': '$.orderId' } }] }, End: true } },
+      States: {
+        Announce: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::events:putEvents',
+          Parameters: { Entries: [{ Source: source, DetailType: 'OrderAccepted', Detail: { 'orderId.$': '$.orderId' } }] },
+          End: true,
+        },
+      },
     };
 
     const result = await runStateMachine(definition, { orderId: 'o-4' }, { stateMachineName: 'Orders', context: { Execution: { Name: 'run-1' } } });
@@ -227,7 +276,10 @@ describe('runStateMachine against moto', () => {
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
     const event = JSON.parse(received.Messages![0].Body!);
     expect(event.detail).toEqual({ orderId: 'o-4' });
-    expect(event.resources).toEqual(['arn:aws:states:us-east-1:123456789012:stateMachine:Orders', 'arn:aws:states:us-east-1:123456789012:execution:Orders:run-1']);
+    expect(event.resources).toEqual([
+      'arn:aws:states:us-east-1:123456789012:stateMachine:Orders',
+      'arn:aws:states:us-east-1:123456789012:execution:Orders:run-1',
+    ]);
   });
 });
 
@@ -245,7 +297,11 @@ describe('runStateMachine with handlers', () => {
           ResultPath: '$.replication',
           Next: 'IsReplicated',
         },
-        IsReplicated: { Type: 'Choice', Choices: [{ Variable: '$.replication.ready', BooleanEquals: true, Next: 'Replicated' }], Default: 'WaitForReplication' },
+        IsReplicated: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.replication.ready', BooleanEquals: true, Next: 'Replicated' }],
+          Default: 'WaitForReplication',
+        },
         WaitForReplication: { Type: 'Wait', Seconds: 60, Next: 'CheckReplication' },
         Replicated: { Type: 'Succeed' },
       },
@@ -266,11 +322,24 @@ describe('runStateMachine with handlers', () => {
     );
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toEqual(['CheckReplication', 'IsReplicated', 'WaitForReplication', 'CheckReplication', 'IsReplicated', 'WaitForReplication', 'CheckReplication', 'IsReplicated', 'Replicated']);
+    expect(result.path).toEqual([
+      'CheckReplication',
+      'IsReplicated',
+      'WaitForReplication',
+      'CheckReplication',
+      'IsReplicated',
+      'WaitForReplication',
+      'CheckReplication',
+      'IsReplicated',
+      'Replicated',
+    ]);
     expect(result.output).toEqual({ table: 'orders', replication: { ready: true } });
     // The handler receives the state's Parameters applied to its input, not the raw state input.
     expect(inputs[0]).toEqual({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:replication-status', Payload: { table: 'orders' } });
-    expect(inputs[1]).toEqual({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:replication-status', Payload: { table: 'orders', replication: { ready: false } } });
+    expect(inputs[1]).toEqual({
+      FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:replication-status',
+      Payload: { table: 'orders', replication: { ready: false } },
+    });
   });
 
   it('gives a handler the input after InputPath and Parameters, with Context Object values', async () => {
@@ -289,7 +358,13 @@ describe('runStateMachine with handlers', () => {
         },
         Describe: {
           Type: 'Pass',
-          Parameters: { 'executionId.$': '$$.Execution.Id', 'stateMachineId.$': '$$.StateMachine.Id', 'stateMachineName.$': '$$.StateMachine.Name', 'input.$': '$$.Execution.Input', 'startTime.$': '$$.Execution.StartTime' },
+          Parameters: {
+            'executionId.$': '$$.Execution.Id',
+            'stateMachineId.$': '$$.StateMachine.Id',
+            'stateMachineName.$': '$$.StateMachine.Name',
+            'input.$': '$$.Execution.Input',
+            'startTime.$': '$$.Execution.StartTime',
+          },
           ResultPath: '$.context',
           End: true,
         },
@@ -326,21 +401,30 @@ describe('runStateMachine with handlers', () => {
     const definition = {
       StartAt: 'Charge',
       States: {
-        Charge: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:charge', Retry: [{ ErrorEquals: ['Payments.Throttled'], IntervalSeconds: 30, MaxAttempts: 2 }], Next: 'Charged' },
+        Charge: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:123456789012:function:charge',
+          Retry: [{ ErrorEquals: ['Payments.Throttled'], IntervalSeconds: 30, MaxAttempts: 2 }],
+          Next: 'Charged',
+        },
         Charged: { Type: 'Succeed' },
       },
     };
 
-    const result = await runStateMachine(definition, {}, {
-      handlers: {
-        Charge: () => {
-          calls += 1;
-          if (calls < 3) throw taskError('Payments.Throttled', 'slow down');
-          return { charged: true };
+    const result = await runStateMachine(
+      definition,
+      {},
+      {
+        handlers: {
+          Charge: () => {
+            calls += 1;
+            if (calls < 3) throw taskError('Payments.Throttled', 'slow down');
+            return { charged: true };
+          },
         },
+        retryIntervalOverrides: { Charge: 0 },
       },
-      retryIntervalOverrides: { Charge: 0 },
-    });
+    );
 
     expect(result).toMatchObject({ status: 'SUCCEEDED', output: { charged: true }, path: ['Charge', 'Charged'] });
     expect(calls).toBe(3);
@@ -355,7 +439,20 @@ describe('runStateMachine with handlers', () => {
           Type: 'Parallel',
           Branches: [
             { StartAt: 'Reserve', States: { Reserve: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:reserve', End: true } } },
-            { StartAt: 'Each', States: { Each: { Type: 'Map', ItemsPath: '$.lines', ItemProcessor: { StartAt: 'Line', States: { Line: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:line', End: true } } }, End: true } } },
+            {
+              StartAt: 'Each',
+              States: {
+                Each: {
+                  Type: 'Map',
+                  ItemsPath: '$.lines',
+                  ItemProcessor: {
+                    StartAt: 'Line',
+                    States: { Line: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:line', End: true } },
+                  },
+                  End: true,
+                },
+              },
+            },
           ],
           Next: 'Done',
         },
@@ -383,9 +480,15 @@ describe('runStateMachine with handlers', () => {
       },
     };
 
-    const result = await runStateMachine(definition, {}, {
-      handlers: { DescribeGlobalCluster: () => Promise.reject(taskError(awsSdkErrorName('RDS', 'GlobalClusterNotFoundFault'), 'GlobalCluster orders not found')) },
-    });
+    const result = await runStateMachine(
+      definition,
+      {},
+      {
+        handlers: {
+          DescribeGlobalCluster: () => Promise.reject(taskError(awsSdkErrorName('RDS', 'GlobalClusterNotFoundFault'), 'GlobalCluster orders not found')),
+        },
+      },
+    );
 
     expect(result).toMatchObject({ status: 'SUCCEEDED', path: ['DescribeGlobalCluster', 'NoGlobalCluster'] });
   });
@@ -413,7 +516,12 @@ describe('runStateMachine failures', () => {
       StartAt: 'Prepare',
       States: {
         Prepare: { Type: 'Pass', Next: 'Charge' },
-        Charge: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:charge', Catch: [{ ErrorEquals: ['Payments.Declined'], Next: 'Declined' }], End: true },
+        Charge: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:123456789012:function:charge',
+          Catch: [{ ErrorEquals: ['Payments.Declined'], Next: 'Declined' }],
+          End: true,
+        },
         Declined: { Type: 'Succeed' },
       },
     };
@@ -452,18 +560,30 @@ describe('runStateMachine failures', () => {
     const definition = {
       StartAt: 'Price',
       States: {
-        Price: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:price', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Fallback' }], End: true },
+        Price: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:123456789012:function:price',
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Fallback' }],
+          End: true,
+        },
         Fallback: { Type: 'Pass', End: true },
       },
     };
 
-    await expect(runStateMachine(definition, {})).rejects.toThrow(/Task state Price \(arn:aws:lambda:.*function:price\) invokes a Lambda function: give it a handler/);
+    await expect(runStateMachine(definition, {})).rejects.toThrow(
+      /Task state Price \(arn:aws:lambda:.*function:price\) invokes a Lambda function: give it a handler/,
+    );
   });
 
   it('rejects, naming the state and resource, when a service moto is not used for has no handler', async () => {
-    const definition = { StartAt: 'DescribeGlobalCluster', States: { DescribeGlobalCluster: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:rds:describeGlobalClusters', End: true } } };
+    const definition = {
+      StartAt: 'DescribeGlobalCluster',
+      States: { DescribeGlobalCluster: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:rds:describeGlobalClusters', End: true } },
+    };
 
-    await expect(runStateMachine(definition, {})).rejects.toThrow(/Task state DescribeGlobalCluster \(arn:aws:states:::aws-sdk:rds:describeGlobalClusters\) calls rds/);
+    await expect(runStateMachine(definition, {})).rejects.toThrow(
+      /Task state DescribeGlobalCluster \(arn:aws:states:::aws-sdk:rds:describeGlobalClusters\) calls rds/,
+    );
   });
 
   it('rejects overrides that name no state of the definition', async () => {
@@ -482,12 +602,26 @@ describe('runStateMachine failures', () => {
     const definition = {
       StartAt: 'Promoted?',
       States: {
-        'Promoted?': { Type: 'Choice', Choices: [{ And: [{ Variable: '$.mode', IsPresent: true }, { Variable: '$.promoted', IsPresent: false }], Next: 'Done' }], Default: 'Done' },
+        'Promoted?': {
+          Type: 'Choice',
+          Choices: [
+            {
+              And: [
+                { Variable: '$.mode', IsPresent: true },
+                { Variable: '$.promoted', IsPresent: false },
+              ],
+              Next: 'Done',
+            },
+          ],
+          Default: 'Done',
+        },
         Done: { Type: 'Pass', End: true },
       },
     };
 
-    await expect(runStateMachine(definition, {})).rejects.toThrow(/state Promoted\?: IsPresent: false \(never matches in aws-local-stepfunctions 3\.0\.0; write Not with true\)/);
+    await expect(runStateMachine(definition, {})).rejects.toThrow(
+      /state Promoted\?: IsPresent: false \(never matches in aws-local-stepfunctions 3\.0\.0; write Not with true\)/,
+    );
   });
 });
 
@@ -581,11 +715,18 @@ describe('definitionFromTemplate', () => {
       { region: 'eu-west-1', account: '111122223333', partition: 'aws' },
     );
 
-    expect((definition.States as Record<string, any>).Audit.Result).toEqual({ table: 'orders', topic: 'arn:aws:sns:eu-west-1:111122223333:audit-amazonaws.com' });
+    expect((definition.States as Record<string, any>).Audit.Result).toEqual({
+      table: 'orders',
+      topic: 'arn:aws:sns:eu-west-1:111122223333:audit-amazonaws.com',
+    });
   });
 
   it('finds every state machine and picks one by StateMachineName', () => {
-    const substitutions = { OrdersTable1A2B3C: 'orders', AlertsTopic7A8B9C: 'arn:aws:sns:us-east-1:123456789012:alerts', 'OrdersTable1A2B3C.StreamArn': 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/x' };
+    const substitutions = {
+      OrdersTable1A2B3C: 'orders',
+      AlertsTopic7A8B9C: 'arn:aws:sns:us-east-1:123456789012:alerts',
+      'OrdersTable1A2B3C.StreamArn': 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/x',
+    };
 
     const all = definitionFromTemplate(template, substitutions, { region: 'us-east-1', account: '123456789012' });
 
@@ -594,7 +735,9 @@ describe('definitionFromTemplate', () => {
       ['AuditFlowA9B8C7', 'AuditFlowA9B8C7'],
     ]);
     expect(stateMachineFromTemplate(template, { stateMachineName: 'order-flow' }, substitutions).logicalId).toBe('OrderFlowD1E2F3');
-    expect(() => stateMachineFromTemplate(template, 'Flow')).toThrow(/No state machine matches "Flow"; the template has: OrderFlowD1E2F3 \(name order-flow\), AuditFlowA9B8C7/);
+    expect(() => stateMachineFromTemplate(template, 'Flow')).toThrow(
+      /No state machine matches "Flow"; the template has: OrderFlowD1E2F3 \(name order-flow\), AuditFlowA9B8C7/,
+    );
     expect(() => stateMachineFromTemplate(template, '')).toThrow(/More than one state machine matches/);
   });
 

@@ -12,7 +12,11 @@ new Storage(primaryParts.stack, 'Storage', { naming: primaryParts.naming, ...set
 const primary = Template.fromStack(primaryParts.stack);
 
 const secondaryParts = regionalStack(RegionRole.SECONDARY);
-const secondaryStorage = new Storage(secondaryParts.stack, 'Storage', { naming: secondaryParts.naming, ...settings, replicateTo: { region: 'us-east-1', keyArn: PEER_KEY } });
+const secondaryStorage = new Storage(secondaryParts.stack, 'Storage', {
+  naming: secondaryParts.naming,
+  ...settings,
+  replicateTo: { region: 'us-east-1', keyArn: PEER_KEY },
+});
 new PeerBucketReplication(secondaryParts.stack, 'PeerBucketReplication', {
   naming: secondaryParts.naming,
   peerRegion: 'us-east-1',
@@ -28,17 +32,28 @@ function bucket(template: Template, name: string): Record<string, any> {
 }
 
 describe('storage', () => {
-  it.each(['s3-config-use1-111111111111-dev', 's3-audit-logs-use1-111111111111-dev'])('makes %s versioned, KMS-encrypted, private, logged, destroyable', (name) => {
-    const resource = bucket(primary, name);
-    expect(resource.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(resource.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toEqual({
-      ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^StorageKey/), 'Arn'] } },
-      BucketKeyEnabled: true,
-    });
-    expect(resource.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    expect(resource.Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: expect.stringMatching(/^StorageAccessLogs/) }, LogFilePrefix: expect.any(String) });
-    expect(resource.DeletionPolicy).toBe('Delete');
-  });
+  it.each(['s3-config-use1-111111111111-dev', 's3-audit-logs-use1-111111111111-dev'])(
+    'makes %s versioned, KMS-encrypted, private, logged, destroyable',
+    (name) => {
+      const resource = bucket(primary, name);
+      expect(resource.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(resource.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toEqual({
+        ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^StorageKey/), 'Arn'] } },
+        BucketKeyEnabled: true,
+      });
+      expect(resource.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(resource.Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: expect.stringMatching(/^StorageAccessLogs/) },
+        LogFilePrefix: expect.any(String),
+      });
+      expect(resource.DeletionPolicy).toBe('Delete');
+    },
+  );
 
   it('refuses any request without TLS on every bucket', () => {
     const policies = Object.values(primary.findResources('AWS::S3::BucketPolicy'));
@@ -87,12 +102,14 @@ describe('storage', () => {
     ]);
   });
 
-  it('puts the reverse rule on the primary\'s buckets from the secondary stage, in us-east-1, and removes it on teardown', () => {
+  it("puts the reverse rule on the primary's buckets from the secondary stage, in us-east-1, and removes it on teardown", () => {
     const rules = Object.values(secondary.findResources('Custom::PeerBucketReplication'));
     expect(rules).toHaveLength(2);
     const calls = rules.map((rule) => JSON.stringify(rule.Properties.Create));
     expect(calls.some((call) => call.includes('s3-config-use1-111111111111-dev') && call.includes('arn:aws:s3:::s3-config-use2-111111111111-dev'))).toBe(true);
-    expect(calls.some((call) => call.includes('s3-audit-logs-use1-111111111111-dev') && call.includes('arn:aws:s3:::s3-audit-logs-use2-111111111111-dev'))).toBe(true);
+    expect(
+      calls.some((call) => call.includes('s3-audit-logs-use1-111111111111-dev') && call.includes('arn:aws:s3:::s3-audit-logs-use2-111111111111-dev')),
+    ).toBe(true);
     for (const call of calls) {
       expect(call).toMatch(/\\"region\\":\\"us-east-1\\"/);
       expect(call).toMatch(/\\"ReplicationTime\\":\{\\"Status\\":\\"Enabled\\"/);
@@ -107,17 +124,22 @@ describe('storage', () => {
     for (const roleName of ['role-replication-use2-dev', 'role-replication-use1-dev']) {
       const roles = secondary.findResources('AWS::IAM::Role', { Properties: { RoleName: roleName } });
       const [logicalId] = Object.keys(roles);
-      expect(roles[logicalId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
-        expect.objectContaining({ Principal: { Service: 's3.amazonaws.com' } }),
-      ]);
+      expect(roles[logicalId].Properties.AssumeRolePolicyDocument.Statement).toEqual([expect.objectContaining({ Principal: { Service: 's3.amazonaws.com' } })]);
       const policies = Object.values(secondary.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalId }] } }));
       const actions = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((statement: any) => [statement.Action].flat()));
       expect(actions.sort()).toEqual(
         [
-          's3:GetReplicationConfiguration', 's3:ListBucket',
-          's3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging',
-          's3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags',
-          'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
+          's3:GetReplicationConfiguration',
+          's3:ListBucket',
+          's3:GetObjectVersionForReplication',
+          's3:GetObjectVersionAcl',
+          's3:GetObjectVersionTagging',
+          's3:ReplicateObject',
+          's3:ReplicateDelete',
+          's3:ReplicateTags',
+          'kms:Decrypt',
+          'kms:Encrypt',
+          'kms:GenerateDataKey',
         ].sort(),
       );
       const resources = JSON.stringify(policies.map((policy) => policy.Properties.PolicyDocument.Statement.map((statement: any) => statement.Resource)));

@@ -11,7 +11,10 @@ addComplianceChecks(app);
 const assembly = app.synth();
 const template = Template.fromStack(pipelineStack);
 const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
-const stages = pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<{ Name: string; RunOrder: number; Configuration?: Record<string, unknown> }> }>;
+const stages = pipeline.Properties.Stages as Array<{
+  Name: string;
+  Actions: Array<{ Name: string; RunOrder: number; Configuration?: Record<string, unknown> }>;
+}>;
 
 /** Action names of a stage in the order they run. */
 function actionsOf(stageName: string): string[] {
@@ -36,7 +39,9 @@ describe('the delivery pipeline', () => {
 
   it('runs the README test command and synth in the build, from the connection source', () => {
     const source = stages.find((stage) => stage.Name === 'Source')!.Actions[0];
-    expect(source.Configuration).toEqual(expect.objectContaining({ FullRepositoryId: 'example-org/trading-dr', BranchName: 'main', ConnectionArn: expect.stringContaining(':connection/') }));
+    expect(source.Configuration).toEqual(
+      expect.objectContaining({ FullRepositoryId: 'example-org/trading-dr', BranchName: 'main', ConnectionArn: expect.stringContaining(':connection/') }),
+    );
     const projects = JSON.stringify(template.findResources('AWS::CodeBuild::Project'));
     expect(projects).toContain('bash .ci/run');
     expect(projects).toContain('npx cdk synth');
@@ -44,7 +49,7 @@ describe('the delivery pipeline', () => {
     expect(projects).toContain('--target us-east-1');
   });
 
-  it('names the Node.js and Python versions in every CodeBuild step instead of taking the image\'s defaults', () => {
+  it("names the Node.js and Python versions in every CodeBuild step instead of taking the image's defaults", () => {
     const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
     expect(projects.length).toBeGreaterThanOrEqual(4); // synth, self-mutation, two drills
     for (const project of projects) {
@@ -57,7 +62,9 @@ describe('the delivery pipeline', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('FailoverDrill'))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
-    const resources = JSON.stringify(statements.filter((statement) => /states:|dynamodb:|ssm:/.test(JSON.stringify(statement.Action))).map((statement) => statement.Resource));
+    const resources = JSON.stringify(
+      statements.filter((statement) => /states:|dynamodb:|ssm:/.test(JSON.stringify(statement.Action))).map((statement) => statement.Resource),
+    );
     expect(resources).toContain('stateMachine:sfn-failover-use2-test');
     expect(resources).toContain('table/ddb-control-test');
     expect(resources).toContain('parameter/trading-dr/test/api/regional-domain-name');
@@ -73,13 +80,17 @@ describe('the delivery pipeline', () => {
     expect(JSON.stringify(support.template)).not.toContain('"Retain"');
   });
 
-  it('gives the test environment its own API name, so its records and certificates never collide with production\'s in the shared zone', () => {
-    const namesOf = (environment: string) => assembly.nestedAssemblies
-      .filter((nested) => nested.nestedAssembly.directory.includes(`-Dr-${environment}-`))
-      .flatMap((nested) => nested.nestedAssembly.stacks)
-      .flatMap((stack) => Object.values(stack.template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>))
-      .filter((resource) => ['AWS::Route53::RecordSet', 'AWS::ApiGateway::DomainName', 'AWS::CertificateManager::Certificate'].includes(resource.Type))
-      .map((resource) => `${resource.Type} ${JSON.stringify(resource.Properties.Name ?? resource.Properties.DomainName)} ${JSON.stringify(resource.Properties.SetIdentifier ?? '')}`);
+  it("gives the test environment its own API name, so its records and certificates never collide with production's in the shared zone", () => {
+    const namesOf = (environment: string) =>
+      assembly.nestedAssemblies
+        .filter((nested) => nested.nestedAssembly.directory.includes(`-Dr-${environment}-`))
+        .flatMap((nested) => nested.nestedAssembly.stacks)
+        .flatMap((stack) => Object.values(stack.template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>))
+        .filter((resource) => ['AWS::Route53::RecordSet', 'AWS::ApiGateway::DomainName', 'AWS::CertificateManager::Certificate'].includes(resource.Type))
+        .map(
+          (resource) =>
+            `${resource.Type} ${JSON.stringify(resource.Properties.Name ?? resource.Properties.DomainName)} ${JSON.stringify(resource.Properties.SetIdentifier ?? '')}`,
+        );
     const test = namesOf('test');
     const production = namesOf('prod');
     expect(test.length).toBeGreaterThanOrEqual(6);

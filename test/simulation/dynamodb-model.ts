@@ -26,7 +26,8 @@ export type DynamoDbReach = 'normal' | 'dark' | 'cut' | 'reachable';
 /** A read the local replica answers alone: no ConsistentRead (an index query always is one). */
 function eventuallyConsistentRead(command: { input: Record<string, any> }): boolean {
   if (command instanceof GetCommand || command instanceof QueryCommand || command instanceof ScanCommand) return command.input.ConsistentRead !== true;
-  if (command instanceof BatchGetCommand) return Object.values(command.input.RequestItems ?? {}).every((request) => (request as { ConsistentRead?: boolean }).ConsistentRead !== true);
+  if (command instanceof BatchGetCommand)
+    return Object.values(command.input.RequestItems ?? {}).every((request) => (request as { ConsistentRead?: boolean }).ConsistentRead !== true);
   return false;
 }
 
@@ -64,7 +65,9 @@ export class DynamoDbModel {
         const reach = this.reachOf(region);
         if (reach === 'dark') throw Object.assign(new Error(`DynamoDB in ${region}: no answer (the Region is cut off)`), { name: 'TimeoutError' });
         if (reach === 'cut' && !eventuallyConsistentRead(command)) {
-          throw Object.assign(new Error(`DynamoDB in ${region}: the replica reaches neither the other replica nor the witness (MRSC)`), { name: 'InternalServerError' });
+          throw Object.assign(new Error(`DynamoDB in ${region}: the replica reaches neither the other replica nor the witness (MRSC)`), {
+            name: 'InternalServerError',
+          });
         }
         if (command instanceof QueryCommand && command.input.IndexName === OrderJournalSchema.pendingIndex) return this.staleIndexQuery(command);
         const journalWrite = (command instanceof PutCommand || command instanceof UpdateCommand) && command.input.TableName === this.journalTable();
@@ -86,7 +89,9 @@ export class DynamoDbModel {
     const asked = input.ReturnValues;
     const key = String(command instanceof PutCommand ? input.Item[OrderJournalSchema.orderKey] : input.Key[OrderJournalSchema.orderKey]);
     const Command = command instanceof PutCommand ? PutCommand : UpdateCommand;
-    const response = (await this.documents.send(new Command({ ...input, ReturnValues: asked ?? 'ALL_OLD' } as never) as never)) as { Attributes?: Record<string, unknown> };
+    const response = (await this.documents.send(new Command({ ...input, ReturnValues: asked ?? 'ALL_OLD' } as never) as never)) as {
+      Attributes?: Record<string, unknown>;
+    };
     const versions = this.history.get(key) ?? [];
     versions.push({ at: this.now(), before: asked === undefined || asked === 'ALL_OLD' ? response.Attributes : undefined });
     this.history.set(key, versions);

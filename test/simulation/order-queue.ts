@@ -40,7 +40,8 @@ export class OrderQueueModel {
   client(): SQSClient {
     return {
       send: async (command: { input: { MessageBody?: string } }) => {
-        if (this.failing) throw Object.assign(new Error(`SendMessage in ${this.region}: service unavailable`), { name: 'ServiceUnavailable', $fault: 'server' });
+        if (this.failing)
+          throw Object.assign(new Error(`SendMessage in ${this.region}: service unavailable`), { name: 'ServiceUnavailable', $fault: 'server' });
         const messageId = randomUUID();
         this.messages.push({ messageId, body: command.input.MessageBody!, receiveCount: 0, visibleAt: 0 });
         return { MessageId: messageId };
@@ -61,7 +62,12 @@ export class OrderQueueModel {
         messageId: message.messageId,
         receiptHandle: `${message.messageId}#${message.receiveCount}`,
         body: message.body,
-        attributes: { ApproximateReceiveCount: String(message.receiveCount), SentTimestamp: String(now), SenderId: 'simulation', ApproximateFirstReceiveTimestamp: String(now) },
+        attributes: {
+          ApproximateReceiveCount: String(message.receiveCount),
+          SentTimestamp: String(now),
+          SenderId: 'simulation',
+          ApproximateFirstReceiveTimestamp: String(now),
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',

@@ -80,7 +80,15 @@ export class OrderTraffic {
       // Three accounts in turn use each client order id: the key is the account's, so these are three orders.
       const clientOrderId = `s${this.seed}-o${Math.ceil(this.sent / 3)}`;
       const accountId = `acct-${this.sent % 3}`;
-      const body = JSON.stringify({ clientOrderId, accountId, symbol: 'AAPL', side: this.sent % 2 === 0 ? 'buy' : 'sell', orderType: 'limit', quantity: 1 + (this.sent % 7), limitPrice: 100 + (this.sent % 5) });
+      const body = JSON.stringify({
+        clientOrderId,
+        accountId,
+        symbol: 'AAPL',
+        side: this.sent % 2 === 0 ? 'buy' : 'sell',
+        orderType: 'limit',
+        quantity: 1 + (this.sent % 7),
+        limitPrice: 100 + (this.sent % 5),
+      });
       // Every third client keeps an old DNS answer.
       this.outstanding.push({ orderKey: orderKeyOf({ accountId, clientOrderId }), body, stale: this.sent % 3 === 0 });
     }

@@ -74,10 +74,12 @@ export function installReadCache(): { hits: number; misses: number } {
     for (const map of allItemMaps) for (const [id, entry] of map) if (table === undefined || (entry.table === table && matches(entry.key))) map.delete(id);
   };
   const dropParameter = (name: string | undefined): void => {
-    for (const map of allParameterMaps) if (name === undefined) map.clear();
-    else map.delete(name);
+    for (const map of allParameterMaps)
+      if (name === undefined) map.clear();
+      else map.delete(name);
   };
-  const contains = (item: Key, key: Key): boolean => Object.entries(key).every(([attribute, value]) => JSON.stringify(item[attribute]) === JSON.stringify(value));
+  const contains = (item: Key, key: Key): boolean =>
+    Object.entries(key).every(([attribute, value]) => JSON.stringify(item[attribute]) === JSON.stringify(value));
   const plain = (value: unknown): Key => unmarshall(value as Parameters<typeof unmarshall>[0]) as Key;
 
   /** Drops what a write may change. */

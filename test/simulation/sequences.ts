@@ -74,7 +74,11 @@ export const NAMED_SEQUENCES: Record<string, (lagPolls: number) => Omit<Sequence
     name: 'planned-then-outage',
     lagPolls,
     durationSeconds: 1500 + SETTLE,
-    events: [{ at: 30, kind: 'operator-run', region: SECONDARY, mode: 'planned' }, { at: 300, kind: 'operator-run', region: PRIMARY, mode: 'planned' }, ...outage(600, 300)],
+    events: [
+      { at: 30, kind: 'operator-run', region: SECONDARY, mode: 'planned' },
+      { at: 300, kind: 'operator-run', region: PRIMARY, mode: 'planned' },
+      ...outage(600, 300),
+    ],
   }),
   'lost-answers': (lagPolls) => ({
     name: 'lost-answers',
@@ -97,7 +101,10 @@ export const NAMED_SEQUENCES: Record<string, (lagPolls: number) => Omit<Sequence
     name: 'late-switchover',
     lagPolls,
     durationSeconds: 900,
-    events: [{ at: 20, kind: 'run-fault', fault: 'late-switchover' }, { at: 30, kind: 'operator-run', region: SECONDARY, mode: 'planned' }],
+    events: [
+      { at: 20, kind: 'run-fault', fault: 'late-switchover' },
+      { at: 30, kind: 'operator-run', region: SECONDARY, mode: 'planned' },
+    ],
   }),
   'late-switchover-during-database-outage': (lagPolls) => ({
     name: 'late-switchover-during-database-outage',
@@ -148,7 +155,11 @@ export const NAMED_SEQUENCES: Record<string, (lagPolls: number) => Omit<Sequence
     lagPolls,
     durationSeconds: 900 + SETTLE,
     // Its processor is held back for 40 s first (throttled), so it has orders to commit once cut off.
-    events: [{ at: 30, kind: 'processing-paused', region: PRIMARY }, { at: 70, kind: 'processing-resumed', region: PRIMARY }, ...isolation(60, 400, 'reachable')],
+    events: [
+      { at: 30, kind: 'processing-paused', region: PRIMARY },
+      { at: 70, kind: 'processing-resumed', region: PRIMARY },
+      ...isolation(60, 400, 'reachable'),
+    ],
   }),
   'isolated-writer-journal-cut': (lagPolls) => ({
     name: 'isolated-writer-journal-cut',
@@ -214,11 +225,15 @@ export function randomSequence(seed: number): Sequence {
   for (let episode = 0; episode < episodes; episode++) {
     if (next() < 0.4) events.push({ at: at - 10, kind: 'run-fault', fault: pick(FAULTS) });
     if (data() < 0.2) events.push({ at: at - 10, kind: 'lose-write-answers', count: 1 + Math.floor(data() * 3) });
-    if (data() < 0.2) events.push({ at: at - 10, kind: 'queue-errors', region: PRIMARY }, { at: at + 10 + Math.floor(data() * 50), kind: 'queue-errors-end', region: PRIMARY });
+    if (data() < 0.2)
+      events.push({ at: at - 10, kind: 'queue-errors', region: PRIMARY }, { at: at + 10 + Math.floor(data() * 50), kind: 'queue-errors-end', region: PRIMARY });
     const kind = pick(['planned', 'outage', 'database', 'flapping', 'vantage'] as const);
     switch (kind) {
       case 'planned':
-        events.push({ at, kind: 'operator-run', region: SECONDARY, mode: 'planned' }, { at: at + between(120, 300), kind: 'operator-run', region: PRIMARY, mode: 'planned' });
+        events.push(
+          { at, kind: 'operator-run', region: SECONDARY, mode: 'planned' },
+          { at: at + between(120, 300), kind: 'operator-run', region: PRIMARY, mode: 'planned' },
+        );
         break;
       case 'outage': {
         const seconds = between(40, 400);

@@ -39,7 +39,18 @@ describe('the two-region simulation', () => {
   it("keeps an unreachable old writer's commits until it rejoins, then discards them; a reachable one is fenced at once", async () => {
     const { storage } = fixture;
     const order = async (clientOrderId: string) =>
-      AcceptedOrderSchema.parse(JSON.parse(await journalOrder(fixture.world.journalTable, { clientOrderId, accountId: 'acct-1', symbol: 'AAPL', side: 'buy', orderType: 'market', quantity: '1' })));
+      AcceptedOrderSchema.parse(
+        JSON.parse(
+          await journalOrder(fixture.world.journalTable, {
+            clientOrderId,
+            accountId: 'acct-1',
+            symbol: 'AAPL',
+            side: 'buy',
+            orderType: 'market',
+            quantity: '1',
+          }),
+        ),
+      );
     await storage.reset(PRIMARY, { lagMs: 0, rpoSeconds: {} }, 0);
     storage.setRegionDown(PRIMARY, true);
     await storage.failedOver(SECONDARY);
@@ -67,7 +78,9 @@ describe('the two-region simulation', () => {
       const key = { pk: 'simulation-probe' };
       await dynamodb.client(SECONDARY).send(new PutCommand({ TableName: table, Item: { ...key, value: 1 } }));
       const cut = dynamodb.client(PRIMARY);
-      await expect(cut.send(new PutCommand({ TableName: table, Item: { ...key, value: 2 } }))).rejects.toThrow(/reaches neither the other replica nor the witness/);
+      await expect(cut.send(new PutCommand({ TableName: table, Item: { ...key, value: 2 } }))).rejects.toThrow(
+        /reaches neither the other replica nor the witness/,
+      );
       await expect(cut.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).rejects.toThrow(/MRSC/);
       await expect(cut.send(new GetCommand({ TableName: table, Key: key }))).resolves.toMatchObject({ Item: { value: 1 } });
     } finally {

@@ -31,12 +31,21 @@ export const INVARIANTS = {
   'lock-released': { required: true, what: 'no failover lock outlives its run' },
   roles: { required: true, what: 'after every run, and between runs, the regions are in the states the roles table says' },
   'standby-ready': { required: true, what: 'while us-east-1 is active, us-east-2 is a healthy SECONDARY: if us-east-1 failed next, DNS would move' },
-  'no-needless-data-loss': { required: true, what: 'no failover allowing data loss starts while the primary\'s control plane answers' },
-  'no-needless-failover': { required: true, what: 'the prober starts no failover while Route 53\'s checkers see the primary healthy (one vantage point, a blip, flapping)' },
+  'no-needless-data-loss': { required: true, what: "no failover allowing data loss starts while the primary's control plane answers" },
+  'no-needless-failover': {
+    required: true,
+    what: "the prober starts no failover while Route 53's checkers see the primary healthy (one vantage point, a blip, flapping)",
+  },
   'planned-succeeds': { required: true, what: 'a planned run with both regions sound and no fault injected into it succeeds' },
   converges: { required: true, what: 'once the faults heal, the writer, the active region and DNS agree (on us-east-1 after failback)' },
-  'one-committer': { required: true, what: 'at most one region\'s commits survive: every order in the writer was committed by the region active under its epoch, before that epoch ended' },
-  'orders-applied': { required: true, what: 'every acknowledged order is in the writer exactly once, with its own orderId, within 2 minutes of its acknowledgement (or of the promotion after it)' },
+  'one-committer': {
+    required: true,
+    what: "at most one region's commits survive: every order in the writer was committed by the region active under its epoch, before that epoch ended",
+  },
+  'orders-applied': {
+    required: true,
+    what: 'every acknowledged order is in the writer exactly once, with its own orderId, within 2 minutes of its acknowledgement (or of the promotion after it)',
+  },
 } as const;
 export type InvariantName = keyof typeof INVARIANTS;
 
@@ -151,7 +160,14 @@ export class Simulation {
         queues: this.queues,
         storage,
       },
-      { ordersPerStep: 1, staleDnsMs: sequence.data.staleDnsMs, pendingShards: orderPath.pendingShards, maxBodyBytes: orderPath.maxBodyBytes, journalTable: () => fixture.journalTable, controlTable: fixture.deployment.controlTable },
+      {
+        ordersPerStep: 1,
+        staleDnsMs: sequence.data.staleDnsMs,
+        pendingShards: orderPath.pendingShards,
+        maxBodyBytes: orderPath.maxBodyBytes,
+        journalTable: () => fixture.journalTable,
+        controlTable: fixture.deployment.controlTable,
+      },
       seed,
     );
   }
@@ -277,13 +293,23 @@ export class Simulation {
       const stale = epoch === undefined || epoch.region !== commit.region || (epoch.endedAt !== undefined && commit.at.getTime() > epoch.endedAt);
       if (!stale) continue;
       this.reportedOrders.add(`commit:${commit.order_id}`);
-      this.violation('one-committer', `order ${commit.order_id} committed by ${commit.region} under epoch ${commit.epoch} (${epoch ? `${epoch.region}'s${epoch.endedAt !== undefined ? ', ended before the commit' : ''}` : 'unknown'}) survives in the writer`);
+      this.violation(
+        'one-committer',
+        `order ${commit.order_id} committed by ${commit.region} under epoch ${commit.epoch} (${epoch ? `${epoch.region}'s${epoch.endedAt !== undefined ? ', ended before the commit' : ''}` : 'unknown'}) survives in the writer`,
+      );
     }
   }
 
   /** No fault in force, us-east-1 active with nothing drained, both records healthy, no run waiting. */
   private async quiet(): Promise<boolean> {
-    if (this.world.down.size > 0 || REGIONS.some((region) => this.fixture.apis[region].failing) || this.proberPathBroken || this.queue.length > 0 || this.faults.length > 0) return false;
+    if (
+      this.world.down.size > 0 ||
+      REGIONS.some((region) => this.fixture.apis[region].failing) ||
+      this.proberPathBroken ||
+      this.queue.length > 0 ||
+      this.faults.length > 0
+    )
+      return false;
     if (REGIONS.some((region) => this.queues[region].messages.length > 0) || this.traffic.outstandingCount > 0) return false;
     // An acknowledged order not yet in the writer waits for the next scheduled reconciliation: no skipping past it.
     if ((await this.simulationFixture.storage.orders()).length < this.traffic.acknowledged.size) return false;
@@ -377,10 +403,17 @@ export class Simulation {
         this.proberPathBroken = false;
         break;
       case 'pause':
-        await documents.send(new PutCommand({ TableName: this.fixture.deployment.controlTable, Item: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem, reason: 'simulation' } }));
+        await documents.send(
+          new PutCommand({
+            TableName: this.fixture.deployment.controlTable,
+            Item: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem, reason: 'simulation' },
+          }),
+        );
         break;
       case 'resume':
-        await documents.send(new DeleteCommand({ TableName: this.fixture.deployment.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem } }));
+        await documents.send(
+          new DeleteCommand({ TableName: this.fixture.deployment.controlTable, Key: { [ControlTableSchema.pk]: ControlTableSchema.automationPauseItem } }),
+        );
         break;
       case 'operator-run':
         this.queue.push({ region: event.region, input: { mode: event.mode, reason: 'operator' }, by: 'operator' });
@@ -476,7 +509,10 @@ export class Simulation {
       await this.recordEpoch(startedAt);
       this.runs.push({ region: next.region, mode: String(next.input.mode), status: result.status, error: result.error?.name });
       if (next.input.mode === 'planned' && sound && result.status !== 'SUCCEEDED') {
-        this.violation('planned-succeeds', `a planned run to ${next.region} with both regions sound ended ${result.status} ${result.error?.name ?? ''}: ${result.error?.cause?.slice(0, 200) ?? ''}`);
+        this.violation(
+          'planned-succeeds',
+          `a planned run to ${next.region} with both regions sound ended ${result.status} ${result.error?.name ?? ''}: ${result.error?.cause?.slice(0, 200) ?? ''}`,
+        );
       }
       await this.checkAfterRun(next, result);
     }
@@ -532,7 +568,8 @@ export class Simulation {
     }
     await this.checkRoles(`after a ${run.region} run (${result.status}${result.error ? ` ${result.error.name}` : ''})`);
     for (const failover of this.world.aurora.dataLosingFailovers.splice(0)) {
-      if (failover.writerRegionUp) this.violation('no-needless-data-loss', `a ${run.region} run's failover allowing data loss was accepted while the writer's region answered`);
+      if (failover.writerRegionUp)
+        this.violation('no-needless-data-loss', `a ${run.region} run's failover allowing data loss was accepted while the writer's region answered`);
     }
   }
 
@@ -557,7 +594,10 @@ export class Simulation {
     if (standbyMatters && !this.route53.recordHealthy(SECONDARY, this.clock)) {
       this.standbyUnhealthySince ??= this.clock;
       if (this.clock - this.standbyUnhealthySince >= STANDBY_GRACE_MS) {
-        this.violation('standby-ready', `us-east-1 is active but us-east-2's record has been unhealthy for ${(this.clock - this.standbyUnhealthySince) / 1000} s: the next outage would keep traffic on us-east-1`);
+        this.violation(
+          'standby-ready',
+          `us-east-1 is active but us-east-2's record has been unhealthy for ${(this.clock - this.standbyUnhealthySince) / 1000} s: the next outage would keep traffic on us-east-1`,
+        );
         this.standbyUnhealthySince = this.clock;
       }
     } else {

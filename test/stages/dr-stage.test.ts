@@ -80,11 +80,14 @@ describe('parameters', () => {
   it.each([
     ['primary', primary, primaryNaming, 'us-east-2'],
     ['secondary', secondary, secondaryNaming, 'us-east-1'],
-  ])('publishes the %s region\'s role, peer and network under /{app}/{suffix}', (role, template, naming, peer) => {
+  ])("publishes the %s region's role, peer and network under /{app}/{suffix}", (role, template, naming, peer) => {
     template.hasResourceProperties('AWS::SSM::Parameter', { Name: naming.parameterName(ParameterKey.regionRole), Value: role });
     template.hasResourceProperties('AWS::SSM::Parameter', { Name: naming.parameterName(ParameterKey.peerRegion), Value: peer });
     template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/trading-dr/dev/network/vpc-id', Value: Match.objectLike({ Ref: Match.anyValue() }) });
-    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/trading-dr/dev/network/route-table-ids', Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/trading-dr/dev/network/route-table-ids',
+      Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+    });
   });
 });
 
@@ -98,7 +101,9 @@ describe('vpc peering', () => {
       PeerVpcId: { 'Fn::GetAtt': [Match.stringLikeRegexp('PeeringPeerVpcId'), 'Parameter.Value'] },
     });
     secondary.hasResourceProperties('Custom::PeerParameter', {
-      Create: Match.serializedJson(Match.objectLike({ service: 'SSM', action: 'getParameter', region: 'us-east-1', parameters: { Name: '/trading-dr/dev/network/vpc-id' } })),
+      Create: Match.serializedJson(
+        Match.objectLike({ service: 'SSM', action: 'getParameter', region: 'us-east-1', parameters: { Name: '/trading-dr/dev/network/vpc-id' } }),
+      ),
     });
   });
 
@@ -110,7 +115,7 @@ describe('vpc peering', () => {
     }
   });
 
-  it('adds the return route in each of the primary\'s route tables, in us-east-1, and removes it on teardown', () => {
+  it("adds the return route in each of the primary's route tables, in us-east-1, and removes it on teardown", () => {
     const returnRoutes = secondary.findResources('Custom::PeerRoute');
     expect(Object.keys(returnRoutes)).toHaveLength(6);
     for (const returnRoute of Object.values(returnRoutes)) {
@@ -125,7 +130,7 @@ describe('vpc peering', () => {
     }
   });
 
-  it('lets the deploy-time calls touch only the primary\'s route tables and parameters', () => {
+  it("lets the deploy-time calls touch only the primary's route tables and parameters", () => {
     // Not the switch keeper's run-time read of the switch this region hosts, in this region.
     const ownSwitch = `parameter${secondaryNaming.parameterName(ParameterKey.evacuationSwitch)}`;
     const statements = statementsOf(secondary).filter(
@@ -157,7 +162,7 @@ describe('cross-region access', () => {
     primary.hasResourceProperties('AWS::IAM::Role', { RoleName: 'role-readiness-use1-dev' });
   });
 
-  it('scopes the orchestrator to this deployment\'s control table, global cluster and clusters in both regions, without promoting rights', () => {
+  it("scopes the orchestrator to this deployment's control table, global cluster and clusters in both regions, without promoting rights", () => {
     const statements = statementsOf(primary);
     const fence = statements.find((statement) => statement.Sid === 'FenceControlTable')!;
     expect(fence.Resource).toEqual([
@@ -204,7 +209,7 @@ describe('cross-region access', () => {
 });
 
 describe('logging', () => {
-  it('sends every function\'s logs to a log group the stack owns, with a retention, destroyed with it', () => {
+  it("sends every function's logs to a log group the stack owns, with a retention, destroyed with it", () => {
     for (const template of [primary, secondary]) {
       const groups = template.findResources('AWS::Logs::LogGroup');
       const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
@@ -212,7 +217,11 @@ describe('logging', () => {
       for (const [id, fn] of functions) {
         const groupRef = fn.Properties.LoggingConfig?.LogGroup?.Ref as string | undefined;
         expect({ id, ownedGroup: groupRef !== undefined && groupRef in groups }).toEqual({ id, ownedGroup: true });
-        expect({ id, retention: groups[groupRef!].Properties.RetentionInDays, deletion: groups[groupRef!].DeletionPolicy }).toEqual({ id, retention: expect.any(Number), deletion: 'Delete' });
+        expect({ id, retention: groups[groupRef!].Properties.RetentionInDays, deletion: groups[groupRef!].DeletionPolicy }).toEqual({
+          id,
+          retention: expect.any(Number),
+          deletion: 'Delete',
+        });
       }
     }
   });

@@ -11,12 +11,21 @@ const afterFailover = synthDeployment({ writerRegion: 'us-east-2' });
 
 const templates = {
   normal: { primary: Template.fromStack(normal.deployment.primary.regionalStack), secondary: Template.fromStack(normal.deployment.secondary.regionalStack) },
-  afterFailover: { primary: Template.fromStack(afterFailover.deployment.primary.regionalStack), secondary: Template.fromStack(afterFailover.deployment.secondary.regionalStack) },
+  afterFailover: {
+    primary: Template.fromStack(afterFailover.deployment.primary.regionalStack),
+    secondary: Template.fromStack(afterFailover.deployment.secondary.regionalStack),
+  },
 };
 
 // The database's KMS key is left out on purpose: its policy loses the migration role when the
 // migration moves, an in-place policy update that touches neither the key material nor a cluster.
-const DATABASE_TYPES = ['AWS::RDS::GlobalCluster', 'AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::RDS::DBClusterParameterGroup', 'AWS::RDS::DBSubnetGroup'];
+const DATABASE_TYPES = [
+  'AWS::RDS::GlobalCluster',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBClusterParameterGroup',
+  'AWS::RDS::DBSubnetGroup',
+];
 
 function resourcesOf(template: Template, types: string[]): Record<string, unknown> {
   return Object.fromEntries(types.flatMap((type) => Object.entries(template.findResources(type))));
@@ -39,14 +48,15 @@ it('never names a source cluster on the global cluster, the identifier that drif
 });
 
 it('runs the schema migration where the writer is', () => {
-  const migrations = (template: Template): number => Object.keys(template.findResources('AWS::CloudFormation::CustomResource')).length + Object.keys(template.findResources('Custom::SchemaMigration')).length;
+  const migrations = (template: Template): number =>
+    Object.keys(template.findResources('AWS::CloudFormation::CustomResource')).length + Object.keys(template.findResources('Custom::SchemaMigration')).length;
   expect(migrations(templates.normal.primary)).toBe(1);
   expect(migrations(templates.normal.secondary)).toBe(0);
   expect(migrations(templates.afterFailover.primary)).toBe(0);
   expect(migrations(templates.afterFailover.secondary)).toBe(1);
 });
 
-it('pauses the secret rotation while the writer is away from the secret\'s home region', () => {
+it("pauses the secret rotation while the writer is away from the secret's home region", () => {
   templates.normal.primary.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
   templates.afterFailover.primary.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
   // The secret and its attachment stay: both regions' functions keep reading it.
@@ -54,6 +64,6 @@ it('pauses the secret rotation while the writer is away from the secret\'s home 
   templates.afterFailover.primary.resourceCountIs('AWS::SecretsManager::Secret', 1);
 });
 
-it('refuses a writer region that is neither of the deployment\'s regions', () => {
+it("refuses a writer region that is neither of the deployment's regions", () => {
   expect(() => synthDeployment({ writerRegion: 'eu-west-1' })).toThrow(/writerRegion: must be primaryRegion \(us-east-1\) or secondaryRegion \(us-east-2\)/);
 });
