@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { failoverBudget, HEALTH_CHECK_INTERVALS, trafficBudgetSum } from '../failover/failover-budget';
 import { maxSuffixLength, kindRule } from './naming';
@@ -43,10 +44,11 @@ function integer(min: number, max: number): z.ZodType<number> {
   ) as z.ZodType<number>;
 }
 
-function retentionDays(): z.ZodType<number> {
+/** A CloudWatch Logs retention period, resolved once here to the type constructs take (RetentionDays' values are the days). */
+function retentionDays(): z.ZodType<logs.RetentionDays, number> {
   return integer(1, 3653).refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
     message: `must be one of the CloudWatch Logs retention periods (${LOG_RETENTION_DAYS.join(', ')})`,
-  }) as unknown as z.ZodType<number>;
+  }) as unknown as z.ZodType<logs.RetentionDays, number>;
 }
 
 function region(): z.ZodString {

@@ -1,0 +1,95 @@
+import { Duration } from 'aws-cdk-lib';
+import { RegionRole } from '../../lib/core/config';
+import type { CrossRegionAccess } from '../../lib/failover/cross-region-access';
+import { FailoverOrchestrator } from '../../lib/failover/failover-orchestrator';
+import { FailoverProber } from '../../lib/failover/failover-prober';
+import type { Network } from '../../lib/network/network';
+import type { AlertTopic } from '../../lib/observability/alert-topic';
+import type { DrEventBus } from '../../lib/observability/dr-event-bus';
+import { ContinuousReconciliation } from '../../lib/order-path/continuous-reconciliation';
+import { API_STAGE_NAME, OrderApi } from '../../lib/order-path/order-api';
+import type { StageContext } from './context';
+import type { RegionalData } from './data';
+
+export interface FailoverControl {
+  /** The state machine that moves the active role to this region. */
+  readonly orchestrator: FailoverOrchestrator;
+  /** Journal reconciliation on a schedule, with its alarms. */
+  readonly reconciliation: ContinuousReconciliation;
+  /** The automatic trigger (secondary region only). */
+  readonly prober?: FailoverProber;
+}
+
+export interface FailoverControlInputs {
+  readonly data: RegionalData;
+  readonly network: Network;
+  readonly orderApi: OrderApi;
+  readonly alerts: AlertTopic;
+  readonly events: DrEventBus;
+  /** The orchestrator's role (built with the network, before the data, where the stage has always built it). */
+  readonly crossRegionAccess: CrossRegionAccess;
+}
+
+/** The orchestrator with its cross-region role, scheduled reconciliation, and (in the secondary) the prober. */
+export function buildFailoverControl(
+  ctx: StageContext,
+  { data, network, orderApi, alerts, events, crossRegionAccess }: FailoverControlInputs,
+): FailoverControl {
+  const { stack, config, role, settings, naming } = ctx;
+  const orchestrator = new FailoverOrchestrator(stack, 'FailoverOrchestrator', {
+    naming,
+    peerRegion: settings.peerRegion,
+    primaryRegion: config.primaryRegion,
+    controlTable: data.controlTable.table,
+    journal: data.orderJournal.table,
+    database: data.database,
+    vpc: network.vpc,
+    role: crossRegionAccess.orchestratorRole,
+    alertTopic: alerts.topic,
+    eventBus: events.bus,
+    eventSource: events.source,
+    apiUrl: orderApi.api.url,
+    canaryRouteArns: [orderApi.api.arnForExecuteApi('POST', '/orders', API_STAGE_NAME), orderApi.api.arnForExecuteApi('GET', '/orders/*', API_STAGE_NAME)],
+    apiHostName: ctx.apiHostName,
+    apiTarget: orderApi.domain.domainNameAliasDomainName,
+    lockDuration: Duration.seconds(config.failoverLockSeconds),
+    promotionPollInterval: Duration.seconds(config.promotionPollSeconds),
+    promotionTimeout: Duration.seconds(config.promotionTimeoutSeconds),
+    validationTimeout: Duration.seconds(config.validationTimeoutSeconds),
+    requireDataLossApproval: config.requireDataLossApproval,
+    approvalTimeout: Duration.seconds(config.dataLossApprovalTimeoutSeconds),
+    pendingShards: config.journalPendingShards,
+    poolSize: config.dbPoolSize,
+    journalDurableAfter: Duration.seconds(config.journalDurableAfterSeconds),
+    journalReplicationMargin: Duration.seconds(config.journalReplicationMarginSeconds),
+    orderBound: Duration.seconds(config.orderBoundSeconds),
+    logRetention: config.logRetentionDays,
+  });
+  const reconciliation = new ContinuousReconciliation(stack, 'ContinuousReconciliation', {
+    naming,
+    reconcileFunction: orchestrator.reconcileFunction.function,
+    alertTopic: alerts.topic,
+    interval: Duration.minutes(config.reconcileIntervalMinutes),
+  });
+  const prober =
+    role === RegionRole.SECONDARY
+      ? new FailoverProber(stack, 'FailoverProber', {
+          naming,
+          peerRegion: settings.peerRegion,
+          primaryRegion: config.primaryRegion,
+          controlTable: data.controlTable.table,
+          stateMachine: orchestrator.stateMachine,
+          alertTopic: alerts.topic,
+          probeInterval: Duration.seconds(config.probeIntervalSeconds),
+          failureThreshold: config.probeFailureThreshold,
+          minimumOutage: Duration.seconds(config.probeMinimumOutageSeconds),
+          restartAfter: Duration.seconds(config.probeRestartAfterSeconds),
+          apiHostName: ctx.apiHostName,
+          apiTarget: orderApi.domain.domainNameAliasDomainName,
+          autoFailback: config.autoFailback,
+          failbackAfterHealthy: Duration.seconds(config.failbackAfterHealthySeconds),
+          logRetention: config.logRetentionDays,
+        })
+      : undefined;
+  return { orchestrator, reconciliation, prober };
+}
