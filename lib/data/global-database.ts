@@ -126,22 +126,7 @@ export class GlobalDatabase extends Construct {
     });
     this.key = key;
 
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      securityGroupName: naming.name('securityGroup', Purpose.database),
-      description: 'Aurora: database port from this deployment functions and the peer VPC only',
-      allowAllOutbound: false,
-    });
-    const clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
-      vpc: props.vpc,
-      securityGroupName: naming.name('securityGroup', Purpose.databaseClients),
-      description: 'Functions of this deployment that use the database',
-      allowAllOutbound: false,
-    });
-    securityGroup.addIngressRule(clientSecurityGroup, ec2.Port.tcp(port), "This deployment's functions");
-    securityGroup.addIngressRule(ec2.Peer.ipv4(props.peerVpcCidr), ec2.Port.tcp(port), 'The peer region over the VPC peering');
-    clientSecurityGroup.addEgressRule(securityGroup, ec2.Port.tcp(port), 'The database');
-    clientSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.HTTPS, 'AWS APIs through the VPC endpoints');
+    const { securityGroup, clientSecurityGroup } = this.createSecurityGroups(props, port);
     this.securityGroup = securityGroup;
     this.clientSecurityGroup = clientSecurityGroup;
 
@@ -185,24 +170,8 @@ export class GlobalDatabase extends Construct {
       globalCluster.applyRemovalPolicy(RemovalPolicy.DESTROY);
     }
 
-    const secretName = naming.name('secret', Purpose.database);
-    let secret: secretsmanager.ISecret;
-    let ownedSecret: rds.DatabaseSecret | undefined;
-    if (isPrimary) {
-      ownedSecret = new rds.DatabaseSecret(this, 'Secret', {
-        secretName,
-        username: MASTER_USERNAME,
-        encryptionKey: key,
-        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-        // The replica uses the secondary region's AWS managed key: a customer key there does
-        // not exist yet when the primary deploys.
-        replicaRegions: [{ region: props.peerRegion }],
-      });
-      ownedSecret.applyRemovalPolicy(RemovalPolicy.DESTROY);
-      secret = ownedSecret;
-    } else {
-      secret = secretsmanager.Secret.fromSecretNameV2(this, 'Secret', secretName);
-    }
+    const ownedSecret = isPrimary ? this.createSecret(props, key) : undefined;
+    const secret: secretsmanager.ISecret = ownedSecret ?? secretsmanager.Secret.fromSecretNameV2(this, 'Secret', naming.name('secret', Purpose.database));
     this.secret = secret;
 
     const cluster = new rds.CfnDBCluster(this, 'Cluster', {
@@ -237,6 +206,65 @@ export class GlobalDatabase extends Construct {
     this.clusterEndpoint = cluster.attrEndpointAddress;
     this.readerEndpoint = cluster.attrReadEndpointAddress;
 
+    const instances = this.createInstances(props, cluster, engine, key);
+    this.firstInstance = instances[0];
+
+    if (ownedSecret) this.attachSecret(ownedSecret, cluster, instances, props, clientSecurityGroup);
+
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'Deletion protection is off by design: every environment must be destroyable (enforced by DestroyableGuard); production is protected by the pipeline approval and automated backups',
+      },
+      {
+        id: 'AwsSolutions-RDS11',
+        reason:
+          "The database is reachable only from this deployment's functions and the peer VPC; a non-default port would add no protection, and the port is configurable (dbPort)",
+      },
+    );
+  }
+
+  /** The database's security group (the port from this deployment's functions and the peer VPC) and the one its clients carry. */
+  private createSecurityGroups(props: GlobalDatabaseProps, port: number): { securityGroup: ec2.SecurityGroup; clientSecurityGroup: ec2.SecurityGroup } {
+    const { naming } = props;
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      securityGroupName: naming.name('securityGroup', Purpose.database),
+      description: 'Aurora: database port from this deployment functions and the peer VPC only',
+      allowAllOutbound: false,
+    });
+    const clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
+      vpc: props.vpc,
+      securityGroupName: naming.name('securityGroup', Purpose.databaseClients),
+      description: 'Functions of this deployment that use the database',
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(clientSecurityGroup, ec2.Port.tcp(port), "This deployment's functions");
+    securityGroup.addIngressRule(ec2.Peer.ipv4(props.peerVpcCidr), ec2.Port.tcp(port), 'The peer region over the VPC peering');
+    clientSecurityGroup.addEgressRule(securityGroup, ec2.Port.tcp(port), 'The database');
+    clientSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.HTTPS, 'AWS APIs through the VPC endpoints');
+    return { securityGroup, clientSecurityGroup };
+  }
+
+  /** The master secret, created in the primary with a replica in the peer region (which reads it by name). */
+  private createSecret(props: GlobalDatabaseProps, key: kms.IKey): rds.DatabaseSecret {
+    const ownedSecret = new rds.DatabaseSecret(this, 'Secret', {
+      secretName: props.naming.name('secret', Purpose.database),
+      username: MASTER_USERNAME,
+      encryptionKey: key,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+      // The replica uses the secondary region's AWS managed key: a customer key there does
+      // not exist yet when the primary deploys.
+      replicaRegions: [{ region: props.peerRegion }],
+    });
+    ownedSecret.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    return ownedSecret;
+  }
+
+  /** The writer and its readers (promotion tiers in order). */
+  private createInstances(props: GlobalDatabaseProps, cluster: rds.CfnDBCluster, engine: rds.IClusterEngine, key: kms.IKey): rds.CfnDBInstance[] {
+    const { naming } = props;
     const instanceCount = 1 + (props.readerCount ?? 1);
     const instances: rds.CfnDBInstance[] = [];
     for (let index = 1; index <= instanceCount; index++) {
@@ -256,37 +284,32 @@ export class GlobalDatabase extends Construct {
       instance.applyRemovalPolicy(RemovalPolicy.DESTROY);
       instances.push(instance);
     }
-    this.firstInstance = instances[0];
+    return instances;
+  }
 
-    if (ownedSecret) {
-      const attachment = new secretsmanager.CfnSecretTargetAttachment(this, 'SecretAttachment', {
-        secretId: ownedSecret.secretArn,
-        targetId: cluster.ref,
-        targetType: 'AWS::RDS::DBCluster',
+  /** Ties the owned secret to the cluster; rotation runs where the writer is, and is acknowledged as paused elsewhere. */
+  private attachSecret(
+    ownedSecret: rds.DatabaseSecret,
+    cluster: rds.CfnDBCluster,
+    instances: rds.CfnDBInstance[],
+    props: GlobalDatabaseProps,
+    clientSecurityGroup: ec2.ISecurityGroup,
+  ): void {
+    const isPrimary = props.role === RegionRole.PRIMARY;
+    const attachment = new secretsmanager.CfnSecretTargetAttachment(this, 'SecretAttachment', {
+      secretId: ownedSecret.secretArn,
+      targetId: cluster.ref,
+      targetType: 'AWS::RDS::DBCluster',
+    });
+    if (props.holdsWriter ?? isPrimary) {
+      this.addRotation(ownedSecret, attachment, instances, props, clientSecurityGroup);
+    } else {
+      Validations.of(ownedSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotation is paused while the writer is in the other region after a failover (writerRegion): it would connect to this read-only cluster; it resumes with the deploy after failback',
       });
-      if (props.holdsWriter ?? isPrimary) {
-        this.addRotation(ownedSecret, attachment, instances, props, clientSecurityGroup);
-      } else {
-        Validations.of(ownedSecret).acknowledge({
-          id: 'AwsSolutions-SMG4',
-          reason:
-            'Rotation is paused while the writer is in the other region after a failover (writerRegion): it would connect to this read-only cluster; it resumes with the deploy after failback',
-        });
-      }
     }
-
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions-RDS10',
-        reason:
-          'Deletion protection is off by design: every environment must be destroyable (enforced by DestroyableGuard); production is protected by the pipeline approval and automated backups',
-      },
-      {
-        id: 'AwsSolutions-RDS11',
-        reason:
-          "The database is reachable only from this deployment's functions and the peer VPC; a non-default port would add no protection, and the port is configurable (dbPort)",
-      },
-    );
   }
 
   /** Rotation runs where the writer is; the replica in the peer region follows the primary secret. */

@@ -56,6 +56,11 @@ export interface RegionalAlarmsProps {
  * alarm: where silence means "nothing happened" (no errors, no queued orders) it is fine; where
  * silence means the signal is gone (a health check, the readiness check) it is an alarm.
  */
+/** Missing data is fine (no traffic, or the metric exists in one region only). */
+const ok = cloudwatch.TreatMissingData.NOT_BREACHING;
+/** Missing data means the thing did not run or report: a failure. */
+const silenceIsFailure = cloudwatch.TreatMissingData.BREACHING;
+
 export class RegionalAlarms extends Construct {
   /** Every alarm, by its purpose (`api-5xx`, `err-order-processor`, ...): its name is `alarm-<purpose>-<region code>-<suffix>`. */
   public readonly alarms = new Map<string, cloudwatch.Alarm>();
@@ -68,12 +73,18 @@ export class RegionalAlarms extends Construct {
     super(scope, id);
     this.naming = props.naming;
     this.topic = props.topic;
-    const { thresholds } = props;
-    this.evaluationPeriods = thresholds.evaluationPeriods;
-    const stack = Stack.of(this);
-    const ok = cloudwatch.TreatMissingData.NOT_BREACHING;
-    const silenceIsFailure = cloudwatch.TreatMissingData.BREACHING;
+    this.evaluationPeriods = props.thresholds.evaluationPeriods;
+    // In this order: the alarms' order is the dashboard's.
+    this.addDataAlarms(props);
+    this.addFunctionAlarms(props);
+    this.addOrderPathAlarms(props);
+    this.addFailoverAlarms(props);
+    this.addRoute53Alarms(props);
+  }
 
+  /** Replication: Aurora's lag, each global table's, each bucket's. */
+  private addDataAlarms(props: RegionalAlarmsProps): void {
+    const { thresholds } = props;
     const database = globalDatabaseMetrics(props.naming);
     // Aurora reports lag on the secondary member only: no data in the writer's region is normal.
     this.add(
@@ -112,14 +123,22 @@ export class RegionalAlarms extends Construct {
       );
       this.add(`s3-fail-${bucket.purpose}`, bucket.failedOperations, 1, ok, `S3 ${bucket.purpose} objects failed to replicate to ${props.peerRegion}`, 1);
     }
+  }
 
+  /** Each function's error rate and throttles. */
+  private addFunctionAlarms(props: RegionalAlarmsProps): void {
+    const { thresholds } = props;
     for (const functionPurpose of props.functionPurposes) {
       const functionName = props.naming.name('function', functionPurpose);
       const metrics = functionMetrics(functionName, props.naming.region);
       this.add(`err-${functionPurpose}`, metrics.errorRate, thresholds.maxFunctionErrorRatePercent, ok, `${functionName}: error rate (%) above the limit`);
       this.add(`thr-${functionPurpose}`, metrics.throttles, 1, ok, `${functionName}: invocations throttled`);
     }
+  }
 
+  /** The order path: queue age, dead letters, the API's error rates and latency. */
+  private addOrderPathAlarms(props: RegionalAlarmsProps): void {
+    const { thresholds } = props;
     const processing = orderProcessingMetrics(props.naming);
     this.add(
       'queue-age',
@@ -148,7 +167,12 @@ export class RegionalAlarms extends Construct {
       'API 4XX rate (%) above the limit: clients send orders the API refuses',
     );
     this.add('api-p99', api.p99Latency, thresholds.maxApiP99LatencyMs, ok, 'API p99 latency (ms) above the limit');
+  }
 
+  /** Failover runs (failed, alert lost, slow) and readiness. */
+  private addFailoverAlarms(props: RegionalAlarmsProps): void {
+    const { thresholds } = props;
+    const stack = Stack.of(this);
     const failover = failoverMetrics(props.naming, stack);
     this.add(
       'failover-failed',
@@ -193,7 +217,10 @@ export class RegionalAlarms extends Construct {
       2,
       cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
     );
+  }
 
+  /** The Route 53 checks' status, where Route 53 publishes it. */
+  private addRoute53Alarms(props: RegionalAlarmsProps): void {
     if (props.healthChecks && props.naming.region === ROUTE53_METRICS_REGION) {
       for (const [purpose, check] of Object.entries(props.healthChecks)) {
         const status = new cloudwatch.Metric({

@@ -82,11 +82,33 @@ export class OrderApi extends Construct {
 
   constructor(scope: Construct, id: string, props: OrderApiProps) {
     super(scope, id);
+    const functions = this.createFunctions(props);
+    ({ intake: this.intake, lookup: this.lookup, health: this.health } = functions);
+    this.api = this.createRestApi(props);
+    const healthMethod = this.addRoutes(this.api, functions);
+    this.domain = this.createDomain(props, this.api);
+    this.addFirewall(props.naming, this.api, props.wafRateLimit ?? 20000);
+
+    Validations.of(healthMethod).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: 'Route 53 health checkers cannot sign requests; /health reveals only whether the region can serve' },
+      { id: 'AwsSolutions-COG4', reason: 'Route 53 health checkers cannot present a Cognito token; /health reveals only whether the region can serve' },
+    );
+    Validations.of(this.api).acknowledge(
+      { id: 'AwsSolutions-COG4', reason: 'The order routes use IAM (SigV4) authorization: trading clients are AWS principals of the firm, not Cognito users' },
+      {
+        id: 'AwsSolutions-APIG6',
+        reason:
+          'JSON access logs record every request; execution logging needs the account-wide API Gateway CloudWatch role, which belongs to the account baseline, not to this app',
+      },
+    );
+  }
+
+  /** Intake, lookup and health, each with only the grants it needs. */
+  private createFunctions(props: OrderApiProps): { intake: HandlerFunction; lookup: HandlerFunction; health: HandlerFunction } {
     const { naming, database } = props;
     const databaseVariables = database.connectionVariables();
     const healthTimeoutMs = props.healthCheckTimeoutMs ?? 1500;
-
-    this.intake = new HandlerFunction(this, 'Intake', {
+    const intake = new HandlerFunction(this, 'Intake', {
       naming,
       purpose: Purpose.orderIntake,
       contract: INTAKE,
@@ -99,10 +121,10 @@ export class OrderApi extends Construct {
         MAX_BODY_BYTES: props.maxOrderBodyBytes ?? 4096,
       },
     });
-    grantItemActions(props.journal, this.intake.function, 'dynamodb:PutItem', 'dynamodb:GetItem');
-    props.queue.grantSendMessages(this.intake.function);
+    grantItemActions(props.journal, intake.function, 'dynamodb:PutItem', 'dynamodb:GetItem');
+    props.queue.grantSendMessages(intake.function);
 
-    this.lookup = new HandlerFunction(this, 'Lookup', {
+    const lookup = new HandlerFunction(this, 'Lookup', {
       naming,
       purpose: Purpose.orderLookup,
       contract: ORDER_LOOKUP,
@@ -112,10 +134,10 @@ export class OrderApi extends Construct {
       logRetention: props.logRetention,
       variables: { JOURNAL_TABLE: props.journal.tableName, DB_POOL_SIZE: props.poolSize ?? 4, ...databaseVariables },
     });
-    grantItemActions(props.journal, this.lookup.function, 'dynamodb:GetItem');
-    database.secret.grantRead(this.lookup.function);
+    grantItemActions(props.journal, lookup.function, 'dynamodb:GetItem');
+    database.secret.grantRead(lookup.function);
 
-    this.health = new HandlerFunction(this, 'Health', {
+    const health = new HandlerFunction(this, 'Health', {
       naming,
       purpose: Purpose.health,
       contract: HEALTH,
@@ -133,10 +155,16 @@ export class OrderApi extends Construct {
         ...databaseVariables,
       },
     });
-    grantItemActions(props.journal, this.health.function, 'dynamodb:GetItem');
-    grantItemActions(props.controlTable, this.health.function, 'dynamodb:GetItem');
-    database.secret.grantRead(this.health.function);
+    grantItemActions(props.journal, health.function, 'dynamodb:GetItem');
+    grantItemActions(props.controlTable, health.function, 'dynamodb:GetItem');
+    database.secret.grantRead(health.function);
 
+    return { intake, lookup, health };
+  }
+
+  /** The regional REST API, with JSON access logs, tracing and the stage's throttling. */
+  private createRestApi(props: OrderApiProps): apigateway.RestApi {
+    const { naming } = props;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${naming.name('logGroup', Purpose.apiAccessLogs)}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -167,8 +195,11 @@ export class OrderApi extends Construct {
         }),
       },
     });
-    this.api = api;
+    return api;
+  }
 
+  /** POST /orders (body validated against the order model), GET /orders/{id}, and the unauthenticated GET /health (returned). */
+  private addRoutes(api: apigateway.RestApi, functions: { intake: HandlerFunction; lookup: HandlerFunction; health: HandlerFunction }): apigateway.Method {
     const orderModel = api.addModel('OrderModel', {
       contentType: 'application/json',
       modelName: 'Order',
@@ -186,47 +217,39 @@ export class OrderApi extends Construct {
     });
 
     const orders = api.root.addResource('orders');
-    orders.addMethod('POST', new apigateway.LambdaIntegration(this.intake.function), {
+    orders.addMethod('POST', new apigateway.LambdaIntegration(functions.intake.function), {
       authorizationType: apigateway.AuthorizationType.IAM,
       requestValidator: bodyValidator,
       requestModels: { 'application/json': orderModel },
     });
-    orders.addResource('{id}').addMethod('GET', new apigateway.LambdaIntegration(this.lookup.function), {
+    orders.addResource('{id}').addMethod('GET', new apigateway.LambdaIntegration(functions.lookup.function), {
       authorizationType: apigateway.AuthorizationType.IAM,
       requestValidator: parameterValidator,
       requestParameters: { 'method.request.path.id': true, 'method.request.querystring.accountId': true },
     });
-    const healthMethod = api.root.addResource(HEALTH_PATH).addMethod('GET', new apigateway.LambdaIntegration(this.health.function), {
+    const healthMethod = api.root.addResource(HEALTH_PATH).addMethod('GET', new apigateway.LambdaIntegration(functions.health.function), {
       authorizationType: apigateway.AuthorizationType.NONE,
     });
 
+    return healthMethod;
+  }
+
+  /** The custom domain `api.<zone>` with its DNS-validated certificate, mapped to the stage. */
+  private createDomain(props: OrderApiProps, api: apigateway.RestApi): apigateway.DomainName {
     const certificate = new acm.Certificate(this, 'Certificate', {
       domainName: props.domainName,
       validation: acm.CertificateValidation.fromDns(props.hostedZone),
     });
     certificate.applyRemovalPolicy(RemovalPolicy.DESTROY);
-    this.domain = new apigateway.DomainName(this, 'Domain', {
+    const domain = new apigateway.DomainName(this, 'Domain', {
       domainName: props.domainName,
       certificate,
       endpointType: apigateway.EndpointType.REGIONAL,
       securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
     });
-    this.domain.addBasePathMapping(api, { stage: api.deploymentStage });
+    domain.addBasePathMapping(api, { stage: api.deploymentStage });
 
-    this.addFirewall(naming, api, props.wafRateLimit ?? 20000);
-
-    Validations.of(healthMethod).acknowledge(
-      { id: 'AwsSolutions-APIG4', reason: 'Route 53 health checkers cannot sign requests; /health reveals only whether the region can serve' },
-      { id: 'AwsSolutions-COG4', reason: 'Route 53 health checkers cannot present a Cognito token; /health reveals only whether the region can serve' },
-    );
-    Validations.of(api).acknowledge(
-      { id: 'AwsSolutions-COG4', reason: 'The order routes use IAM (SigV4) authorization: trading clients are AWS principals of the firm, not Cognito users' },
-      {
-        id: 'AwsSolutions-APIG6',
-        reason:
-          'JSON access logs record every request; execution logging needs the account-wide API Gateway CloudWatch role, which belongs to the account baseline, not to this app',
-      },
-    );
+    return domain;
   }
 
   /** AWS managed rule groups plus a per-IP rate limit, in front of the stage. */
