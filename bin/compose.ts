@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AppConfig, RegionRole } from '../lib/core/config';
+import { AppConfig } from '../lib/core/config';
+import { RegionRole } from '../lib/core/region-settings';
 import { Naming, Purpose } from '../lib/core/naming';
 import { PipelineStack, pipelineReplicationBucketName } from '../pipeline/pipeline-stack';
 import { PipelineSupportStack } from '../pipeline/pipeline-support-stack';

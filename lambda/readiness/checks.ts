@@ -1,20 +1,9 @@
 import { CloudWatchClient, Datapoint, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient, TableDescription } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  GetHealthCheckCommand,
-  GetHealthCheckStatusCommand,
-  HealthCheckObservation,
-  ListResourceRecordSetsCommand,
-  ResourceRecordSet,
-  Route53Client,
-  RRType,
-} from '@aws-sdk/client-route-53';
-import { GetBucketReplicationCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
+import { DescribeStateMachineCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   READINESS_CHECK_METRIC,
@@ -24,14 +13,25 @@ import {
   type ReadinessCheckName,
 } from '../contracts/readiness';
 import { readControlState } from '../shared/control';
-import type { Database } from '../shared/database';
-import { checksPassed, DEPENDENCY_CHECKS, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
+import { checksPassed, DEPENDENCY_CHECKS, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { latestDatapoint } from '../shared/metrics';
-import { withRetry } from '../shared/retry';
 import { roleGaps, rolesFor, secondaryRegionOf } from '../shared/roles';
 import { readSwitch, switchRefOf } from '../shared/switches';
 import { SwitchPosition } from '../contracts/switches';
 import { ControlTableSchema } from '../contracts/tables';
+import { dns } from './route53-checks';
+import {
+  METRIC_WINDOW_MS,
+  FAILED_EXECUTION_STATUSES,
+  ReadinessDependencies,
+  ReadinessCheckResult,
+  ReadinessReport,
+  Verdict,
+  pass,
+  fail,
+  errorName,
+  awsCall,
+} from './dependencies';
 
 /**
  * The hourly failover-readiness check of one region: can a failover happen right now? Each check
@@ -40,121 +40,6 @@ import { ControlTableSchema } from '../contracts/tables';
  * a summary) and, when anything failed, as a `Readiness Failed` event on the DR bus.
  */
 
-/** Route 53 considers an endpoint healthy when more than this share of its checkers report success. */
-export const HEALTHY_CHECKER_SHARE = 0.18;
-/** Route 53 is a global service: its API and its health check metrics (`AWS/Route53`) are in this region. */
-export const ROUTE53_REGION = 'us-east-1';
-
-/** How far back the CloudWatch reads look. */
-const METRIC_WINDOW_MS = 10 * 60_000;
-/** Executions that mean the failover state machine last did not work. */
-const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'];
-/** Health check types without checkers of their own: their status is read from CloudWatch. */
-const CHECKERLESS_HEALTH_CHECK_TYPES = ['CALCULATED', 'CLOUDWATCH_METRIC'];
-/** Pages of record sets read at most while looking for the failover record. */
-const MAX_RECORD_PAGES = 5;
-/** Attempts of each AWS call (withRetry: backoff with full jitter). */
-const AWS_ATTEMPTS = 3;
-
-export interface ReadinessSettings {
-  /** The region this function runs in and reports for. */
-  readonly region: string;
-  readonly peerRegion: string;
-  /** The peer region's short code (`use2`): the destination buckets' names contain it. */
-  readonly peerRegionCode: string;
-  /** This region's API stage URL (ends with `/`). */
-  readonly ownApiUrl: string;
-  /** Time one HTTP request may take, in milliseconds. */
-  readonly httpTimeoutMs: number;
-  /** Time each check may take, in milliseconds; they run at once. */
-  readonly checkTimeoutMs: number;
-  /** This region's Aurora cluster identifier. */
-  readonly dbClusterId: string;
-  /** The peer region's Aurora cluster identifier. */
-  readonly peerDbClusterId: string;
-  /** The replication lag above which the check fails, in milliseconds. */
-  readonly maxReplicationLagMs: number;
-  /** The global tables whose replica in the peer region must be active (names as in this region). */
-  readonly tableNames: readonly string[];
-  /** This region's buckets that must replicate to the peer region. */
-  readonly bucketNames: readonly string[];
-  /** This region's failover state machine. */
-  readonly stateMachineArn: string;
-  /** This region's Route 53 health checks (the endpoint check and the calculated routing check). */
-  readonly healthCheckIds: readonly string[];
-  readonly hostedZoneId: string;
-  /** `api.<zone>`: the name of the failover record. */
-  readonly apiHostName: string;
-  /** This region's failover record's SetIdentifier. */
-  readonly setIdentifier: string;
-  /** The CloudWatch namespace of the deployment's metrics. */
-  readonly metricNamespace: string;
-  /** This region's DR event bus. */
-  readonly eventBusName: string;
-  /** The `source` of the deployment's events. */
-  readonly eventSource: string;
-  /** The control table (a global table: the same items in both regions). */
-  readonly controlTable: string;
-  /** The deployment's primary region (this region or the peer); the other one is the secondary. */
-  readonly primaryRegion: string;
-  /** The evacuation switch parameter: the same path in both regions, each holding the switch of the other region. */
-  readonly switchParameterName: string;
-  /** The metric the switches are published on (in `metricNamespace`). */
-  readonly switchMetricName: string;
-}
-
-export interface ReadinessDependencies extends ReadinessSettings {
-  readonly get: HttpGet;
-  /** The peer region's API stage URL, read from its parameters at run time (the peer may be down). */
-  readonly peerApiUrl: () => Promise<string>;
-  /** This region's cluster (a reader is enough). */
-  readonly database: Pick<Database, 'query'>;
-  /** CloudWatch in this region: replication lag of this region's cluster; the readiness metrics. */
-  readonly cloudwatch: CloudWatchClient;
-  /** CloudWatch in the peer region: replication lag of the peer's cluster. */
-  readonly peerCloudwatch: CloudWatchClient;
-  /** CloudWatch in us-east-1, where Route 53 publishes health check status. */
-  readonly route53Cloudwatch: CloudWatchClient;
-  /** DescribeTable in this region (see `tableDescriber`). */
-  readonly describeTable: (tableName: string) => Promise<TableDescription>;
-  readonly s3: S3Client;
-  readonly sfn: SFNClient;
-  /** Route 53's API (a global service, served from us-east-1). */
-  readonly route53: Route53Client;
-  readonly events: EventBridgeClient;
-  /** DynamoDB in this region: the control table's active-region and automation-pause items. */
-  readonly documents: DynamoDBDocumentClient;
-  /** SSM in this region: the switch this region hosts (the peer's). */
-  readonly ssm: SSMClient;
-  /** SSM in the peer region, with cross-region timeouts: the switch the peer hosts (this region's). */
-  readonly peerSsm: SSMClient;
-  readonly logger: Logger;
-  readonly now: () => number;
-}
-
-export interface ReadinessCheckResult {
-  readonly name: ReadinessCheckName;
-  readonly ok: boolean;
-  /** What was found, or what failed. */
-  readonly detail: string;
-  readonly ms: number;
-}
-
-export interface ReadinessReport {
-  readonly region: string;
-  /** Every check passed. */
-  readonly ready: boolean;
-  readonly checks: readonly ReadinessCheckResult[];
-}
-
-interface Verdict {
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-const pass = (detail: string): Verdict => ({ ok: true, detail });
-const fail = (detail: string): Verdict => ({ ok: false, detail });
-
 /** DescribeTable through a client: the production `describeTable`. */
 export function tableDescriber(client: DynamoDBClient): (tableName: string) => Promise<TableDescription> {
   return async (tableName) => {
@@ -162,15 +47,6 @@ export function tableDescriber(client: DynamoDBClient): (tableName: string) => P
     if (!response.Table) throw new Error(`DescribeTable of ${tableName} returned no table`);
     return response.Table;
   };
-}
-
-function errorName(error: unknown): string | undefined {
-  return (error as { name?: string } | undefined)?.name;
-}
-
-/** Retries an AWS call unless the answer is one of `final` (a definite "no" that another attempt will not change). */
-function awsCall<T>(operation: string, call: () => Promise<T>, final: readonly string[] = []): Promise<T> {
-  return withRetry(operation, call, { attempts: AWS_ATTEMPTS, isRetryable: (error) => !final.includes(errorName(error) ?? '') });
 }
 
 /** The latest of datapoints, by timestamp. */
@@ -336,93 +212,6 @@ async function stateMachine(deps: ReadinessDependencies): Promise<Verdict> {
   return FAILED_EXECUTION_STATUSES.includes(last.status ?? '')
     ? fail(`${described.name ?? deps.stateMachineArn}: ${summary}`)
     : pass(`${described.name ?? deps.stateMachineArn} active, ${summary}`);
-}
-
-/** Route 53's own rule: healthy when more than 18% of the checkers report success. */
-export function checkersReportHealthy(observations: readonly HealthCheckObservation[]): { healthy: boolean; summary: string } {
-  const succeeded = observations.filter((observation) => observation.StatusReport?.Status?.startsWith('Success')).length;
-  return {
-    healthy: observations.length > 0 && succeeded / observations.length > HEALTHY_CHECKER_SHARE,
-    summary: `${succeeded} of ${observations.length} checkers report success`,
-  };
-}
-
-async function healthCheckProblem(healthCheckId: string, deps: ReadinessDependencies): Promise<string | undefined> {
-  const described = await awsCall(
-    `describe health check ${healthCheckId}`,
-    () => deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: healthCheckId })),
-    ['NoSuchHealthCheck'],
-  );
-  const config = described.HealthCheck?.HealthCheckConfig;
-  const type = config?.Type ?? 'unknown';
-  // Route 53 treats a disabled check as healthy whatever the endpoint does: no failover would follow.
-  if (config?.Disabled) return `health check ${healthCheckId} (${type}) is disabled`;
-  if (CHECKERLESS_HEALTH_CHECK_TYPES.includes(type)) {
-    // GetHealthCheckStatus does not serve calculated checks; Route 53 publishes their status to CloudWatch.
-    const end = new Date(deps.now());
-    const response = await awsCall(`read HealthCheckStatus of ${healthCheckId}`, () =>
-      deps.route53Cloudwatch.send(
-        new GetMetricStatisticsCommand({
-          Namespace: 'AWS/Route53',
-          MetricName: 'HealthCheckStatus',
-          Dimensions: [{ Name: 'HealthCheckId', Value: healthCheckId }],
-          StartTime: new Date(end.getTime() - METRIC_WINDOW_MS),
-          EndTime: end,
-          Period: 60,
-          Statistics: ['Minimum'],
-        }),
-      ),
-    );
-    const point = latestDatapoint(response.Datapoints);
-    if (point?.Minimum === undefined) return `health check ${healthCheckId} (${type}) reported no status in the last ${METRIC_WINDOW_MS / 60_000} minutes`;
-    return point.Minimum >= 1
-      ? undefined
-      : `health check ${healthCheckId} (${type}) is unhealthy (HealthCheckStatus ${point.Minimum} at ${point.Timestamp?.toISOString() ?? 'an unknown time'})`;
-  }
-  const status = await awsCall(
-    `read the status of health check ${healthCheckId}`,
-    () => deps.route53.send(new GetHealthCheckStatusCommand({ HealthCheckId: healthCheckId })),
-    ['NoSuchHealthCheck'],
-  );
-  const verdict = checkersReportHealthy(status.HealthCheckObservations ?? []);
-  return verdict.healthy ? undefined : `health check ${healthCheckId} (${type}) is unhealthy: ${verdict.summary}`;
-}
-
-function normalizedName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
-}
-
-/** The failover record of `apiHostName` with this region's SetIdentifier, or undefined. */
-async function findFailoverRecord(deps: ReadinessDependencies): Promise<ResourceRecordSet | undefined> {
-  const wanted = normalizedName(deps.apiHostName);
-  let start: { name: string; type?: RRType; identifier?: string } = { name: deps.apiHostName };
-  for (let page = 0; page < MAX_RECORD_PAGES; page++) {
-    const request = { HostedZoneId: deps.hostedZoneId, StartRecordName: start.name, StartRecordType: start.type, StartRecordIdentifier: start.identifier };
-    const response = await awsCall(`list record sets of ${deps.hostedZoneId}`, () => deps.route53.send(new ListResourceRecordSetsCommand(request)), [
-      'NoSuchHostedZone',
-    ]);
-    const records = response.ResourceRecordSets ?? [];
-    const record = records.find(
-      (candidate) => normalizedName(candidate.Name ?? '') === wanted && candidate.SetIdentifier === deps.setIdentifier && candidate.Failover !== undefined,
-    );
-    if (record) return record;
-    // Records are sorted by name: once past the host name, it has no more.
-    if (!response.IsTruncated || !response.NextRecordName || normalizedName(response.NextRecordName) !== wanted) return undefined;
-    start = { name: response.NextRecordName, type: response.NextRecordType, identifier: response.NextRecordIdentifier };
-  }
-  return undefined;
-}
-
-async function dns(deps: ReadinessDependencies): Promise<Verdict> {
-  const [healthProblems, record] = await Promise.all([
-    Promise.all(deps.healthCheckIds.map((id) => healthCheckProblem(id, deps).catch((error: Error) => `health check ${id}: ${error.message}`))),
-    findFailoverRecord(deps).catch((error: Error) => error),
-  ]);
-  const problems = healthProblems.filter((problem): problem is string => problem !== undefined);
-  if (record instanceof Error) problems.push(`record sets of hosted zone ${deps.hostedZoneId}: ${record.message}`);
-  else if (!record) problems.push(`no failover record ${deps.apiHostName} with SetIdentifier ${deps.setIdentifier} in hosted zone ${deps.hostedZoneId}`);
-  if (problems.length > 0 || !record || record instanceof Error) return fail(problems.join('; '));
-  return pass(`${deps.healthCheckIds.length} health check(s) healthy; ${deps.apiHostName} ${record.Type} ${record.Failover} record ${deps.setIdentifier}`);
 }
 
 /**

@@ -13,7 +13,8 @@ import { checksPassed, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
 import { peerParameterReader } from '../shared/peer-parameter';
-import { ReadinessDependencies, ReadinessReport, ROUTE53_REGION, runScheduled, tableDescriber } from './checks';
+import { runScheduled, tableDescriber } from './checks';
+import { ReadinessDependencies, ReadinessReport, ROUTE53_REGION } from './dependencies';
 
 const environment = READINESS.environment.read();
 

@@ -1,65 +1,13 @@
 import { z } from 'zod';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { failoverBudget, HEALTH_CHECK_INTERVALS, trafficBudgetSum } from '../failover/failover-budget';
-import { maxSuffixLength, kindRule } from './naming';
+import { APP_NAME, HOSTNAME, cidr, cidrsOverlap, integer, parseCidr, region, retentionDays, stringList, suffixSchema } from './config-fields';
 
 /**
  * The whole app's configuration: one zod schema, read from `cdk.json` context with every key
  * overridable by `-c key=value`. The TypeScript type is inferred from the schema, so the
  * schema is the single source of truth (and the README's table is checked against it).
  */
-
-/** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-
-const REGION = /^[a-z]{2}(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
-const SUFFIX = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
-const APP_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-/** `-c` values arrive as strings; lists may be written `a,b,c` or as a JSON array. */
-function stringList(): z.ZodType<string[]> {
-  return z.preprocess((value) => {
-    if (typeof value !== 'string') return value;
-    const trimmed = value.trim();
-    if (trimmed.startsWith('[')) {
-      try {
-        return JSON.parse(trimmed);
-      } catch {
-        // Not JSON after all: let the array schema report the original string as the wrong type.
-        return value;
-      }
-    }
-    return trimmed === '' ? [] : trimmed.split(',').map((item) => item.trim());
-  }, z.array(z.string())) as z.ZodType<string[]>;
-}
-
-/** `-c` numbers arrive as strings; an empty or non-numeric string must fail, not become 0. */
-function integer(min: number, max: number): z.ZodType<number> {
-  return z.preprocess(
-    (value) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value),
-    z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
-  ) as z.ZodType<number>;
-}
-
-/** A CloudWatch Logs retention period, resolved once here to the type constructs take (RetentionDays' values are the days). */
-function retentionDays(): z.ZodType<logs.RetentionDays, number> {
-  return integer(1, 3653).refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-    message: `must be one of the CloudWatch Logs retention periods (${LOG_RETENTION_DAYS.join(', ')})`,
-  }) as unknown as z.ZodType<logs.RetentionDays, number>;
-}
-
-function region(): z.ZodString {
-  return z.string().regex(REGION, 'must be an AWS region name such as us-east-1');
-}
-
-function cidr(): z.ZodString {
-  return z.string().refine((value) => parseCidr(value) !== undefined, {
-    message: 'must be an IPv4 CIDR block between /16 and /24 with no host bits set, such as 10.10.0.0/16',
-  }) as unknown as z.ZodString;
-}
 
 /** Where Route 53 runs health checkers (HealthCheckConfig.Regions). */
 export const ROUTE53_CHECKER_REGIONS = [
@@ -78,17 +26,6 @@ export const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
 
 /** The most messages `processorBatchSize` allows per processor invocation. */
 export const PROCESSOR_BATCH_SIZE_MAX = 100;
-
-const suffixLimit = maxSuffixLength();
-
-/** An environment suffix: it ends every physical name, so its length is bounded by the tightest name. */
-function suffixSchema(): z.ZodString {
-  return z
-    .string()
-    .min(1, 'must not be empty')
-    .max(suffixLimit.length, `must be at most ${suffixLimit.length} characters (the longest name is limited by: ${kindRule(suffixLimit.limitedBy)})`)
-    .regex(SUFFIX, 'must use only a-z, 0-9 and single hyphens inside (no upper case, no "_", no "--", no leading or trailing hyphen)');
-}
 
 /**
  * DynamoDB's region sets for multi-region strong consistency: the two replicas and the witness
@@ -496,70 +433,4 @@ export function loadConfig(node: Node): AppConfig {
     if (value !== undefined) raw[key] = value;
   }
   return parseConfig(raw);
-}
-
-export interface ParsedCidr {
-  readonly network: number;
-  readonly prefix: number;
-}
-
-/** Parses an IPv4 CIDR block with a /16 to /24 prefix and no host bits; undefined if it is not one. */
-export function parseCidr(value: string): ParsedCidr | undefined {
-  const match = CIDR.exec(value);
-  if (!match) return undefined;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((octet) => octet > 255) || prefix < 16 || prefix > 24) return undefined;
-  const network = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
-  const hostMask = 2 ** (32 - prefix) - 1;
-  if ((network & hostMask) !== 0) return undefined;
-  return { network, prefix };
-}
-
-/** True when two CIDR blocks share any address. */
-export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {
-  const shorter = Math.min(a.prefix, b.prefix);
-  const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0;
-  return (a.network & mask) >>> 0 === (b.network & mask) >>> 0;
-}
-
-/** The role a region plays in normal operation. */
-export enum RegionRole {
-  PRIMARY = 'primary',
-  SECONDARY = 'secondary',
-}
-
-/** Everything a stage needs to know about its own region and its peer. */
-export interface RegionSettings {
-  readonly role: RegionRole;
-  readonly region: string;
-  readonly peerRegion: string;
-  readonly vpcCidr: string;
-  readonly peerVpcCidr: string;
-  readonly availabilityZones: string[];
-  readonly peerAvailabilityZones: string[];
-}
-
-/** Resolves the per-region view of the config for one role. */
-export function regionSettings(config: AppConfig, role: RegionRole): RegionSettings {
-  const primary = {
-    region: config.primaryRegion,
-    vpcCidr: config.primaryVpcCidr,
-    availabilityZones: config.primaryAvailabilityZones,
-  };
-  const secondary = {
-    region: config.secondaryRegion,
-    vpcCidr: config.secondaryVpcCidr,
-    availabilityZones: config.secondaryAvailabilityZones,
-  };
-  const [own, peer] = role === RegionRole.PRIMARY ? [primary, secondary] : [secondary, primary];
-  return {
-    role,
-    region: own.region,
-    peerRegion: peer.region,
-    vpcCidr: own.vpcCidr,
-    peerVpcCidr: peer.vpcCidr,
-    availabilityZones: own.availabilityZones,
-    peerAvailabilityZones: peer.availabilityZones,
-  };
 }

@@ -1,7 +1,7 @@
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { Naming, ParameterKey, ParameterKeyName } from './naming';
-import { RegionRole } from './config';
+import { RegionRole } from './region-settings';
 
 export interface RegionalParametersProps {
   /** Names for this region's resources. */

@@ -7,7 +7,7 @@ import type { DATABASE_VARIABLES } from '../../lambda/contracts/common';
 import type { Variables } from '../../lambda/contracts/environment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { RegionRole } from '../core/config';
+import { RegionRole } from '../core/region-settings';
 import { SubnetGroup } from '../network/network';
 import { Naming, Purpose } from '../core/naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { RegionRole } from '../core/config';
+import { RegionRole } from '../core/region-settings';
 import { Naming } from '../core/naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 

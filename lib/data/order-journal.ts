@@ -1,6 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { RegionRole } from '../core/config';
+import { RegionRole } from '../core/region-settings';
 import { globalTable } from './global-table';
 import { Naming, Purpose } from '../core/naming';
 

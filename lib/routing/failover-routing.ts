@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { RegionRole } from '../core/config';
+import { RegionRole } from '../core/region-settings';
 import { EvacuationSwitch } from './evacuation-switch';
 import { Naming } from '../core/naming';
 import { API_STAGE_NAME, HEALTH_PATH } from '../order-path/order-api';

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { RegionRole } from '../core/config';
+import { RegionRole } from '../core/region-settings';
 import { Naming, ParameterKey } from '../core/naming';
 import { PeerParameter } from '../core/peer-parameter';
 

@@ -1,5 +1,6 @@
 import type { Stack } from 'aws-cdk-lib';
-import type { AppConfig, RegionRole, RegionSettings } from '../../lib/core/config';
+import type { AppConfig } from '../../lib/core/config';
+import type { RegionRole, RegionSettings } from '../../lib/core/region-settings';
 import type { Naming } from '../../lib/core/naming';
 import type { RegionalParameters } from '../../lib/core/regional-parameters';
 

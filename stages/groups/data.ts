@@ -1,4 +1,4 @@
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { ParameterKey } from '../../lib/core/naming';
 import { PeerParameter } from '../../lib/core/peer-parameter';
 import { ControlTable } from '../../lib/data/control-table';

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import type { CrossRegionAccess } from '../../lib/failover/cross-region-access';
 import { FailoverOrchestrator } from '../../lib/failover/failover-orchestrator';
 import { FailoverProber } from '../../lib/failover/failover-prober';

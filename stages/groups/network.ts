@@ -1,4 +1,4 @@
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { ParameterKey } from '../../lib/core/naming';
 import { Network, routeTableCount } from '../../lib/network/network';
 import { VpcPeering } from '../../lib/network/vpc-peering';

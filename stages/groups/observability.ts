@@ -1,7 +1,7 @@
 import { Duration, Fn } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { ParameterKey, Purpose } from '../../lib/core/naming';
 import { PeerParameter } from '../../lib/core/peer-parameter';
 import { AlertTopic } from '../../lib/observability/alert-topic';

@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { Naming } from '../../lib/core/naming';
 import { Network } from '../../lib/network/network';
 import { RegionalStack } from '../../stages/regional-stack';

@@ -23,15 +23,9 @@ import {
   READINESS_SUMMARY_METRIC,
   ReadinessCheckName,
 } from '../../lambda/contracts/readiness';
-import {
-  checkersReportHealthy,
-  globalTableProblem,
-  ReadinessDependencies,
-  ReadinessReport,
-  runReadiness,
-  runScheduled,
-  tableDescriber,
-} from '../../lambda/readiness/checks';
+import { globalTableProblem, runReadiness, runScheduled, tableDescriber } from '../../lambda/readiness/checks';
+import { ReadinessDependencies, ReadinessReport } from '../../lambda/readiness/dependencies';
+import { checkersReportHealthy } from '../../lambda/readiness/route53-checks';
 import { crossRegionClientConfig } from '../../lambda/shared/cross-region';
 import type { Database } from '../../lambda/shared/database';
 import { fetchGet } from '../../lambda/shared/health-probe';

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { ConfigError, CONFIG_KEYS, loadConfig, parseConfig, RegionRole, regionSettings } from '../../lib/core/config';
+import { ConfigError, CONFIG_KEYS, loadConfig, parseConfig } from '../../lib/core/config';
+import { RegionRole, regionSettings } from '../../lib/core/region-settings';
 
 /** The `key: rule` lines a raw config is rejected with. */
 function problemsOf(raw: Record<string, unknown>): string[] {

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { DrDashboard } from '../../lib/observability/dr-dashboard';
 import { regionalStack } from '../helpers/stacks';
 

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { EVACUATION_ALARM, switchRefFor } from '../../lib/routing/evacuation-switch';
 import { ParameterKey, Purpose } from '../../lib/core/naming';
 import { SwitchKeeper } from '../../lib/routing/switch-keeper';

@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { randomBytes } from 'crypto';
 import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { drEventSource, DrEventType } from '../../lib/observability/dr-event-bus';
 import { EventForwarding } from '../../lib/observability/event-forwarding';
 import { regionalStack } from '../helpers/stacks';

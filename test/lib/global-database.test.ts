@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { GlobalDatabase } from '../../lib/data/global-database';
 import { regionalStack } from '../helpers/stacks';
 

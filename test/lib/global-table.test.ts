@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { ControlTable } from '../../lib/data/control-table';
 import { globalTable } from '../../lib/data/global-table';
 import { OrderJournal, OrderJournalSchema } from '../../lib/data/order-journal';

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { ApiHostedZone } from '../../lib/routing/hosted-zone';
 import { regionalStack } from '../helpers/stacks';
 

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { GlobalDatabase } from '../../lib/data/global-database';
 import { migrationFilesChecksum, SchemaMigration } from '../../lib/data/schema-migration';
 import { regionalStack } from '../helpers/stacks';

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionRole } from '../../lib/core/config';
+import { RegionRole } from '../../lib/core/region-settings';
 import { Storage } from '../../lib/data/storage';
 import { PeerBucketReplication } from '../../lib/data/storage-replication';
 import { regionalStack } from '../helpers/stacks';
