@@ -5,6 +5,18 @@ import { readControlState } from '../lambda/shared/control';
 import { latestDatapoint } from '../lambda/shared/metrics';
 import { withRetry } from '../lambda/shared/retry';
 import { Naming, Purpose, regionCode } from '../lib/core/naming';
+import {
+  DrillTargets,
+  DrillFigures,
+  DrillReport,
+  EMPTY_FIGURES,
+  VALIDATE_STATE,
+  validationOf,
+  validationEnd,
+  reconciledFromHistory,
+  seconds,
+  figureTable,
+} from './drill-figures';
 
 /**
  * The failover drill: runs the target region's failover state machine (`planned`) against a
@@ -33,13 +45,6 @@ import { Naming, Purpose, regionCode } from '../lib/core/naming';
  * - `totalSeconds`: execution `startDate` to `stopDate`.
  * - `recordedFailoverSeconds`: the `FailoverDuration` datapoint the execution published.
  */
-
-export interface DrillTargets {
-  /** The traffic figure's limit (config `failoverTargetSeconds`). */
-  readonly trafficSeconds: number;
-  /** The whole execution's limit. */
-  readonly totalSeconds: number;
-}
 
 export interface DrillOptions {
   readonly appName: string;
@@ -128,45 +133,6 @@ export interface DrillDependencies {
   readonly resolveCname?: (name: string) => Promise<string[]>;
 }
 
-export interface DrillFigures {
-  readonly trafficSeconds: number | null;
-  readonly canaryAcceptedSeconds: number | null;
-  readonly canaryProcessedSeconds: number | null;
-  readonly replicationLagMs: number | null;
-  readonly ordersReconciled: number | null;
-  readonly totalSeconds: number | null;
-  readonly recordedFailoverSeconds: number | null;
-}
-
-export interface DrillReport {
-  readonly ok: boolean;
-  /** Empty when the execution could not be started. */
-  readonly executionArn: string;
-  readonly figures: DrillFigures;
-  readonly problems: string[];
-}
-
-const EMPTY_FIGURES: DrillFigures = {
-  trafficSeconds: null,
-  canaryAcceptedSeconds: null,
-  canaryProcessedSeconds: null,
-  replicationLagMs: null,
-  ordersReconciled: null,
-  totalSeconds: null,
-  recordedFailoverSeconds: null,
-};
-
-const VALIDATE_STATE = 'Validate: region serves';
-const RECONCILE_STATE = 'Reconcile: replay journal';
-
-interface ValidationOutput {
-  readonly healthMs: number;
-  readonly dnsMs: number;
-  readonly canaryAcceptedMs: number;
-  readonly canaryProcessedMs: number;
-  readonly canaryOrderId: string;
-}
-
 /** The physical names the drill touches, from lib/core/naming.ts. */
 export function drillNames(
   options: Pick<DrillOptions, 'appName' | 'environmentSuffix' | 'targetRegion'>,
@@ -179,80 +145,6 @@ export function drillNames(
     controlTable: naming.name('table', Purpose.control),
     namespace: naming.metricNamespace(),
   };
-}
-
-function validationOf(output: Record<string, unknown>): ValidationOutput | string {
-  const validation = output.validation as Record<string, unknown> | undefined;
-  if (!validation || typeof validation !== 'object') return 'the execution output has no validation result';
-  const missing = ['healthMs', 'dnsMs', 'canaryAcceptedMs', 'canaryProcessedMs'].filter((key) => typeof validation[key] !== 'number');
-  if (missing.length > 0 || typeof validation.canaryOrderId !== 'string') {
-    return `the execution output's validation is incomplete (missing ${[...missing, ...(typeof validation.canaryOrderId === 'string' ? [] : ['canaryOrderId'])].join(', ')})`;
-  }
-  return validation as unknown as ValidationOutput;
-}
-
-/** When the successful validate task ended: its TaskSucceeded event, else the state's exit. */
-function validationEnd(events: readonly HistoryEvent[]): number | undefined {
-  let end: number | undefined;
-  let inside = false;
-  for (const event of events) {
-    if (event.stateEnteredEventDetails?.name === VALIDATE_STATE) {
-      inside = true;
-      end = undefined;
-    } else if (inside && (event.type === 'TaskSucceeded' || event.type === 'LambdaFunctionSucceeded') && event.timestamp) {
-      end = event.timestamp.getTime();
-    } else if (event.stateExitedEventDetails?.name === VALIDATE_STATE) {
-      inside = false;
-      end ??= event.timestamp?.getTime();
-    }
-  }
-  return end;
-}
-
-function reconciledFromHistory(events: readonly HistoryEvent[]): number | undefined {
-  let total: number | undefined;
-  for (const event of events) {
-    if (event.stateExitedEventDetails?.name !== RECONCILE_STATE || !event.stateExitedEventDetails.output) continue;
-    try {
-      const applied = (JSON.parse(event.stateExitedEventDetails.output) as { reconcile?: { applied?: unknown } }).reconcile?.applied;
-      if (typeof applied === 'number') total = (total ?? 0) + applied;
-    } catch {
-      // A truncated or unparsable output: fall back to the final output's count.
-    }
-  }
-  return total;
-}
-
-function seconds(ms: number): number {
-  return Math.round(ms) / 1000;
-}
-
-/** The figures as a fixed-width table, one line each. */
-export function figureTable(figures: DrillFigures, targets: DrillTargets): string[] {
-  const show = (value: number | null, unit: string): string => (value === null ? 'unknown' : `${value} ${unit}`);
-  const verdict = (value: number | null, target: number): string => (value === null ? 'UNKNOWN' : value <= target ? 'ok' : 'OVER');
-  const rows: [string, string, string, string][] = [
-    ['figure', 'value', 'target', ''],
-    [
-      'traffic (start -> DNS answers target)',
-      show(figures.trafficSeconds, 's'),
-      `${targets.trafficSeconds} s`,
-      verdict(figures.trafficSeconds, targets.trafficSeconds),
-    ],
-    ['first order accepted in target', show(figures.canaryAcceptedSeconds, 's'), '', ''],
-    ['first order processed in target', show(figures.canaryProcessedSeconds, 's'), '', ''],
-    ['Aurora replication lag at cutover', show(figures.replicationLagMs, 'ms'), '', ''],
-    ['orders reconciled', figures.ordersReconciled === null ? 'unknown' : String(figures.ordersReconciled), '', ''],
-    ['total (execution start -> stop)', show(figures.totalSeconds, 's'), `${targets.totalSeconds} s`, verdict(figures.totalSeconds, targets.totalSeconds)],
-    ['FailoverDuration metric', show(figures.recordedFailoverSeconds, 's'), '', ''],
-  ];
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) =>
-    row
-      .map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 async function readMetric(options: DrillOptions, deps: DrillDependencies, namespace: string, from: Date, to: Date): Promise<number | undefined> {
@@ -284,38 +176,29 @@ async function readMetric(options: DrillOptions, deps: DrillDependencies, namesp
   return undefined;
 }
 
-/** Runs the drill; never throws for a failed drill (the report says why), only for a programming error. */
-export async function runDrill(options: DrillOptions, deps: DrillDependencies): Promise<DrillReport> {
-  const problems: string[] = [];
-  const fail = (executionArn: string, problem: string, figures: DrillFigures = EMPTY_FIGURES): DrillReport => {
-    problems.push(problem);
-    deps.print(`drill FAILED: ${problem}`);
-    return { ok: false, executionArn, figures, problems };
-  };
-
-  let account = options.account;
-  if (!account) {
-    if (!deps.callerAccount) return fail('', 'no account given and no way to read it (STS GetCallerIdentity)');
-    try {
-      account = await deps.callerAccount();
-    } catch (error) {
-      return fail('', `could not read the account from STS GetCallerIdentity: ${(error as Error).message}`);
-    }
-  }
-  const names = drillNames(options, account);
-  const code = regionCode(options.targetRegion);
-  const name = `drill-${code}-${new Date(deps.now()).toISOString().replace(/[:.]/g, '-')}`;
-  deps.print(`drill: starting ${names.stateMachineArn} (${options.mode}: ${options.reason}) as ${name}`);
-
-  let executionArn: string;
+/** The account to drill in: the option, else the caller's (STS GetCallerIdentity). A string that is not an account id is the problem. */
+async function drillAccount(options: DrillOptions, deps: DrillDependencies): Promise<{ account: string } | { problem: string }> {
+  if (options.account) return { account: options.account };
+  if (!deps.callerAccount) return { problem: 'no account given and no way to read it (STS GetCallerIdentity)' };
   try {
-    ({ executionArn } = await deps.executions.start(names.stateMachineArn, name, JSON.stringify({ mode: options.mode, reason: options.reason })));
+    return { account: await deps.callerAccount() };
   } catch (error) {
-    return fail('', `could not start ${names.stateMachineArn}: ${(error as Error).message}`);
+    return { problem: `could not read the account from STS GetCallerIdentity: ${(error as Error).message}` };
   }
+}
 
-  // Poll with backoff until the execution ends or the drill's timeout. While DNS is watched, the
-  // pause stays at pollMs: the traffic figure is only as fine as the watch.
+interface WatchedExecution {
+  readonly description: ExecutionDescription;
+  /** When DNS first answered with the target region (the drill's own watch), if it did. */
+  readonly dnsAnsweredAt?: number;
+  readonly watchStarted: number;
+}
+
+/**
+ * Polls with backoff until the execution ends or the drill's timeout. While DNS is watched, the
+ * pause stays at pollMs: the traffic figure is only as fine as the watch.
+ */
+async function watchExecution(executionArn: string, options: DrillOptions, deps: DrillDependencies): Promise<WatchedExecution | { problem: string }> {
   const deadline = deps.now() + options.timeoutMs;
   const watchStarted = deps.now();
   let delay = options.pollMs;
@@ -332,76 +215,58 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
     try {
       description = await withRetry('describe the execution', () => deps.executions.describe(executionArn), { attempts: 4, sleep: deps.sleep });
     } catch (error) {
-      return fail(executionArn, (error as Error).message);
+      return { problem: (error as Error).message };
     }
     if (description.status !== 'RUNNING') break;
     if (deps.now() >= deadline) {
-      return fail(executionArn, `execution ${executionArn} did not end within ${options.timeoutMs} ms (still RUNNING; it was not stopped)`);
+      return { problem: `execution ${executionArn} did not end within ${options.timeoutMs} ms (still RUNNING; it was not stopped)` };
     }
     await deps.sleep(Math.min(delay, Math.max(0, deadline - deps.now())));
     if (!options.dns || dnsAnsweredAt !== undefined) delay = Math.min(delay * 2, options.pollMs * 8);
   }
   await watchDns();
+  return { description, dnsAnsweredAt, watchStarted };
+}
 
-  // FAILED, TIMED_OUT, ABORTED (or anything else that is not success).
-  if (description.status !== 'SUCCEEDED') {
-    return fail(executionArn, `execution ${executionArn} ended ${description.status}: ${description.error ?? 'no error'}: ${description.cause ?? 'no cause'}`);
-  }
-
-  let output: Record<string, unknown>;
-  try {
-    output = JSON.parse(description.output ?? '') as Record<string, unknown>;
-  } catch {
-    return fail(executionArn, `execution ${executionArn} succeeded but its output is not JSON (${(description.output ?? 'none').slice(0, 200)})`);
-  }
-
-  const events = await withRetry('read the execution history', () => deps.executions.history(executionArn), { attempts: 4, sleep: deps.sleep }).catch(
-    (error: Error) => {
-      problems.push(`execution history unreadable: ${error.message}`);
-      return [] as HistoryEvent[];
-    },
-  );
-
-  const started = description.startDate.getTime();
-  const stopped = description.stopDate?.getTime();
+/** The times to traffic and to the canary order, from the validation step's output and the history; what is unknown is a problem. */
+function timingFigures(
+  output: Record<string, unknown>,
+  events: HistoryEvent[],
+  watched: WatchedExecution,
+  options: DrillOptions,
+  problems: string[],
+): Pick<DrillFigures, 'trafficSeconds' | 'canaryAcceptedSeconds' | 'canaryProcessedSeconds'> {
+  const started = watched.description.startDate.getTime();
+  const none = { trafficSeconds: null, canaryAcceptedSeconds: null, canaryProcessedSeconds: null };
   const validation = validationOf(output);
-  let trafficSeconds: number | null = null;
-  let canaryAcceptedSeconds: number | null = null;
-  let canaryProcessedSeconds: number | null = null;
   if (typeof validation === 'string') {
     problems.push(`validation did not pass: ${validation}`);
-  } else {
-    const end = validationEnd(events);
-    if (end === undefined) {
-      problems.push(`the history has no '${VALIDATE_STATE}' state: the times to DNS and to the first order are unknown`);
-    } else {
-      const validationStart = end - validation.canaryProcessedMs;
-      trafficSeconds = seconds(validationStart + validation.dnsMs - started);
-      if (dnsAnsweredAt !== undefined) {
-        // Seen by the drill's own watch: execution start (or the watch's, if later) to the first answer.
-        trafficSeconds = seconds(dnsAnsweredAt - Math.max(started, watchStarted));
-      } else if (options.dns) {
-        problems.push(
-          `${options.dns.hostName} never resolved to ${options.dns.targetName} while the drill watched; the traffic figure is the validation step's upper bound`,
-        );
-      }
-      canaryAcceptedSeconds = seconds(validationStart + validation.canaryAcceptedMs - started);
-      canaryProcessedSeconds = seconds(validationStart + validation.canaryProcessedMs - started);
-    }
+    return none;
   }
-
-  const preflight = output.preflight as { replicationLagMs?: unknown } | undefined;
-  const reconcile = output.reconcile as { applied?: unknown } | undefined;
-  const figuresBeforeMetric = {
+  const end = validationEnd(events);
+  if (end === undefined) {
+    problems.push(`the history has no '${VALIDATE_STATE}' state: the times to DNS and to the first order are unknown`);
+    return none;
+  }
+  const validationStart = end - validation.canaryProcessedMs;
+  let trafficSeconds = seconds(validationStart + validation.dnsMs - started);
+  if (watched.dnsAnsweredAt !== undefined) {
+    // Seen by the drill's own watch: execution start (or the watch's, if later) to the first answer.
+    trafficSeconds = seconds(watched.dnsAnsweredAt - Math.max(started, watched.watchStarted));
+  } else if (options.dns) {
+    problems.push(
+      `${options.dns.hostName} never resolved to ${options.dns.targetName} while the drill watched; the traffic figure is the validation step's upper bound`,
+    );
+  }
+  return {
     trafficSeconds,
-    canaryAcceptedSeconds,
-    canaryProcessedSeconds,
-    replicationLagMs: typeof preflight?.replicationLagMs === 'number' ? preflight.replicationLagMs : null,
-    ordersReconciled: reconciledFromHistory(events) ?? (typeof reconcile?.applied === 'number' ? reconcile.applied : null),
-    totalSeconds: stopped === undefined ? null : seconds(stopped - started),
+    canaryAcceptedSeconds: seconds(validationStart + validation.canaryAcceptedMs - started),
+    canaryProcessedSeconds: seconds(validationStart + validation.canaryProcessedMs - started),
   };
+}
 
-  // The control table must name the target region now (strongly consistent read).
+/** The control table must name the target region now (strongly consistent read). */
+async function checkControlTable(names: ReturnType<typeof drillNames>, options: DrillOptions, deps: DrillDependencies, problems: string[]): Promise<void> {
   try {
     const control = await withRetry('read the control table', () => readControlState(deps.documents, names.controlTable, options.otherRegion), {
       attempts: 4,
@@ -414,21 +279,31 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
   } catch (error) {
     problems.push(`control table ${names.controlTable} unreadable: ${(error as Error).message}`);
   }
+}
 
-  // The FailoverDuration datapoint the record step published (EMF can arrive a minute late).
-  let recordedFailoverSeconds: number | null = null;
+/** The FailoverDuration datapoint the record step published (EMF can arrive a minute late). */
+async function recordedDuration(
+  names: ReturnType<typeof drillNames>,
+  started: number,
+  stopped: number | undefined,
+  options: DrillOptions,
+  deps: DrillDependencies,
+  problems: string[],
+): Promise<number | null> {
   try {
     const metric = await readMetric(options, deps, names.namespace, new Date(started - 60_000), new Date((stopped ?? deps.now()) + 15 * 60_000));
-    if (metric === undefined) {
-      problems.push(
-        `metric FailoverDuration (namespace ${names.namespace}, service=${Purpose.failoverSteps}, Outcome=succeeded) has no datapoint after ${options.metricAttempts ?? 5} look(s): the record step did not publish it`,
-      );
-    } else recordedFailoverSeconds = metric;
+    if (metric !== undefined) return metric;
+    problems.push(
+      `metric FailoverDuration (namespace ${names.namespace}, service=${Purpose.failoverSteps}, Outcome=succeeded) has no datapoint after ${options.metricAttempts ?? 5} look(s): the record step did not publish it`,
+    );
   } catch (error) {
     problems.push(`metric FailoverDuration unreadable: ${(error as Error).message}`);
   }
+  return null;
+}
 
-  const figures: DrillFigures = { ...figuresBeforeMetric, recordedFailoverSeconds };
+/** The figures against the drill's targets. */
+function checkTargets(figures: DrillFigures, options: DrillOptions, problems: string[]): void {
   if (figures.trafficSeconds !== null && figures.trafficSeconds > options.targets.trafficSeconds) {
     problems.push(
       `traffic figure ${figures.trafficSeconds} s (execution start -> DNS answers ${options.targetRegion}) exceeds the target trafficSeconds ${options.targets.trafficSeconds} s`,
@@ -438,6 +313,63 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
   else if (figures.totalSeconds > options.targets.totalSeconds) {
     problems.push(`total duration ${figures.totalSeconds} s exceeds the target totalSeconds ${options.targets.totalSeconds} s`);
   }
+}
+
+/** Runs the drill; never throws for a failed drill (the report says why), only for a programming error. */
+export async function runDrill(options: DrillOptions, deps: DrillDependencies): Promise<DrillReport> {
+  const problems: string[] = [];
+  const fail = (executionArn: string, problem: string, figures: DrillFigures = EMPTY_FIGURES): DrillReport => {
+    problems.push(problem);
+    deps.print(`drill FAILED: ${problem}`);
+    return { ok: false, executionArn, figures, problems };
+  };
+
+  const account = await drillAccount(options, deps);
+  if ('problem' in account) return fail('', account.problem);
+  const names = drillNames(options, account.account);
+  const name = `drill-${regionCode(options.targetRegion)}-${new Date(deps.now()).toISOString().replace(/[:.]/g, '-')}`;
+  deps.print(`drill: starting ${names.stateMachineArn} (${options.mode}: ${options.reason}) as ${name}`);
+  let executionArn: string;
+  try {
+    ({ executionArn } = await deps.executions.start(names.stateMachineArn, name, JSON.stringify({ mode: options.mode, reason: options.reason })));
+  } catch (error) {
+    return fail('', `could not start ${names.stateMachineArn}: ${(error as Error).message}`);
+  }
+
+  const watched = await watchExecution(executionArn, options, deps);
+  if ('problem' in watched) return fail(executionArn, watched.problem);
+  const { description } = watched;
+  // FAILED, TIMED_OUT, ABORTED (or anything else that is not success).
+  if (description.status !== 'SUCCEEDED') {
+    return fail(executionArn, `execution ${executionArn} ended ${description.status}: ${description.error ?? 'no error'}: ${description.cause ?? 'no cause'}`);
+  }
+  let output: Record<string, unknown>;
+  try {
+    output = JSON.parse(description.output ?? '') as Record<string, unknown>;
+  } catch {
+    return fail(executionArn, `execution ${executionArn} succeeded but its output is not JSON (${(description.output ?? 'none').slice(0, 200)})`);
+  }
+  const events = await withRetry('read the execution history', () => deps.executions.history(executionArn), { attempts: 4, sleep: deps.sleep }).catch(
+    (error: Error) => {
+      problems.push(`execution history unreadable: ${error.message}`);
+      return [] as HistoryEvent[];
+    },
+  );
+
+  const started = description.startDate.getTime();
+  const stopped = description.stopDate?.getTime();
+  const preflight = output.preflight as { replicationLagMs?: unknown } | undefined;
+  const reconcile = output.reconcile as { applied?: unknown } | undefined;
+  const timings = timingFigures(output, events, watched, options, problems);
+  await checkControlTable(names, options, deps, problems);
+  const figures: DrillFigures = {
+    ...timings,
+    replicationLagMs: typeof preflight?.replicationLagMs === 'number' ? preflight.replicationLagMs : null,
+    ordersReconciled: reconciledFromHistory(events) ?? (typeof reconcile?.applied === 'number' ? reconcile.applied : null),
+    totalSeconds: stopped === undefined ? null : seconds(stopped - started),
+    recordedFailoverSeconds: await recordedDuration(names, started, stopped, options, deps, problems),
+  };
+  checkTargets(figures, options, problems);
 
   for (const line of figureTable(figures, options.targets)) deps.print(line);
   const ok = problems.length === 0;
