@@ -35,18 +35,12 @@ export function addPipeline(app: App, config: AppConfig): PipelineStack {
   const env = { account: config.account, region: config.primaryRegion };
   const support = new PipelineSupportStack(app, 'DrPipelineSupport', {
     env: { account: config.account, region: config.secondaryRegion },
-    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.secondaryRegion }).name(
-      'stack',
-      Purpose.delivery,
-    ),
+    stackName: Naming.forPipeline(config, config.secondaryRegion).name('stack', Purpose.delivery),
     bucketName: pipelineReplicationBucketName(config, config.secondaryRegion),
   });
   const pipeline = new PipelineStack(app, 'DrPipeline', {
     env,
-    stackName: new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region: config.primaryRegion }).name(
-      'stack',
-      Purpose.delivery,
-    ),
+    stackName: Naming.forPipeline(config, config.primaryRegion).name('stack', Purpose.delivery),
     config,
     settings: {
       repository: config.pipelineRepository,

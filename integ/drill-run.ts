@@ -129,12 +129,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (options.dns) {
     // The target region's API target, as its stage published it: what api.<domain> must resolve to.
-    const parameter = new Naming({
-      appName: options.appName,
-      environmentSuffix: options.environmentSuffix,
-      account: options.account ?? '000000000000',
-      region: options.targetRegion,
-    }).parameterName(ParameterKey.apiRegionalDomainName);
+    // Parameter names do not contain the account.
+    const naming = Naming.forDeployment(
+      { appName: options.appName, environmentSuffix: options.environmentSuffix, account: options.account ?? '000000000000' },
+      options.targetRegion,
+    );
+    const parameter = naming.parameterName(ParameterKey.apiRegionalDomainName);
     const ssm = new SSMClient({ region: options.targetRegion, maxAttempts: 3 });
     const targetName = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value;
     if (!targetName) {

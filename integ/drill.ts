@@ -138,7 +138,7 @@ export function drillNames(
   options: Pick<DrillOptions, 'appName' | 'environmentSuffix' | 'targetRegion'>,
   account: string,
 ): { stateMachineArn: string; controlTable: string; namespace: string } {
-  const naming = new Naming({ appName: options.appName, environmentSuffix: options.environmentSuffix, account, region: options.targetRegion });
+  const naming = Naming.forDeployment({ appName: options.appName, environmentSuffix: options.environmentSuffix, account }, options.targetRegion);
   const stateMachine = naming.name('stateMachine', Purpose.failover);
   return {
     stateMachineArn: `arn:aws:states:${options.targetRegion}:${account}:stateMachine:${stateMachine}`,

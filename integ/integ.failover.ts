@@ -44,7 +44,7 @@ try {
 }
 const { primary, secondary } = addDrStages(app, config);
 const secondaryRegion = secondary.regionalStack.region;
-const naming = new Naming({ appName: config.appName, environmentSuffix: config.environmentSuffix, account: config.account, region: secondaryRegion });
+const naming = Naming.forDeployment(config, secondaryRegion);
 
 const assertionStack = new Stack(secondary, 'IntegAssertions', {
   env: { account: config.account, region: secondaryRegion },

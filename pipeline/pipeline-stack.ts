@@ -42,7 +42,7 @@ export interface PipelineStackProps extends StackProps {
 
 /** Name of the pipeline's artifact replication bucket in `region` (one per account and region). */
 export function pipelineReplicationBucketName(config: AppConfig, region: string): string {
-  return new Naming({ appName: config.appName, environmentSuffix: 'pipeline', account: config.account, region }).name('bucket', Purpose.pipelineArtifacts);
+  return Naming.forPipeline(config, region).name('bucket', Purpose.pipelineArtifacts);
 }
 
 /**
@@ -61,12 +61,7 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    const naming = new Naming({
-      appName: props.config.appName,
-      environmentSuffix: 'pipeline',
-      account: props.config.account,
-      region: props.config.primaryRegion,
-    });
+    const naming = Naming.forPipeline(props.config, props.config.primaryRegion);
 
     const artifactKey = new kms.Key(this, 'ArtifactKey', {
       alias: naming.name('keyAlias', Purpose.pipelineArtifacts),
@@ -168,7 +163,7 @@ export class PipelineStack extends Stack {
   /** A drill that moves the active role to `role`'s region and fails when a figure misses its target. */
   private drillStep(config: AppConfig, role: RegionRole, id: string): pipelines.CodeBuildStep {
     const { region, peerRegion } = regionSettings(config, role);
-    const naming = new Naming({ appName: config.appName, environmentSuffix: config.environmentSuffix, account: config.account, region });
+    const naming = Naming.forDeployment(config, region);
     const apiHost = `${config.apiSubdomain}.${config.domainName}`;
     return new pipelines.CodeBuildStep(id, {
       commands: [

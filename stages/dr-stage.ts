@@ -101,7 +101,7 @@ export class DrStage extends Stage {
     const settings = regionSettings(config, role);
     super(scope, id, { ...props, env: { account: config.account, region: settings.region } });
 
-    const naming = new Naming({ appName: config.appName, environmentSuffix: config.environmentSuffix, account: config.account, region: settings.region });
+    const naming = Naming.forDeployment(config, settings.region);
     this.naming = naming;
     applyGuardrails(this, { environment: config.environmentSuffix, region: settings.region, application: config.appName });
 

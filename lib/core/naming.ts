@@ -241,6 +241,9 @@ export function kindRule(kind: ResourceKind): string {
   return KINDS[kind].rule;
 }
 
+/** The environment suffix of the delivery pipeline's own stacks and buckets. */
+export const PIPELINE_SUFFIX = 'pipeline';
+
 export interface NamingProps {
   /** Short application name, used in parameter paths and tags. */
   readonly appName: string;
@@ -255,6 +258,16 @@ export interface NamingProps {
 /** Builds the physical names of one deployment in one region. */
 export class Naming {
   constructor(public readonly props: NamingProps) {}
+
+  /** The naming of a deployment (its app name, environment suffix and account, as config has them) in `region`. */
+  public static forDeployment(deployment: Omit<NamingProps, 'region'>, region: string): Naming {
+    return new Naming({ appName: deployment.appName, environmentSuffix: deployment.environmentSuffix, account: deployment.account, region });
+  }
+
+  /** The naming of the delivery pipeline's own resources (environment suffix `pipeline`) in `region`. */
+  public static forPipeline(deployment: Omit<NamingProps, 'region' | 'environmentSuffix'>, region: string): Naming {
+    return Naming.forDeployment({ ...deployment, environmentSuffix: PIPELINE_SUFFIX }, region);
+  }
 
   /** The same naming for another region of this deployment (to name the peer's resources). */
   public forRegion(region: string): Naming {
