@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { FAILOVER_STATES } from '../lambda/contracts/failover-states';
 
 /**
  * A drill's figures: what it measures, read from the execution's output and history, and the
@@ -40,8 +41,8 @@ export const EMPTY_FIGURES: DrillFigures = {
   recordedFailoverSeconds: null,
 };
 
-export const VALIDATE_STATE = 'Validate: region serves';
-export const RECONCILE_STATE = 'Reconcile: replay journal';
+export const VALIDATE_STATE = FAILOVER_STATES.validate;
+export const RECONCILE_STATE = FAILOVER_STATES.replayJournal;
 
 export interface ValidationOutput {
   readonly healthMs: number;

@@ -11,6 +11,7 @@ import { rolesFor, secondaryRegionOf } from '../shared/roles';
 import { setSwitch, SwitchClients, switchRefOf } from '../shared/switches';
 import { SwitchPosition } from '../contracts/switches';
 import { planPromotion, PromotionDependencies, PromotionKind, requestPromotion } from './promotion';
+import { stepOf } from '../contracts/failover-states';
 
 /** What the state machine sends; one function serves the steps that need logic outside the VPC. */
 export const FailoverMode = z.enum(['planned', 'unplanned'], { error: 'mode must be "planned" or "unplanned"' });
@@ -373,7 +374,7 @@ export function stepDurations(events: readonly HistoryEvent[]): Record<string, n
   for (const event of events) {
     const name = event.stateEnteredEventDetails?.name ?? event.stateExitedEventDetails?.name;
     if (!name || !event.timestamp) continue;
-    const step = name.includes(':') ? name.slice(0, name.indexOf(':')).trim() : name;
+    const step = stepOf(name);
     const at = event.timestamp.getTime();
     const span = spans.get(step) ?? { start: at, end: at };
     span.start = Math.min(span.start, at);

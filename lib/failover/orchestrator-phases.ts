@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { FAILOVER_STATES } from '../../lambda/contracts/failover-states';
 import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { DrEventType } from '../observability/dr-event-bus';
 import { AWS_CALL_TIMEOUT, BACKOFF, CONDITION_FAILED, PROMOTION_BUSY } from './orchestrator-props';
@@ -304,14 +305,14 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
 /** 4. Reconcile (until a run completes), 5. validate (health, DNS, a canary order), 6. record, notify, release the lock. */
 function completionPhases(s: FailoverStates, { fail, promoted }: FailurePath): void {
   const { region } = s.settings;
-  const replay = s.lambdaStep('Reconcile: replay journal', s.functions.reconcile, { action: 'reconcile' }, '$.reconcile', Duration.minutes(10));
+  const replay = s.lambdaStep(FAILOVER_STATES.replayJournal, s.functions.reconcile, { action: 'reconcile' }, '$.reconcile', Duration.minutes(10));
   fail(replay);
   const nameCanary = new sfn.Pass(s.scope, 'Validate: name canary', {
     parameters: { 'orderId.$': "States.Format('canary-{}', States.UUID())" },
     resultPath: '$.canary',
   });
   const validate = s.lambdaStep(
-    'Validate: region serves',
+    FAILOVER_STATES.validate,
     s.functions.steps,
     { action: 'validate', canaryOrderId: sfn.JsonPath.stringAt('$.canary.orderId') },
     '$.validation',
