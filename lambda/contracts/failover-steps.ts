@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { PEER_VARIABLES } from './common';
 import { arn, defineEnvironment, flag, FunctionContract, integer, parameterName, text, url } from './environment';
 
@@ -30,3 +31,51 @@ export const FAILOVER_METRICS = {
   /** Each step's duration (dimension `Step`). */
   stepDuration: 'FailoverStepDuration',
 } as const;
+
+/** What the state machine sends; one function serves the steps that need logic outside the VPC. */
+export const FailoverMode = z.enum(['planned', 'unplanned'], { error: 'mode must be "planned" or "unplanned"' });
+export type FailoverMode = z.infer<typeof FailoverMode>;
+
+/**
+ * The execution's input. `mode` says what was seen (planned: both regions up, a drill or
+ * maintenance; unplanned: an outage). `allowDataLoss` bounds the promotion: a planned run never
+ * loses data; an unplanned one may fail over allowing data loss unless it says false (the prober
+ * says false when the primary still answers).
+ */
+export const FailoverInputSchema = z.object({
+  mode: FailoverMode,
+  reason: z.string().min(1, 'reason must say why the failover runs').max(500),
+  allowDataLoss: z.boolean({ error: 'allowDataLoss must be true or false' }).optional(),
+});
+export type FailoverInput = z.infer<typeof FailoverInputSchema>;
+
+export const StepRequestSchema = z.discriminatedUnion(
+  'action',
+  [
+    z.object({ action: z.literal('preflight'), input: FailoverInputSchema }),
+    z.object({ action: z.literal('promote'), kind: z.enum(['switchover', 'failover'], { error: 'kind must be "switchover" or "failover"' }) }),
+    z.object({ action: z.literal('setSwitches'), activeRegion: z.string().min(1, 'activeRegion must name a region') }),
+    z.object({ action: z.literal('validate'), canaryOrderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'canaryOrderId must be a client order id') }),
+    z.object({
+      action: z.literal('record'),
+      executionArn: z.string().min(1),
+      startedAt: z.iso.datetime({ offset: true }),
+      outcome: z.enum(['succeeded', 'failed']),
+      mode: FailoverMode.or(z.literal('unknown')),
+    }),
+  ],
+  { error: 'action must be one of preflight, promote, setSwitches, validate, record' },
+);
+export type StepRequest = z.infer<typeof StepRequestSchema>;
+
+/**
+ * A request as the state machine sends it: each field the schema's, or a value the state machine
+ * fills in at run time (`JsonPath`, given as `Dynamic` by the construct), so a misspelt action or
+ * field does not compile. Classic zod still, like the order request: the handlers' move to zod/mini
+ * converts it.
+ */
+export type StepPayload<Dynamic> = StepRequest extends infer R
+  ? R extends { action: string }
+    ? { [K in keyof R]: K extends 'action' ? R[K] : R[K] | Dynamic }
+    : never
+  : never;

@@ -2,7 +2,6 @@ import { GetMetricStatisticsCommand, type CloudWatchClient } from '@aws-sdk/clie
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
 import { readControlState } from '../shared/control';
 import { checksPassed, DEPENDENCY_CHECKS, HealthProbe, HttpGet, healthUrlOf, probeHealth } from '../shared/health-probe';
 import { latestDatapoint } from '../shared/metrics';
@@ -12,42 +11,7 @@ import { setSwitch, SwitchClients, switchRefOf } from '../shared/switches';
 import { SwitchPosition } from '../contracts/switches';
 import { planPromotion, PromotionDependencies, PromotionKind, requestPromotion } from './promotion';
 import { stepOf } from '../contracts/failover-states';
-
-/** What the state machine sends; one function serves the steps that need logic outside the VPC. */
-export const FailoverMode = z.enum(['planned', 'unplanned'], { error: 'mode must be "planned" or "unplanned"' });
-export type FailoverMode = z.infer<typeof FailoverMode>;
-
-/**
- * The execution's input. `mode` says what was seen (planned: both regions up, a drill or
- * maintenance; unplanned: an outage). `allowDataLoss` bounds the promotion: a planned run never
- * loses data; an unplanned one may fail over allowing data loss unless it says false (the prober
- * says false when the primary still answers).
- */
-export const FailoverInputSchema = z.object({
-  mode: FailoverMode,
-  reason: z.string().min(1, 'reason must say why the failover runs').max(500),
-  allowDataLoss: z.boolean({ error: 'allowDataLoss must be true or false' }).optional(),
-});
-export type FailoverInput = z.infer<typeof FailoverInputSchema>;
-
-export const StepRequestSchema = z.discriminatedUnion(
-  'action',
-  [
-    z.object({ action: z.literal('preflight'), input: FailoverInputSchema }),
-    z.object({ action: z.literal('promote'), kind: z.enum(['switchover', 'failover'], { error: 'kind must be "switchover" or "failover"' }) }),
-    z.object({ action: z.literal('setSwitches'), activeRegion: z.string().min(1, 'activeRegion must name a region') }),
-    z.object({ action: z.literal('validate'), canaryOrderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'canaryOrderId must be a client order id') }),
-    z.object({
-      action: z.literal('record'),
-      executionArn: z.string().min(1),
-      startedAt: z.iso.datetime({ offset: true }),
-      outcome: z.enum(['succeeded', 'failed']),
-      mode: FailoverMode.or(z.literal('unknown')),
-    }),
-  ],
-  { error: 'action must be one of preflight, promote, setSwitches, validate, record' },
-);
-export type StepRequest = z.infer<typeof StepRequestSchema>;
+import { type StepRequest, StepRequestSchema } from '../contracts/failover-steps';
 
 export interface StepSettings {
   /** The region this orchestrator moves the active role to. */

@@ -107,9 +107,8 @@ function failurePath(s: FailoverStates): FailurePath {
 /** 1. Preflight and lock: the input is valid, the regions are ready, the lock is this run's. Returns the acquired lock's state. */
 function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { checkInput: sfn.Choice; acquireLock: tasks.DynamoUpdateItem } {
   const { region } = s.settings;
-  const preflight = s.lambdaStep(
+  const preflight = s.step(
     'Preflight: check regions',
-    s.functions.steps,
     { action: 'preflight', input: sfn.JsonPath.objectAt('$$.Execution.Input') },
     '$.preflight',
     Duration.seconds(60),
@@ -233,9 +232,8 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
   const { region, maxPolls, globalClusterId } = s.settings;
   const readCluster = s.describeGlobalCluster('Promote: read global cluster');
   fail(readCluster);
-  const requestPromotion = s.lambdaStep(
+  const requestPromotion = s.step(
     'Promote: request',
-    s.functions.steps,
     { action: 'promote', kind: sfn.JsonPath.stringAt('$.preflight.promotion.kind') },
     '$.promotionRequest',
     Duration.seconds(60),
@@ -311,9 +309,8 @@ function completionPhases(s: FailoverStates, { fail, promoted }: FailurePath): v
     parameters: { 'orderId.$': "States.Format('canary-{}', States.UUID())" },
     resultPath: '$.canary',
   });
-  const validate = s.lambdaStep(
+  const validate = s.step(
     FAILOVER_STATES.validate,
-    s.functions.steps,
     { action: 'validate', canaryOrderId: sfn.JsonPath.stringAt('$.canary.orderId') },
     '$.validation',
     s.settings.validationTimeout.plus(Duration.seconds(30)),

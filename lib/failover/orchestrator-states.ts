@@ -1,7 +1,8 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, IResolvable, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import type { StepPayload } from '../../lambda/contracts/failover-steps';
 import { ControlTableSchema } from '../../lambda/contracts/tables';
 import type { HandlerFunction } from '../core/handler-function';
 import { globalClusterArn } from '../data/global-database';
@@ -58,6 +59,11 @@ export class FailoverStates {
     });
     task.addRetry({ errors: TRANSIENT_LAMBDA_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, ...BACKOFF });
     return task;
+  }
+
+  /** A call of the steps function with a request typed against its schema (lambda/contracts/failover-steps.ts); a field may be a JsonPath. */
+  step(stateName: string, request: StepPayload<string | IResolvable>, resultPath: string, timeout: Duration): tasks.LambdaInvoke {
+    return this.lambdaStep(stateName, this.functions.steps, request, resultPath, timeout);
   }
 
   /** A DynamoDB task retried on throttling and faults, never on a failed condition (that is an answer). */
@@ -173,9 +179,8 @@ export class FailoverStates {
 
   /** The recording step (durations as metrics), with the run's outcome. */
   record(stateName: string, outcome: 'succeeded' | 'failed'): tasks.LambdaInvoke {
-    return this.lambdaStep(
+    return this.step(
       stateName,
-      this.functions.steps,
       {
         action: 'record',
         outcome,
@@ -190,6 +195,6 @@ export class FailoverStates {
 
   /** The evacuation switches set for `activeRegion` (a JSONPath or a region). */
   setSwitches(stateName: string, activeRegion: string, resultPath: string): tasks.LambdaInvoke {
-    return this.lambdaStep(stateName, this.functions.steps, { action: 'setSwitches', activeRegion }, resultPath, Duration.seconds(60));
+    return this.step(stateName, { action: 'setSwitches', activeRegion }, resultPath, Duration.seconds(60));
   }
 }
