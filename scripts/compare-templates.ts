@@ -3,7 +3,9 @@
  * output directories of `npx cdk synth -o DIR`) deploy the same thing. A refactor that changes no
  * behaviour leaves every template equal once each asset hash is replaced by a digest of what the
  * asset holds: a function bundle by its `index.js` alone (the source map names source files,
- * which a refactor may move), any other asset by all of its files. Prints each template that
+ * which a refactor may move), any other asset by all of its files. The statements of an IAM
+ * policy are compared as a set: IAM gives their order no meaning, and a refactor that grants in
+ * another order moves them. Prints each template that
  * differs, with the paths of the differing values, and exits 1; exits 0 when all are equal.
  */
 import { createHash } from 'crypto';
@@ -45,6 +47,16 @@ function assetDigests(root: string): Map<string, string> {
   return digests;
 }
 
+/** The value with every policy's `Statement` list in one order (IAM evaluates statements as a set). */
+function withStatementsSorted(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map((item) => withStatementsSorted(item));
+    return key === 'Statement' ? items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) : items;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, withStatementsSorted(item, name)]));
+}
+
 /** The assembly's templates, by path inside it, with asset hashes replaced by their digests. */
 function templates(root: string): Map<string, unknown> {
   const digests = assetDigests(root);
@@ -56,7 +68,7 @@ function templates(root: string): Map<string, unknown> {
       // CDK Pipelines publishes each asset to a destination named `<hash>:<account>-<region>-<8 hex>`,
       // the last part derived from the asset's hash too.
       .replace(DESTINATION_SUFFIX, '$1');
-    found.set(path.relative(root, full), JSON.parse(text));
+    found.set(path.relative(root, full), withStatementsSorted(JSON.parse(text)));
   }
   return found;
 }

@@ -129,14 +129,14 @@ export class DrStage extends Stage {
     const data = buildData(ctx, network);
     ({ orderJournal: this.orderJournal, controlTable: this.controlTable, sessionStore: this.sessionStore, database: this.database } = data);
     this.hostedZone = buildHostedZone(ctx);
-    ({ orderProcessing: this.orderProcessing, orderApi: this.orderApi } = buildOrderPath(ctx, data, network, this.hostedZone));
+    ({ orderProcessing: this.orderProcessing, orderApi: this.orderApi } = buildOrderPath(ctx, data, this.hostedZone));
     ({ routing: this.routing, switchKeeper: this.switchKeeper } = buildRouting(ctx, this.hostedZone, this.orderApi));
     ({ alerts: this.alerts, events: this.events } = buildAnnouncements(ctx));
-    const failover = buildFailoverControl(ctx, { data, network, orderApi: this.orderApi, alerts: this.alerts, events: this.events, crossRegionAccess });
+    const failover = buildFailoverControl(ctx, { data, orderApi: this.orderApi, alerts: this.alerts, events: this.events, crossRegionAccess });
     ({ orchestrator: this.orchestrator, reconciliation: this.reconciliation, prober: this.prober } = failover);
     const observability = buildObservability(ctx, {
       zone: this.hostedZone,
-      controlTable: this.controlTable.table,
+      controlTable: this.controlTable,
       orderApi: this.orderApi,
       routing: this.routing,
       failover,

@@ -1,12 +1,12 @@
 import * as path from 'path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionContract, Shape, Variables } from '../../lambda/contracts/environment';
+import type { DatabaseConnection, DatabaseVariable } from './database-connection';
 import { FunctionRole } from './function-role';
 import { lambdaBundling, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-defaults';
 import { SubnetGroup } from '../network/network';
@@ -16,21 +16,15 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 /** Where handler code lives: `lambda/<folder>/index.ts`, exporting `handler`. */
 const LAMBDA_ROOT = path.join(__dirname, '..', '..', 'lambda');
 
-export interface HandlerFunctionProps<S extends Shape> {
+interface HandlerFunctionBaseProps<S extends Shape> {
   /** Names for this region's resources. */
   readonly naming: Naming;
   /** The function's purpose: names the function, its role and its log group. */
   readonly purpose: string;
   /** The handler's contract (lambda/contracts/): its code folder, service name and environment. */
   readonly contract: FunctionContract<S>;
-  /** The values of the contract's variables (all but the runtime's); the handler reads them through the same contract. */
-  readonly variables: Variables<S>;
   /** What the function does. */
   readonly description: string;
-  /** Run in this VPC's app subnets (to reach the database). @default - outside any VPC */
-  readonly vpc?: ec2.IVpc;
-  /** Security groups in the VPC. @default - none */
-  readonly securityGroups?: ec2.ISecurityGroup[];
   /** Timeout. @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** Memory in MB (CPU scales with it). @default 512 */
@@ -40,6 +34,22 @@ export interface HandlerFunctionProps<S extends Shape> {
   /** X-Ray active tracing. @default true */
   readonly tracing?: boolean;
 }
+
+/**
+ * A contract that reads the database's variables takes `database`, which supplies them (and the
+ * VPC, the security group and the secret grant); `variables` holds the rest. Any other contract
+ * may connect too (the migration gets its connection from the custom resource's properties), and
+ * `variables` holds all of its variables but the runtime's.
+ */
+type ConnectionProps<S extends Shape> = 'DB_HOST' extends keyof S
+  ? { readonly database: DatabaseConnection; readonly variables: Omit<Variables<S>, DatabaseVariable> }
+  : {
+      /** The database this function connects to. @default - none: outside any VPC */
+      readonly database?: DatabaseConnection;
+      readonly variables: Variables<S>;
+    };
+
+export type HandlerFunctionProps<S extends Shape> = HandlerFunctionBaseProps<S> & ConnectionProps<S>;
 
 /**
  * A handler from `lambda/`, built the same way everywhere: bundled by the local esbuild with the
@@ -56,11 +66,14 @@ export class HandlerFunction<S extends Shape = Shape> extends Construct {
   constructor(scope: Construct, id: string, props: HandlerFunctionProps<S>) {
     super(scope, id);
     const tracing = props.tracing ?? true;
+    const { database } = props;
+    const readsConnection = database !== undefined && 'DB_HOST' in props.contract.environment.shape;
+    const variables = (readsConnection ? { ...props.variables, ...database.connectionVariables() } : props.variables) as Variables<S>;
     const { role, functionName } = new FunctionRole(this, 'Role', {
       naming: props.naming,
       purpose: props.purpose,
       description: props.description,
-      inVpc: props.vpc !== undefined,
+      inVpc: props.database !== undefined,
       tracing,
     });
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -82,21 +95,22 @@ export class HandlerFunction<S extends Shape = Shape> extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       bundling: lambdaBundling(),
-      ...(props.vpc ? { vpc: props.vpc, vpcSubnets: { subnetGroupName: SubnetGroup.app }, securityGroups: props.securityGroups } : {}),
+      ...(database ? { vpc: database.vpc, vpcSubnets: { subnetGroupName: SubnetGroup.app }, securityGroups: [database.clientSecurityGroup] } : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.contract.service,
         // Every function's custom metrics in the deployment's namespace, where alarms look for them.
         POWERTOOLS_METRICS_NAMESPACE: props.naming.metricNamespace(),
-        ...(props.vpc
+        ...(database
           ? {
               // Node 20+ runtimes trust only Node's own CAs unless told; this bundle holds the RDS CAs.
               NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
             }
           : {}),
-        ...props.contract.environment.toEnvironment(props.variables),
+        ...props.contract.environment.toEnvironment(variables),
       },
     });
     this.role = role;
+    database?.grantConnect(this.function);
   }
 }
 

@@ -1,7 +1,8 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { RegionRole } from '../core/region-settings';
-import { globalTable } from './global-table';
+import { globalTable, grantItemActions } from './global-table';
 import { Naming, Purpose } from '../core/naming';
 
 export { ControlTableSchema } from '../../lambda/contracts/tables';
@@ -39,5 +40,27 @@ export class ControlTable extends Construct {
       strongConsistencyWitnessRegion: props.witnessRegion,
       partitionKey: { name: ControlTableSchema.pk, type: dynamodb.AttributeType.STRING },
     });
+  }
+
+  /** Read the recorded state: the active region and epoch, the lock, the prober's record. */
+  public grantReadState(grantee: iam.IGrantable): iam.Grant {
+    return grantItemActions(this.table, grantee, 'dynamodb:GetItem');
+  }
+
+  /** The prober: read the state and keep its own record of the peer's outages and recoveries. */
+  public grantTrackOutages(grantee: iam.IGrantable): iam.Grant {
+    return grantItemActions(this.table, grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+  }
+
+  /** Reconciliation: where a run that ran out of time stopped. It may write that item and no other. */
+  public grantReconcileCursor(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordReconcileCursor',
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [ControlTableSchema.reconcileCursorItem] } },
+      }),
+    );
   }
 }

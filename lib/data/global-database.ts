@@ -1,5 +1,6 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -7,6 +8,7 @@ import type { DATABASE_VARIABLES } from '../../lambda/contracts/common';
 import type { Variables } from '../../lambda/contracts/environment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { DatabaseConnection } from '../core/database-connection';
 import { RegionRole } from '../core/region-settings';
 import { SubnetGroup } from '../network/network';
 import { Naming, Purpose } from '../core/naming';
@@ -70,7 +72,9 @@ export interface GlobalDatabaseProps {
  * Built from the L1 resources: the L2 DatabaseCluster always sets master credentials, which a
  * secondary cluster of a global database must not have.
  */
-export class GlobalDatabase extends Construct {
+export class GlobalDatabase extends Construct implements DatabaseConnection {
+  /** This region's VPC (database-facing functions run in its app subnets). */
+  public readonly vpc: ec2.IVpc;
   /** This region's cluster identifier. */
   public readonly clusterIdentifier: string;
   /** The global cluster identifier (the same in both regions). */
@@ -105,9 +109,15 @@ export class GlobalDatabase extends Construct {
     };
   }
 
+  /** Lets the grantee read the master secret (and decrypt it). */
+  public grantConnect(grantee: iam.IGrantable): void {
+    this.secret.grantRead(grantee);
+  }
+
   constructor(scope: Construct, id: string, props: GlobalDatabaseProps) {
     super(scope, id);
     const { naming } = props;
+    this.vpc = props.vpc;
     const isPrimary = props.role === RegionRole.PRIMARY;
     const port = props.port ?? 5432;
     const engine = rds.DatabaseClusterEngine.auroraPostgres({

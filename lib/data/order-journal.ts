@@ -1,7 +1,8 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { RegionRole } from '../core/region-settings';
-import { globalTable } from './global-table';
+import { globalTable, grantItemActions } from './global-table';
 import { Naming, Purpose } from '../core/naming';
 
 export { OrderJournalSchema } from '../../lambda/contracts/tables';
@@ -54,5 +55,35 @@ export class OrderJournal extends Construct {
         },
       ],
     });
+  }
+
+  /** Intake: journal a new order (a conditional put) and read an entry back when a client repeats an order. */
+  public grantAppend(grantee: iam.IGrantable): iam.Grant {
+    return grantItemActions(this.table, grantee, 'dynamodb:PutItem', 'dynamodb:GetItem');
+  }
+
+  /** Read one entry by its key (order lookup, the health check). */
+  public grantReadEntries(grantee: iam.IGrantable): iam.Grant {
+    return grantItemActions(this.table, grantee, 'dynamodb:GetItem');
+  }
+
+  /** The processor: mark an entry applied once its order is committed to Aurora. */
+  public grantMarkApplied(grantee: iam.IGrantable): iam.Grant {
+    return grantItemActions(this.table, grantee, 'dynamodb:UpdateItem');
+  }
+
+  /**
+   * Reconciliation: candidates from the pending index, decisions from strongly consistent reads of
+   * the entries, and marking them applied.
+   */
+  public grantReconcile(grantee: iam.IGrantable): void {
+    grantItemActions(this.table, grantee, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem');
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'QueryPendingIndex',
+        actions: ['dynamodb:Query'],
+        resources: [`${this.table.tableArn}/index/${OrderJournalSchema.pendingIndex}`],
+      }),
+    );
   }
 }

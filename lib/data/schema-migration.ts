@@ -2,7 +2,6 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -37,10 +36,8 @@ export function migrationFilesChecksum(directory: string = MIGRATIONS_DIRECTORY)
 export interface SchemaMigrationProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
-  /** The database to migrate; this region must hold its writer. */
+  /** The database to migrate; this region must hold its writer. The function runs in its VPC. */
   readonly database: GlobalDatabase;
-  /** The VPC the function runs in (to reach the writer). */
-  readonly vpc: ec2.IVpc;
   /** Retention of the function's logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -63,14 +60,12 @@ export class SchemaMigration extends Construct {
       contract: MIGRATE,
       variables: {},
       description: 'Applies the versioned schema migrations to the Aurora writer',
-      vpc: props.vpc,
-      securityGroups: [database.clientSecurityGroup],
+      database,
       timeout: Duration.minutes(5),
       memorySize: 256,
       logRetention: props.logRetention,
       tracing: false,
     });
-    database.secret.grantRead(fn);
     this.function = fn;
 
     const providerFunctionName = naming.name('function', Purpose.migrationProvider);

@@ -1,6 +1,5 @@
 import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,7 +10,7 @@ import { Construct } from 'constructs';
 import { PROBER, PROBER_METRICS } from '../../lambda/contracts/prober';
 import { evacuationSignal } from '../routing/evacuation-switch';
 import { failoverStateMachineArn } from './failover-orchestrator';
-import { grantItemActions } from '../data/global-table';
+import type { ControlTable } from '../data/control-table';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, ParameterKey, Purpose } from '../core/naming';
 import { readPeerParameterStatement } from '../core/peer-parameter';
@@ -30,7 +29,7 @@ export interface FailoverProberProps {
   /** The deployment's primary region. */
   readonly primaryRegion: string;
   /** The control table (active region; the prober keeps its count there). */
-  readonly controlTable: dynamodb.ITableV2;
+  readonly controlTable: ControlTable;
   /** This region's failover state machine, started when the peer fails. */
   readonly stateMachine: sfn.IStateMachine;
   /** Where a failback request goes when failback is not automatic. */
@@ -88,7 +87,7 @@ export class FailoverProber extends Construct {
       variables: {
         PEER_REGION: props.peerRegion,
         PRIMARY_REGION: props.primaryRegion,
-        CONTROL_TABLE: props.controlTable.tableName,
+        CONTROL_TABLE: props.controlTable.table.tableName,
         OWN_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         PEER_STATE_MACHINE_ARN: peerStateMachineArn,
         PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
@@ -108,7 +107,7 @@ export class FailoverProber extends Construct {
       },
     });
     const fn = this.function.function;
-    grantItemActions(props.controlTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    props.controlTable.grantTrackOutages(fn);
     fn.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'HoldEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }),
     );

@@ -3,13 +3,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { FAILOVER_STEPS } from '../../lambda/contracts/failover-steps';
 import { RECONCILE } from '../../lambda/contracts/reconcile';
-import { ControlTableSchema, OrderJournalSchema } from '../../lambda/contracts/tables';
 import { acknowledgeScopedWildcards } from '../core/compliance';
 import { HandlerFunction } from '../core/handler-function';
 import { ParameterKey, Purpose } from '../core/naming';
 import { readPeerParameterStatement } from '../core/peer-parameter';
 import { clusterArn, globalClusterArn } from '../data/global-database';
-import { grantItemActions } from '../data/global-table';
 import { evacuationSignal } from '../routing/evacuation-switch';
 import { FailoverOrchestratorProps, HTTP_TIMEOUT, OrchestratorSettings, VALIDATION_POLL } from './orchestrator-props';
 
@@ -44,7 +42,7 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
     variables: {
       PEER_REGION: props.peerRegion,
       PRIMARY_REGION: props.primaryRegion,
-      CONTROL_TABLE: props.controlTable.tableName,
+      CONTROL_TABLE: props.controlTable.table.tableName,
       OWN_API_URL: props.apiUrl,
       PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
       API_HOST_NAME: props.apiHostName,
@@ -71,7 +69,7 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
     { service: 'states', resource: 'execution', resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
     stack,
   );
-  grantItemActions(props.controlTable, fn, 'dynamodb:GetItem');
+  props.controlTable.grantReadState(fn);
   fn.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
   // GetMetricStatistics supports no resource-level permissions.
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadReplicationLag', actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }));
@@ -116,42 +114,23 @@ function buildReconcile(scope: Construct, props: FailoverOrchestratorProps): Han
     purpose: Purpose.reconcile,
     contract: RECONCILE,
     description: 'Makes the order journal and Aurora agree: on a schedule and after every promotion',
-    vpc: props.vpc,
-    securityGroups: [props.database.clientSecurityGroup],
+    database: props.database,
     timeout: Duration.minutes(10),
     logRetention: props.logRetention,
     variables: {
-      JOURNAL_TABLE: props.journal.tableName,
-      CONTROL_TABLE: props.controlTable.tableName,
+      JOURNAL_TABLE: props.journal.table.tableName,
+      CONTROL_TABLE: props.controlTable.table.tableName,
       PRIMARY_REGION: props.primaryRegion,
       PENDING_SHARDS: props.pendingShards ?? 8,
       DB_POOL_SIZE: props.poolSize ?? 4,
       DURABLE_AFTER_SECONDS: (props.journalDurableAfter ?? Duration.minutes(5)).toSeconds(),
       REPLICATION_MARGIN_SECONDS: (props.journalReplicationMargin ?? Duration.seconds(5)).toSeconds(),
       ORDER_BOUND_SECONDS: (props.orderBound ?? Duration.minutes(2)).toSeconds(),
-      ...props.database.connectionVariables(),
     },
   });
   const fn = reconcile.function;
-  // Candidates come from the pending index; decisions from strongly consistent reads of the entries.
-  grantItemActions(props.journal, fn, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem');
-  grantItemActions(props.controlTable, fn, 'dynamodb:GetItem');
-  // Where a run that ran out of time stopped: it may write that item and no other.
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      sid: 'RecordReconcileCursor',
-      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-      resources: [props.controlTable.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [ControlTableSchema.reconcileCursorItem] } },
-    }),
-  );
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      sid: 'QueryPendingIndex',
-      actions: ['dynamodb:Query'],
-      resources: [`${props.journal.tableArn}/index/${OrderJournalSchema.pendingIndex}`],
-    }),
-  );
-  props.database.secret.grantRead(fn);
+  props.journal.grantReconcile(fn);
+  props.controlTable.grantReadState(fn);
+  props.controlTable.grantReconcileCursor(fn);
   return reconcile;
 }

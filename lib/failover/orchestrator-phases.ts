@@ -59,7 +59,7 @@ function failurePath(s: FailoverStates): FailurePath {
   const failureAlert = failureAlertPath(s);
   const restoreActiveRegion = s.dynamoRetry(
     new tasks.DynamoUpdateItem(s.scope, 'Rollback: restore active region', {
-      table: s.props.controlTable,
+      table: s.props.controlTable.table,
       key: s.activeRegionKey,
       updateExpression: 'SET #active = :previous, #epoch = :restored, #drained = :drained, fencedBy = :holder',
       // Only this run's own fence (also when its response was lost and $.fence never set).
@@ -123,7 +123,7 @@ function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { 
   });
   const acquireLock = s.dynamoRetry(
     new tasks.DynamoUpdateItem(s.scope, 'Preflight: acquire lock', {
-      table: s.props.controlTable,
+      table: s.props.controlTable.table,
       key: s.lockKey,
       updateExpression: 'SET holder = :holder, targetRegion = :region, #mode = :mode, reason = :reason, expiresAt = :expires',
       // Its own lock too: a retry after a lost response finds the lock it already holds.
@@ -192,7 +192,7 @@ function fencePhase(s: FailoverStates, { fail }: FailurePath): { first: sfn.Task
   const startedEvent = s.event('Preflight: announce start', DrEventType.failoverStarted, 'started');
   const fence = s.dynamoRetry(
     new tasks.DynamoUpdateItem(s.scope, 'Fence: set active region', {
-      table: s.props.controlTable,
+      table: s.props.controlTable.table,
       key: s.activeRegionKey,
       // The roles for this region being active (lambda/shared/roles.ts): the primary drained
       // when the secondary takes over; nothing drained when the primary does (failback), so

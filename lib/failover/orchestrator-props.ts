@@ -1,6 +1,4 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,7 +6,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { Naming, Purpose } from '../core/naming';
+import type { ControlTable } from '../data/control-table';
 import { clusterArn, GlobalDatabase } from '../data/global-database';
+import type { OrderJournal } from '../data/order-journal';
 
 /** Errors worth another attempt on every AWS call: throttling, timeouts, service faults. */
 export const TRANSIENT_LAMBDA_ERRORS = [
@@ -59,13 +59,11 @@ export interface FailoverOrchestratorProps {
   /** The deployment's primary region (active until the control table says otherwise). */
   readonly primaryRegion: string;
   /** The control table (active region, fencing epoch, the failover lock). */
-  readonly controlTable: dynamodb.ITableV2;
+  readonly controlTable: ControlTable;
   /** The order journal (reconciliation replays its pending entries). */
-  readonly journal: dynamodb.ITableV2;
-  /** This region's member of the global database. */
+  readonly journal: OrderJournal;
+  /** This region's member of the global database; reconciliation runs in its VPC. */
   readonly database: GlobalDatabase;
-  /** This region's VPC (reconciliation reaches the database there). */
-  readonly vpc: ec2.IVpc;
   /** The state machine's role: scoped to this deployment, without Route 53 permissions. */
   readonly role: iam.IRole;
   /** Where success and failure are announced. */

@@ -127,7 +127,7 @@ export class FailoverStates {
   releaseLock(stateName: string): tasks.DynamoDeleteItem {
     return this.dynamoRetry(
       new tasks.DynamoDeleteItem(this.scope, stateName, {
-        table: this.props.controlTable,
+        table: this.props.controlTable.table,
         key: this.lockKey,
         // Only its own lock: one that lapsed and was taken over belongs to the other run now.
         conditionExpression: 'holder = :holder',

@@ -1,6 +1,5 @@
 import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { READINESS, READINESS_CHECKS } from '../../lambda/contracts/readiness';
 import { evacuationSignal } from '../routing/evacuation-switch';
-import { grantItemActions } from '../data/global-table';
+import type { ControlTable } from '../data/control-table';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, ParameterKey, Purpose, regionCode } from '../core/naming';
 import { readPeerParameterStatement } from '../core/peer-parameter';
@@ -52,7 +51,7 @@ export interface ReadinessCheckProps {
   /** The deployment's primary region (this region or the peer): the roles check tells the two roles apart by it. */
   readonly primaryRegion: string;
   /** The control table: the roles check reads the active region and drained regions, the automation check the pause item. */
-  readonly controlTable: dynamodb.ITableV2;
+  readonly controlTable: ControlTable;
   /** This region's API stage URL. */
   readonly apiUrl: string;
   /** `api.<zone>`, the failover record's name. */
@@ -134,7 +133,7 @@ export class ReadinessCheck extends Construct {
         METRIC_NAMESPACE: naming.metricNamespace(),
         EVENT_BUS_NAME: props.eventBus.eventBusName,
         EVENT_SOURCE: props.eventSource,
-        CONTROL_TABLE: props.controlTable.tableName,
+        CONTROL_TABLE: props.controlTable.table.tableName,
         PRIMARY_REGION: props.primaryRegion,
         SWITCH_PARAMETER: switchParameterName,
         EVACUATION_METRIC_NAME: evacuationSignal(naming, props.peerRegion, naming.region).metricName,
@@ -180,7 +179,7 @@ export class ReadinessCheck extends Construct {
       fn.addToRolePolicy(statement);
     }
     props.eventBus.grantPutEventsTo(fn);
-    grantItemActions(props.controlTable, fn, 'dynamodb:GetItem');
+    props.controlTable.grantReadState(fn);
     Validations.of(this.function.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,8 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -13,8 +11,9 @@ import { HEALTH } from '../../lambda/contracts/health';
 import { INTAKE } from '../../lambda/contracts/intake';
 import { ORDER_LOOKUP } from '../../lambda/contracts/order-lookup';
 import { OrderRequestSchema } from '../../lambda/contracts/order-request';
-import { GlobalDatabase } from '../data/global-database';
-import { grantItemActions } from '../data/global-table';
+import type { ControlTable } from '../data/control-table';
+import type { GlobalDatabase } from '../data/global-database';
+import type { OrderJournal } from '../data/order-journal';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, Purpose } from '../core/naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -33,16 +32,14 @@ export interface OrderApiProps {
   readonly domainName: string;
   /** The zone ACM validates the certificate in. */
   readonly hostedZone: route53.IHostedZone;
-  /** This region's order journal replica. */
-  readonly journal: dynamodb.ITableV2;
-  /** This region's control table replica. */
-  readonly controlTable: dynamodb.ITableV2;
+  /** The order journal (this region's replica). */
+  readonly journal: OrderJournal;
+  /** The control table (this region's replica). */
+  readonly controlTable: ControlTable;
   /** This region's order queue. */
   readonly queue: sqs.IQueue;
-  /** This region's database member. */
+  /** This region's database member; the database-facing functions run in its VPC. */
   readonly database: GlobalDatabase;
-  /** The VPC the database-facing functions run in. */
-  readonly vpc: ec2.IVpc;
   /** Partitions of the journal's pending index. @default 8 */
   readonly pendingShards?: number;
   /** Largest order body in bytes. @default 4096 */
@@ -106,7 +103,6 @@ export class OrderApi extends Construct {
   /** Intake, lookup and health, each with only the grants it needs. */
   private createFunctions(props: OrderApiProps): { intake: HandlerFunction; lookup: HandlerFunction; health: HandlerFunction } {
     const { naming, database } = props;
-    const databaseVariables = database.connectionVariables();
     const healthTimeoutMs = props.healthCheckTimeoutMs ?? 1500;
     const intake = new HandlerFunction(this, 'Intake', {
       naming,
@@ -115,13 +111,13 @@ export class OrderApi extends Construct {
       description: 'POST /orders: validates, journals (both regions) and queues an order',
       logRetention: props.logRetention,
       variables: {
-        JOURNAL_TABLE: props.journal.tableName,
+        JOURNAL_TABLE: props.journal.table.tableName,
         QUEUE_URL: props.queue.queueUrl,
         PENDING_SHARDS: props.pendingShards ?? 8,
         MAX_BODY_BYTES: props.maxOrderBodyBytes ?? 4096,
       },
     });
-    grantItemActions(props.journal, intake.function, 'dynamodb:PutItem', 'dynamodb:GetItem');
+    props.journal.grantAppend(intake.function);
     props.queue.grantSendMessages(intake.function);
 
     const lookup = new HandlerFunction(this, 'Lookup', {
@@ -129,35 +125,30 @@ export class OrderApi extends Construct {
       purpose: Purpose.orderLookup,
       contract: ORDER_LOOKUP,
       description: 'GET /orders/{id}?accountId=: reads an order from Aurora, falling back to the journal',
-      vpc: props.vpc,
-      securityGroups: [database.clientSecurityGroup],
+      database,
       logRetention: props.logRetention,
-      variables: { JOURNAL_TABLE: props.journal.tableName, DB_POOL_SIZE: props.poolSize ?? 4, ...databaseVariables },
+      variables: { JOURNAL_TABLE: props.journal.table.tableName, DB_POOL_SIZE: props.poolSize ?? 4 },
     });
-    grantItemActions(props.journal, lookup.function, 'dynamodb:GetItem');
-    database.secret.grantRead(lookup.function);
+    props.journal.grantReadEntries(lookup.function);
 
     const health = new HandlerFunction(this, 'Health', {
       naming,
       purpose: Purpose.health,
       contract: HEALTH,
       description: 'GET /health: can this region serve (database, journal, control table)',
-      vpc: props.vpc,
-      securityGroups: [database.clientSecurityGroup],
+      database,
       // Room for the checks (run at once) plus a cold start; Route 53 itself waits 2 s for an answer.
       timeout: Duration.seconds(Math.ceil(healthTimeoutMs / 1000) + 3),
       logRetention: props.logRetention,
       variables: {
-        JOURNAL_TABLE: props.journal.tableName,
-        CONTROL_TABLE: props.controlTable.tableName,
+        JOURNAL_TABLE: props.journal.table.tableName,
+        CONTROL_TABLE: props.controlTable.table.tableName,
         PRIMARY_REGION: props.primaryRegion,
         CHECK_TIMEOUT_MS: healthTimeoutMs,
-        ...databaseVariables,
       },
     });
-    grantItemActions(props.journal, health.function, 'dynamodb:GetItem');
-    grantItemActions(props.controlTable, health.function, 'dynamodb:GetItem');
-    database.secret.grantRead(health.function);
+    props.journal.grantReadEntries(health.function);
+    props.controlTable.grantReadState(health.function);
 
     return { intake, lookup, health };
   }

@@ -1,6 +1,4 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,8 +6,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PROCESSOR, PROCESSOR_METRICS } from '../../lambda/contracts/processor';
 import { VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT } from '../core/config';
-import { GlobalDatabase } from '../data/global-database';
-import { grantItemActions } from '../data/global-table';
+import type { ControlTable } from '../data/control-table';
+import type { GlobalDatabase } from '../data/global-database';
+import type { OrderJournal } from '../data/order-journal';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, Purpose } from '../core/naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -36,14 +35,12 @@ export interface OrderProcessingProps {
   readonly naming: Naming;
   /** The deployment's primary region (active before any failover is recorded). */
   readonly primaryRegion: string;
-  /** This region's replica of the order journal. */
-  readonly journal: dynamodb.ITableV2;
-  /** This region's replica of the control table. */
-  readonly controlTable: dynamodb.ITableV2;
-  /** This region's database member. */
+  /** The order journal (this region's replica). */
+  readonly journal: OrderJournal;
+  /** The control table (this region's replica). */
+  readonly controlTable: ControlTable;
+  /** This region's database member; the processor runs in its VPC. */
   readonly database: GlobalDatabase;
-  /** The VPC the processor runs in. */
-  readonly vpc: ec2.IVpc;
   /** Receives of a message before it goes to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
   /** Messages per invocation. @default 25 */
@@ -91,21 +88,18 @@ export class OrderProcessing extends Construct {
       purpose: Purpose.orderProcessor,
       contract: PROCESSOR,
       description: 'Commits accepted orders to Aurora and marks them applied in the journal',
-      vpc: props.vpc,
-      securityGroups: [props.database.clientSecurityGroup],
+      database: props.database,
       timeout,
       logRetention: props.logRetention,
       variables: {
-        JOURNAL_TABLE: props.journal.tableName,
-        CONTROL_TABLE: props.controlTable.tableName,
+        JOURNAL_TABLE: props.journal.table.tableName,
+        CONTROL_TABLE: props.controlTable.table.tableName,
         PRIMARY_REGION: props.primaryRegion,
-        ...props.database.connectionVariables(),
         DB_POOL_SIZE: props.poolSize ?? 4,
       },
     });
-    grantItemActions(props.journal, handler.function, 'dynamodb:UpdateItem');
-    grantItemActions(props.controlTable, handler.function, 'dynamodb:GetItem');
-    props.database.secret.grantRead(handler.function);
+    props.journal.grantMarkApplied(handler.function);
+    props.controlTable.grantReadState(handler.function);
     handler.function.addEventSource(
       new sources.SqsEventSource(queue, {
         batchSize: props.batchSize ?? 25,

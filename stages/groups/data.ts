@@ -48,7 +48,7 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
   });
   parameters.publish(ParameterKey.databaseEndpoint, database.clusterEndpoint, "This region's Aurora cluster endpoint (the writer when this region is primary)");
   if (holdsWriter) {
-    new SchemaMigration(stack, 'SchemaMigration', { naming, database, vpc: network.vpc, logRetention: config.logRetentionDays });
+    new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: config.logRetentionDays });
   }
   return { orderJournal, controlTable, sessionStore, database, holdsWriter };
 }

@@ -3,7 +3,6 @@ import { RegionRole } from '../../lib/core/region-settings';
 import type { CrossRegionAccess } from '../../lib/failover/cross-region-access';
 import { FailoverOrchestrator } from '../../lib/failover/failover-orchestrator';
 import { FailoverProber } from '../../lib/failover/failover-prober';
-import type { Network } from '../../lib/network/network';
 import type { AlertTopic } from '../../lib/observability/alert-topic';
 import type { DrEventBus } from '../../lib/observability/dr-event-bus';
 import { ContinuousReconciliation } from '../../lib/order-path/continuous-reconciliation';
@@ -22,7 +21,6 @@ export interface FailoverControl {
 
 export interface FailoverControlInputs {
   readonly data: RegionalData;
-  readonly network: Network;
   readonly orderApi: OrderApi;
   readonly alerts: AlertTopic;
   readonly events: DrEventBus;
@@ -31,19 +29,15 @@ export interface FailoverControlInputs {
 }
 
 /** The orchestrator with its cross-region role, scheduled reconciliation, and (in the secondary) the prober. */
-export function buildFailoverControl(
-  ctx: StageContext,
-  { data, network, orderApi, alerts, events, crossRegionAccess }: FailoverControlInputs,
-): FailoverControl {
+export function buildFailoverControl(ctx: StageContext, { data, orderApi, alerts, events, crossRegionAccess }: FailoverControlInputs): FailoverControl {
   const { stack, config, role, settings, naming } = ctx;
   const orchestrator = new FailoverOrchestrator(stack, 'FailoverOrchestrator', {
     naming,
     peerRegion: settings.peerRegion,
     primaryRegion: config.primaryRegion,
-    controlTable: data.controlTable.table,
-    journal: data.orderJournal.table,
+    controlTable: data.controlTable,
+    journal: data.orderJournal,
     database: data.database,
-    vpc: network.vpc,
     role: crossRegionAccess.orchestratorRole,
     alertTopic: alerts.topic,
     eventBus: events.bus,
@@ -77,7 +71,7 @@ export function buildFailoverControl(
           naming,
           peerRegion: settings.peerRegion,
           primaryRegion: config.primaryRegion,
-          controlTable: data.controlTable.table,
+          controlTable: data.controlTable,
           stateMachine: orchestrator.stateMachine,
           alertTopic: alerts.topic,
           probeInterval: Duration.seconds(config.probeIntervalSeconds),

@@ -1,5 +1,5 @@
 import { Duration, Fn } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { ControlTable } from '../../lib/data/control-table';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { RegionRole } from '../../lib/core/region-settings';
 import { ParameterKey, Purpose } from '../../lib/core/naming';
@@ -33,7 +33,7 @@ export interface Observability {
 
 export interface ObservabilityInputs {
   readonly zone: route53.IHostedZone;
-  readonly controlTable: dynamodb.ITableV2;
+  readonly controlTable: ControlTable;
   readonly orderApi: OrderApi;
   readonly routing: FailoverRouting;
   readonly failover: FailoverControl;

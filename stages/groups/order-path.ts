@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { ParameterKey } from '../../lib/core/naming';
-import type { Network } from '../../lib/network/network';
 import { OrderApi } from '../../lib/order-path/order-api';
 import { OrderProcessing } from '../../lib/order-path/order-processing';
 import type { StageContext } from './context';
@@ -15,15 +14,14 @@ export interface RegionalOrderPath {
 }
 
 /** The order queue and processor, and the order API in front of them, published for the failover records and operators. */
-export function buildOrderPath(ctx: StageContext, data: RegionalData, network: Network, zone: route53.IHostedZone): RegionalOrderPath {
+export function buildOrderPath(ctx: StageContext, data: RegionalData, zone: route53.IHostedZone): RegionalOrderPath {
   const { stack, config, naming, parameters } = ctx;
   const orderProcessing = new OrderProcessing(stack, 'OrderProcessing', {
     naming,
     primaryRegion: config.primaryRegion,
-    journal: data.orderJournal.table,
-    controlTable: data.controlTable.table,
+    journal: data.orderJournal,
+    controlTable: data.controlTable,
     database: data.database,
-    vpc: network.vpc,
     maxReceiveCount: config.orderQueueMaxReceiveCount,
     batchSize: config.processorBatchSize,
     maxConcurrency: config.processorMaxConcurrency,
@@ -36,11 +34,10 @@ export function buildOrderPath(ctx: StageContext, data: RegionalData, network: N
     primaryRegion: config.primaryRegion,
     domainName: ctx.apiHostName,
     hostedZone: zone,
-    journal: data.orderJournal.table,
-    controlTable: data.controlTable.table,
+    journal: data.orderJournal,
+    controlTable: data.controlTable,
     queue: orderProcessing.queue,
     database: data.database,
-    vpc: network.vpc,
     pendingShards: config.journalPendingShards,
     maxOrderBodyBytes: config.maxOrderBodyBytes,
     throttleRateLimit: config.apiThrottleRateLimit,

@@ -18,6 +18,7 @@ interface DeployedFunction {
   readonly stack: string;
   readonly logicalId: string;
   readonly variables: Record<string, unknown>;
+  readonly properties: Record<string, any>;
 }
 
 /** The functions HandlerFunction built (the ones with a service name), across every template. */
@@ -27,7 +28,7 @@ function deployedFunctions(): DeployedFunction[] {
     for (const [logicalId, resource] of Object.entries<Record<string, any>>(template.Resources ?? {})) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
       const variables = resource.Properties?.Environment?.Variables as Record<string, unknown> | undefined;
-      if (variables?.POWERTOOLS_SERVICE_NAME !== undefined) found.push({ stack, logicalId, variables });
+      if (variables?.POWERTOOLS_SERVICE_NAME !== undefined) found.push({ stack, logicalId, variables, properties: resource.Properties });
     }
   }
   return found;
@@ -68,6 +69,32 @@ describe('function contracts against the synthesized templates', () => {
           problems.push(`${where} (${contract.service}): ${name}=${JSON.stringify(value)}: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
       }
     }
+    expect(problems).toEqual([]);
+  });
+
+  it('runs every function that reads the database connection in the VPC, in the group the database admits, able to read the secret', () => {
+    const problems: string[] = [];
+    const databaseFunctions = functions.filter((fn) => 'DB_HOST' in fn.variables);
+    for (const fn of databaseFunctions) {
+      const where = `${fn.stack}/${fn.logicalId} (${String(fn.variables.POWERTOOLS_SERVICE_NAME)})`;
+      const groups = JSON.stringify(fn.properties.VpcConfig?.SecurityGroupIds ?? []);
+      if (!groups.includes('DatabaseClientSecurityGroup')) problems.push(`${where}: not in the database's client security group`);
+      const resources = templates.get(fn.stack)?.Resources ?? {};
+      const roleId = fn.properties.Role?.['Fn::GetAtt']?.[0];
+      const statements = Object.values<Record<string, any>>(resources)
+        .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+      // The secondary names the primary's replica by its name alone: the grant then ends in `-??????`, the suffix Secrets Manager adds.
+      const secret = fn.variables.DB_SECRET_ARN;
+      const granted = (resource: unknown) =>
+        JSON.stringify(resource) === JSON.stringify(secret) || (typeof secret === 'string' && resource === `${secret}-??????`);
+      const readsSecret = statements.some(
+        (statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue') && [statement.Resource].flat().some(granted),
+      );
+      if (!readsSecret) problems.push(`${where}: may not read the secret its DB_SECRET_ARN names`);
+    }
+    // Lookup, health, processor and reconcile, in both regions.
+    expect(databaseFunctions.length).toBe(8);
     expect(problems).toEqual([]);
   });
 });

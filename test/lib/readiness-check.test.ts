@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RegionRole } from '../../lib/core/region-settings';
+import { ControlTable } from '../../lib/data/control-table';
 import { ReadinessCheck } from '../../lib/observability/readiness-check';
 import { regionalStack } from '../helpers/stacks';
 
@@ -13,7 +13,8 @@ new ReadinessCheck(stack, 'Readiness', {
   naming,
   peerRegion,
   primaryRegion: 'us-east-1',
-  controlTable: dynamodb.TableV2.fromTableName(stack, 'Control', 'ddb-control-dev'),
+  // The secondary's kind: the replica by name, so this stack holds no table of its own.
+  controlTable: new ControlTable(stack, 'Control', { naming, role: RegionRole.SECONDARY, peerRegion, witnessRegion: 'us-west-2' }),
   apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1/',
   apiHostName: 'api.trading.example.com',
   hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789', zoneName: 'trading.example.com' }),

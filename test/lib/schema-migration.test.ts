@@ -17,7 +17,7 @@ const database = new GlobalDatabase(stack, 'Database', {
   peerVpcCidr: peerCidr,
   engineVersion: '17.9',
 });
-new SchemaMigration(stack, 'SchemaMigration', { naming, database, vpc: network.vpc });
+new SchemaMigration(stack, 'SchemaMigration', { naming, database });
 const template = Template.fromStack(stack);
 
 describe('schema migration', () => {
