@@ -58,6 +58,33 @@ export type HandlerFunctionProps<S extends Shape> = HandlerFunctionBaseProps<S> 
  * Powertools' service name.
  */
 export class HandlerFunction<S extends Shape = Shape> extends Construct {
+  /** What a function reports, by name alone: errors, throttles and the error rate (metric math). */
+  public static metricsOf(functionName: string, region: string) {
+    const metric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensionsMap: { FunctionName: functionName },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+        region,
+      });
+    const errors = metric('Errors');
+    const invocations = metric('Invocations');
+    return {
+      errors,
+      invocations,
+      throttles: metric('Throttles'),
+      /** Errors as a share of invocations, in percent (0 with no invocations). */
+      errorRate: new cloudwatch.MathExpression({
+        expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+        usingMetrics: { errors, invocations },
+        label: `${functionName} error rate (%)`,
+        period: Duration.minutes(1),
+      }),
+    };
+  }
+
   /** The function. */
   public readonly function: nodejs.NodejsFunction;
   /** Its execution role, for grants. */
@@ -112,31 +139,4 @@ export class HandlerFunction<S extends Shape = Shape> extends Construct {
     this.role = role;
     database?.grantConnect(this.function);
   }
-}
-
-/** What a function reports, by name alone: errors, throttles and the error rate (metric math). */
-export function functionMetrics(functionName: string, region: string) {
-  const metric = (metricName: string) =>
-    new cloudwatch.Metric({
-      namespace: 'AWS/Lambda',
-      metricName,
-      dimensionsMap: { FunctionName: functionName },
-      statistic: 'Sum',
-      period: Duration.minutes(1),
-      region,
-    });
-  const errors = metric('Errors');
-  const invocations = metric('Invocations');
-  return {
-    errors,
-    invocations,
-    throttles: metric('Throttles'),
-    /** Errors as a share of invocations, in percent (0 with no invocations). */
-    errorRate: new cloudwatch.MathExpression({
-      expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
-      usingMetrics: { errors, invocations },
-      label: `${functionName} error rate (%)`,
-      period: Duration.minutes(1),
-    }),
-  };
 }

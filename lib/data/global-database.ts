@@ -73,6 +73,28 @@ export interface GlobalDatabaseProps {
  * secondary cluster of a global database must not have.
  */
 export class GlobalDatabase extends Construct implements DatabaseConnection {
+  /**
+   * What the global database reports in a region, by name alone. Aurora reports both lags on the
+   * secondary member only: in the writer's region they have no data.
+   */
+  public static metricsIn(naming: Naming) {
+    const lag = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/RDS',
+        metricName,
+        dimensionsMap: { DBClusterIdentifier: naming.name('dbCluster', Purpose.orders) },
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+        region: naming.region,
+      });
+    return {
+      /** How far this region's cluster is behind the writer, in milliseconds. */
+      replicationLag: lag('AuroraGlobalDBReplicationLag'),
+      /** The lag that counts against the managed RPO, in milliseconds. */
+      rpoLag: lag('AuroraGlobalDBRPOLag'),
+    };
+  }
+
   /** This region's VPC (database-facing functions run in its app subnets). */
   public readonly vpc: ec2.IVpc;
   /** This region's cluster identifier. */
@@ -343,28 +365,6 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
     });
     rotation.node.addDependency(attachment, ...instances);
   }
-}
-
-/**
- * What the global database reports in a region, by name alone. Aurora reports both lags on the
- * secondary member only: in the writer's region they have no data.
- */
-export function globalDatabaseMetrics(naming: Naming) {
-  const lag = (metricName: string) =>
-    new cloudwatch.Metric({
-      namespace: 'AWS/RDS',
-      metricName,
-      dimensionsMap: { DBClusterIdentifier: naming.name('dbCluster', Purpose.orders) },
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
-      region: naming.region,
-    });
-  return {
-    /** How far this region's cluster is behind the writer, in milliseconds. */
-    replicationLag: lag('AuroraGlobalDBReplicationLag'),
-    /** The lag that counts against the managed RPO, in milliseconds. */
-    rpoLag: lag('AuroraGlobalDBRPOLag'),
-  };
 }
 
 /** A regional member cluster's ARN, from its deterministic name (so the other region can name it too). */

@@ -40,6 +40,26 @@ export interface StorageProps {
  * region's buckets of the same purpose, with Replication Time Control and delete markers.
  */
 export class Storage extends Construct {
+  /** Replication from this region's buckets to the peer region's (rule `to-<peer code>`), by name alone. */
+  public static replicationMetricsIn(naming: Naming, peerRegion: string) {
+    return REPLICATED_BUCKET_PURPOSES.map((purpose) => {
+      const dimensionsMap = {
+        SourceBucket: naming.name('bucket', purpose),
+        DestinationBucket: naming.forRegion(peerRegion).name('bucket', purpose),
+        RuleId: `to-${regionCode(peerRegion)}`,
+      };
+      const metric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: 'AWS/S3', metricName, dimensionsMap, statistic, period: Duration.minutes(1), region: naming.region });
+      return {
+        purpose,
+        /** Seconds objects take to reach the other region. */
+        latency: metric('ReplicationLatency', 'Maximum'),
+        /** Objects that failed to replicate. */
+        failedOperations: metric('OperationsFailedReplication', 'Sum'),
+      };
+    });
+  }
+
   /** Application configuration. */
   public readonly configBucket: s3.IBucket;
   /** Audit logs. */
@@ -158,23 +178,3 @@ export class Storage extends Construct {
 
 /** The buckets that replicate to the other region. */
 export const REPLICATED_BUCKET_PURPOSES = [Purpose.config, Purpose.auditLogs] as const;
-
-/** Replication from this region's buckets to the peer region's (rule `to-<peer code>`), by name alone. */
-export function storageReplicationMetrics(naming: Naming, peerRegion: string) {
-  return REPLICATED_BUCKET_PURPOSES.map((purpose) => {
-    const dimensionsMap = {
-      SourceBucket: naming.name('bucket', purpose),
-      DestinationBucket: naming.forRegion(peerRegion).name('bucket', purpose),
-      RuleId: `to-${regionCode(peerRegion)}`,
-    };
-    const metric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/S3', metricName, dimensionsMap, statistic, period: Duration.minutes(1), region: naming.region });
-    return {
-      purpose,
-      /** Seconds objects take to reach the other region. */
-      latency: metric('ReplicationLatency', 'Maximum'),
-      /** Objects that failed to replicate. */
-      failedOperations: metric('OperationsFailedReplication', 'Sum'),
-    };
-  });
-}

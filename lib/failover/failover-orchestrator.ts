@@ -31,6 +31,44 @@ export { FAILED_NOTIFICATION_METRIC, type FailoverOrchestratorProps } from './or
  * completed puts the active region back, so nothing is left half-moved.
  */
 export class FailoverOrchestrator extends Construct {
+  /** What the failover state machine of `naming.region` reports, by name alone. */
+  public static metricsIn(naming: Naming, stack: Stack) {
+    const stateMachineArn = failoverStateMachineArn(stack, naming);
+    const states = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/States',
+        metricName,
+        dimensionsMap: { StateMachineArn: stateMachineArn },
+        statistic,
+        period: Duration.minutes(1),
+        region: naming.region,
+      });
+    return {
+      failedExecutions: states('ExecutionsFailed', 'Sum'),
+      timedOutExecutions: states('ExecutionsTimedOut', 'Sum'),
+      /** Execution time in milliseconds. */
+      executionTime: states('ExecutionTime', 'Maximum'),
+      /** Alerts the state machine could not publish (each counted as 1 by the run). */
+      failedNotifications: new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName: FAILED_NOTIFICATION_METRIC,
+        dimensionsMap: { Region: naming.region },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+        region: naming.region,
+      }),
+      /** The recorded duration of completed failovers to this region, in seconds (the steps function's EMF metric). */
+      failoverDuration: new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName: FAILOVER_METRICS.duration,
+        dimensionsMap: { service: FAILOVER_STEPS.service, Outcome: 'succeeded' },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+        region: naming.region,
+      }),
+    };
+  }
+
   /** The state machine. */
   public readonly stateMachine: sfn.StateMachine;
   /** The function behind preflight, validation and recording. */
@@ -86,42 +124,4 @@ export function failoverStateMachineArn(stack: Stack, naming: Naming): string {
     },
     stack,
   );
-}
-
-/** What the failover state machine of `naming.region` reports, by name alone. */
-export function failoverMetrics(naming: Naming, stack: Stack) {
-  const stateMachineArn = failoverStateMachineArn(stack, naming);
-  const states = (metricName: string, statistic: string) =>
-    new cloudwatch.Metric({
-      namespace: 'AWS/States',
-      metricName,
-      dimensionsMap: { StateMachineArn: stateMachineArn },
-      statistic,
-      period: Duration.minutes(1),
-      region: naming.region,
-    });
-  return {
-    failedExecutions: states('ExecutionsFailed', 'Sum'),
-    timedOutExecutions: states('ExecutionsTimedOut', 'Sum'),
-    /** Execution time in milliseconds. */
-    executionTime: states('ExecutionTime', 'Maximum'),
-    /** Alerts the state machine could not publish (each counted as 1 by the run). */
-    failedNotifications: new cloudwatch.Metric({
-      namespace: naming.metricNamespace(),
-      metricName: FAILED_NOTIFICATION_METRIC,
-      dimensionsMap: { Region: naming.region },
-      statistic: 'Sum',
-      period: Duration.minutes(1),
-      region: naming.region,
-    }),
-    /** The recorded duration of completed failovers to this region, in seconds (the steps function's EMF metric). */
-    failoverDuration: new cloudwatch.Metric({
-      namespace: naming.metricNamespace(),
-      metricName: FAILOVER_METRICS.duration,
-      dimensionsMap: { service: FAILOVER_STEPS.service, Outcome: 'succeeded' },
-      statistic: 'Maximum',
-      period: Duration.hours(1),
-      region: naming.region,
-    }),
-  };
 }

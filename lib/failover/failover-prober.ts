@@ -63,6 +63,22 @@ export interface FailoverProberProps {
  * health checks; the prober starts the promotion and the reconciliation.
  */
 export class FailoverProber extends Construct {
+  /** What the prober in `naming.region` reports, by name alone. */
+  public static metricsIn(naming: Naming) {
+    return {
+      /** 1 for the region the control table names active, at each probe. */
+      activeRegion: (region: string) =>
+        new cloudwatch.Metric({
+          namespace: naming.metricNamespace(),
+          metricName: PROBER_METRICS.activeRegion,
+          dimensionsMap: { service: Purpose.prober, Region: region },
+          statistic: 'Maximum',
+          period: Duration.minutes(1),
+          region: naming.region,
+        }),
+    };
+  }
+
   /** The prober function. */
   public readonly function: HandlerFunction;
 
@@ -140,20 +156,4 @@ export class FailoverProber extends Construct {
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
     });
   }
-}
-
-/** What the prober in `naming.region` reports, by name alone. */
-export function proberMetrics(naming: Naming) {
-  return {
-    /** 1 for the region the control table names active, at each probe. */
-    activeRegion: (region: string) =>
-      new cloudwatch.Metric({
-        namespace: naming.metricNamespace(),
-        metricName: PROBER_METRICS.activeRegion,
-        dimensionsMap: { service: Purpose.prober, Region: region },
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-        region: naming.region,
-      }),
-  };
 }

@@ -1,16 +1,16 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { failoverMetrics } from '../failover/failover-orchestrator';
-import { ROUTE53_METRICS_REGION } from '../routing/failover-routing';
-import { globalDatabaseMetrics } from '../data/global-database';
+import { FailoverOrchestrator } from '../failover/failover-orchestrator';
+import { FailoverRouting } from '../routing/failover-routing';
+import { GlobalDatabase } from '../data/global-database';
 import { tableReplicationLatency } from '../data/global-table';
 import { Naming, Purpose } from '../core/naming';
-import { orderApiMetrics } from '../order-path/order-api';
-import { orderProcessingMetrics } from '../order-path/order-processing';
-import { proberMetrics } from '../failover/failover-prober';
-import { readinessMetrics } from './readiness-check';
-import { storageReplicationMetrics } from '../data/storage';
+import { OrderApi } from '../order-path/order-api';
+import { OrderProcessing } from '../order-path/order-processing';
+import { FailoverProber } from '../failover/failover-prober';
+import { ReadinessCheck } from './readiness-check';
+import { Storage } from '../data/storage';
 
 const WIDTH = 24;
 
@@ -44,7 +44,7 @@ export class DrDashboard extends Construct {
     const perRegion = <T>(build: (naming: Naming) => T): Array<[string, T]> => namings.map((naming) => [naming.region, build(naming)]);
     const labelled = (metric: cloudwatch.Metric, label: string): cloudwatch.Metric => metric.with({ label });
 
-    const prober = proberMetrics(namings[1]);
+    const prober = FailoverProber.metricsIn(namings[1]);
     const failoverView: cloudwatch.IWidget[] = [
       new cloudwatch.SingleValueWidget({
         title: 'Active region (1 = active, from the prober)',
@@ -54,33 +54,22 @@ export class DrDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Route 53 health checks (1 = healthy)',
-        left: Object.entries(props.healthChecks).map(
-          ([label, healthCheckId]) =>
-            new cloudwatch.Metric({
-              namespace: 'AWS/Route53',
-              metricName: 'HealthCheckStatus',
-              dimensionsMap: { HealthCheckId: healthCheckId },
-              statistic: 'Minimum',
-              period: Duration.minutes(1),
-              region: ROUTE53_METRICS_REGION,
-              label,
-            }),
-        ),
+        left: Object.entries(props.healthChecks).map(([label, healthCheckId]) => FailoverRouting.metricHealthCheckStatus(healthCheckId).with({ label })),
         leftYAxis: { min: 0, max: 1 },
         width: 6,
         height: 4,
       }),
       new cloudwatch.SingleValueWidget({
         title: 'Last failover duration (s), by target region',
-        metrics: perRegion((naming) => failoverMetrics(naming, stack).failoverDuration.with({ period: Duration.days(7) })).map(([region, metric]) =>
-          labelled(metric, region),
+        metrics: perRegion((naming) => FailoverOrchestrator.metricsIn(naming, stack).failoverDuration.with({ period: Duration.days(7) })).map(
+          ([region, metric]) => labelled(metric, region),
         ),
         width: 6,
         height: 4,
       }),
       new cloudwatch.GraphWidget({
         title: 'Failover readiness (1 = ready)',
-        left: perRegion((naming) => readinessMetrics(naming).summary).map(([region, metric]) => labelled(metric, region)),
+        left: perRegion((naming) => ReadinessCheck.metricsIn(naming).summary).map(([region, metric]) => labelled(metric, region)),
         leftYAxis: { min: 0, max: 1 },
         width: 6,
         height: 4,
@@ -90,7 +79,7 @@ export class DrDashboard extends Construct {
     const replication: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
         title: 'Aurora global replication lag (ms)',
-        left: perRegion((naming) => globalDatabaseMetrics(naming)).flatMap(([region, metrics]) => [
+        left: perRegion((naming) => GlobalDatabase.metricsIn(naming)).flatMap(([region, metrics]) => [
           labelled(metrics.replicationLag, `${region} lag`),
           labelled(metrics.rpoLag, `${region} RPO lag`),
         ]),
@@ -111,7 +100,7 @@ export class DrDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'S3 replication latency (s)',
         left: namings.flatMap((naming, index) =>
-          storageReplicationMetrics(naming, props.regions[1 - index]).map((bucket) =>
+          Storage.replicationMetricsIn(naming, props.regions[1 - index]).map((bucket) =>
             labelled(bucket.latency, `${bucket.purpose} ${naming.region} → ${props.regions[1 - index]}`),
           ),
         ),
@@ -122,7 +111,7 @@ export class DrDashboard extends Construct {
     const orders: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
         title: 'Orders committed and failed, per region (per minute)',
-        left: perRegion((naming) => orderProcessingMetrics(naming)).flatMap(([region, metrics]) => [
+        left: perRegion((naming) => OrderProcessing.metricsIn(naming)).flatMap(([region, metrics]) => [
           labelled(metrics.committed, `${region} committed`),
           labelled(metrics.commitFailures, `${region} failed`),
         ]),
@@ -130,7 +119,7 @@ export class DrDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'API requests and errors, per region (per minute)',
-        left: perRegion((naming) => orderApiMetrics(naming)).flatMap(([region, metrics]) => [
+        left: perRegion((naming) => OrderApi.metricsIn(naming)).flatMap(([region, metrics]) => [
           labelled(metrics.requests, `${region} requests`),
           labelled(metrics.serverErrors, `${region} 5XX`),
           labelled(metrics.clientErrors, `${region} 4XX`),
@@ -139,8 +128,8 @@ export class DrDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Oldest queued order (s) and dead letters, per region',
-        left: perRegion((naming) => orderProcessingMetrics(naming)).map(([region, metrics]) => labelled(metrics.oldestOrderAge, `${region} oldest (s)`)),
-        right: perRegion((naming) => orderProcessingMetrics(naming)).map(([region, metrics]) => labelled(metrics.deadLetters, `${region} dead letters`)),
+        left: perRegion((naming) => OrderProcessing.metricsIn(naming)).map(([region, metrics]) => labelled(metrics.oldestOrderAge, `${region} oldest (s)`)),
+        right: perRegion((naming) => OrderProcessing.metricsIn(naming)).map(([region, metrics]) => labelled(metrics.deadLetters, `${region} dead letters`)),
         width: 8,
       }),
     ];

@@ -23,26 +23,6 @@ const CHECK_TIMEOUT = Duration.seconds(20);
 /** One HTTP request to an API's /health. */
 const HTTP_TIMEOUT = Duration.seconds(5);
 
-/** What the readiness check of `naming.region` reports, by name alone: one metric per check and a summary (1 ready, 0 not). */
-export function readinessMetrics(naming: Naming) {
-  const metric = (metricName: string, dimensionsMap: Record<string, string>) =>
-    new cloudwatch.Metric({
-      namespace: naming.metricNamespace(),
-      metricName,
-      dimensionsMap,
-      statistic: 'Minimum',
-      period: Duration.hours(1),
-      region: naming.region,
-    });
-  return {
-    summary: metric('ReadinessSummary', { Region: naming.region }),
-    checks: Object.fromEntries(READINESS_CHECK_NAMES.map((check) => [check, metric('ReadinessCheck', { Region: naming.region, Check: check })])) as Record<
-      (typeof READINESS_CHECK_NAMES)[number],
-      cloudwatch.Metric
-    >,
-  };
-}
-
 export interface ReadinessCheckProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
@@ -89,6 +69,26 @@ export interface ReadinessCheckProps {
  * reach Route 53, the peer region and both public APIs, which the isolated subnets cannot.
  */
 export class ReadinessCheck extends Construct {
+  /** What the readiness check of `naming.region` reports, by name alone: one metric per check and a summary (1 ready, 0 not). */
+  public static metricsIn(naming: Naming) {
+    const metric = (metricName: string, dimensionsMap: Record<string, string>) =>
+      new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName,
+        dimensionsMap,
+        statistic: 'Minimum',
+        period: Duration.hours(1),
+        region: naming.region,
+      });
+    return {
+      summary: metric('ReadinessSummary', { Region: naming.region }),
+      checks: Object.fromEntries(READINESS_CHECK_NAMES.map((check) => [check, metric('ReadinessCheck', { Region: naming.region, Check: check })])) as Record<
+        (typeof READINESS_CHECK_NAMES)[number],
+        cloudwatch.Metric
+      >,
+    };
+  }
+
   /** The readiness function. */
   public readonly function: HandlerFunction;
 

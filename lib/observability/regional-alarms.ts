@@ -4,16 +4,16 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { failoverMetrics } from '../failover/failover-orchestrator';
-import { ROUTE53_METRICS_REGION } from '../routing/failover-routing';
-import { globalDatabaseMetrics } from '../data/global-database';
+import { FailoverOrchestrator } from '../failover/failover-orchestrator';
+import { FailoverRouting, ROUTE53_METRICS_REGION } from '../routing/failover-routing';
+import { GlobalDatabase } from '../data/global-database';
 import { tableReplicationLatency } from '../data/global-table';
-import { functionMetrics } from '../core/handler-function';
+import { HandlerFunction } from '../core/handler-function';
 import { Naming } from '../core/naming';
-import { orderApiMetrics } from '../order-path/order-api';
-import { orderProcessingMetrics } from '../order-path/order-processing';
-import { readinessMetrics } from './readiness-check';
-import { storageReplicationMetrics } from '../data/storage';
+import { OrderApi } from '../order-path/order-api';
+import { OrderProcessing } from '../order-path/order-processing';
+import { ReadinessCheck } from './readiness-check';
+import { Storage } from '../data/storage';
 
 /** The thresholds, from config (the README's monitoring table says what each means). */
 export interface AlarmThresholds {
@@ -85,7 +85,7 @@ export class RegionalAlarms extends Construct {
   /** Replication: Aurora's lag, each global table's, each bucket's. */
   private addDataAlarms(props: RegionalAlarmsProps): void {
     const { thresholds } = props;
-    const database = globalDatabaseMetrics(props.naming);
+    const database = GlobalDatabase.metricsIn(props.naming);
     // Aurora reports lag on the secondary member only: no data in the writer's region is normal.
     this.add(
       'aurora-lag',
@@ -113,7 +113,7 @@ export class RegionalAlarms extends Construct {
       );
     }
 
-    for (const bucket of storageReplicationMetrics(props.naming, props.peerRegion)) {
+    for (const bucket of Storage.replicationMetricsIn(props.naming, props.peerRegion)) {
       this.add(
         `s3-lag-${bucket.purpose}`,
         bucket.latency,
@@ -130,7 +130,7 @@ export class RegionalAlarms extends Construct {
     const { thresholds } = props;
     for (const functionPurpose of props.functionPurposes) {
       const functionName = props.naming.name('function', functionPurpose);
-      const metrics = functionMetrics(functionName, props.naming.region);
+      const metrics = HandlerFunction.metricsOf(functionName, props.naming.region);
       this.add(`err-${functionPurpose}`, metrics.errorRate, thresholds.maxFunctionErrorRatePercent, ok, `${functionName}: error rate (%) above the limit`);
       this.add(`thr-${functionPurpose}`, metrics.throttles, 1, ok, `${functionName}: invocations throttled`);
     }
@@ -139,7 +139,7 @@ export class RegionalAlarms extends Construct {
   /** The order path: queue age, dead letters, the API's error rates and latency. */
   private addOrderPathAlarms(props: RegionalAlarmsProps): void {
     const { thresholds } = props;
-    const processing = orderProcessingMetrics(props.naming);
+    const processing = OrderProcessing.metricsIn(props.naming);
     this.add(
       'queue-age',
       processing.oldestOrderAge,
@@ -150,7 +150,7 @@ export class RegionalAlarms extends Construct {
     // One dead letter is an order that needs a person: no waiting for more periods.
     this.add('dead-letters', processing.deadLetters, 1, ok, 'Orders in the dead-letter queue: inspect and redrive them', 1);
 
-    const api = orderApiMetrics(props.naming);
+    const api = OrderApi.metricsIn(props.naming);
     const rate = (errors: cloudwatch.IMetric, label: string) =>
       new cloudwatch.MathExpression({
         expression: 'IF(requests > 0, 100 * errors / requests, 0)',
@@ -173,7 +173,7 @@ export class RegionalAlarms extends Construct {
   private addFailoverAlarms(props: RegionalAlarmsProps): void {
     const { thresholds } = props;
     const stack = Stack.of(this);
-    const failover = failoverMetrics(props.naming, stack);
+    const failover = FailoverOrchestrator.metricsIn(props.naming, stack);
     this.add(
       'failover-failed',
       new cloudwatch.MathExpression({
@@ -206,7 +206,7 @@ export class RegionalAlarms extends Construct {
       1,
     );
 
-    const readiness = readinessMetrics(props.naming);
+    const readiness = ReadinessCheck.metricsIn(props.naming);
     // Silence means the check did not run: that is a failure of readiness too.
     this.add(
       'readiness',
@@ -223,14 +223,7 @@ export class RegionalAlarms extends Construct {
   private addRoute53Alarms(props: RegionalAlarmsProps): void {
     if (props.healthChecks && props.naming.region === ROUTE53_METRICS_REGION) {
       for (const [purpose, check] of Object.entries(props.healthChecks)) {
-        const status = new cloudwatch.Metric({
-          namespace: 'AWS/Route53',
-          metricName: 'HealthCheckStatus',
-          dimensionsMap: { HealthCheckId: check.healthCheckId },
-          statistic: 'Minimum',
-          period: Duration.minutes(1),
-          region: ROUTE53_METRICS_REGION,
-        });
+        const status = FailoverRouting.metricHealthCheckStatus(check.healthCheckId);
         this.add(
           purpose,
           status,

@@ -6,9 +6,9 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { INTAKE, INTAKE_METRICS } from '../../lambda/contracts/intake';
 import { RECONCILE, RECONCILE_METRICS } from '../../lambda/contracts/reconcile';
 import { Naming, Purpose } from '../core/naming';
+import { OrderApi } from './order-api';
 
 export interface ContinuousReconciliationProps {
   readonly naming: Naming;
@@ -28,6 +28,25 @@ export interface ContinuousReconciliationProps {
  * writer; an order whose key another stored order holds; orders journaled but not queued (intake).
  */
 export class ContinuousReconciliation extends Construct {
+  /** What reconciliation in `naming.region` reports (its EMF metrics), by name alone; the most in a minute. */
+  public static metricsIn(naming: Naming) {
+    const metric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName,
+        dimensionsMap: { service: RECONCILE.service },
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+        region: naming.region,
+      });
+    return {
+      /** Acknowledged orders past the end-to-end bound and still not in the writer. */
+      overdue: metric(RECONCILE_METRICS.overdue),
+      /** Journal orders whose client order id another stored order holds. */
+      conflicts: metric(RECONCILE_METRICS.conflicts),
+    };
+  }
+
   public readonly schedule: events.Rule;
   public readonly overdueAlarm: cloudwatch.Alarm;
   public readonly conflictAlarm: cloudwatch.Alarm;
@@ -50,8 +69,7 @@ export class ContinuousReconciliation extends Construct {
         }),
       ],
     });
-    const metric = (metricName: string, service: string) =>
-      new cloudwatch.Metric({ namespace: naming.metricNamespace(), metricName, dimensionsMap: { service }, statistic: 'Maximum', period: interval });
+    const reconciliation = ContinuousReconciliation.metricsIn(naming);
     const alarm = (id: string, purpose: string, metric: cloudwatch.Metric, description: string) => {
       const created = new cloudwatch.Alarm(this, id, {
         alarmName: naming.name('alarm', purpose),
@@ -68,25 +86,19 @@ export class ContinuousReconciliation extends Construct {
     this.overdueAlarm = alarm(
       'Overdue',
       'orders-overdue',
-      metric(RECONCILE_METRICS.overdue, RECONCILE.service),
+      reconciliation.overdue.with({ period: interval }),
       'Acknowledged orders past the end-to-end bound are not in Aurora: is the writer available? Runbook: docs/runbooks/order-alarms.md',
     );
     this.conflictAlarm = alarm(
       'Conflicts',
       'order-conflicts',
-      metric(RECONCILE_METRICS.conflicts, RECONCILE.service),
+      reconciliation.conflicts.with({ period: interval }),
       "Journal orders whose account's client order id another stored order holds (order_conflicts table). Runbook: docs/runbooks/order-alarms.md",
     );
     this.notQueuedAlarm = alarm(
       'NotQueued',
       'orders-not-queued',
-      new cloudwatch.Metric({
-        namespace: naming.metricNamespace(),
-        metricName: INTAKE_METRICS.not_queued,
-        dimensionsMap: { service: INTAKE.service },
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-      }),
+      OrderApi.metricsIn(naming).notQueued,
       'Orders journaled but not queued: reconciliation applies them within the bound; is the queue reachable? Runbook: docs/runbooks/order-alarms.md',
     );
   }

@@ -8,7 +8,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { HEALTH } from '../../lambda/contracts/health';
-import { INTAKE } from '../../lambda/contracts/intake';
+import { INTAKE, INTAKE_METRICS } from '../../lambda/contracts/intake';
 import { ORDER_LOOKUP } from '../../lambda/contracts/order-lookup';
 import { OrderRequestSchema } from '../../lambda/contracts/order-request';
 import type { ControlTable } from '../data/control-table';
@@ -66,6 +66,34 @@ export interface OrderApiProps {
  * custom domain `api.<zone>` with its own ACM certificate in each region.
  */
 export class OrderApi extends Construct {
+  /** What the order API reports in a region, by name alone. */
+  public static metricsIn(naming: Naming) {
+    const api = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: { ApiName: naming.name('api', Purpose.api), Stage: API_STAGE_NAME },
+        statistic,
+        period: Duration.minutes(1),
+        region: naming.region,
+      });
+    return {
+      requests: api('Count', 'SampleCount'),
+      serverErrors: api('5XXError', 'Sum'),
+      clientErrors: api('4XXError', 'Sum'),
+      p99Latency: api('Latency', 'p99'),
+      /** Orders intake journaled but could not queue (its EMF metric): reconciliation applies them. */
+      notQueued: new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName: INTAKE_METRICS.not_queued,
+        dimensionsMap: { service: INTAKE.service },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+        region: naming.region,
+      }),
+    };
+  }
+
   /** The REST API. */
   public readonly api: apigateway.RestApi;
   /** The custom domain in this region. */
@@ -296,23 +324,4 @@ export function orderJsonSchema(): apigateway.JsonSchema {
   const generated = z.toJSONSchema(OrderRequestSchema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   const { $schema: _schema, ...schema } = generated;
   return { schema: apigateway.JsonSchemaVersion.DRAFT4, title: 'Order', ...(schema as apigateway.JsonSchema) };
-}
-
-/** What the order API reports in a region, by name alone. */
-export function orderApiMetrics(naming: Naming) {
-  const api = (metricName: string, statistic: string) =>
-    new cloudwatch.Metric({
-      namespace: 'AWS/ApiGateway',
-      metricName,
-      dimensionsMap: { ApiName: naming.name('api', Purpose.api), Stage: API_STAGE_NAME },
-      statistic,
-      period: Duration.minutes(1),
-      region: naming.region,
-    });
-  return {
-    requests: api('Count', 'SampleCount'),
-    serverErrors: api('5XXError', 'Sum'),
-    clientErrors: api('4XXError', 'Sum'),
-    p99Latency: api('Latency', 'p99'),
-  };
 }

@@ -61,6 +61,42 @@ export interface OrderProcessingProps {
  * one bad message never holds back the rest, and a dead-letter queue after the receive limit.
  */
 export class OrderProcessing extends Construct {
+  /** What order processing reports in a region, by name alone (so the dashboard shows either region). */
+  public static metricsIn(naming: Naming) {
+    const queue = (metricName: string, queueName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/SQS',
+        metricName,
+        dimensionsMap: { QueueName: queueName },
+        statistic,
+        period: Duration.minutes(1),
+        region: naming.region,
+      });
+    const processor = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: naming.metricNamespace(),
+        metricName,
+        dimensionsMap: { service: PROCESSOR.service },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+        region: naming.region,
+      });
+    return {
+      /** Age of the oldest order waiting, in seconds. */
+      oldestOrderAge: queue('ApproximateAgeOfOldestMessage', naming.name('queue', Purpose.orders), 'Maximum'),
+      /** Orders in the dead-letter queue. */
+      deadLetters: queue('ApproximateNumberOfMessagesVisible', naming.name('queue', Purpose.ordersDeadLetter), 'Maximum'),
+      /** Orders committed to Aurora (the processor's EMF metric). */
+      committed: processor(PROCESSOR_METRICS.committed),
+      /** Orders that failed to commit and will be retried. */
+      commitFailures: processor(PROCESSOR_METRICS.failed),
+      /** Orders a standby region received and left to the active one (the journal holds them). */
+      deferred: processor(PROCESSOR_METRICS.deferred),
+      /** Orders whose client order id another stored row holds (kept in order_conflicts; an operator decides). */
+      conflicts: processor(PROCESSOR_METRICS.conflict),
+    };
+  }
+
   /** The order queue intake sends to. */
   public readonly queue: sqs.IQueue;
   /** Where messages go after the receive limit. */
@@ -113,40 +149,4 @@ export class OrderProcessing extends Construct {
     this.deadLetterQueue = deadLetterQueue;
     this.processor = handler.function;
   }
-}
-
-/** What order processing reports in a region, by name alone (so the dashboard shows either region). */
-export function orderProcessingMetrics(naming: Naming) {
-  const queue = (metricName: string, queueName: string, statistic: string) =>
-    new cloudwatch.Metric({
-      namespace: 'AWS/SQS',
-      metricName,
-      dimensionsMap: { QueueName: queueName },
-      statistic,
-      period: Duration.minutes(1),
-      region: naming.region,
-    });
-  const processor = (metricName: string) =>
-    new cloudwatch.Metric({
-      namespace: naming.metricNamespace(),
-      metricName,
-      dimensionsMap: { service: PROCESSOR.service },
-      statistic: 'Sum',
-      period: Duration.minutes(1),
-      region: naming.region,
-    });
-  return {
-    /** Age of the oldest order waiting, in seconds. */
-    oldestOrderAge: queue('ApproximateAgeOfOldestMessage', naming.name('queue', Purpose.orders), 'Maximum'),
-    /** Orders in the dead-letter queue. */
-    deadLetters: queue('ApproximateNumberOfMessagesVisible', naming.name('queue', Purpose.ordersDeadLetter), 'Maximum'),
-    /** Orders committed to Aurora (the processor's EMF metric). */
-    committed: processor(PROCESSOR_METRICS.committed),
-    /** Orders that failed to commit and will be retried. */
-    commitFailures: processor(PROCESSOR_METRICS.failed),
-    /** Orders a standby region received and left to the active one (the journal holds them). */
-    deferred: processor(PROCESSOR_METRICS.deferred),
-    /** Orders whose client order id another stored row holds (kept in order_conflicts; an operator decides). */
-    conflicts: processor(PROCESSOR_METRICS.conflict),
-  };
 }

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { RegionRole } from '../core/region-settings';
@@ -48,6 +49,18 @@ export interface FailoverRoutingProps {
  * step of failover or failback changes a record.
  */
 export class FailoverRouting extends Construct {
+  /** A Route 53 check's status (1 healthy, 0 not), from us-east-1 where Route 53 publishes it, by the check's id alone. */
+  public static metricHealthCheckStatus(healthCheckId: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Route53',
+      metricName: 'HealthCheckStatus',
+      dimensionsMap: { HealthCheckId: healthCheckId },
+      statistic: 'Minimum',
+      period: Duration.minutes(1),
+      region: ROUTE53_METRICS_REGION,
+    });
+  }
+
   /** The check on this region's `/health`. */
   public readonly endpointHealthCheck: route53.IHealthCheck;
   /** The switch that evacuates this region from the other one. */
