@@ -24,7 +24,7 @@
  */
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { ConfigError } from '../lib/core/config';
+import { apiHostName, ConfigError } from '../lib/core/config';
 import { addDrStages } from '../bin/compose';
 import { Naming, ParameterKey, Purpose } from '../lib/core/naming';
 import { PeerParameter } from '../lib/core/peer-parameter';
@@ -95,7 +95,7 @@ const dnsAnswers = (region: string) =>
   integ.assertions
     .awsApiCall('Route53', 'testDNSAnswer', {
       HostedZoneId: secondary.hostedZone.hostedZoneId,
-      RecordName: `${config.apiSubdomain}.${config.domainName}`,
+      RecordName: apiHostName(config),
       RecordType: 'CNAME',
     })
     .expect(ExpectedResult.objectLike({ RecordData: Match.arrayWith([Match.stringLikeRegexp(`execute-api\\.${region}\\.`)]) }));

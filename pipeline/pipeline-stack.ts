@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
-import { AppConfig } from '../lib/core/config';
+import { AppConfig, apiHostName } from '../lib/core/config';
 import { RegionRole, regionSettings } from '../lib/core/region-settings';
 import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/core/compliance';
 import { Naming, ParameterKey, Purpose, regionCode } from '../lib/core/naming';
@@ -164,7 +164,7 @@ export class PipelineStack extends Stack {
   private drillStep(config: AppConfig, role: RegionRole, id: string): pipelines.CodeBuildStep {
     const { region, peerRegion } = regionSettings(config, role);
     const naming = Naming.forDeployment(config, region);
-    const apiHost = `${config.apiSubdomain}.${config.domainName}`;
+    const apiHost = apiHostName(config);
     return new pipelines.CodeBuildStep(id, {
       commands: [
         'npm ci',

@@ -5,7 +5,9 @@
  * asset holds: a function bundle by its `index.js` alone (the source map names source files,
  * which a refactor may move), any other asset by all of its files. The statements of an IAM
  * policy are compared as a set: IAM gives their order no meaning, and a refactor that grants in
- * another order moves them. Prints each template that
+ * another order moves them. The `CDKMetadata` resource is left out: it reports to AWS which
+ * construct types the app uses, compressed, so building the same constructs in another order
+ * changes it, and it deploys nothing. Prints each template that
  * differs, with the paths of the differing values, and exits 1; exits 0 when all are equal.
  */
 import { createHash } from 'crypto';
@@ -68,7 +70,9 @@ function templates(root: string): Map<string, unknown> {
       // CDK Pipelines publishes each asset to a destination named `<hash>:<account>-<region>-<8 hex>`,
       // the last part derived from the asset's hash too.
       .replace(DESTINATION_SUFFIX, '$1');
-    found.set(path.relative(root, full), withStatementsSorted(JSON.parse(text)));
+    const template = withStatementsSorted(JSON.parse(text)) as { Resources?: Record<string, unknown> };
+    delete template.Resources?.CDKMetadata;
+    found.set(path.relative(root, full), template);
   }
   return found;
 }

@@ -2,8 +2,9 @@ import { Aspects, RemovalPolicy, Stage, StageProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
+import { AwsCallSupport } from '../lib/core/aws-call-support';
 import { applyGuardrails, ProviderLogging } from '../lib/core/compliance';
-import { AppConfig } from '../lib/core/config';
+import { AppConfig, apiHostName } from '../lib/core/config';
 import { RegionRole, regionSettings } from '../lib/core/region-settings';
 import { Naming, Purpose, regionCode } from '../lib/core/naming';
 import { RegionalParameters } from '../lib/core/regional-parameters';
@@ -120,8 +121,9 @@ export class DrStage extends Stage {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     Aspects.of(stack).add(new ProviderLogging(providerLogs));
+    AwsCallSupport.create(stack, { naming, logRetention: config.logRetentionDays });
     const parameters = new RegionalParameters(stack, 'Parameters', { naming, role, peerRegion: settings.peerRegion });
-    const ctx: StageContext = { stack, config, role, settings, naming, parameters, apiHostName: `${config.apiSubdomain}.${config.domainName}` };
+    const ctx: StageContext = { stack, config, role, settings, naming, parameters, apiHostName: apiHostName(config) };
 
     // The capability groups (stages/groups/), in the order they depend on each other.
     const network = buildNetwork(ctx);

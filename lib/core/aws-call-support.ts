@@ -11,8 +11,8 @@ const SINGLETON_ID = 'AwsCallSupport';
 export interface AwsCallSupportProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
-  /** How long the provider's logs are kept. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** How long the provider's logs are kept (config's `logRetentionDays`). */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /**
@@ -22,11 +22,19 @@ export interface AwsCallSupportProps {
  * with the stack, where CDK's defaults would retain it.
  */
 export class AwsCallSupport extends Construct {
-  /** The support of the stack that holds `scope`, created on first use. */
-  public static of(scope: Construct, props: AwsCallSupportProps): AwsCallSupport {
+  /** Sets up the support of `stack`; the stage does this first, with config's log retention. */
+  public static create(stack: Stack, props: AwsCallSupportProps): AwsCallSupport {
+    return new AwsCallSupport(stack, SINGLETON_ID, props);
+  }
+
+  /** The support of the stack that holds `scope`. */
+  public static of(scope: Construct): AwsCallSupport {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(SINGLETON_ID);
-    return existing instanceof AwsCallSupport ? existing : new AwsCallSupport(stack, SINGLETON_ID, props);
+    if (!(existing instanceof AwsCallSupport)) {
+      throw new Error(`${scope.node.path}: stack ${stack.stackName} has no AwsCallSupport; create it first with AwsCallSupport.create(stack, ...)`);
+    }
+    return existing;
   }
 
   /** What every `AwsCustomResource` of the stack passes: the shared role and log group, the bundled SDK. */
@@ -44,7 +52,7 @@ export class AwsCallSupport extends Construct {
     const logGroupName = `/aws/lambda/${props.naming.name('logGroup', Purpose.awsCalls)}`;
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const { role } = new FunctionRole(this, 'Role', {

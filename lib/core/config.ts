@@ -404,6 +404,15 @@ export const configSchema = z
 /** The validated configuration of one deployment. */
 export type AppConfig = z.infer<typeof configSchema>;
 
+/**
+ * The API's host name, `{apiSubdomain}.{domainName}`: what clients call and the failover records
+ * are named. Derived here, not stored, because the pipeline gives the test environment its own
+ * `apiSubdomain` and the name must follow it.
+ */
+export function apiHostName(config: Pick<AppConfig, 'apiSubdomain' | 'domainName'>): string {
+  return `${config.apiSubdomain}.${config.domainName}`;
+}
+
 /** The keys of the configuration, for reading context and checking the README. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof AppConfig)[];
 

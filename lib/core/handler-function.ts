@@ -29,8 +29,8 @@ interface HandlerFunctionBaseProps<S extends Shape> {
   readonly timeout?: Duration;
   /** Memory in MB (CPU scales with it). @default 512 */
   readonly memorySize?: number;
-  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Log retention (config's `logRetentionDays`). */
+  readonly logRetention: logs.RetentionDays;
   /** X-Ray active tracing. @default true */
   readonly tracing?: boolean;
 }
@@ -105,7 +105,7 @@ export class HandlerFunction<S extends Shape = Shape> extends Construct {
     });
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.function = new nodejs.NodejsFunction(this, 'Function', {

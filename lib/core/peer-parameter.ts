@@ -38,7 +38,7 @@ export class PeerParameter extends Construct {
     };
     const reader = new cr.AwsCustomResource(this, 'Reader', {
       resourceType: 'Custom::PeerParameter',
-      ...AwsCallSupport.of(this, { naming: props.naming }).customResourceProps(),
+      ...AwsCallSupport.of(this).customResourceProps(),
       onCreate: call,
       onUpdate: call,
       policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] })]),

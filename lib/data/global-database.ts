@@ -8,6 +8,7 @@ import type { DATABASE_VARIABLES } from '../../lambda/contracts/common';
 import type { Variables } from '../../lambda/contracts/environment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { AppConfig } from '../core/config';
 import type { DatabaseConnection } from '../core/database-connection';
 import { RegionRole } from '../core/region-settings';
 import { SubnetGroup } from '../network/network';
@@ -25,6 +26,12 @@ const CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
 /** Performance Insights retention in days; 7 is the free tier. */
 const PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7;
 
+/** The config keys the database reads (lib/core/config.ts documents and defaults each). */
+export type GlobalDatabaseConfig = Pick<
+  AppConfig,
+  'auroraEngineVersion' | 'dbInstanceClass' | 'dbReaderCount' | 'dbPort' | 'dbBackupRetentionDays' | 'dbSecretRotationDays' | 'logRetentionDays'
+>;
+
 export interface GlobalDatabaseProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
@@ -38,18 +45,8 @@ export interface GlobalDatabaseProps {
   readonly vpcCidr: string;
   /** The peer VPC's CIDR, allowed on the database port (cross-region access over the peering). */
   readonly peerVpcCidr: string;
-  /** Aurora PostgreSQL version, `major.minor`. */
-  readonly engineVersion: string;
-  /** Instance class without the `db.` prefix. @default 'r6g.large' */
-  readonly instanceClass?: string;
-  /** Readers besides the writer in this region. @default 1 */
-  readonly readerCount?: number;
-  /** Database port. @default 5432 */
-  readonly port?: number;
-  /** Days of automated backups. @default 7 */
-  readonly backupRetentionDays?: number;
-  /** Days between master secret rotations (primary only). @default 30 */
-  readonly secretRotationDays?: number;
+  /** The engine version, instance class, readers, port, backups, secret rotation and log retention. */
+  readonly config: GlobalDatabaseConfig;
   /**
    * Whether this region's cluster is the writer now (config `writerRegion`). Only the secret's
    * rotation follows it: rotation connects to the cluster the secret is attached to, which is a
@@ -57,8 +54,6 @@ export interface GlobalDatabaseProps {
    * so a deploy after a failover updates no cluster. @default - true in the primary region
    */
   readonly holdsWriter?: boolean;
-  /** Retention of the PostgreSQL log export. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
@@ -138,13 +133,12 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
 
   constructor(scope: Construct, id: string, props: GlobalDatabaseProps) {
     super(scope, id);
-    const { naming } = props;
+    const { naming, config } = props;
     this.vpc = props.vpc;
     const isPrimary = props.role === RegionRole.PRIMARY;
-    const port = props.port ?? 5432;
-    const engine = rds.DatabaseClusterEngine.auroraPostgres({
-      version: rds.AuroraPostgresEngineVersion.of(props.engineVersion, props.engineVersion.split('.')[0]),
-    });
+    const port = config.dbPort;
+    const version = config.auroraEngineVersion;
+    const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.of(version, version.split('.')[0]) });
     this.port = port;
     this.clusterIdentifier = naming.name('dbCluster', Purpose.orders);
     this.globalClusterIdentifier = naming.name('globalCluster', Purpose.orders);
@@ -186,7 +180,7 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
     // Created here (not implicitly by RDS) so it has a retention and is destroyed with the stack.
     const logGroup = new logs.LogGroup(this, 'PostgresLogs', {
       logGroupName: `/aws/rds/cluster/${this.clusterIdentifier}/postgresql`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.config.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -195,7 +189,7 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
       globalCluster = new rds.CfnGlobalCluster(this, 'GlobalCluster', {
         globalClusterIdentifier: this.globalClusterIdentifier,
         engine: engine.engineType,
-        engineVersion: props.engineVersion,
+        engineVersion: props.config.auroraEngineVersion,
         storageEncrypted: true,
         deletionProtection: false,
       });
@@ -209,7 +203,7 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
     const cluster = new rds.CfnDBCluster(this, 'Cluster', {
       dbClusterIdentifier: this.clusterIdentifier,
       engine: engine.engineType,
-      engineVersion: props.engineVersion,
+      engineVersion: props.config.auroraEngineVersion,
       globalClusterIdentifier: this.globalClusterIdentifier,
       dbSubnetGroupName: subnetGroup.subnetGroupName,
       vpcSecurityGroupIds: [securityGroup.securityGroupId],
@@ -219,7 +213,7 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
       kmsKeyId: key.keyArn,
       enableIamDatabaseAuthentication: true,
       enableCloudwatchLogsExports: ['postgresql'],
-      backupRetentionPeriod: props.backupRetentionDays ?? 7,
+      backupRetentionPeriod: props.config.dbBackupRetentionDays,
       copyTagsToSnapshot: true,
       deletionProtection: false,
       // Only the writer cluster of a global database has credentials and creates the database;
@@ -297,14 +291,14 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
   /** The writer and its readers (promotion tiers in order). */
   private createInstances(props: GlobalDatabaseProps, cluster: rds.CfnDBCluster, engine: rds.IClusterEngine, key: kms.IKey): rds.CfnDBInstance[] {
     const { naming } = props;
-    const instanceCount = 1 + (props.readerCount ?? 1);
+    const instanceCount = 1 + props.config.dbReaderCount;
     const instances: rds.CfnDBInstance[] = [];
     for (let index = 1; index <= instanceCount; index++) {
       const instance = new rds.CfnDBInstance(this, `Instance${index}`, {
         dbInstanceIdentifier: naming.name('dbInstance', `${Purpose.orders}-${index}`),
         dbClusterIdentifier: cluster.ref,
         engine: engine.engineType,
-        dbInstanceClass: `db.${props.instanceClass ?? 'r6g.large'}`,
+        dbInstanceClass: `db.${props.config.dbInstanceClass}`,
         caCertificateIdentifier: CA_CERTIFICATE,
         publiclyAccessible: false,
         autoMinorVersionUpgrade: true,
@@ -354,7 +348,7 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
   ): void {
     const rotation = new secretsmanager.RotationSchedule(this, 'SecretRotation', {
       secret,
-      automaticallyAfter: Duration.days(props.secretRotationDays ?? 30),
+      automaticallyAfter: Duration.days(props.config.dbSecretRotationDays),
       hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
         functionName: props.naming.name('function', Purpose.secretRotation),
         vpc: props.vpc,

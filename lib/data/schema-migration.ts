@@ -38,8 +38,8 @@ export interface SchemaMigrationProps {
   readonly naming: Naming;
   /** The database to migrate; this region must hold its writer. The function runs in its VPC. */
   readonly database: GlobalDatabase;
-  /** Retention of the function's logs. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Retention of the function's and the provider's logs (config's `logRetentionDays`). */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /**
@@ -74,7 +74,7 @@ export class SchemaMigration extends Construct {
       providerFunctionName,
       logGroup: new logs.LogGroup(this, 'ProviderLogs', {
         logGroupName: `/aws/lambda/${providerFunctionName}`,
-        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        retention: props.logRetention,
         removalPolicy: RemovalPolicy.DESTROY,
       }),
     });

@@ -152,7 +152,7 @@ export class PeerBucketReplication extends Construct {
       sourceKeyArn: props.peerKeyArn,
       destinationKeyArn: props.keyArn,
     }).role;
-    const support = AwsCallSupport.of(this, { naming: props.naming });
+    const support = AwsCallSupport.of(this);
 
     for (const purpose of REPLICATED_BUCKET_PURPOSES) {
       const sourceBucketName = peer.name('bucket', purpose);

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { AppConfig } from '../core/config';
 import { Naming, Purpose, regionCode } from '../core/naming';
 import { ReplicationRole } from './storage-replication';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,17 +19,17 @@ export interface StorageReplicationTarget {
   readonly keyArn: string;
 }
 
+/** The config keys the buckets read (lib/core/config.ts documents and defaults each). */
+export type StorageConfig = Pick<
+  AppConfig,
+  'noncurrentVersionExpirationDays' | 'auditLogTransitionDays' | 'auditLogExpirationDays' | 'accessLogExpirationDays'
+>;
+
 export interface StorageProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
-  /** Days until noncurrent object versions expire. @default 30 */
-  readonly noncurrentVersionExpirationDays?: number;
-  /** Days until audit logs move to Glacier Instant Retrieval. @default 90 */
-  readonly auditLogTransitionDays?: number;
-  /** Days until audit logs expire. @default 2190 */
-  readonly auditLogExpirationDays?: number;
-  /** Days until server access logs expire. @default 365 */
-  readonly accessLogExpirationDays?: number;
+  /** The buckets' lifecycle: when versions and logs expire, when audit logs move to Glacier. */
+  readonly config: StorageConfig;
   /** Replicate the config and audit buckets to the peer region's. @default - no replication rule here */
   readonly replicateTo?: StorageReplicationTarget;
 }
@@ -92,7 +93,7 @@ export class Storage extends Construct {
       lifecycleRules: [
         {
           id: 'expire-access-logs',
-          expiration: Duration.days(props.accessLogExpirationDays ?? 365),
+          expiration: Duration.days(props.config.accessLogExpirationDays),
           abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
         },
       ],
@@ -114,7 +115,7 @@ export class Storage extends Construct {
         }).role
       : undefined;
 
-    const noncurrentExpiration = Duration.days(props.noncurrentVersionExpirationDays ?? 30);
+    const noncurrentExpiration = Duration.days(props.config.noncurrentVersionExpirationDays);
     this.configBucket = this.bucket('Config', Purpose.config, props, replicationRole, [
       {
         id: 'expire-noncurrent-versions',
@@ -125,8 +126,8 @@ export class Storage extends Construct {
     this.auditBucket = this.bucket('Audit', Purpose.auditLogs, props, replicationRole, [
       {
         id: 'archive-then-expire-audit-logs',
-        transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(props.auditLogTransitionDays ?? 90) }],
-        expiration: Duration.days(props.auditLogExpirationDays ?? 2190),
+        transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(props.config.auditLogTransitionDays) }],
+        expiration: Duration.days(props.config.auditLogExpirationDays),
         noncurrentVersionExpiration: noncurrentExpiration,
         abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
       },

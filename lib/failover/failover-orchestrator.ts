@@ -87,7 +87,7 @@ export class FailoverOrchestrator extends Construct {
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/vendedlogs/states/${naming.name('stateMachine', Purpose.failover)}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.config.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     props.alertTopic.grantPublish(props.role);

@@ -3,10 +3,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { AppConfig } from '../core/config';
 import { PROBER, PROBER_METRICS } from '../../lambda/contracts/prober';
 import { evacuationSignal } from '../routing/evacuation-switch';
 import { failoverStateMachineArn } from './failover-orchestrator';
@@ -21,6 +21,18 @@ const PROBE_TIMEOUT = Duration.seconds(5);
 /** EventBridge schedules run at most once a minute; the prober probes repeatedly within it. */
 const SCHEDULE = Duration.minutes(1);
 
+/** The config keys the prober reads (lib/core/config.ts documents and defaults each). */
+export type ProberConfig = Pick<
+  AppConfig,
+  | 'probeIntervalSeconds'
+  | 'probeFailureThreshold'
+  | 'probeMinimumOutageSeconds'
+  | 'probeRestartAfterSeconds'
+  | 'autoFailback'
+  | 'failbackAfterHealthySeconds'
+  | 'logRetentionDays'
+>;
+
 export interface FailoverProberProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
@@ -34,24 +46,12 @@ export interface FailoverProberProps {
   readonly stateMachine: sfn.IStateMachine;
   /** Where a failback request goes when failback is not automatic. */
   readonly alertTopic: sns.ITopic;
-  /** Seconds between probes. @default 10 */
-  readonly probeInterval?: Duration;
-  /** Consecutive failed probes before failover may start. @default 3 */
-  readonly failureThreshold?: number;
-  /** How long the failures must have lasted before failover may start. @default Duration.seconds(30) */
-  readonly minimumOutage?: Duration;
-  /** After starting a failover, how long before the prober may start another. @default Duration.minutes(5) */
-  readonly restartAfter?: Duration;
   /** `api.<zone>`: resolved to see whether Route 53's checkers moved traffic here (evidence beyond the probes). */
   readonly apiHostName: string;
   /** This region's API Gateway domain target: what `api.<zone>` resolves to once traffic is here. */
   readonly apiTarget: string;
-  /** Start failback by itself. @default true */
-  readonly autoFailback?: boolean;
-  /** How long the recovered primary must stay healthy before failback. @default Duration.minutes(15) */
-  readonly failbackAfterHealthy?: Duration;
-  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Probe interval, threshold, minimum outage, restart delay, failback and log retention. */
+  readonly config: ProberConfig;
 }
 
 /**
@@ -87,7 +87,8 @@ export class FailoverProber extends Construct {
     const { naming } = props;
     const stack = Stack.of(this);
     const peerStateMachineArn = failoverStateMachineArn(stack, naming.forRegion(props.peerRegion));
-    const interval = props.probeInterval ?? Duration.seconds(10);
+    const { config } = props;
+    const interval = Duration.seconds(config.probeIntervalSeconds);
     const signal = evacuationSignal(naming, props.peerRegion, naming.region);
     const switchParameterArns = [naming.region, props.peerRegion].map((each) =>
       Arn.format({ service: 'ssm', region: each, resource: 'parameter', resourceName: naming.parameterName(ParameterKey.evacuationSwitch).slice(1) }, stack),
@@ -99,7 +100,7 @@ export class FailoverProber extends Construct {
       description: `Probes ${props.peerRegion}'s /health; starts failover on a corroborated outage and failback after recovery; holds both regions to their roles`,
       // Just under the schedule, so one invocation ends before the next begins.
       timeout: SCHEDULE.minus(Duration.seconds(5)),
-      logRetention: props.logRetention,
+      logRetention: config.logRetentionDays,
       variables: {
         PEER_REGION: props.peerRegion,
         PRIMARY_REGION: props.primaryRegion,
@@ -108,16 +109,16 @@ export class FailoverProber extends Construct {
         PEER_STATE_MACHINE_ARN: peerStateMachineArn,
         PEER_API_URL_PARAMETER: naming.parameterName(ParameterKey.apiUrl),
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
-        FAILURE_THRESHOLD: props.failureThreshold ?? 3,
-        MINIMUM_OUTAGE_SECONDS: (props.minimumOutage ?? Duration.seconds(30)).toSeconds(),
-        RESTART_AFTER_SECONDS: (props.restartAfter ?? Duration.minutes(5)).toSeconds(),
+        FAILURE_THRESHOLD: config.probeFailureThreshold,
+        MINIMUM_OUTAGE_SECONDS: config.probeMinimumOutageSeconds,
+        RESTART_AFTER_SECONDS: config.probeRestartAfterSeconds,
         API_HOST_NAME: props.apiHostName,
         OWN_API_TARGET: props.apiTarget,
         SWITCH_PARAMETER: naming.parameterName(ParameterKey.evacuationSwitch),
         METRIC_NAMESPACE: signal.namespace,
         EVACUATION_METRIC_NAME: signal.metricName,
-        AUTO_FAILBACK: props.autoFailback ?? true,
-        FAILBACK_AFTER_HEALTHY_SECONDS: (props.failbackAfterHealthy ?? Duration.minutes(15)).toSeconds(),
+        AUTO_FAILBACK: config.autoFailback,
+        FAILBACK_AFTER_HEALTHY_SECONDS: config.failbackAfterHealthySeconds,
         PROBE_INTERVAL_SECONDS: interval.toSeconds(),
         HTTP_TIMEOUT_MS: PROBE_TIMEOUT.toMilliseconds(),
       },

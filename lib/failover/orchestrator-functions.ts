@@ -38,7 +38,7 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
     description: 'Failover steps that need logic: preflight, promotion, evacuation switches, validation (DNS, canary), recording',
     // Validation retries inside until its own timeout; a minute more to answer.
     timeout: settings.validationTimeout.plus(Duration.minutes(1)),
-    logRetention: props.logRetention,
+    logRetention: props.config.logRetentionDays,
     variables: {
       PEER_REGION: props.peerRegion,
       PRIMARY_REGION: props.primaryRegion,
@@ -116,16 +116,16 @@ function buildReconcile(scope: Construct, props: FailoverOrchestratorProps): Han
     description: 'Makes the order journal and Aurora agree: on a schedule and after every promotion',
     database: props.database,
     timeout: Duration.minutes(10),
-    logRetention: props.logRetention,
+    logRetention: props.config.logRetentionDays,
     variables: {
       JOURNAL_TABLE: props.journal.table.tableName,
       CONTROL_TABLE: props.controlTable.table.tableName,
       PRIMARY_REGION: props.primaryRegion,
-      PENDING_SHARDS: props.pendingShards ?? 8,
-      DB_POOL_SIZE: props.poolSize ?? 4,
-      DURABLE_AFTER_SECONDS: (props.journalDurableAfter ?? Duration.minutes(5)).toSeconds(),
-      REPLICATION_MARGIN_SECONDS: (props.journalReplicationMargin ?? Duration.seconds(5)).toSeconds(),
-      ORDER_BOUND_SECONDS: (props.orderBound ?? Duration.minutes(2)).toSeconds(),
+      PENDING_SHARDS: props.config.journalPendingShards,
+      DB_POOL_SIZE: props.config.dbPoolSize,
+      DURABLE_AFTER_SECONDS: props.config.journalDurableAfterSeconds,
+      REPLICATION_MARGIN_SECONDS: props.config.journalReplicationMarginSeconds,
+      ORDER_BOUND_SECONDS: props.config.orderBoundSeconds,
     },
   });
   const fn = reconcile.function;

@@ -241,7 +241,10 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
   requestPromotion.addRetry({ errors: [PROMOTION_BUSY], interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
   // Still busy after the retries: a promotion may already be under way (this run's own, whose
   // answer was lost); polling decides, within the promotion timeout.
-  const startPolling = new sfn.Pass(s.scope, 'Promote: start polling', { result: sfn.Result.fromObject({ polls: 0 }), resultPath: '$.promotion' });
+  const startPolling = new sfn.Pass(s.scope, 'Promote: start polling', {
+    result: sfn.Result.fromObject({ polls: 0 }),
+    resultPath: '$.promotion',
+  });
   requestPromotion.addCatch(startPolling, { errors: [PROMOTION_BUSY], resultPath: '$.promotionBusy' });
   fail(requestPromotion);
   const askApproval = new tasks.SnsPublish(s.scope, 'Promote: wait for approval', {
@@ -263,7 +266,7 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
       ),
     }),
     resultPath: '$.approval',
-    taskTimeout: sfn.Timeout.duration(s.props.approvalTimeout ?? Duration.minutes(30)),
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(s.props.config.dataLossApprovalTimeoutSeconds)),
   });
   fail(askApproval);
   askApproval.next(requestPromotion);

@@ -1,10 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { AppConfig } from '../core/config';
 import { Naming, Purpose } from '../core/naming';
 import type { ControlTable } from '../data/control-table';
 import { clusterArn, GlobalDatabase } from '../data/global-database';
@@ -51,6 +51,23 @@ export const AWS_CALL_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
 /** Backoff shared by every retry: exponential with full jitter, capped. */
 export const BACKOFF = { backoffRate: 2, jitterStrategy: sfn.JitterType.FULL, maxDelay: Duration.seconds(30) } as const;
 
+/** The config keys the orchestrator reads (lib/core/config.ts documents and defaults each). */
+export type OrchestratorConfig = Pick<
+  AppConfig,
+  | 'failoverLockSeconds'
+  | 'promotionPollSeconds'
+  | 'promotionTimeoutSeconds'
+  | 'validationTimeoutSeconds'
+  | 'requireDataLossApproval'
+  | 'dataLossApprovalTimeoutSeconds'
+  | 'journalPendingShards'
+  | 'dbPoolSize'
+  | 'journalDurableAfterSeconds'
+  | 'journalReplicationMarginSeconds'
+  | 'orderBoundSeconds'
+  | 'logRetentionDays'
+>;
+
 export interface FailoverOrchestratorProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
@@ -80,30 +97,8 @@ export interface FailoverOrchestratorProps {
   readonly apiHostName: string;
   /** This region's API Gateway domain target, what `api.<zone>` resolves to when traffic is here. */
   readonly apiTarget: string;
-  /** How long a failover's lock lasts. @default Duration.hours(1) */
-  readonly lockDuration?: Duration;
-  /** Pause between checks of the promotion. @default Duration.seconds(10) */
-  readonly promotionPollInterval?: Duration;
-  /** How long to wait for the promotion before failing. @default Duration.minutes(15) */
-  readonly promotionTimeout?: Duration;
-  /** How long validation may take. @default Duration.minutes(3) */
-  readonly validationTimeout?: Duration;
-  /** Partitions of the journal's pending index. @default 8 */
-  readonly pendingShards?: number;
-  /** Database connections of the reconcile function. @default 4 */
-  readonly poolSize?: number;
-  /** How long an order stays in the journal's pending index after it reached the writer. @default Duration.minutes(5) */
-  readonly journalDurableAfter?: Duration;
-  /** Clock allowance before an order counts as in the secondary (journalReplicationMarginSeconds). @default Duration.seconds(5) */
-  readonly journalReplicationMargin?: Duration;
-  /** The end-to-end bound of an acknowledged order (reconciliation counts entries past it). @default Duration.minutes(2) */
-  readonly orderBound?: Duration;
-  /** Ask a person (a Step Functions callback) before a failover that allows data loss. @default false */
-  readonly requireDataLossApproval?: boolean;
-  /** How long a data-loss approval may wait before the run fails. @default Duration.minutes(30) */
-  readonly approvalTimeout?: Duration;
-  /** Log retention of the state machine and its functions. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** The lock, promotion, validation, approval, reconciliation and log settings. */
+  readonly config: OrchestratorConfig;
 }
 
 /** The props' defaults resolved once, and the names every phase uses. */
@@ -122,18 +117,18 @@ export interface OrchestratorSettings {
 }
 
 export function orchestratorSettings(scope: Construct, props: FailoverOrchestratorProps): OrchestratorSettings {
-  const { naming } = props;
-  const pollInterval = props.promotionPollInterval ?? Duration.seconds(10);
-  const promotionTimeout = props.promotionTimeout ?? Duration.minutes(15);
+  const { naming, config } = props;
+  const pollInterval = Duration.seconds(config.promotionPollSeconds);
+  const promotionTimeout = Duration.seconds(config.promotionTimeoutSeconds);
   return {
     region: naming.region,
-    lockSeconds: (props.lockDuration ?? Duration.hours(1)).toSeconds(),
+    lockSeconds: config.failoverLockSeconds,
     pollInterval,
     promotionTimeout,
-    validationTimeout: props.validationTimeout ?? Duration.minutes(3),
+    validationTimeout: Duration.seconds(config.validationTimeoutSeconds),
     maxPolls: Math.ceil(promotionTimeout.toSeconds() / pollInterval.toSeconds()),
     ownClusterArn: clusterArn(Stack.of(scope), naming, naming.region),
     globalClusterId: naming.name('globalCluster', Purpose.orders),
-    requireApproval: props.requireDataLossApproval ?? false,
+    requireApproval: config.requireDataLossApproval,
   };
 }

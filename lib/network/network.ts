@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { AppConfig } from '../core/config';
 import { Naming, Purpose } from '../core/naming';
 
 /** Subnet group names; other constructs select subnets by these. */
@@ -40,17 +41,16 @@ export function routeTableCount(availabilityZoneCount: number): number {
   return availabilityZoneCount * Object.keys(SubnetGroup).length;
 }
 
+/** The config keys the network reads (lib/core/config.ts documents and defaults each). */
+export type NetworkConfig = Pick<AppConfig, 'appSubnetCidrMask' | 'dataSubnetCidrMask' | 'flowLogRetentionDays'>;
+
 export interface NetworkProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
   /** The VPC's CIDR block; it must not overlap the peer region's. */
   readonly cidr: string;
-  /** Prefix length of each app subnet. @default 22 */
-  readonly appSubnetCidrMask?: number;
-  /** Prefix length of each data subnet. @default 24 */
-  readonly dataSubnetCidrMask?: number;
-  /** How long VPC flow logs are kept. @default logs.RetentionDays.THREE_MONTHS */
-  readonly flowLogRetention?: logs.RetentionDays;
+  /** The subnets' prefix lengths and the flow logs' retention. */
+  readonly config: NetworkConfig;
   /** Interface endpoints to create, by construct id. @default DEFAULT_INTERFACE_ENDPOINTS */
   readonly interfaceEndpoints?: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>>;
 }
@@ -80,8 +80,8 @@ export class Network extends Construct {
       createInternetGateway: false,
       restrictDefaultSecurityGroup: true,
       subnetConfiguration: [
-        { name: SubnetGroup.app, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.appSubnetCidrMask ?? 22 },
-        { name: SubnetGroup.data, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.dataSubnetCidrMask ?? 24 },
+        { name: SubnetGroup.app, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.config.appSubnetCidrMask },
+        { name: SubnetGroup.data, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.config.dataSubnetCidrMask },
       ],
       gatewayEndpoints: {
         DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
@@ -110,7 +110,7 @@ export class Network extends Construct {
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
       logGroupName: `/vpc/${props.naming.name('logGroup', Purpose.flowLogs)}`,
-      retention: props.flowLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+      retention: props.config.flowLogRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     vpc.addFlowLog('FlowLog', {

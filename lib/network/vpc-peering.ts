@@ -68,7 +68,7 @@ export class VpcPeering extends Construct {
 
     // The return path lives in the peer region's route tables, which this stack cannot own.
     const ownCidr = props.vpcCidr;
-    const callProps = AwsCallSupport.of(this, { naming: props.naming }).customResourceProps();
+    const callProps = AwsCallSupport.of(this).customResourceProps();
     for (let index = 0; index < props.peerRouteTableCount; index++) {
       const peerRouteTableId = Fn.select(index, Fn.split(',', peerRouteTableIds));
       const routeArn = Arn.format(

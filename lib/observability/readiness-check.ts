@@ -3,10 +3,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { AppConfig } from '../core/config';
 import { READINESS, READINESS_CHECKS } from '../../lambda/contracts/readiness';
 import { evacuationSignal } from '../routing/evacuation-switch';
 import type { ControlTable } from '../data/control-table';
@@ -22,6 +22,9 @@ export const READINESS_CHECK_NAMES = READINESS_CHECKS;
 const CHECK_TIMEOUT = Duration.seconds(20);
 /** One HTTP request to an API's /health. */
 const HTTP_TIMEOUT = Duration.seconds(5);
+
+/** The config keys the readiness check reads (lib/core/config.ts documents and defaults each). */
+export type ReadinessConfig = Pick<AppConfig, 'maxReplicationLagMs' | 'readinessIntervalHours' | 'logRetentionDays'>;
 
 export interface ReadinessCheckProps {
   /** Names for this region's resources. */
@@ -50,12 +53,8 @@ export interface ReadinessCheckProps {
   readonly eventBus: events.IEventBus;
   /** The `source` of the deployment's events. */
   readonly eventSource: string;
-  /** Aurora replication lag above which the check fails, in milliseconds. @default 5000 */
-  readonly maxReplicationLagMs?: number;
-  /** How often it runs. @default Duration.hours(1) */
-  readonly interval?: Duration;
-  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** The lag limit, the schedule and the log retention. */
+  readonly config: ReadinessConfig;
 }
 
 /**
@@ -112,7 +111,7 @@ export class ReadinessCheck extends Construct {
       contract: READINESS,
       description: 'Hourly failover-readiness check: endpoints, database, replication, state machine, DNS, roles, automation',
       timeout: CHECK_TIMEOUT.plus(Duration.seconds(40)),
-      logRetention: props.logRetention,
+      logRetention: props.config.logRetentionDays,
       variables: {
         PEER_REGION: props.peerRegion,
         PEER_REGION_CODE: regionCode(props.peerRegion),
@@ -122,7 +121,7 @@ export class ReadinessCheck extends Construct {
         CHECK_TIMEOUT_MS: CHECK_TIMEOUT.toMilliseconds(),
         DB_CLUSTER_ID: clusterIds[0],
         PEER_DB_CLUSTER_ID: clusterIds[1],
-        MAX_REPLICATION_LAG_MS: props.maxReplicationLagMs ?? 5000,
+        MAX_REPLICATION_LAG_MS: props.config.maxReplicationLagMs,
         GLOBAL_TABLE_NAMES: tableNames,
         REPLICATED_BUCKET_NAMES: bucketNames,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
@@ -189,7 +188,7 @@ export class ReadinessCheck extends Construct {
     new events.Rule(this, 'Schedule', {
       ruleName: naming.name('rule', Purpose.readiness),
       description: `Runs the failover-readiness check of ${naming.region}`,
-      schedule: events.Schedule.rate(props.interval ?? Duration.hours(1)),
+      schedule: events.Schedule.rate(Duration.hours(props.config.readinessIntervalHours)),
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 1 })],
     });
   }

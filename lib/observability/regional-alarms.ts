@@ -9,27 +9,33 @@ import { FailoverRouting, ROUTE53_METRICS_REGION } from '../routing/failover-rou
 import { GlobalDatabase } from '../data/global-database';
 import { tableReplicationLatency } from '../data/global-table';
 import { HandlerFunction } from '../core/handler-function';
+import type { AppConfig } from '../core/config';
 import { Naming } from '../core/naming';
 import { OrderApi } from '../order-path/order-api';
 import { OrderProcessing } from '../order-path/order-processing';
 import { ReadinessCheck } from './readiness-check';
 import { Storage } from '../data/storage';
 
-/** The thresholds, from config (the README's monitoring table says what each means). */
-export interface AlarmThresholds {
-  readonly maxReplicationLagMs: number;
-  readonly maxRpoLagMs: number;
-  readonly maxTableReplicationLatencyMs: number;
-  readonly maxStorageReplicationLatencySeconds: number;
-  readonly maxFunctionErrorRatePercent: number;
-  readonly maxQueueAgeSeconds: number;
-  readonly maxApi5xxRatePercent: number;
-  readonly maxApi4xxRatePercent: number;
-  readonly maxApiP99LatencyMs: number;
-  readonly maxFailoverDurationSeconds: number;
-  /** One-minute periods a condition must hold. */
-  readonly evaluationPeriods: number;
-}
+/**
+ * The config keys the alarms read: the thresholds, the periods a condition must hold, and the
+ * readiness check's schedule, whose summary alarm tolerates one missed run (lib/core/config.ts
+ * documents and defaults each; the README's monitoring table says what each means).
+ */
+export type AlarmThresholds = Pick<
+  AppConfig,
+  | 'maxReplicationLagMs'
+  | 'maxRpoLagMs'
+  | 'maxTableReplicationLatencyMs'
+  | 'maxStorageReplicationLatencySeconds'
+  | 'maxFunctionErrorRatePercent'
+  | 'maxQueueAgeSeconds'
+  | 'maxApi5xxRatePercent'
+  | 'maxApi4xxRatePercent'
+  | 'maxApiP99LatencyMs'
+  | 'maxFailoverDurationSeconds'
+  | 'alarmEvaluationPeriods'
+  | 'readinessIntervalHours'
+>;
 
 export interface RegionalAlarmsProps {
   /** Names for this region's resources. */
@@ -39,15 +45,13 @@ export interface RegionalAlarmsProps {
   /** Where every alarm (and its recovery) is sent. */
   readonly topic: sns.ITopic;
   /** The thresholds. */
-  readonly thresholds: AlarmThresholds;
+  readonly config: AlarmThresholds;
   /** This region's functions, by purpose (each gets error-rate and throttle alarms). */
   readonly functionPurposes: string[];
   /** The global tables replicated to the peer region, by purpose. */
   readonly tablePurposes: string[];
   /** This region's Route 53 checks by alarm purpose, alarmed where their metrics are: us-east-1 only. @default - none */
   readonly healthChecks?: Record<string, route53.IHealthCheck>;
-  /** How often the readiness check runs (its summary alarm tolerates one missed run). */
-  readonly readinessInterval: Duration;
 }
 
 /**
@@ -73,7 +77,7 @@ export class RegionalAlarms extends Construct {
     super(scope, id);
     this.naming = props.naming;
     this.topic = props.topic;
-    this.evaluationPeriods = props.thresholds.evaluationPeriods;
+    this.evaluationPeriods = props.config.alarmEvaluationPeriods;
     // In this order: the alarms' order is the dashboard's.
     this.addDataAlarms(props);
     this.addFunctionAlarms(props);
@@ -84,7 +88,7 @@ export class RegionalAlarms extends Construct {
 
   /** Replication: Aurora's lag, each global table's, each bucket's. */
   private addDataAlarms(props: RegionalAlarmsProps): void {
-    const { thresholds } = props;
+    const { config: thresholds } = props;
     const database = GlobalDatabase.metricsIn(props.naming);
     // Aurora reports lag on the secondary member only: no data in the writer's region is normal.
     this.add(
@@ -127,7 +131,7 @@ export class RegionalAlarms extends Construct {
 
   /** Each function's error rate and throttles. */
   private addFunctionAlarms(props: RegionalAlarmsProps): void {
-    const { thresholds } = props;
+    const { config: thresholds } = props;
     for (const functionPurpose of props.functionPurposes) {
       const functionName = props.naming.name('function', functionPurpose);
       const metrics = HandlerFunction.metricsOf(functionName, props.naming.region);
@@ -138,7 +142,7 @@ export class RegionalAlarms extends Construct {
 
   /** The order path: queue age, dead letters, the API's error rates and latency. */
   private addOrderPathAlarms(props: RegionalAlarmsProps): void {
-    const { thresholds } = props;
+    const { config: thresholds } = props;
     const processing = OrderProcessing.metricsIn(props.naming);
     this.add(
       'queue-age',
@@ -171,7 +175,7 @@ export class RegionalAlarms extends Construct {
 
   /** Failover runs (failed, alert lost, slow) and readiness. */
   private addFailoverAlarms(props: RegionalAlarmsProps): void {
-    const { thresholds } = props;
+    const { config: thresholds } = props;
     const stack = Stack.of(this);
     const failover = FailoverOrchestrator.metricsIn(props.naming, stack);
     this.add(
@@ -210,7 +214,7 @@ export class RegionalAlarms extends Construct {
     // Silence means the check did not run: that is a failure of readiness too.
     this.add(
       'readiness',
-      readiness.summary.with({ period: props.readinessInterval }),
+      readiness.summary.with({ period: Duration.hours(props.config.readinessIntervalHours) }),
       1,
       silenceIsFailure,
       `Failover readiness of ${props.naming.region} failed or did not run: see the readiness log`,

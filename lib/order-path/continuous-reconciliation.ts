@@ -16,8 +16,8 @@ export interface ContinuousReconciliationProps {
   readonly reconcileFunction: lambda.IFunction;
   /** Where the alarms go. */
   readonly alertTopic: sns.ITopic;
-  /** Time between scheduled runs. @default Duration.minutes(1) */
-  readonly interval?: Duration;
+  /** Time between scheduled runs (config's `reconcileIntervalMinutes`). */
+  readonly interval: Duration;
 }
 
 /**
@@ -55,7 +55,7 @@ export class ContinuousReconciliation extends Construct {
   constructor(scope: Construct, id: string, props: ContinuousReconciliationProps) {
     super(scope, id);
     const { naming } = props;
-    const interval = props.interval ?? Duration.minutes(1);
+    const { interval } = props;
     this.schedule = new events.Rule(this, 'Schedule', {
       ruleName: naming.name('rule', Purpose.reconcile),
       description: 'Reconciles the order journal with Aurora in the active region',

@@ -14,6 +14,7 @@ import { OrderRequestSchema } from '../../lambda/contracts/order-request';
 import type { ControlTable } from '../data/control-table';
 import type { GlobalDatabase } from '../data/global-database';
 import type { OrderJournal } from '../data/order-journal';
+import type { AppConfig } from '../core/config';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, Purpose } from '../core/naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -22,6 +23,19 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 export const API_STAGE_NAME = 'v1';
 /** Route 53 health checkers need an unauthenticated path. */
 export const HEALTH_PATH = 'health';
+
+/** The config keys the order API reads (lib/core/config.ts documents and defaults each). */
+export type OrderApiConfig = Pick<
+  AppConfig,
+  | 'journalPendingShards'
+  | 'maxOrderBodyBytes'
+  | 'apiThrottleRateLimit'
+  | 'apiThrottleBurstLimit'
+  | 'apiWafRateLimit'
+  | 'healthCheckTimeoutMs'
+  | 'dbPoolSize'
+  | 'logRetentionDays'
+>;
 
 export interface OrderApiProps {
   /** Names for this region's resources. */
@@ -40,22 +54,8 @@ export interface OrderApiProps {
   readonly queue: sqs.IQueue;
   /** This region's database member; the database-facing functions run in its VPC. */
   readonly database: GlobalDatabase;
-  /** Partitions of the journal's pending index. @default 8 */
-  readonly pendingShards?: number;
-  /** Largest order body in bytes. @default 4096 */
-  readonly maxOrderBodyBytes?: number;
-  /** Stage throttling: steady requests per second. @default 1000 */
-  readonly throttleRateLimit?: number;
-  /** Stage throttling: burst. @default 2000 */
-  readonly throttleBurstLimit?: number;
-  /** Requests per client IP per five minutes before the firewall blocks. @default 20000 */
-  readonly wafRateLimit?: number;
-  /** Time each health check may take, in milliseconds. @default 1500 */
-  readonly healthCheckTimeoutMs?: number;
-  /** Connections per container of the database-facing functions. @default 4 */
-  readonly poolSize?: number;
-  /** Log retention of functions and access logs. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Shards, body limit, throttling, firewall, health timeout, pool size and log retention. */
+  readonly config: OrderApiConfig;
 }
 
 /**
@@ -112,7 +112,7 @@ export class OrderApi extends Construct {
     this.api = this.createRestApi(props);
     const healthMethod = this.addRoutes(this.api, functions);
     this.domain = this.createDomain(props, this.api);
-    this.addFirewall(props.naming, this.api, props.wafRateLimit ?? 20000);
+    this.addFirewall(props.naming, this.api, props.config.apiWafRateLimit);
 
     Validations.of(healthMethod).acknowledge(
       { id: 'AwsSolutions-APIG4', reason: 'Route 53 health checkers cannot sign requests; /health reveals only whether the region can serve' },
@@ -131,18 +131,19 @@ export class OrderApi extends Construct {
   /** Intake, lookup and health, each with only the grants it needs. */
   private createFunctions(props: OrderApiProps): { intake: HandlerFunction; lookup: HandlerFunction; health: HandlerFunction } {
     const { naming, database } = props;
-    const healthTimeoutMs = props.healthCheckTimeoutMs ?? 1500;
+    const { config } = props;
+    const healthTimeoutMs = config.healthCheckTimeoutMs;
     const intake = new HandlerFunction(this, 'Intake', {
       naming,
       purpose: Purpose.orderIntake,
       contract: INTAKE,
       description: 'POST /orders: validates, journals (both regions) and queues an order',
-      logRetention: props.logRetention,
+      logRetention: config.logRetentionDays,
       variables: {
         JOURNAL_TABLE: props.journal.table.tableName,
         QUEUE_URL: props.queue.queueUrl,
-        PENDING_SHARDS: props.pendingShards ?? 8,
-        MAX_BODY_BYTES: props.maxOrderBodyBytes ?? 4096,
+        PENDING_SHARDS: config.journalPendingShards,
+        MAX_BODY_BYTES: config.maxOrderBodyBytes,
       },
     });
     props.journal.grantAppend(intake.function);
@@ -154,8 +155,8 @@ export class OrderApi extends Construct {
       contract: ORDER_LOOKUP,
       description: 'GET /orders/{id}?accountId=: reads an order from Aurora, falling back to the journal',
       database,
-      logRetention: props.logRetention,
-      variables: { JOURNAL_TABLE: props.journal.table.tableName, DB_POOL_SIZE: props.poolSize ?? 4 },
+      logRetention: config.logRetentionDays,
+      variables: { JOURNAL_TABLE: props.journal.table.tableName, DB_POOL_SIZE: config.dbPoolSize },
     });
     props.journal.grantReadEntries(lookup.function);
 
@@ -167,7 +168,7 @@ export class OrderApi extends Construct {
       database,
       // Room for the checks (run at once) plus a cold start; Route 53 itself waits 2 s for an answer.
       timeout: Duration.seconds(Math.ceil(healthTimeoutMs / 1000) + 3),
-      logRetention: props.logRetention,
+      logRetention: config.logRetentionDays,
       variables: {
         JOURNAL_TABLE: props.journal.table.tableName,
         CONTROL_TABLE: props.controlTable.table.tableName,
@@ -186,7 +187,7 @@ export class OrderApi extends Construct {
     const { naming } = props;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${naming.name('logGroup', Purpose.apiAccessLogs)}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.config.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const api = new apigateway.RestApi(this, 'Api', {
@@ -198,8 +199,8 @@ export class OrderApi extends Construct {
         stageName: API_STAGE_NAME,
         tracingEnabled: true,
         metricsEnabled: true,
-        throttlingRateLimit: props.throttleRateLimit ?? 1000,
-        throttlingBurstLimit: props.throttleBurstLimit ?? 2000,
+        throttlingRateLimit: props.config.apiThrottleRateLimit,
+        throttlingBurstLimit: props.config.apiThrottleBurstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
           caller: true,

@@ -1,11 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PROCESSOR, PROCESSOR_METRICS } from '../../lambda/contracts/processor';
-import { VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT } from '../core/config';
+import { AppConfig, VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT } from '../core/config';
 import type { ControlTable } from '../data/control-table';
 import type { GlobalDatabase } from '../data/global-database';
 import type { OrderJournal } from '../data/order-journal';
@@ -30,6 +29,12 @@ export function newDeadLetterQueue(scope: Construct, naming: Naming, purpose: st
   });
 }
 
+/** The config keys order processing reads (lib/core/config.ts documents and defaults each). */
+export type OrderProcessingConfig = Pick<
+  AppConfig,
+  'orderQueueMaxReceiveCount' | 'processorBatchSize' | 'processorMaxConcurrency' | 'processorTimeoutSeconds' | 'dbPoolSize' | 'logRetentionDays'
+>;
+
 export interface OrderProcessingProps {
   /** Names for this region's resources. */
   readonly naming: Naming;
@@ -41,18 +46,8 @@ export interface OrderProcessingProps {
   readonly controlTable: ControlTable;
   /** This region's database member; the processor runs in its VPC. */
   readonly database: GlobalDatabase;
-  /** Receives of a message before it goes to the dead-letter queue. @default 5 */
-  readonly maxReceiveCount?: number;
-  /** Messages per invocation. @default 25 */
-  readonly batchSize?: number;
-  /** Concurrent invocations (bounds database connections). @default 10 */
-  readonly maxConcurrency?: number;
-  /** Processor timeout. @default Duration.seconds(30) */
-  readonly timeout?: Duration;
-  /** Connections per processor container. @default 4 */
-  readonly poolSize?: number;
-  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Receive limit, batch size, concurrency, timeout, pool size and log retention. */
+  readonly config: OrderProcessingConfig;
 }
 
 /**
@@ -107,7 +102,8 @@ export class OrderProcessing extends Construct {
   constructor(scope: Construct, id: string, props: OrderProcessingProps) {
     super(scope, id);
     const { naming } = props;
-    const timeout = props.timeout ?? Duration.seconds(30);
+    const { config } = props;
+    const timeout = Duration.seconds(config.processorTimeoutSeconds);
 
     const deadLetterQueue = newDeadLetterQueue(this, naming, Purpose.ordersDeadLetter);
     const queue = new sqs.Queue(this, 'Queue', {
@@ -115,7 +111,7 @@ export class OrderProcessing extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: config.orderQueueMaxReceiveCount },
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -126,22 +122,22 @@ export class OrderProcessing extends Construct {
       description: 'Commits accepted orders to Aurora and marks them applied in the journal',
       database: props.database,
       timeout,
-      logRetention: props.logRetention,
+      logRetention: config.logRetentionDays,
       variables: {
         JOURNAL_TABLE: props.journal.table.tableName,
         CONTROL_TABLE: props.controlTable.table.tableName,
         PRIMARY_REGION: props.primaryRegion,
-        DB_POOL_SIZE: props.poolSize ?? 4,
+        DB_POOL_SIZE: config.dbPoolSize,
       },
     });
     props.journal.grantMarkApplied(handler.function);
     props.controlTable.grantReadState(handler.function);
     handler.function.addEventSource(
       new sources.SqsEventSource(queue, {
-        batchSize: props.batchSize ?? 25,
+        batchSize: config.processorBatchSize,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
-        maxConcurrency: props.maxConcurrency ?? 10,
+        maxConcurrency: config.processorMaxConcurrency,
       }),
     );
 

@@ -129,7 +129,7 @@ export class EvacuationSwitch extends Construct {
       physicalResourceId: cr.PhysicalResourceId.of(signal.alarmName),
     };
     const alarm = new cr.AwsCustomResource(this, 'Alarm', {
-      ...AwsCallSupport.of(this, { naming: props.naming }).customResourceProps(),
+      ...AwsCallSupport.of(this).customResourceProps(),
       onCreate: putAlarm,
       onUpdate: putAlarm,
       onDelete: { service: 'CloudWatch', action: 'deleteAlarms', region: signal.hostRegion, parameters: { AlarmNames: [signal.alarmName] } },

@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import type { AppConfig } from '../core/config';
 import { RegionRole } from '../core/region-settings';
 import { EvacuationSwitch } from './evacuation-switch';
 import { Naming } from '../core/naming';
@@ -13,6 +14,9 @@ export const ROUTE53_METRICS_REGION = 'us-east-1';
 
 /** HTTPS: the API answers on 443 only. */
 const HTTPS_PORT = 443;
+
+/** The config keys failover routing reads (lib/core/config.ts documents and defaults each). */
+export type FailoverRoutingConfig = Pick<AppConfig, 'healthCheckIntervalSeconds' | 'healthCheckFailureThreshold' | 'healthCheckRegions' | 'dnsTtlSeconds'>;
 
 export interface FailoverRoutingProps {
   /** Names for this region's resources. */
@@ -29,14 +33,8 @@ export interface FailoverRoutingProps {
   readonly api: apigateway.RestApi;
   /** This region's custom domain: the record points at its regional target. */
   readonly domain: apigateway.IDomainName;
-  /** Seconds between one checker's requests (10 or 30). @default 10 */
-  readonly healthCheckInterval?: Duration;
-  /** Consecutive failures before the region is unhealthy. @default 3 */
-  readonly failureThreshold?: number;
-  /** Route 53 checker regions (at least three). @default - Route 53's default set */
-  readonly checkerRegions?: string[];
-  /** TTL of the record: how long resolvers keep the answer. @default 10 seconds */
-  readonly ttl?: Duration;
+  /** The health checks' interval, threshold and checker regions, and the record's TTL. */
+  readonly config: FailoverRoutingConfig;
 }
 
 /**
@@ -89,9 +87,9 @@ export class FailoverRouting extends Construct {
       port: HTTPS_PORT,
       resourcePath: this.probedPath,
       enableSNI: true,
-      requestInterval: props.healthCheckInterval ?? Duration.seconds(10),
-      failureThreshold: props.failureThreshold ?? 3,
-      regions: props.checkerRegions,
+      requestInterval: Duration.seconds(props.config.healthCheckIntervalSeconds),
+      failureThreshold: props.config.healthCheckFailureThreshold,
+      regions: props.config.healthCheckRegions,
       // Latency graphs per checker region for the dashboard; it cannot be turned on later.
       measureLatency: true,
     });
@@ -110,7 +108,7 @@ export class FailoverRouting extends Construct {
       zone: props.zone,
       recordName: props.recordName,
       domainName: props.domain.domainNameAliasDomainName,
-      ttl: props.ttl ?? Duration.seconds(10),
+      ttl: Duration.seconds(props.config.dnsTtlSeconds),
       failover: props.role === RegionRole.PRIMARY ? route53.Failover.PRIMARY : route53.Failover.SECONDARY,
       setIdentifier: this.setIdentifier,
       healthCheck: this.healthCheck,

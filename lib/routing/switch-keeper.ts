@@ -28,8 +28,8 @@ export interface SwitchKeeperProps {
   readonly peerRegion: string;
   /** Datapoints published per minute, evenly spaced (at most `MAX_PUBLISHES_PER_MINUTE`). @default 3 */
   readonly publishesPerMinute?: number;
-  /** Log retention. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Log retention (config's `logRetentionDays`). */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /**

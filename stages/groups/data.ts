@@ -37,13 +37,7 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
     vpc: network.vpc,
     vpcCidr: settings.vpcCidr,
     peerVpcCidr: settings.peerVpcCidr,
-    engineVersion: config.auroraEngineVersion,
-    instanceClass: config.dbInstanceClass,
-    readerCount: config.dbReaderCount,
-    port: config.dbPort,
-    backupRetentionDays: config.dbBackupRetentionDays,
-    secretRotationDays: config.dbSecretRotationDays,
-    logRetention: config.logRetentionDays,
+    config,
     holdsWriter,
   });
   parameters.publish(ParameterKey.databaseEndpoint, database.clusterEndpoint, "This region's Aurora cluster endpoint (the writer when this region is primary)");
@@ -55,13 +49,7 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
 
 /** The config, audit and access-log buckets; the secondary, deployed second, sets up replication both ways. */
 export function buildStorage({ stack, config, role, settings, naming, parameters }: StageContext, database: GlobalDatabase): Storage {
-  const storageSettings = {
-    naming,
-    noncurrentVersionExpirationDays: config.noncurrentVersionExpirationDays,
-    auditLogTransitionDays: config.auditLogTransitionDays,
-    auditLogExpirationDays: config.auditLogExpirationDays,
-    accessLogExpirationDays: config.accessLogExpirationDays,
-  };
+  const storageSettings = { naming, config };
   let storage: Storage;
   if (role === RegionRole.PRIMARY) {
     storage = new Storage(stack, 'Storage', storageSettings);

@@ -46,18 +46,7 @@ export function buildFailoverControl(ctx: StageContext, { data, orderApi, alerts
     canaryRouteArns: [orderApi.api.arnForExecuteApi('POST', '/orders', API_STAGE_NAME), orderApi.api.arnForExecuteApi('GET', '/orders/*', API_STAGE_NAME)],
     apiHostName: ctx.apiHostName,
     apiTarget: orderApi.domain.domainNameAliasDomainName,
-    lockDuration: Duration.seconds(config.failoverLockSeconds),
-    promotionPollInterval: Duration.seconds(config.promotionPollSeconds),
-    promotionTimeout: Duration.seconds(config.promotionTimeoutSeconds),
-    validationTimeout: Duration.seconds(config.validationTimeoutSeconds),
-    requireDataLossApproval: config.requireDataLossApproval,
-    approvalTimeout: Duration.seconds(config.dataLossApprovalTimeoutSeconds),
-    pendingShards: config.journalPendingShards,
-    poolSize: config.dbPoolSize,
-    journalDurableAfter: Duration.seconds(config.journalDurableAfterSeconds),
-    journalReplicationMargin: Duration.seconds(config.journalReplicationMarginSeconds),
-    orderBound: Duration.seconds(config.orderBoundSeconds),
-    logRetention: config.logRetentionDays,
+    config,
   });
   const reconciliation = new ContinuousReconciliation(stack, 'ContinuousReconciliation', {
     naming,
@@ -74,15 +63,9 @@ export function buildFailoverControl(ctx: StageContext, { data, orderApi, alerts
           controlTable: data.controlTable,
           stateMachine: orchestrator.stateMachine,
           alertTopic: alerts.topic,
-          probeInterval: Duration.seconds(config.probeIntervalSeconds),
-          failureThreshold: config.probeFailureThreshold,
-          minimumOutage: Duration.seconds(config.probeMinimumOutageSeconds),
-          restartAfter: Duration.seconds(config.probeRestartAfterSeconds),
           apiHostName: ctx.apiHostName,
           apiTarget: orderApi.domain.domainNameAliasDomainName,
-          autoFailback: config.autoFailback,
-          failbackAfterHealthy: Duration.seconds(config.failbackAfterHealthySeconds),
-          logRetention: config.logRetentionDays,
+          config,
         })
       : undefined;
   return { orchestrator, reconciliation, prober };

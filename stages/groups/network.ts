@@ -9,9 +9,7 @@ export function buildNetwork({ stack, config, role, settings, naming, parameters
   const network = new Network(stack, 'Network', {
     naming,
     cidr: settings.vpcCidr,
-    appSubnetCidrMask: config.appSubnetCidrMask,
-    dataSubnetCidrMask: config.dataSubnetCidrMask,
-    flowLogRetention: config.flowLogRetentionDays,
+    config,
   });
   parameters.publish(ParameterKey.vpcId, network.vpc.vpcId, "This region's VPC id (read by the peer region to request peering)");
   parameters.publish(ParameterKey.vpcCidr, network.vpc.vpcCidrBlock, "This region's VPC CIDR block");

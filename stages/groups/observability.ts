@@ -1,4 +1,4 @@
-import { Duration, Fn } from 'aws-cdk-lib';
+import { Fn } from 'aws-cdk-lib';
 import type { ControlTable } from '../../lib/data/control-table';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { RegionRole } from '../../lib/core/region-settings';
@@ -67,9 +67,7 @@ export function buildObservability(ctx: StageContext, inputs: ObservabilityInput
     tablePurposes: TABLE_PURPOSES,
     eventBus: events.bus,
     eventSource: events.source,
-    maxReplicationLagMs: config.maxReplicationLagMs,
-    interval: Duration.hours(config.readinessIntervalHours),
-    logRetention: config.logRetentionDays,
+    config,
   });
   const regionalAlarms = buildAlarms(ctx, inputs);
   const eventForwarding = new EventForwarding(stack, 'EventForwarding', {
@@ -102,20 +100,7 @@ function buildAlarms({ stack, config, settings, naming }: StageContext, { routin
     functionPurposes,
     tablePurposes: TABLE_PURPOSES,
     healthChecks: { 'route53-endpoint': routing.endpointHealthCheck, 'route53-routing': routing.healthCheck },
-    readinessInterval: Duration.hours(config.readinessIntervalHours),
-    thresholds: {
-      maxReplicationLagMs: config.maxReplicationLagMs,
-      maxRpoLagMs: config.maxRpoLagMs,
-      maxTableReplicationLatencyMs: config.maxTableReplicationLatencyMs,
-      maxStorageReplicationLatencySeconds: config.maxStorageReplicationLatencySeconds,
-      maxFunctionErrorRatePercent: config.maxFunctionErrorRatePercent,
-      maxQueueAgeSeconds: config.maxQueueAgeSeconds,
-      maxApi5xxRatePercent: config.maxApi5xxRatePercent,
-      maxApi4xxRatePercent: config.maxApi4xxRatePercent,
-      maxApiP99LatencyMs: config.maxApiP99LatencyMs,
-      maxFailoverDurationSeconds: config.maxFailoverDurationSeconds,
-      evaluationPeriods: config.alarmEvaluationPeriods,
-    },
+    config,
   });
 }
 

@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { ParameterKey } from '../../lib/core/naming';
 import { OrderApi } from '../../lib/order-path/order-api';
@@ -22,12 +21,7 @@ export function buildOrderPath(ctx: StageContext, data: RegionalData, zone: rout
     journal: data.orderJournal,
     controlTable: data.controlTable,
     database: data.database,
-    maxReceiveCount: config.orderQueueMaxReceiveCount,
-    batchSize: config.processorBatchSize,
-    maxConcurrency: config.processorMaxConcurrency,
-    timeout: Duration.seconds(config.processorTimeoutSeconds),
-    poolSize: config.dbPoolSize,
-    logRetention: config.logRetentionDays,
+    config,
   });
   const orderApi = new OrderApi(stack, 'OrderApi', {
     naming,
@@ -38,14 +32,7 @@ export function buildOrderPath(ctx: StageContext, data: RegionalData, zone: rout
     controlTable: data.controlTable,
     queue: orderProcessing.queue,
     database: data.database,
-    pendingShards: config.journalPendingShards,
-    maxOrderBodyBytes: config.maxOrderBodyBytes,
-    throttleRateLimit: config.apiThrottleRateLimit,
-    throttleBurstLimit: config.apiThrottleBurstLimit,
-    wafRateLimit: config.apiWafRateLimit,
-    healthCheckTimeoutMs: config.healthCheckTimeoutMs,
-    poolSize: config.dbPoolSize,
-    logRetention: config.logRetentionDays,
+    config,
   });
   parameters.publish(
     ParameterKey.apiRegionalDomainName,

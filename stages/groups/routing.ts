@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { ParameterKey } from '../../lib/core/naming';
 import type { OrderApi } from '../../lib/order-path/order-api';
@@ -39,10 +38,7 @@ export function buildRouting({ stack, config, role, settings, naming }: StageCon
     recordName: config.apiSubdomain,
     api: orderApi.api,
     domain: orderApi.domain,
-    healthCheckInterval: Duration.seconds(config.healthCheckIntervalSeconds),
-    failureThreshold: config.healthCheckFailureThreshold,
-    checkerRegions: config.healthCheckRegions,
-    ttl: Duration.seconds(config.dnsTtlSeconds),
+    config,
   });
   const switchKeeper = new SwitchKeeper(stack, 'SwitchKeeper', { naming, peerRegion: settings.peerRegion, logRetention: config.logRetentionDays });
   return { routing, switchKeeper };

@@ -1,4 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
+import { AwsCallSupport } from '../../lib/core/aws-call-support';
+import { parseConfig } from '../../lib/core/config';
 import { RegionRole } from '../../lib/core/region-settings';
 import { Naming } from '../../lib/core/naming';
 import { Network } from '../../lib/network/network';
@@ -6,6 +8,8 @@ import { RegionalStack } from '../../stages/regional-stack';
 import { newApp } from './app';
 
 export const ACCOUNT = '111111111111';
+/** The app's config with every default: what a construct gets when nothing is set. */
+export const DEFAULT_CONFIG = parseConfig({});
 
 /** A regional stack with a network, for testing one construct without the whole app. */
 export function regionalStack(role: RegionRole): { stack: Stack; naming: Naming; network: Network; peerRegion: string; cidr: string; peerCidr: string } {
@@ -18,6 +22,7 @@ export function regionalStack(role: RegionRole): { stack: Stack; naming: Naming;
     availabilityZones: [`${region}a`, `${region}b`, `${region}c`],
   });
   const naming = new Naming({ appName: 'trading-dr', environmentSuffix: 'dev', account: ACCOUNT, region });
-  const network = new Network(stack, 'Network', { naming, cidr });
+  AwsCallSupport.create(stack, { naming, logRetention: DEFAULT_CONFIG.logRetentionDays });
+  const network = new Network(stack, 'Network', { naming, cidr, config: DEFAULT_CONFIG });
   return { stack, naming, network, peerRegion, cidr, peerCidr };
 }

@@ -5,7 +5,7 @@ import { ParameterKey, Purpose } from '../../lib/core/naming';
 import { SwitchKeeper } from '../../lib/routing/switch-keeper';
 import { MAX_PUBLISHES_PER_MINUTE, SWITCH_KEEPER } from '../../lambda/contracts/switch-keeper';
 import { namingFor, synthDeployment } from '../helpers/app';
-import { regionalStack } from '../helpers/stacks';
+import { DEFAULT_CONFIG, regionalStack } from '../helpers/stacks';
 
 /**
  * The evacuation switch of each region: the alarm and health check its own stage builds (on the
@@ -136,7 +136,7 @@ describe.each([
 describe('switch keeper settings', () => {
   it.each([0, 1.5, MAX_PUBLISHES_PER_MINUTE + 1])('refuses %p publishes per minute, naming the rule', (publishesPerMinute) => {
     const { stack, naming, peerRegion } = regionalStack(RegionRole.PRIMARY);
-    expect(() => new SwitchKeeper(stack, 'SwitchKeeper', { naming, peerRegion, publishesPerMinute })).toThrow(
+    expect(() => new SwitchKeeper(stack, 'SwitchKeeper', { naming, peerRegion, publishesPerMinute, logRetention: DEFAULT_CONFIG.logRetentionDays })).toThrow(
       `SwitchKeeper: publishesPerMinute ${publishesPerMinute} breaks the rule (a whole number from 1 to ${MAX_PUBLISHES_PER_MINUTE}`,
     );
   });

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RegionRole } from '../../lib/core/region-settings';
 import { GlobalDatabase } from '../../lib/data/global-database';
-import { regionalStack } from '../helpers/stacks';
+import { DEFAULT_CONFIG, regionalStack } from '../helpers/stacks';
 
 function databaseTemplate(role: RegionRole): Template {
   const { stack, naming, network, peerRegion, cidr, peerCidr } = regionalStack(role);
@@ -12,9 +12,7 @@ function databaseTemplate(role: RegionRole): Template {
     vpc: network.vpc,
     vpcCidr: cidr,
     peerVpcCidr: peerCidr,
-    engineVersion: '17.9',
-    readerCount: 1,
-    port: 5432,
+    config: DEFAULT_CONFIG,
   });
   return Template.fromStack(stack);
 }

@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -6,7 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RegionRole } from '../../lib/core/region-settings';
 import { ControlTable } from '../../lib/data/control-table';
 import { ReadinessCheck } from '../../lib/observability/readiness-check';
-import { regionalStack } from '../helpers/stacks';
+import { DEFAULT_CONFIG, regionalStack } from '../helpers/stacks';
 
 const { stack, naming, peerRegion } = regionalStack(RegionRole.PRIMARY);
 new ReadinessCheck(stack, 'Readiness', {
@@ -24,8 +23,7 @@ new ReadinessCheck(stack, 'Readiness', {
   tablePurposes: ['order-journal', 'control'],
   eventBus: events.EventBus.fromEventBusName(stack, 'Bus', 'bus-dr-events-use1-dev'),
   eventSource: 'trading-dr.failover',
-  maxReplicationLagMs: 3000,
-  interval: Duration.hours(2),
+  config: { ...DEFAULT_CONFIG, maxReplicationLagMs: 3000, readinessIntervalHours: 2 },
 });
 const template = Template.fromStack(stack);
 const [readiness] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'fn-readiness-use1-dev' } }));

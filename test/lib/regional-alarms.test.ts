@@ -1,12 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { RegionRole } from '../../lib/core/region-settings';
 import { RegionalAlarms } from '../../lib/observability/regional-alarms';
-import { regionalStack } from '../helpers/stacks';
+import { DEFAULT_CONFIG, regionalStack } from '../helpers/stacks';
 
 const THRESHOLDS = {
+  ...DEFAULT_CONFIG,
   maxReplicationLagMs: 4000,
   maxRpoLagMs: 9000,
   maxTableReplicationLatencyMs: 1500,
@@ -17,7 +17,8 @@ const THRESHOLDS = {
   maxApi4xxRatePercent: 15,
   maxApiP99LatencyMs: 800,
   maxFailoverDurationSeconds: 700,
-  evaluationPeriods: 4,
+  alarmEvaluationPeriods: 4,
+  readinessIntervalHours: 1,
 };
 
 function alarmsOf(role: RegionRole): { template: Template; alarms: RegionalAlarms } {
@@ -28,11 +29,10 @@ function alarmsOf(role: RegionRole): { template: Template; alarms: RegionalAlarm
     naming,
     peerRegion,
     topic,
-    thresholds: THRESHOLDS,
+    config: THRESHOLDS,
     functionPurposes: ['order-processor', 'health'],
     tablePurposes: ['order-journal', 'sessions'],
     healthChecks: { 'route53-endpoint': check('endpoint'), 'route53-routing': check('routing') },
-    readinessInterval: Duration.hours(1),
   });
   return { template: Template.fromStack(stack), alarms };
 }

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RegionRole } from '../../lib/core/region-settings';
 import { GlobalDatabase } from '../../lib/data/global-database';
 import { migrationFilesChecksum, SchemaMigration } from '../../lib/data/schema-migration';
-import { regionalStack } from '../helpers/stacks';
+import { DEFAULT_CONFIG, regionalStack } from '../helpers/stacks';
 
 const { stack, naming, network, peerRegion, cidr, peerCidr } = regionalStack(RegionRole.PRIMARY);
 const database = new GlobalDatabase(stack, 'Database', {
@@ -15,9 +15,9 @@ const database = new GlobalDatabase(stack, 'Database', {
   vpc: network.vpc,
   vpcCidr: cidr,
   peerVpcCidr: peerCidr,
-  engineVersion: '17.9',
+  config: DEFAULT_CONFIG,
 });
-new SchemaMigration(stack, 'SchemaMigration', { naming, database });
+new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: DEFAULT_CONFIG.logRetentionDays });
 const template = Template.fromStack(stack);
 
 describe('schema migration', () => {

@@ -2,10 +2,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RegionRole } from '../../lib/core/region-settings';
 import { Storage } from '../../lib/data/storage';
 import { PeerBucketReplication } from '../../lib/data/storage-replication';
-import { regionalStack } from '../helpers/stacks';
+import { DEFAULT_CONFIG, regionalStack } from '../helpers/stacks';
 
 const PEER_KEY = 'arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555';
-const settings = { noncurrentVersionExpirationDays: 30, auditLogTransitionDays: 90, auditLogExpirationDays: 2190, accessLogExpirationDays: 365 };
+const settings = { config: DEFAULT_CONFIG };
 
 const primaryParts = regionalStack(RegionRole.PRIMARY);
 new Storage(primaryParts.stack, 'Storage', { naming: primaryParts.naming, ...settings });
