@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PEER_VARIABLES } from './common';
 import { arn, defineEnvironment, flag, FunctionContract, integer, parameterName, text, url } from './environment';
+import type { HealthProbe } from './health';
 
 /** The failover state machine's steps: lib/failover/failover-orchestrator.ts deploys lambda/failover-steps. */
 export const FAILOVER_STEPS = {
@@ -79,3 +80,44 @@ export type StepPayload<Dynamic> = StepRequest extends infer R
     ? { [K in keyof R]: K extends 'action' ? R[K] : R[K] | Dynamic }
     : never
   : never;
+
+/** How the promote step moves the writer here: not at all, a switchover, or a failover allowing data loss. */
+export type PromotionKind = 'none' | 'switchover' | 'failover';
+
+/** What the preflight step returns, at `$.preflight` of the execution (lambda/contracts/failover-execution.ts). */
+export interface PreflightResult {
+  /** Whether failover may proceed; `problems` says why not. */
+  readonly ready: boolean;
+  readonly problems: string[];
+  readonly own: HealthProbe;
+  readonly peer: HealthProbe;
+  /** The peer region answered at all (a planned failover needs it for the switchover). */
+  readonly peerAnswers: boolean;
+  /** This region's Aurora replication lag in milliseconds (latest minute's maximum), or null when none is reported. */
+  readonly replicationLagMs: number | null;
+  /**
+   * The control state the fence's conditional write expects, the epoch it writes, and the one a
+   * rollback writes. DynamoDB numbers travel as strings in Step Functions (`N`), hence the texts.
+   */
+  readonly control: {
+    readonly activeRegion: string;
+    readonly fencingEpoch: number;
+    readonly fencingEpochText: string;
+    readonly nextEpochText: string;
+    readonly restoreEpochText: string;
+  };
+  /** Epoch seconds for the lock: now, and when it lapses. */
+  readonly lock: { readonly nowText: string; readonly expiresAtText: string };
+  /** This region is already active, undrained, and holds the writer: the run stops, changing nothing. */
+  readonly alreadyActive: boolean;
+  /** Whether this run may lose data (planned: never; unplanned: unless the input says false). */
+  readonly allowDataLoss: boolean;
+  /** The promotion the run will ask for (`none` when this region already holds the writer). */
+  readonly promotion: { readonly kind: PromotionKind | 'impossible'; readonly detail: string; readonly writerRegion: string | null };
+  /** A person must approve before the failover allowing data loss is sent. */
+  readonly approvalRequired: boolean;
+  /** What the fence writes: the regions drained once this region is active, as a DynamoDB list. */
+  readonly roles: { readonly drainedRegions: readonly string[]; readonly drainedList: readonly { readonly S: string }[] };
+  /** What a rollback writes: the roles of the region that was active before this run. */
+  readonly rollbackRoles: { readonly drainedRegions: readonly string[]; readonly drainedList: readonly { readonly S: string }[] };
+}

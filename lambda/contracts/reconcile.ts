@@ -31,3 +31,36 @@ export const RECONCILE_METRICS = {
   /** Runs that stopped before reading every shard (time ran out, or the epoch moved). */
   incomplete: 'ReconcileIncomplete',
 } as const;
+
+/** What a reconciliation run returns (the failover's replay step reads `complete`). */
+export interface ReconcileResult {
+  /** False in a standby region (a scheduled run there does nothing). */
+  readonly active: boolean;
+  /** Journal orders this run committed to the writer (not there before). */
+  readonly applied: number;
+  /** Entries whose order had been in the writer long enough, taken out of the pending index. */
+  readonly durable: number;
+  /**
+   * Entries in the writer long enough that stay pending because the writer's replication status
+   * does not yet show them in every secondary (or could not be read).
+   */
+  readonly awaitingReplication: number;
+  /** Entries whose key another stored row holds (kept for an operator). */
+  readonly conflicts: number;
+  /** Entries acknowledged longer ago than the bound that were not in the writer when this run looked. */
+  readonly overdue: number;
+  /** Entries that are not orders (logged with their keys; they need a person). */
+  readonly unreadable: string[];
+  /** Entries that changed under this run (another writer settled them first). */
+  readonly skipped: number;
+  /** Entries the writer refused to commit even alone this run (they stay pending for the next). */
+  readonly notCommitted: number;
+  /**
+   * False when time ran out (or the epoch moved) before every shard was read: run again. A run
+   * that ran out of time records where it stopped, and the next scheduled run under the same epoch
+   * resumes there and reads on to the last shard.
+   */
+  readonly complete: boolean;
+  /** The epoch the orders were committed under. */
+  readonly fencingEpoch: number;
+}

@@ -25,7 +25,9 @@ import { withRetry } from '../shared/retry';
  * So the run can switch over only while the primary region's RDS control plane answers.
  */
 
-export type PromotionKind = 'none' | 'switchover' | 'failover';
+import type { PromotionKind } from '../contracts/failover-steps';
+
+export type { PromotionKind };
 
 export interface GlobalClusterMemberView {
   readonly arn: string;

@@ -16,6 +16,7 @@ import {
 import { replicatedBy, replicationProgress, ReplicationProgress } from '../shared/replication';
 import { withRetry } from '../shared/retry';
 import { ControlTableSchema, OrderJournalSchema } from '../contracts/tables';
+import type { ReconcileResult } from '../contracts/reconcile';
 
 export interface ReconcileDependencies extends ControlSettings {
   readonly database: Database;
@@ -48,37 +49,7 @@ export interface ReconcileDependencies extends ControlSettings {
   readonly now?: () => Date;
 }
 
-export interface ReconcileResult {
-  /** False in a standby region (a scheduled run there does nothing). */
-  readonly active: boolean;
-  /** Journal orders this run committed to the writer (not there before). */
-  readonly applied: number;
-  /** Entries whose order had been in the writer long enough, taken out of the pending index. */
-  readonly durable: number;
-  /**
-   * Entries in the writer long enough that stay pending because the writer's replication status
-   * does not yet show them in every secondary (or could not be read).
-   */
-  readonly awaitingReplication: number;
-  /** Entries whose key another stored row holds (kept for an operator). */
-  readonly conflicts: number;
-  /** Entries acknowledged longer ago than the bound that were not in the writer when this run looked. */
-  readonly overdue: number;
-  /** Entries that are not orders (logged with their keys; they need a person). */
-  readonly unreadable: string[];
-  /** Entries that changed under this run (another writer settled them first). */
-  readonly skipped: number;
-  /** Entries the writer refused to commit even alone this run (they stay pending for the next). */
-  readonly notCommitted: number;
-  /**
-   * False when time ran out (or the epoch moved) before every shard was read: run again. A run
-   * that ran out of time records where it stopped, and the next scheduled run under the same epoch
-   * resumes there and reads on to the last shard.
-   */
-  readonly complete: boolean;
-  /** The epoch the orders were committed under. */
-  readonly fencingEpoch: number;
-}
+export type { ReconcileResult };
 
 /** Raised when the failover's reconciliation runs in a region that is not the active one. */
 export class NotActiveRegionError extends Error {

@@ -5,23 +5,9 @@
  * (its control check fails on purpose) from one whose database or journal is down.
  */
 
-export interface HealthCheckReport {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail?: string;
-}
+import type { HealthCheckReport, HealthProbe } from '../contracts/health';
 
-export interface HealthProbe {
-  /** An HTTP response arrived within the timeout. */
-  readonly answered: boolean;
-  /** Its status, when it answered. */
-  readonly status?: number;
-  /** The checks the body reported (empty when it had none). */
-  readonly checks: readonly HealthCheckReport[];
-  /** Why it did not answer, or which checks failed. */
-  readonly detail: string;
-  readonly ms: number;
-}
+export type { HealthCheckReport, HealthProbe };
 
 export type HttpGet = (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
 

@@ -6,6 +6,7 @@ import { ControlTableSchema } from '../../lambda/contracts/tables';
 import { DrEventType } from '../observability/dr-event-bus';
 import { AWS_CALL_TIMEOUT, BACKOFF, CONDITION_FAILED, PROMOTION_BUSY } from './orchestrator-props';
 import type { FailoverStates } from './orchestrator-states';
+import { executionPath } from '../../lambda/contracts/failover-execution';
 
 /**
  * The failover state machine, one builder per phase (README, "What the state machine does").
@@ -20,24 +21,24 @@ type Fail = (state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps):
 /** Failure: alert, event, record, release the lock, fail. Each step that cannot be done is passed by. */
 function failureAlertPath(s: FailoverStates): tasks.SnsPublish {
   const { region } = s.settings;
-  const failed = new sfn.Fail(s.scope, 'Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+  const failed = new sfn.Fail(s.scope, 'Failed', { errorPath: executionPath('$.failure.Error'), causePath: executionPath('$.failure.Cause') });
   const releaseLockAfterFailure = s.releaseLock('Unlock: release after failure');
   // Not holding the lock (preflight failed, or it lapsed and another run took it) is fine here.
-  releaseLockAfterFailure.addCatch(failed, { resultPath: '$.unlockError' });
+  releaseLockAfterFailure.addCatch(failed, { resultPath: executionPath('$.unlockError') });
   releaseLockAfterFailure.next(failed);
   const recordFailure = s.record('Alert: record failure', 'failed');
-  recordFailure.addCatch(releaseLockAfterFailure, { resultPath: '$.recordError' });
+  recordFailure.addCatch(releaseLockAfterFailure, { resultPath: executionPath('$.recordError') });
   recordFailure.next(releaseLockAfterFailure);
   const failureEvent = s.event('Alert: failure event', DrEventType.failoverFailed, 'failed');
-  failureEvent.addCatch(recordFailure, { resultPath: '$.eventError' });
+  failureEvent.addCatch(recordFailure, { resultPath: executionPath('$.eventError') });
   failureEvent.next(recordFailure);
   const failureAlert = s.alert('Alert: failure', `Failover to ${region} FAILED`, {
     outcome: 'failed',
     region,
-    mode: sfn.JsonPath.stringAt('$.mode'),
-    reason: sfn.JsonPath.stringAt('$.reason'),
-    error: sfn.JsonPath.stringAt('$.failure.Error'),
-    cause: sfn.JsonPath.stringAt('$.failure.Cause'),
+    mode: sfn.JsonPath.stringAt(executionPath('$.mode')),
+    reason: sfn.JsonPath.stringAt(executionPath('$.reason')),
+    error: sfn.JsonPath.stringAt(executionPath('$.failure.Error')),
+    cause: sfn.JsonPath.stringAt(executionPath('$.failure.Cause')),
     execution: sfn.JsonPath.executionId,
     runbook: 'README.md, "Failover": check the execution history, the control table item active-region and the global cluster writer before starting again',
   });
@@ -70,38 +71,42 @@ function failurePath(s: FailoverStates): FailurePath {
         '#drained': ControlTableSchema.drainedRegions,
       },
       expressionAttributeValues: {
-        ':previous': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.preflight.control.activeRegion')),
-        ':restored': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.restoreEpochText')),
-        ':fenced': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
-        ':drained': tasks.DynamoAttributeValue.listFromJsonPath(sfn.JsonPath.stringAt('$.preflight.rollbackRoles.drainedList')),
+        ':previous': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(executionPath('$.preflight.control.activeRegion'))),
+        ':restored': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt(executionPath('$.preflight.control.restoreEpochText'))),
+        ':fenced': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt(executionPath('$.preflight.control.nextEpochText'))),
+        ':drained': tasks.DynamoAttributeValue.listFromJsonPath(sfn.JsonPath.stringAt(executionPath('$.preflight.rollbackRoles.drainedList'))),
         ':holder': s.executionId,
       },
-      resultPath: '$.rollback',
+      resultPath: executionPath('$.rollback'),
       taskTimeout: AWS_CALL_TIMEOUT,
     }),
   );
-  const restoreSwitches = s.setSwitches('Rollback: set switches', sfn.JsonPath.stringAt('$.preflight.control.activeRegion'), '$.rollbackSwitches');
-  restoreActiveRegion.addCatch(failureAlert, { resultPath: '$.rollbackError' });
+  const restoreSwitches = s.setSwitches(
+    'Rollback: set switches',
+    sfn.JsonPath.stringAt(executionPath('$.preflight.control.activeRegion')),
+    executionPath('$.rollbackSwitches'),
+  );
+  restoreActiveRegion.addCatch(failureAlert, { resultPath: executionPath('$.rollbackError') });
   restoreActiveRegion.next(restoreSwitches);
-  restoreSwitches.addCatch(failureAlert, { resultPath: '$.rollbackError' });
+  restoreSwitches.addCatch(failureAlert, { resultPath: executionPath('$.rollbackError') });
   restoreSwitches.next(failureAlert);
   // The switchover may have completed after all (it finished after the timeout): then the
   // failover is finished instead of reverted, or the writer and the active region would part.
   const rereadCluster = s.describeGlobalCluster('Rollback: read global cluster');
-  rereadCluster.addCatch(restoreActiveRegion, { resultPath: '$.rollbackError' });
-  const promoted = new sfn.Pass(s.scope, 'Promote: done', { parameters: { writer: s.settings.ownClusterArn }, resultPath: '$.promoted' });
+  rereadCluster.addCatch(restoreActiveRegion, { resultPath: executionPath('$.rollbackError') });
+  const promoted = new sfn.Pass(s.scope, 'Promote: done', { parameters: { writer: s.settings.ownClusterArn }, resultPath: executionPath('$.promoted') });
   rereadCluster.next(new sfn.Choice(s.scope, 'Rollback: switchover completed?').when(s.isWriter, promoted).otherwise(restoreActiveRegion));
   const onFailure = new sfn.Choice(s.scope, 'Rollback: needed?')
     .when(
       sfn.Condition.and(
-        sfn.Condition.stringEquals('$.mode', 'planned'),
-        sfn.Condition.isPresent('$.locked'),
-        sfn.Condition.not(sfn.Condition.isPresent('$.promoted')),
+        sfn.Condition.stringEquals(executionPath('$.mode'), 'planned'),
+        sfn.Condition.isPresent(executionPath('$.locked')),
+        sfn.Condition.not(sfn.Condition.isPresent(executionPath('$.promoted'))),
       ),
       rereadCluster,
     )
     .otherwise(failureAlert);
-  return { onFailure, promoted, fail: (state) => state.addCatch(onFailure, { resultPath: '$.failure' }) };
+  return { onFailure, promoted, fail: (state) => state.addCatch(onFailure, { resultPath: executionPath('$.failure') }) };
 }
 
 /** 1. Preflight and lock: the input is valid, the regions are ready, the lock is this run's. Returns the acquired lock's state. */
@@ -110,13 +115,13 @@ function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { 
   const preflight = s.step(
     'Preflight: check regions',
     { action: 'preflight', input: sfn.JsonPath.objectAt('$$.Execution.Input') },
-    '$.preflight',
+    executionPath('$.preflight'),
     Duration.seconds(60),
   );
   fail(preflight);
   const preflightFailed = new sfn.Pass(s.scope, 'Preflight: not ready', {
     parameters: { Error: 'PreflightFailed', 'Cause.$': 'States.JsonToString($.preflight.problems)' },
-    resultPath: '$.failure',
+    resultPath: executionPath('$.failure'),
   }).next(onFailure);
   const alreadyActive = new sfn.Succeed(s.scope, 'Preflight: already active', {
     comment: 'This region is active, undrained and holds the writer: nothing to do, nothing changed',
@@ -132,13 +137,13 @@ function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { 
       expressionAttributeValues: {
         ':holder': s.executionId,
         ':region': tasks.DynamoAttributeValue.fromString(region),
-        ':mode': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.mode')),
-        ':reason': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.reason')),
-        ':expires': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.lock.expiresAtText')),
-        ':now': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.lock.nowText')),
+        ':mode': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(executionPath('$.mode'))),
+        ':reason': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(executionPath('$.reason'))),
+        ':expires': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt(executionPath('$.preflight.lock.expiresAtText'))),
+        ':now': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt(executionPath('$.preflight.lock.nowText'))),
       },
       resultSelector: { held: true },
-      resultPath: '$.locked',
+      resultPath: executionPath('$.locked'),
       taskTimeout: AWS_CALL_TIMEOUT,
     }),
   );
@@ -151,24 +156,27 @@ function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { 
   const lockHeldAlert = s.alert('Preflight: alert another failover', `Failover to ${region} not started: another failover holds the lock`, {
     outcome: 'not-started',
     region,
-    mode: sfn.JsonPath.stringAt('$.mode'),
-    reason: sfn.JsonPath.stringAt('$.reason'),
+    mode: sfn.JsonPath.stringAt(executionPath('$.mode')),
+    reason: sfn.JsonPath.stringAt(executionPath('$.reason')),
     execution: sfn.JsonPath.executionId,
-    lock: sfn.JsonPath.stringAt('$.lockError.Cause'),
+    lock: sfn.JsonPath.stringAt(executionPath('$.lockError.Cause')),
     runbook: 'README.md, "Runbook": read the control table item failover-lock; stop a stuck execution and delete the item, or wait until it lapses',
   });
   s.countFailedAlert(lockHeldAlert, 'Preflight: count failed alert', lockHeld);
   lockHeldAlert.next(lockHeld);
-  acquireLock.addCatch(lockHeldAlert, { errors: [CONDITION_FAILED], resultPath: '$.lockError' });
+  acquireLock.addCatch(lockHeldAlert, { errors: [CONDITION_FAILED], resultPath: executionPath('$.lockError') });
   fail(acquireLock);
   const checkInput = new sfn.Choice(s.scope, 'Preflight: valid input?')
     .when(
       sfn.Condition.and(
-        sfn.Condition.isPresent('$.mode'),
-        sfn.Condition.or(sfn.Condition.stringEquals('$.mode', 'planned'), sfn.Condition.stringEquals('$.mode', 'unplanned')),
-        sfn.Condition.isPresent('$.reason'),
-        sfn.Condition.isString('$.reason'),
-        sfn.Condition.or(sfn.Condition.not(sfn.Condition.isPresent('$.allowDataLoss')), sfn.Condition.isBoolean('$.allowDataLoss')),
+        sfn.Condition.isPresent(executionPath('$.mode')),
+        sfn.Condition.or(sfn.Condition.stringEquals(executionPath('$.mode'), 'planned'), sfn.Condition.stringEquals(executionPath('$.mode'), 'unplanned')),
+        sfn.Condition.isPresent(executionPath('$.reason')),
+        sfn.Condition.isString(executionPath('$.reason')),
+        sfn.Condition.or(
+          sfn.Condition.not(sfn.Condition.isPresent(executionPath('$.allowDataLoss'))),
+          sfn.Condition.isBoolean(executionPath('$.allowDataLoss')),
+        ),
       ),
       preflight,
     )
@@ -180,8 +188,8 @@ function preflightPhase(s: FailoverStates, { onFailure, fail }: FailurePath): { 
     );
   preflight.next(
     new sfn.Choice(s.scope, 'Preflight: ready?')
-      .when(sfn.Condition.booleanEquals('$.preflight.alreadyActive', true), alreadyActive)
-      .when(sfn.Condition.booleanEquals('$.preflight.ready', true), acquireLock)
+      .when(sfn.Condition.booleanEquals(executionPath('$.preflight.alreadyActive'), true), alreadyActive)
+      .when(sfn.Condition.booleanEquals(executionPath('$.preflight.ready'), true), acquireLock)
       .otherwise(preflightFailed),
   );
   return { checkInput, acquireLock };
@@ -209,19 +217,19 @@ function fencePhase(s: FailoverStates, { fail }: FailurePath): { first: sfn.Task
       },
       expressionAttributeValues: {
         ':region': tasks.DynamoAttributeValue.fromString(s.settings.region),
-        ':next': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.nextEpochText')),
-        ':observed': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.preflight.control.fencingEpochText')),
-        ':drained': tasks.DynamoAttributeValue.listFromJsonPath(sfn.JsonPath.stringAt('$.preflight.roles.drainedList')),
+        ':next': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt(executionPath('$.preflight.control.nextEpochText'))),
+        ':observed': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt(executionPath('$.preflight.control.fencingEpochText'))),
+        ':drained': tasks.DynamoAttributeValue.listFromJsonPath(sfn.JsonPath.stringAt(executionPath('$.preflight.roles.drainedList'))),
         ':holder': s.executionId,
       },
-      resultPath: '$.fence',
+      resultPath: executionPath('$.fence'),
       taskTimeout: AWS_CALL_TIMEOUT,
     }),
   );
   fail(fence);
   // Announcing is not worth stopping a failover for.
-  startedEvent.addCatch(fence, { resultPath: '$.eventError' });
-  const setSwitches = s.setSwitches('Fence: set switches', s.settings.region, '$.switches');
+  startedEvent.addCatch(fence, { resultPath: executionPath('$.eventError') });
+  const setSwitches = s.setSwitches('Fence: set switches', s.settings.region, executionPath('$.switches'));
   fail(setSwitches);
   startedEvent.next(fence).next(setSwitches);
   return { first: startedEvent, last: setSwitches };
@@ -234,8 +242,8 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
   fail(readCluster);
   const requestPromotion = s.step(
     'Promote: request',
-    { action: 'promote', kind: sfn.JsonPath.stringAt('$.preflight.promotion.kind') },
-    '$.promotionRequest',
+    { action: 'promote', kind: sfn.JsonPath.stringAt(executionPath('$.preflight.promotion.kind')) },
+    executionPath('$.promotionRequest'),
     Duration.seconds(60),
   );
   requestPromotion.addRetry({ errors: [PROMOTION_BUSY], interval: Duration.seconds(5), maxAttempts: 6, ...BACKOFF });
@@ -243,9 +251,9 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
   // answer was lost); polling decides, within the promotion timeout.
   const startPolling = new sfn.Pass(s.scope, 'Promote: start polling', {
     result: sfn.Result.fromObject({ polls: 0 }),
-    resultPath: '$.promotion',
+    resultPath: executionPath('$.promotion'),
   });
-  requestPromotion.addCatch(startPolling, { errors: [PROMOTION_BUSY], resultPath: '$.promotionBusy' });
+  requestPromotion.addCatch(startPolling, { errors: [PROMOTION_BUSY], resultPath: executionPath('$.promotionBusy') });
   fail(requestPromotion);
   const askApproval = new tasks.SnsPublish(s.scope, 'Promote: wait for approval', {
     topic: s.props.alertTopic,
@@ -253,9 +261,9 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
     subject: `Failover to ${region} needs approval: it allows data loss`,
     message: sfn.TaskInput.fromObject({
       region,
-      reason: sfn.JsonPath.stringAt('$.reason'),
-      promotion: sfn.JsonPath.stringAt('$.preflight.promotion.detail'),
-      replicationLagMs: sfn.JsonPath.objectAt('$.preflight.replicationLagMs'),
+      reason: sfn.JsonPath.stringAt(executionPath('$.reason')),
+      promotion: sfn.JsonPath.stringAt(executionPath('$.preflight.promotion.detail')),
+      replicationLagMs: sfn.JsonPath.objectAt(executionPath('$.preflight.replicationLagMs')),
       approve: sfn.JsonPath.format(
         `aws stepfunctions send-task-success --region ${region} --task-output '\\{"approved":true\\}' --task-token {}`,
         sfn.JsonPath.taskToken,
@@ -265,7 +273,7 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
         sfn.JsonPath.taskToken,
       ),
     }),
-    resultPath: '$.approval',
+    resultPath: executionPath('$.approval'),
     taskTimeout: sfn.Timeout.duration(Duration.seconds(s.props.config.dataLossApprovalTimeoutSeconds)),
   });
   fail(askApproval);
@@ -275,19 +283,19 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
   fail(readProgress);
   const countPoll = new sfn.Pass(s.scope, 'Promote: count poll', {
     parameters: { 'polls.$': 'States.MathAdd($.promotion.polls, 1)' },
-    resultPath: '$.promotion',
+    resultPath: executionPath('$.promotion'),
   });
   const promotionTimedOut = new sfn.Pass(s.scope, 'Promote: timed out', {
     parameters: {
       Error: 'PromotionTimedOut',
       'Cause.$': `States.Format('${region} did not become the writer of ${globalClusterId} within ${maxPolls} checks; last status {}', $.cluster.status)`,
     },
-    resultPath: '$.failure',
+    resultPath: executionPath('$.failure'),
   }).next(onFailure);
   readCluster.next(
     new sfn.Choice(s.scope, 'Promote: already writer?')
       .when(s.isWriter, promoted)
-      .when(sfn.Condition.booleanEquals('$.preflight.approvalRequired', true), askApproval)
+      .when(sfn.Condition.booleanEquals(executionPath('$.preflight.approvalRequired'), true), askApproval)
       .otherwise(requestPromotion),
   );
   requestPromotion.next(startPolling);
@@ -297,7 +305,7 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
     .next(
       new sfn.Choice(s.scope, 'Promote: writer yet?')
         .when(s.isWriter, promoted)
-        .when(sfn.Condition.numberGreaterThanEquals('$.promotion.polls', maxPolls), promotionTimedOut)
+        .when(sfn.Condition.numberGreaterThanEquals(executionPath('$.promotion.polls'), maxPolls), promotionTimedOut)
         .otherwise(countPoll.next(waitForPromotion)),
     );
   return readCluster;
@@ -306,43 +314,53 @@ function promotePhase(s: FailoverStates, { onFailure, fail, promoted }: FailureP
 /** 4. Reconcile (until a run completes), 5. validate (health, DNS, a canary order), 6. record, notify, release the lock. */
 function completionPhases(s: FailoverStates, { fail, promoted }: FailurePath): void {
   const { region } = s.settings;
-  const replay = s.lambdaStep(FAILOVER_STATES.replayJournal, s.functions.reconcile, { action: 'reconcile' }, '$.reconcile', Duration.minutes(10));
+  const replay = s.lambdaStep(
+    FAILOVER_STATES.replayJournal,
+    s.functions.reconcile,
+    { action: 'reconcile' },
+    executionPath('$.reconcile'),
+    Duration.minutes(10),
+  );
   fail(replay);
   const nameCanary = new sfn.Pass(s.scope, 'Validate: name canary', {
     parameters: { 'orderId.$': "States.Format('canary-{}', States.UUID())" },
-    resultPath: '$.canary',
+    resultPath: executionPath('$.canary'),
   });
   const validate = s.step(
     FAILOVER_STATES.validate,
-    { action: 'validate', canaryOrderId: sfn.JsonPath.stringAt('$.canary.orderId') },
-    '$.validation',
+    { action: 'validate', canaryOrderId: sfn.JsonPath.stringAt(executionPath('$.canary.orderId')) },
+    executionPath('$.validation'),
     s.settings.validationTimeout.plus(Duration.seconds(30)),
   );
   fail(validate);
   const done = new sfn.Succeed(s.scope, 'Done');
   const releaseLock = s.releaseLock('Unlock: release');
-  releaseLock.addCatch(done, { errors: [CONDITION_FAILED], resultPath: '$.unlockError' });
+  releaseLock.addCatch(done, { errors: [CONDITION_FAILED], resultPath: executionPath('$.unlockError') });
   fail(releaseLock);
   const recordSuccess = s.record('Record: durations', 'succeeded');
   const successAlert = s.alert('Notify: alert', `Failover to ${region} completed`, {
     outcome: 'succeeded',
     region,
-    mode: sfn.JsonPath.stringAt('$.mode'),
-    reason: sfn.JsonPath.stringAt('$.reason'),
+    mode: sfn.JsonPath.stringAt(executionPath('$.mode')),
+    reason: sfn.JsonPath.stringAt(executionPath('$.reason')),
     execution: sfn.JsonPath.executionId,
-    validation: sfn.JsonPath.objectAt('$.validation'),
-    reconciled: sfn.JsonPath.objectAt('$.reconcile'),
-    switches: sfn.JsonPath.objectAt('$.switches'),
+    validation: sfn.JsonPath.objectAt(executionPath('$.validation')),
+    reconciled: sfn.JsonPath.objectAt(executionPath('$.reconcile')),
+    switches: sfn.JsonPath.objectAt(executionPath('$.switches')),
   });
   const successEvent = s.event('Notify: event', DrEventType.failoverCompleted, 'succeeded');
   // The failover is done by now: a metric, alert or event that cannot be sent must not undo it;
   // a lost alert is counted, and that count has its own alarm.
-  recordSuccess.addCatch(successAlert, { resultPath: '$.recordError' });
+  recordSuccess.addCatch(successAlert, { resultPath: executionPath('$.recordError') });
   s.countFailedAlert(successAlert, 'Notify: count failed alert', successEvent);
-  successEvent.addCatch(releaseLock, { resultPath: '$.eventError' });
+  successEvent.addCatch(releaseLock, { resultPath: executionPath('$.eventError') });
   promoted
     .next(replay)
-    .next(new sfn.Choice(s.scope, 'Reconcile: complete?').when(sfn.Condition.booleanEquals('$.reconcile.complete', false), replay).otherwise(nameCanary));
+    .next(
+      new sfn.Choice(s.scope, 'Reconcile: complete?')
+        .when(sfn.Condition.booleanEquals(executionPath('$.reconcile.complete'), false), replay)
+        .otherwise(nameCanary),
+    );
   nameCanary.next(validate).next(recordSuccess).next(successAlert).next(successEvent).next(releaseLock).next(done);
 }
 

@@ -18,6 +18,7 @@ import {
   TRANSIENT_DYNAMODB_ERRORS,
   TRANSIENT_LAMBDA_ERRORS,
 } from './orchestrator-props';
+import { executionPath } from '../../lambda/contracts/failover-execution';
 
 /**
  * The kinds of state the failover state machine is made of, each with its retries, timeout and
@@ -43,7 +44,7 @@ export class FailoverStates {
     this.isWriter = sfn.Condition.and(
       sfn.Condition.isPresent('$.cluster.writers[0]'),
       sfn.Condition.stringEquals('$.cluster.writers[0]', settings.ownClusterArn),
-      sfn.Condition.stringEquals('$.cluster.status', 'available'),
+      sfn.Condition.stringEquals(executionPath('$.cluster.status'), 'available'),
     );
   }
 
@@ -77,8 +78,8 @@ export class FailoverStates {
   /** After `alert`, `next`; an alert that cannot be published is counted on the way (`countStateName`). */
   countFailedAlert(alert: tasks.SnsPublish, countStateName: string, next: sfn.IChainable): void {
     const notSent = this.countFailedNotification(countStateName);
-    alert.addCatch(notSent, { resultPath: '$.alertError' });
-    notSent.addCatch(next, { resultPath: '$.metricError' });
+    alert.addCatch(notSent, { resultPath: executionPath('$.alertError') });
+    notSent.addCatch(next, { resultPath: executionPath('$.metricError') });
     notSent.next(next);
   }
 
@@ -116,7 +117,7 @@ export class FailoverStates {
         'status.$': '$.GlobalClusters[0].Status',
         'writers.$': '$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn',
       },
-      resultPath: '$.cluster',
+      resultPath: executionPath('$.cluster'),
       taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
     });
     task.addRetry({ errors: RDS_BUSY_ERRORS, interval: Duration.seconds(2), maxAttempts: 5, ...BACKOFF });
@@ -163,8 +164,8 @@ export class FailoverStates {
       outcome,
       region: settings.region,
       peerRegion: props.peerRegion,
-      mode: sfn.JsonPath.stringAt('$.mode'),
-      reason: sfn.JsonPath.stringAt('$.reason'),
+      mode: sfn.JsonPath.stringAt(executionPath('$.mode')),
+      reason: sfn.JsonPath.stringAt(executionPath('$.reason')),
       execution: sfn.JsonPath.executionId,
       startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
     });
@@ -186,9 +187,9 @@ export class FailoverStates {
         outcome,
         executionArn: sfn.JsonPath.executionId,
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        mode: sfn.JsonPath.stringAt('$.mode'),
+        mode: sfn.JsonPath.stringAt(executionPath('$.mode')),
       },
-      '$.figures',
+      executionPath('$.figures'),
       Duration.seconds(60),
     );
   }
