@@ -1,5 +1,4 @@
 import { randomBytes } from 'crypto';
-import type { IncomingMessage, ServerResponse } from 'http';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -7,24 +6,35 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Template } from 'aws-cdk-lib/assertions';
 import { FailoverFigures, runStep, StepDependencies } from '../../lambda/failover-steps/steps';
 import { reconcileJournal, ReconcileResult } from '../../lambda/reconcile/reconcile';
-import { readControlState } from '../../lambda/shared/control';
 import type { Database } from '../../lambda/shared/database';
 import { fetchGet } from '../../lambda/shared/health-probe';
 import { readSwitch } from '../../lambda/shared/switches';
 import { SwitchRef } from '../../lambda/contracts/switches';
 import { ControlTableSchema } from '../../lambda/contracts/tables';
-import type { AppConfig } from '../../lib/core/config';
-import { Naming, ParameterKey, Purpose } from '../../lib/core/naming';
+import { Purpose } from '../../lib/core/naming';
 import { AuroraGlobalModel } from './aurora-global';
 import { createJournalTable, documents, silentLogger, takeAllMessages } from './aws';
-import { namingFor, synthDeployment } from './app';
 import { createTestDatabase, TestDatabase } from './database';
-import { LoopbackApi } from './loopback-api';
 import { migratedDatabase } from './orders';
-import { ExecutionResult, runStateMachine, stateMachineFromTemplate, TaskHandler, taskError } from './state-machine';
+import { ExecutionResult, runStateMachine, TaskHandler, taskError } from './state-machine';
+import { stateMachineFromTemplate } from './state-machine-template';
+import {
+  ACCOUNT,
+  Deployment,
+  functionSetting,
+  logicalIdOfType,
+  peerOf,
+  PRIMARY,
+  Region,
+  RegionApi,
+  REGIONS,
+  SECONDARY,
+  TARGETS,
+} from './two-region-deployment';
+
+export * from './two-region-deployment';
 
 /**
  * Two regions in one process, for the code that moves the active role between them: both
@@ -37,96 +47,8 @@ import { ExecutionResult, runStateMachine, stateMachineFromTemplate, TaskHandler
  * that is down answers nothing: API, SSM, CloudWatch and RDS.
  */
 
-export const PRIMARY = 'us-east-1';
-export const SECONDARY = 'us-east-2';
-export const REGIONS = [PRIMARY, SECONDARY] as const;
-export type Region = (typeof REGIONS)[number];
-export const ACCOUNT = '111111111111';
-/** A loopback port nothing listens on. */
 const CLOSED = 'http://127.0.0.1:9';
-/** Each region's API Gateway domain target: the value of its failover record. */
-export const TARGETS: Record<Region, string> = {
-  [PRIMARY]: 'd-primary.execute-api.us-east-1.amazonaws.com',
-  [SECONDARY]: 'd-secondary.execute-api.us-east-2.amazonaws.com',
-};
-
-/** Real time a reconciliation run in the world may take (its retries wait in real time). */
 const RECONCILE_REAL_TIME_MS = 30_000;
-
-export const peerOf = (region: Region): Region => (region === PRIMARY ? SECONDARY : PRIMARY);
-
-/** The synthesized app's templates and names, for one config. */
-export interface Deployment {
-  readonly config: AppConfig;
-  readonly templates: Record<Region, Record<string, any>>;
-  readonly namings: Record<Region, Naming>;
-  readonly controlTable: string;
-  readonly switchParameter: string;
-  readonly clusterArns: Record<Region, string>;
-}
-
-/** Synthesizes the app (both stages) with `overrides` and takes what the world needs from it. */
-export function deploymentOf(overrides: Record<string, unknown> = {}): Deployment {
-  const { deployment, config } = synthDeployment(overrides);
-  const namings = { [PRIMARY]: namingFor(config, PRIMARY), [SECONDARY]: namingFor(config, SECONDARY) };
-  return {
-    config,
-    templates: {
-      [PRIMARY]: Template.fromStack(deployment.primary.regionalStack).toJSON(),
-      [SECONDARY]: Template.fromStack(deployment.secondary.regionalStack).toJSON(),
-    },
-    namings,
-    controlTable: namings[SECONDARY].name('table', 'control'),
-    switchParameter: namings[SECONDARY].parameterName(ParameterKey.evacuationSwitch),
-    clusterArns: {
-      [PRIMARY]: `arn:aws:rds:${PRIMARY}:${ACCOUNT}:cluster:${namings[PRIMARY].name('dbCluster', 'orders')}`,
-      [SECONDARY]: `arn:aws:rds:${SECONDARY}:${ACCOUNT}:cluster:${namings[SECONDARY].name('dbCluster', 'orders')}`,
-    },
-  };
-}
-
-/** A region's API as the failover steps and the prober see it: /health from the control table, the canary's routes. */
-export class RegionApi extends LoopbackApi {
-  public databaseOk = true;
-  public reachable = true;
-  /** The region answers, but every request with 500 (a region answering errors rather than silence). */
-  public failing = false;
-
-  constructor(
-    private readonly region: Region,
-    private readonly controlTable: string,
-  ) {
-    super();
-  }
-
-  /** What /health answers (lambda/health/checks.ts: 503 when drained or when the database fails). */
-  async health(): Promise<{ status: number; failing: string[] }> {
-    if (this.failing) return { status: 500, failing: [] };
-    const control = await readControlState(documents, this.controlTable, PRIMARY);
-    const failing = [...(this.databaseOk ? [] : ['database']), ...(control.drainedRegions.includes(this.region) ? ['control'] : [])];
-    return { status: failing.length === 0 ? 200 : 503, failing };
-  }
-
-  protected answer(request: IncomingMessage, response: ServerResponse): void {
-    if (!this.reachable) {
-      request.socket.destroy();
-      return;
-    }
-    if (this.failing) {
-      this.send(response, 500, { message: 'Internal server error' });
-      return;
-    }
-    if (request.url === '/v1/health') {
-      void this.health().then(({ status, failing }) => this.send(response, status, this.healthBody(status, failing)));
-    } else if (request.method === 'POST' && request.url === '/v1/orders') {
-      this.send(response, 201, { status: 'accepted' });
-    } else if (request.method === 'GET' && request.url?.startsWith('/v1/orders/')) {
-      this.send(response, 200, { source: 'database' });
-    } else {
-      this.send(response, 404, { error: 'not_found' });
-    }
-  }
-}
 
 /** What a test can change around one run. */
 export interface RunOptions {
@@ -282,25 +204,6 @@ export class WorldFixture {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
   }
-}
-
-function logicalIdOfType(template: Record<string, any>, type: string): string {
-  const ids = Object.entries(template.Resources as Record<string, { Type: string }>)
-    .filter(([, resource]) => resource.Type === type)
-    .map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.join(', ') || 'none'}`);
-  return ids[0];
-}
-
-/** A setting of one of `region`'s functions, as the template gives it to the handler (the seam between the two). */
-export function functionSetting(deployment: Deployment, template: Record<string, any>, region: Region, purpose: string, variable: string): string {
-  const functionName = deployment.namings[region].name('function', purpose);
-  const [found] = Object.values(template.Resources as Record<string, any>).filter(
-    (resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.FunctionName === functionName,
-  );
-  const value = found?.Properties.Environment.Variables[variable];
-  if (typeof value !== 'string') throw new Error(`${functionName} has no ${variable} in the template`);
-  return value;
 }
 
 function stepsEnvironment(deployment: Deployment, template: Record<string, any>, region: Region, variable: string): string {
