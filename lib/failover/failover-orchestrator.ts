@@ -11,6 +11,7 @@ import { buildOrchestratorFunctions } from './orchestrator-functions';
 import { failoverDefinition } from './orchestrator-phases';
 import { FAILED_NOTIFICATION_METRIC, FailoverOrchestratorProps, orchestratorSettings } from './orchestrator-props';
 import { FailoverStates } from './orchestrator-states';
+import { serviceMetric } from '../core/service-metric';
 
 export { FAILED_NOTIFICATION_METRIC, type FailoverOrchestratorProps } from './orchestrator-props';
 
@@ -58,13 +59,12 @@ export class FailoverOrchestrator extends Construct {
         region: naming.region,
       }),
       /** The recorded duration of completed failovers to this region, in seconds (the steps function's EMF metric). */
-      failoverDuration: new cloudwatch.Metric({
-        namespace: naming.metricNamespace(),
+      failoverDuration: serviceMetric(naming, {
+        service: FAILOVER_STEPS.service,
         metricName: FAILOVER_METRICS.duration,
-        dimensionsMap: { service: FAILOVER_STEPS.service, Outcome: 'succeeded' },
+        dimensions: { Outcome: 'succeeded' },
         statistic: 'Maximum',
         period: Duration.hours(1),
-        region: naming.region,
       }),
     };
   }

@@ -1,5 +1,4 @@
 import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,6 +13,7 @@ import type { ControlTable } from '../data/control-table';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, ParameterKey, Purpose } from '../core/naming';
 import { readPeerParameterStatement } from '../core/peer-parameter';
+import { serviceMetric } from '../core/service-metric';
 
 /** One probe of /health: the health function answers within Route 53's 2 s, so 5 s means no answer. */
 const PROBE_TIMEOUT = Duration.seconds(5);
@@ -68,14 +68,7 @@ export class FailoverProber extends Construct {
     return {
       /** 1 for the region the control table names active, at each probe. */
       activeRegion: (region: string) =>
-        new cloudwatch.Metric({
-          namespace: naming.metricNamespace(),
-          metricName: PROBER_METRICS.activeRegion,
-          dimensionsMap: { service: Purpose.prober, Region: region },
-          statistic: 'Maximum',
-          period: Duration.minutes(1),
-          region: naming.region,
-        }),
+        serviceMetric(naming, { service: PROBER.service, metricName: PROBER_METRICS.activeRegion, dimensions: { Region: region }, statistic: 'Maximum' }),
     };
   }
 

@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { RECONCILE, RECONCILE_METRICS } from '../../lambda/contracts/reconcile';
 import { Naming, Purpose } from '../core/naming';
+import { serviceMetric } from '../core/service-metric';
 import { OrderApi } from './order-api';
 
 export interface ContinuousReconciliationProps {
@@ -30,15 +31,7 @@ export interface ContinuousReconciliationProps {
 export class ContinuousReconciliation extends Construct {
   /** What reconciliation in `naming.region` reports (its EMF metrics), by name alone; the most in a minute. */
   public static metricsIn(naming: Naming) {
-    const metric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: naming.metricNamespace(),
-        metricName,
-        dimensionsMap: { service: RECONCILE.service },
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-        region: naming.region,
-      });
+    const metric = (metricName: string) => serviceMetric(naming, { service: RECONCILE.service, metricName, statistic: 'Maximum' });
     return {
       /** Acknowledged orders past the end-to-end bound and still not in the writer. */
       overdue: metric(RECONCILE_METRICS.overdue),

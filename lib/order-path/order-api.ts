@@ -16,6 +16,7 @@ import type { GlobalDatabase } from '../data/global-database';
 import type { OrderJournal } from '../data/order-journal';
 import type { AppConfig } from '../core/config';
 import { HandlerFunction } from '../core/handler-function';
+import { serviceMetric } from '../core/service-metric';
 import { Naming, Purpose } from '../core/naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
@@ -83,14 +84,7 @@ export class OrderApi extends Construct {
       clientErrors: api('4XXError', 'Sum'),
       p99Latency: api('Latency', 'p99'),
       /** Orders intake journaled but could not queue (its EMF metric): reconciliation applies them. */
-      notQueued: new cloudwatch.Metric({
-        namespace: naming.metricNamespace(),
-        metricName: INTAKE_METRICS.not_queued,
-        dimensionsMap: { service: INTAKE.service },
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-        region: naming.region,
-      }),
+      notQueued: serviceMetric(naming, { service: INTAKE.service, metricName: INTAKE_METRICS.not_queued, statistic: 'Sum' }),
     };
   }
 

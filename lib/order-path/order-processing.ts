@@ -9,6 +9,7 @@ import type { ControlTable } from '../data/control-table';
 import type { GlobalDatabase } from '../data/global-database';
 import type { OrderJournal } from '../data/order-journal';
 import { HandlerFunction } from '../core/handler-function';
+import { serviceMetric } from '../core/service-metric';
 import { Naming, Purpose } from '../core/naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
@@ -67,15 +68,7 @@ export class OrderProcessing extends Construct {
         period: Duration.minutes(1),
         region: naming.region,
       });
-    const processor = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: naming.metricNamespace(),
-        metricName,
-        dimensionsMap: { service: PROCESSOR.service },
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-        region: naming.region,
-      });
+    const processor = (metricName: string) => serviceMetric(naming, { service: PROCESSOR.service, metricName, statistic: 'Sum' });
     return {
       /** Age of the oldest order waiting, in seconds. */
       oldestOrderAge: queue('ApproximateAgeOfOldestMessage', naming.name('queue', Purpose.orders), 'Maximum'),

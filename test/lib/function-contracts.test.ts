@@ -97,4 +97,29 @@ describe('function contracts against the synthesized templates', () => {
     expect(databaseFunctions.length).toBe(8);
     expect(problems).toEqual([]);
   });
+
+  it("names, in every alarm and dashboard widget on a handler's own metric, the service that handler publishes under", () => {
+    // Powertools adds `service` (POWERTOOLS_SERVICE_NAME, the contract's service) to every metric,
+    // and CloudWatch matches a metric by all its dimensions: any other value watches nothing.
+    const services = new Set(FUNCTION_CONTRACTS.map((contract) => contract.service));
+    const watched: string[] = [];
+    for (const [stack, template] of templates) {
+      for (const [logicalId, resource] of Object.entries<Record<string, any>>(template.Resources ?? {})) {
+        if (resource.Type === 'AWS::CloudWatch::Alarm') {
+          const dimensions = [
+            resource.Properties.Dimensions ?? [],
+            ...(resource.Properties.Metrics ?? []).map((m: any) => m.MetricStat?.Metric?.Dimensions ?? []),
+          ].flat();
+          for (const dimension of dimensions) if (dimension.Name === 'service') watched.push(`${stack}/${logicalId}:${String(dimension.Value)}`);
+        }
+        if (resource.Type === 'AWS::CloudWatch::Dashboard') {
+          const body = resource.Properties.DashboardBody;
+          const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).filter((part) => typeof part === 'string').join('');
+          for (const [, service] of text.matchAll(/"service","([^"]+)"/g)) watched.push(`${stack}/${logicalId}:${service}`);
+        }
+      }
+    }
+    expect(watched.length).toBeGreaterThan(0);
+    expect(watched.filter((entry) => !services.has(entry.slice(entry.lastIndexOf(':') + 1)))).toEqual([]);
+  });
 });

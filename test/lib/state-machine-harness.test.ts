@@ -4,7 +4,8 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/cli
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { awsSdkErrorName, definitionFromTemplate, runStateMachine, stateMachineFromTemplate, taskError } from '../helpers/state-machine';
+import { awsSdkErrorName, runStateMachine, taskError } from '../helpers/state-machine';
+import { definitionFromTemplate, stateMachineFromTemplate } from '../helpers/state-machine-template';
 
 // Clients against moto_server (AWS_ENDPOINT_URL is set by the global setup), as test/helpers/aws.ts does.
 const dynamodb = new DynamoDBClient({});
