@@ -27,6 +27,7 @@ import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { apiHostName, ConfigError } from '../lib/core/config';
 import { addDrStages } from '../bin/compose';
 import { Naming, ParameterKey, Purpose } from '../lib/core/naming';
+import { AwsCallSupport } from '../lib/core/aws-call-support';
 import { PeerParameter } from '../lib/core/peer-parameter';
 import { ControlTableSchema } from '../lambda/contracts/tables';
 import { appContext, integConfig } from './integ-config';
@@ -65,6 +66,7 @@ const integ = new IntegTest(app, 'Failover', {
 });
 
 const settle = { totalTimeout: Duration.minutes(20), interval: Duration.seconds(30) };
+AwsCallSupport.create(assertionStack, { naming, logRetention: config.logRetentionDays });
 const primaryApiUrl = new PeerParameter(assertionStack, 'PrimaryApiUrl', { naming, peerRegion: config.primaryRegion, key: ParameterKey.apiUrl }).value;
 const healthOf = (apiUrl: string) => Fn.join('', [apiUrl, 'health']);
 
