@@ -95,8 +95,9 @@ export class PipelineStack extends Stack {
       synth: new pipelines.ShellStep('Synth', {
         input: source,
         installCommands: [
-          // What `.ci/run` expects on the machine: cfn-lint and moto_server (PostgreSQL it installs itself).
-          'pip install --quiet cfn-lint "moto[server]"',
+          // The Python tools the tests use, at the versions requirements-dev.txt pins (npm test would
+          // set them up itself in a virtual environment; the build image's Python has them at once).
+          'pip install --quiet -r requirements-dev.txt',
         ],
         commands: ['bash .ci/run', 'npx cdk synth'],
       }),

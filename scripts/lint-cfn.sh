@@ -11,6 +11,9 @@ if ((${#templates[@]} == 0)); then
   echo "lint:cfn: synth produced no templates" >&2
   exit 1
 fi
+# cfn-lint from PATH, else from the virtual environment npm test sets up (requirements-dev.txt).
+cfn_lint=cfn-lint
+if ! command -v cfn-lint >/dev/null 2>&1 && [ -x .venv-tools/bin/cfn-lint ]; then cfn_lint=.venv-tools/bin/cfn-lint; fi
 echo "cfn-lint over ${#templates[@]} template(s)"
-cfn-lint --config-file .cfnlintrc.yaml -- "${templates[@]}"
+"$cfn_lint" --config-file .cfnlintrc.yaml -- "${templates[@]}"
 echo "cfn-lint: no errors or warnings"

@@ -93,3 +93,25 @@ export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {
   const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0;
   return (a.network & mask) >>> 0 === (b.network & mask) >>> 0;
 }
+
+/** Where Route 53 runs health checkers (HealthCheckConfig.Regions). */
+export const ROUTE53_CHECKER_REGIONS = [
+  'us-east-1',
+  'us-west-1',
+  'us-west-2',
+  'eu-west-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-northeast-1',
+  'sa-east-1',
+] as const;
+
+/**
+ * DynamoDB's region sets for multi-region strong consistency: the two replicas and the witness
+ * must all be in one set.
+ */
+export const MRSC_REGION_SETS: readonly (readonly string[])[] = [
+  ['us-east-1', 'us-east-2', 'us-west-2'],
+  ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+];

