@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PEER_VARIABLES } from './common';
 import { arn, defineEnvironment, flag, FunctionContract, integer, parameterName, text, url } from './environment';
 import type { HealthProbe } from './health';
@@ -45,8 +45,8 @@ export type FailoverMode = z.infer<typeof FailoverMode>;
  */
 export const FailoverInputSchema = z.object({
   mode: FailoverMode,
-  reason: z.string().min(1, 'reason must say why the failover runs').max(500),
-  allowDataLoss: z.boolean({ error: 'allowDataLoss must be true or false' }).optional(),
+  reason: z.string().check(z.minLength(1, 'reason must say why the failover runs'), z.maxLength(500)),
+  allowDataLoss: z.optional(z.boolean({ error: 'allowDataLoss must be true or false' })),
 });
 export type FailoverInput = z.infer<typeof FailoverInputSchema>;
 
@@ -55,14 +55,14 @@ export const StepRequestSchema = z.discriminatedUnion(
   [
     z.object({ action: z.literal('preflight'), input: FailoverInputSchema }),
     z.object({ action: z.literal('promote'), kind: z.enum(['switchover', 'failover'], { error: 'kind must be "switchover" or "failover"' }) }),
-    z.object({ action: z.literal('setSwitches'), activeRegion: z.string().min(1, 'activeRegion must name a region') }),
-    z.object({ action: z.literal('validate'), canaryOrderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'canaryOrderId must be a client order id') }),
+    z.object({ action: z.literal('setSwitches'), activeRegion: z.string().check(z.minLength(1, 'activeRegion must name a region')) }),
+    z.object({ action: z.literal('validate'), canaryOrderId: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,64}$/, 'canaryOrderId must be a client order id')) }),
     z.object({
       action: z.literal('record'),
-      executionArn: z.string().min(1),
+      executionArn: z.string().check(z.minLength(1)),
       startedAt: z.iso.datetime({ offset: true }),
       outcome: z.enum(['succeeded', 'failed']),
-      mode: FailoverMode.or(z.literal('unknown')),
+      mode: z.union([FailoverMode, z.literal('unknown')]),
     }),
   ],
   { error: 'action must be one of preflight, promote, setSwitches, validate, record' },
@@ -72,8 +72,7 @@ export type StepRequest = z.infer<typeof StepRequestSchema>;
 /**
  * A request as the state machine sends it: each field the schema's, or a value the state machine
  * fills in at run time (`JsonPath`, given as `Dynamic` by the construct), so a misspelt action or
- * field does not compile. Classic zod still, like the order request: the handlers' move to zod/mini
- * converts it.
+ * field does not compile.
  */
 export type StepPayload<Dynamic> = StepRequest extends infer R
   ? R extends { action: string }

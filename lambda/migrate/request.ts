@@ -1,18 +1,18 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** The custom resource's properties (CloudFormation passes every value as a string). */
 export const MigrationPropertiesSchema = z.object({
-  SecretArn: z.string().min(1, 'must name the database secret'),
-  Host: z.string().min(1, 'must name the cluster endpoint'),
-  Port: z.coerce.number().int().min(1).max(65535),
-  Database: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a PostgreSQL database name'),
-  MigrationSetChecksum: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
+  SecretArn: z.string().check(z.minLength(1, 'must name the database secret')),
+  Host: z.string().check(z.minLength(1, 'must name the cluster endpoint')),
+  Port: z.coerce.number().check(z.int(), z.gte(1), z.lte(65535)),
+  Database: z.string().check(z.regex(/^[a-z_][a-z0-9_]*$/, 'must be a PostgreSQL database name')),
+  MigrationSetChecksum: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')),
 });
 export type MigrationProperties = z.infer<typeof MigrationPropertiesSchema>;
 
 const MigrationEventSchema = z.object({
   RequestType: z.enum(['Create', 'Update', 'Delete']),
-  PhysicalResourceId: z.string().optional(),
+  PhysicalResourceId: z.optional(z.string()),
   ResourceProperties: z.record(z.string(), z.unknown()),
 });
 
@@ -27,7 +27,7 @@ export class InvalidMigrationEventError extends Error {
   }
 }
 
-function problemsOf(error: z.ZodError): string[] {
+function problemsOf(error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`);
 }
 

@@ -4,7 +4,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   READINESS_CHECK_METRIC,
   READINESS_CHECKS,

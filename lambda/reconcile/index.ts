@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RECONCILE, RECONCILE_METRICS } from '../contracts/reconcile';
 import { databaseFromEnvironment } from '../shared/database-environment';
 import { controlSettings } from '../shared/env';
@@ -32,7 +32,7 @@ const SCHEDULED_RUN_MS = 50_000;
 const RESERVE_MS = 15_000;
 
 /** What starts a run: the schedule (every few minutes, in both regions) or the failover state machine. */
-const EventSchema = z.looseObject({ trigger: z.enum(['schedule', 'failover']).optional() });
+const EventSchema = z.looseObject({ trigger: z.optional(z.enum(['schedule', 'failover'])) });
 
 /**
  * The schedule's and the orchestrator's reconcile step. The schedule sends `{"trigger":"schedule"}`

@@ -1,5 +1,5 @@
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { readControlState } from '../shared/control';
 import type { Database } from '../shared/database';
@@ -228,7 +228,11 @@ interface Cursor {
   readonly startKey?: Record<string, unknown>;
 }
 
-const CursorSchema = z.object({ epoch: z.number().int().min(0), shard: z.number().int().min(0), startKey: z.record(z.string(), z.unknown()).optional() });
+const CursorSchema = z.object({
+  epoch: z.number().check(z.int(), z.gte(0)),
+  shard: z.number().check(z.int(), z.gte(0)),
+  startKey: z.optional(z.record(z.string(), z.unknown())),
+});
 
 function cursorKey(): Record<string, string> {
   return { [ControlTableSchema.pk]: ControlTableSchema.reconcileCursorItem };

@@ -1,21 +1,21 @@
 import { createHash } from 'crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DECIMAL, type OrderRequest } from '../contracts/order-request';
 
 /** An accepted order as the journal holds it and the queue carries it. */
 export const AcceptedOrderSchema = z.object({
   orderId: z.uuid(),
-  clientOrderId: z.string().min(1).max(64),
-  accountId: z.string().min(1),
-  symbol: z.string().min(1),
+  clientOrderId: z.string().check(z.minLength(1), z.maxLength(64)),
+  accountId: z.string().check(z.minLength(1)),
+  symbol: z.string().check(z.minLength(1)),
   side: z.enum(['buy', 'sell']),
   orderType: z.enum(['market', 'limit']),
-  quantity: z.string().regex(DECIMAL),
-  limitPrice: z.string().regex(DECIMAL).optional(),
+  quantity: z.string().check(z.regex(DECIMAL)),
+  limitPrice: z.optional(z.string().check(z.regex(DECIMAL))),
   acceptedAt: z.iso.datetime(),
-  acceptedRegion: z.string().min(1),
+  acceptedRegion: z.string().check(z.minLength(1)),
   /** Digest of the client's request, to tell a retry from a different order reusing the key. */
-  requestDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  requestDigest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 export type AcceptedOrder = z.infer<typeof AcceptedOrderSchema>;
 
@@ -25,7 +25,7 @@ export interface FieldProblem {
   readonly rule: string;
 }
 
-export function fieldProblems(error: z.ZodError): FieldProblem[] {
+export function fieldProblems(error: z.core.$ZodError): FieldProblem[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return { field: issue.keys.join(', '), rule: 'is not a field of an order' };

@@ -1,10 +1,10 @@
 import type { ClientConfig } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** The fields of the RDS master secret this code reads. */
 export const DatabaseSecretSchema = z.object({
-  username: z.string().min(1),
-  password: z.string().min(1),
+  username: z.string().check(z.minLength(1)),
+  password: z.string().check(z.minLength(1)),
 });
 export type DatabaseCredentials = z.infer<typeof DatabaseSecretSchema>;
 
