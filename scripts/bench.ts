@@ -4,16 +4,14 @@
  *   once with the journal on moto_server (the whole local path) and once with the journal's
  *   answer given in-process (the database path alone);
  * - the same PostgreSQL's raw multi-row insert rate, measured in the same run, and the ratio;
- * - each function's bundle size and its module load time in a fresh Node.js process.
+ * - each function's bundle against a floor: size, module load, and the standby's first request
+ *   (scripts/bench-bundles.ts). `npm run bench -- --bundles` prints these alone.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import * as esbuild from 'esbuild';
 import { Client } from 'pg';
 import type { Migration } from '../lambda/migrate/migrations';
 import { applyMigrations } from '../lambda/migrate/migrator';
@@ -26,13 +24,11 @@ import { AcceptedOrder, requestDigest } from '../lambda/shared/order';
 import { createJournalTable, createControlTable } from '../test/helpers/aws';
 import { sqsEvent } from '../test/helpers/sqs-event';
 import { startMoto, startPostgres } from '../test/helpers/services';
+import { bundleFigures } from './bench-bundles';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 5000);
 const CONCURRENT_BATCHES = 4;
 const RAW_ROWS_PER_STATEMENT = 1000;
-const LOAD_RUNS = 5;
-const FUNCTIONS = ['intake', 'processor', 'health', 'get-order', 'migrate'];
-const ROOT = path.join(__dirname, '..');
 
 /** The migrations, read from their files (tsx cannot import .sql as the bundles do). */
 const MIGRATIONS: Migration[] = fs
@@ -153,61 +149,20 @@ function inProcessDocuments(): DynamoDBDocumentClient {
   return { send: async () => ({}) } as unknown as DynamoDBDocumentClient;
 }
 
-async function bundles(): Promise<Array<{ name: string; bytes: number; loadMs: number }>> {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bundles-'));
-  const results = [];
-  for (const name of FUNCTIONS) {
-    const outfile = path.join(directory, `${name}.js`);
-    await esbuild.build({
-      entryPoints: [path.join(ROOT, 'lambda', name, 'index.ts')],
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      minify: true,
-      loader: { '.sql': 'text' },
-      outfile,
-      logLevel: 'silent',
-    });
-    const loads: number[] = [];
-    for (let run = 0; run < LOAD_RUNS; run++) {
-      const output = execFileSync(
-        process.execPath,
-        ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`],
-        {
-          encoding: 'utf8',
-          env: {
-            ...process.env,
-            JOURNAL_TABLE: 'j',
-            CONTROL_TABLE: 'c',
-            QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q',
-            PENDING_SHARDS: '8',
-            MAX_BODY_BYTES: '4096',
-            PRIMARY_REGION: 'us-east-1',
-            AWS_REGION: 'us-east-1',
-            DB_HOST: 'h',
-            DB_PORT: '5432',
-            DB_NAME: 'trading',
-            DB_SECRET_ARN: 's',
-            DB_POOL_SIZE: '4',
-            CHECK_TIMEOUT_MS: '1500',
-            POWERTOOLS_LOG_LEVEL: 'SILENT',
-          },
-        },
-      );
-      loads.push(Number(output));
-    }
-    loads.sort((a, b) => a - b);
-    results.push({ name, bytes: fs.statSync(outfile).size, loadMs: loads[Math.floor(loads.length / 2)] });
-  }
-  fs.rmSync(directory, { recursive: true, force: true });
-  return results;
-}
-
 async function main(): Promise<void> {
   process.env.AWS_ACCESS_KEY_ID = 'bench';
   process.env.AWS_SECRET_ACCESS_KEY = 'bench';
   process.env.AWS_REGION = 'us-east-1';
+  if (process.argv.includes('--bundles')) {
+    const moto = await startMoto();
+    process.env.AWS_ENDPOINT_URL = moto.url;
+    try {
+      await bundleFigures();
+    } finally {
+      await moto.stop();
+    }
+    return;
+  }
   const [postgres, moto] = await Promise.all([startPostgres(), startMoto()]);
   process.env.AWS_ENDPOINT_URL = moto.url;
   try {
@@ -245,10 +200,7 @@ async function main(): Promise<void> {
     console.log(
       `processor, journal on moto_server, batches of ${String(defaultBatch).padStart(3)}: ${motoRate.toFixed(0)} orders/s  ratio to raw ${(motoRate / rawRate).toFixed(3)}`,
     );
-    console.log('bundles (minified, AWS SDK included; load = median of fresh-process require):');
-    for (const bundle of await bundles()) {
-      console.log(`  ${bundle.name.padEnd(10)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   load ${bundle.loadMs.toFixed(1)} ms`);
-    }
+    await bundleFigures();
   } finally {
     moto.stop();
     postgres.stop();

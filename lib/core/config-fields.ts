@@ -115,3 +115,8 @@ export const MRSC_REGION_SETS: readonly (readonly string[])[] = [
   ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
   ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
 ];
+
+/** `true` or `false`, as a boolean or as the text `-c key=value` gives. */
+export function flag() {
+  return z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }));
+}

@@ -11,6 +11,7 @@ import {
   parseCidr,
   region,
   retentionDays,
+  flag,
   ROUTE53_CHECKER_REGIONS,
   stringList,
   suffixSchema,
@@ -74,6 +75,12 @@ export const configSchema = z
     flowLogRetentionDays: retentionDays().default(90),
     /** Retention of function, API and state machine logs in days. */
     logRetentionDays: retentionDays().default(30),
+    /**
+     * Put each function's source map in its deployed package and have Node.js use it for stack
+     * traces. Off: the package holds the code alone (smaller, faster to start), and the maps stay in
+     * the build output, `cdk.out/source-maps/`.
+     */
+    lambdaSourceMaps: flag().default(false),
     /**
      * The third region of the strongly consistent (MRSC) tables: holds no data, only votes, so a
      * write still commits when one of the two replica regions is down.
@@ -231,15 +238,11 @@ export const configSchema = z
     /** After the prober started a failover, seconds before it may start another (one whose run stopped early). */
     probeRestartAfterSeconds: integer(60, 86400).default(300),
     /** Ask a person (an approve or deny command in the alert) before a failover that allows data loss; false: automatic. */
-    requireDataLossApproval: z
-      .preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }))
-      .default(false),
+    requireDataLossApproval: flag().default(false),
     /** How long a data-loss approval may wait before the run fails, in seconds. */
     dataLossApprovalTimeoutSeconds: integer(60, 86400).default(1800),
     /** Start failback (planned) by itself once the primary has been healthy long enough; false: alert and wait for an operator. */
-    autoFailback: z
-      .preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }))
-      .default(true),
+    autoFailback: flag().default(true),
     /** How long the recovered primary must stay healthy before failback, in seconds. */
     failbackAfterHealthySeconds: integer(60, 86400).default(900),
     /** Aurora global replication lag that raises the alarm (and fails the readiness check), in milliseconds. */

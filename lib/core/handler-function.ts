@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { FunctionContract, Shape, Variables } from '../../lambda/contracts/environment';
 import type { DatabaseConnection, DatabaseVariable } from './database-connection';
 import { FunctionRole } from './function-role';
-import { lambdaBundling, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-defaults';
+import { lambdaBundling, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, sourceMapEnvironment } from './lambda-defaults';
 import { SubnetGroup } from '../network/network';
 import { Naming } from './naming';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -31,6 +31,8 @@ interface HandlerFunctionBaseProps<S extends Shape> {
   readonly memorySize?: number;
   /** Log retention (config's `logRetentionDays`). */
   readonly logRetention: logs.RetentionDays;
+  /** The source map in the package, used by Node.js (config's `lambdaSourceMaps`); otherwise kept in the build output. */
+  readonly sourceMaps: boolean;
   /** X-Ray active tracing. @default true */
   readonly tracing?: boolean;
 }
@@ -121,12 +123,13 @@ export class HandlerFunction<S extends Shape = Shape> extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-      bundling: lambdaBundling(),
+      bundling: lambdaBundling({ name: functionName, sourceMapInPackage: props.sourceMaps }),
       ...(database ? { vpc: database.vpc, vpcSubnets: { subnetGroupName: SubnetGroup.app }, securityGroups: [database.clientSecurityGroup] } : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.contract.service,
         // Every function's custom metrics in the deployment's namespace, where alarms look for them.
         POWERTOOLS_METRICS_NAMESPACE: props.naming.metricNamespace(),
+        ...sourceMapEnvironment(props.sourceMaps),
         ...(database
           ? {
               // Node 20+ runtimes trust only Node's own CAs unless told; this bundle holds the RDS CAs.

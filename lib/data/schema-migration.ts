@@ -40,6 +40,8 @@ export interface SchemaMigrationProps {
   readonly database: GlobalDatabase;
   /** Retention of the function's and the provider's logs (config's `logRetentionDays`). */
   readonly logRetention: logs.RetentionDays;
+  /** The source map in the package (config's `lambdaSourceMaps`). */
+  readonly sourceMaps: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export class SchemaMigration extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 256,
       logRetention: props.logRetention,
+      sourceMaps: props.sourceMaps,
       tracing: false,
     });
     this.function = fn;

@@ -31,6 +31,7 @@ export type ProberConfig = Pick<
   | 'autoFailback'
   | 'failbackAfterHealthySeconds'
   | 'logRetentionDays'
+  | 'lambdaSourceMaps'
 >;
 
 export interface FailoverProberProps {
@@ -94,6 +95,7 @@ export class FailoverProber extends Construct {
       // Just under the schedule, so one invocation ends before the next begins.
       timeout: SCHEDULE.minus(Duration.seconds(5)),
       logRetention: config.logRetentionDays,
+      sourceMaps: config.lambdaSourceMaps,
       variables: {
         PEER_REGION: props.peerRegion,
         PRIMARY_REGION: props.primaryRegion,

@@ -39,6 +39,7 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
     // Validation retries inside until its own timeout; a minute more to answer.
     timeout: settings.validationTimeout.plus(Duration.minutes(1)),
     logRetention: props.config.logRetentionDays,
+    sourceMaps: props.config.lambdaSourceMaps,
     variables: {
       PEER_REGION: props.peerRegion,
       PRIMARY_REGION: props.primaryRegion,
@@ -117,6 +118,7 @@ function buildReconcile(scope: Construct, props: FailoverOrchestratorProps): Han
     database: props.database,
     timeout: Duration.minutes(10),
     logRetention: props.config.logRetentionDays,
+    sourceMaps: props.config.lambdaSourceMaps,
     variables: {
       JOURNAL_TABLE: props.journal.table.tableName,
       CONTROL_TABLE: props.controlTable.table.tableName,

@@ -66,6 +66,7 @@ export type OrchestratorConfig = Pick<
   | 'journalReplicationMarginSeconds'
   | 'orderBoundSeconds'
   | 'logRetentionDays'
+  | 'lambdaSourceMaps'
 >;
 
 export interface FailoverOrchestratorProps {

@@ -24,7 +24,7 @@ const CHECK_TIMEOUT = Duration.seconds(20);
 const HTTP_TIMEOUT = Duration.seconds(5);
 
 /** The config keys the readiness check reads (lib/core/config.ts documents and defaults each). */
-export type ReadinessConfig = Pick<AppConfig, 'maxReplicationLagMs' | 'readinessIntervalHours' | 'logRetentionDays'>;
+export type ReadinessConfig = Pick<AppConfig, 'maxReplicationLagMs' | 'readinessIntervalHours' | 'logRetentionDays' | 'lambdaSourceMaps'>;
 
 export interface ReadinessCheckProps {
   /** Names for this region's resources. */
@@ -112,6 +112,7 @@ export class ReadinessCheck extends Construct {
       description: 'Hourly failover-readiness check: endpoints, database, replication, state machine, DNS, roles, automation',
       timeout: CHECK_TIMEOUT.plus(Duration.seconds(40)),
       logRetention: props.config.logRetentionDays,
+      sourceMaps: props.config.lambdaSourceMaps,
       variables: {
         PEER_REGION: props.peerRegion,
         PEER_REGION_CODE: regionCode(props.peerRegion),

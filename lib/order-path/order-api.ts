@@ -36,6 +36,7 @@ export type OrderApiConfig = Pick<
   | 'healthCheckTimeoutMs'
   | 'dbPoolSize'
   | 'logRetentionDays'
+  | 'lambdaSourceMaps'
 >;
 
 export interface OrderApiProps {
@@ -133,6 +134,7 @@ export class OrderApi extends Construct {
       contract: INTAKE,
       description: 'POST /orders: validates, journals (both regions) and queues an order',
       logRetention: config.logRetentionDays,
+      sourceMaps: config.lambdaSourceMaps,
       variables: {
         JOURNAL_TABLE: props.journal.table.tableName,
         QUEUE_URL: props.queue.queueUrl,
@@ -150,6 +152,7 @@ export class OrderApi extends Construct {
       description: 'GET /orders/{id}?accountId=: reads an order from Aurora, falling back to the journal',
       database,
       logRetention: config.logRetentionDays,
+      sourceMaps: config.lambdaSourceMaps,
       variables: { JOURNAL_TABLE: props.journal.table.tableName, DB_POOL_SIZE: config.dbPoolSize },
     });
     props.journal.grantReadEntries(lookup.function);
@@ -163,6 +166,7 @@ export class OrderApi extends Construct {
       // Room for the checks (run at once) plus a cold start; Route 53 itself waits 2 s for an answer.
       timeout: Duration.seconds(Math.ceil(healthTimeoutMs / 1000) + 3),
       logRetention: config.logRetentionDays,
+      sourceMaps: config.lambdaSourceMaps,
       variables: {
         JOURNAL_TABLE: props.journal.table.tableName,
         CONTROL_TABLE: props.controlTable.table.tableName,

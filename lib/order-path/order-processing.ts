@@ -33,7 +33,13 @@ export function newDeadLetterQueue(scope: Construct, naming: Naming, purpose: st
 /** The config keys order processing reads (lib/core/config.ts documents and defaults each). */
 export type OrderProcessingConfig = Pick<
   AppConfig,
-  'orderQueueMaxReceiveCount' | 'processorBatchSize' | 'processorMaxConcurrency' | 'processorTimeoutSeconds' | 'dbPoolSize' | 'logRetentionDays'
+  | 'orderQueueMaxReceiveCount'
+  | 'processorBatchSize'
+  | 'processorMaxConcurrency'
+  | 'processorTimeoutSeconds'
+  | 'dbPoolSize'
+  | 'logRetentionDays'
+  | 'lambdaSourceMaps'
 >;
 
 export interface OrderProcessingProps {
@@ -116,6 +122,7 @@ export class OrderProcessing extends Construct {
       database: props.database,
       timeout,
       logRetention: config.logRetentionDays,
+      sourceMaps: config.lambdaSourceMaps,
       variables: {
         JOURNAL_TABLE: props.journal.table.tableName,
         CONTROL_TABLE: props.controlTable.table.tableName,

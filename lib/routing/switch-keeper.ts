@@ -30,6 +30,8 @@ export interface SwitchKeeperProps {
   readonly publishesPerMinute?: number;
   /** Log retention (config's `logRetentionDays`). */
   readonly logRetention: logs.RetentionDays;
+  /** The source map in the package (config's `lambdaSourceMaps`). */
+  readonly sourceMaps: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export class SwitchKeeper extends Construct {
       timeout: Duration.seconds(KEEPER_TIMEOUT_SECONDS),
       memorySize: KEEPER_MEMORY_MB,
       logRetention: props.logRetention,
+      sourceMaps: props.sourceMaps,
     });
     // A failed run is not run again: the next minute's run is the retry.
     keeper.function.configureAsyncInvoke({ retryAttempts: 0 });

@@ -42,7 +42,7 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
   });
   parameters.publish(ParameterKey.databaseEndpoint, database.clusterEndpoint, "This region's Aurora cluster endpoint (the writer when this region is primary)");
   if (holdsWriter) {
-    new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: config.logRetentionDays });
+    new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: config.logRetentionDays, sourceMaps: config.lambdaSourceMaps });
   }
   return { orderJournal, controlTable, sessionStore, database, holdsWriter };
 }

@@ -40,6 +40,11 @@ export function buildRouting({ stack, config, role, settings, naming }: StageCon
     domain: orderApi.domain,
     config,
   });
-  const switchKeeper = new SwitchKeeper(stack, 'SwitchKeeper', { naming, peerRegion: settings.peerRegion, logRetention: config.logRetentionDays });
+  const switchKeeper = new SwitchKeeper(stack, 'SwitchKeeper', {
+    naming,
+    peerRegion: settings.peerRegion,
+    logRetention: config.logRetentionDays,
+    sourceMaps: config.lambdaSourceMaps,
+  });
   return { routing, switchKeeper };
 }

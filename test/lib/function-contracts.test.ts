@@ -12,7 +12,7 @@ import { synthDeployment } from '../helpers/app';
 const { templates } = synthDeployment();
 
 /** Variables HandlerFunction sets on every function, outside any contract. */
-const HANDLER_FUNCTION_VARIABLES = new Set(['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_EXTRA_CA_CERTS']);
+const HANDLER_FUNCTION_VARIABLES = new Set(['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS']);
 
 interface DeployedFunction {
   readonly stack: string;
