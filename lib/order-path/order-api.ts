@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -22,6 +23,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** The stage every client and health check calls. */
 export const API_STAGE_NAME = 'v1';
+/** The alias POST /orders calls when intake has provisioned concurrency. */
+export const INTAKE_ALIAS = 'live';
 /** Route 53 health checkers need an unauthenticated path. */
 export const HEALTH_PATH = 'health';
 
@@ -58,6 +61,12 @@ export interface OrderApiProps {
   readonly database: GlobalDatabase;
   /** Shards, body limit, throttling, firewall, health timeout, pool size and log retention. */
   readonly config: OrderApiConfig;
+  /**
+   * Intake instances Lambda keeps initialised (provisioned concurrency on a `live` alias, which the
+   * route then calls): config's `standbyIntakeProvisionedConcurrency` in the secondary region, 0 in
+   * the primary, whose traffic keeps it warm. 0: no alias; the route calls the function.
+   */
+  readonly warmIntakeInstances: number;
 }
 
 /**
@@ -95,6 +104,8 @@ export class OrderApi extends Construct {
   public readonly domain: apigateway.DomainName;
   /** The intake function. */
   public readonly intake: HandlerFunction;
+  /** What POST /orders calls: the `live` alias with provisioned concurrency, or the function itself. */
+  public readonly intakeTarget: lambda.IFunction;
   /** The order lookup function. */
   public readonly lookup: HandlerFunction;
   /** The health function. */
@@ -104,8 +115,16 @@ export class OrderApi extends Construct {
     super(scope, id);
     const functions = this.createFunctions(props);
     ({ intake: this.intake, lookup: this.lookup, health: this.health } = functions);
+    this.intakeTarget =
+      props.warmIntakeInstances > 0
+        ? new lambda.Alias(this, 'IntakeLive', {
+            aliasName: INTAKE_ALIAS,
+            version: this.intake.function.currentVersion,
+            provisionedConcurrentExecutions: props.warmIntakeInstances,
+          })
+        : this.intake.function;
     this.api = this.createRestApi(props);
-    const healthMethod = this.addRoutes(this.api, functions);
+    const healthMethod = this.addRoutes(this.api, { ...functions, intakeTarget: this.intakeTarget });
     this.domain = this.createDomain(props, this.api);
     this.addFirewall(props.naming, this.api, props.config.apiWafRateLimit);
 
@@ -217,7 +236,10 @@ export class OrderApi extends Construct {
   }
 
   /** POST /orders (body validated against the order model), GET /orders/{id}, and the unauthenticated GET /health (returned). */
-  private addRoutes(api: apigateway.RestApi, functions: { intake: HandlerFunction; lookup: HandlerFunction; health: HandlerFunction }): apigateway.Method {
+  private addRoutes(
+    api: apigateway.RestApi,
+    functions: { intakeTarget: lambda.IFunction; lookup: HandlerFunction; health: HandlerFunction },
+  ): apigateway.Method {
     const orderModel = api.addModel('OrderModel', {
       contentType: 'application/json',
       modelName: 'Order',
@@ -235,7 +257,7 @@ export class OrderApi extends Construct {
     });
 
     const orders = api.root.addResource('orders');
-    orders.addMethod('POST', new apigateway.LambdaIntegration(functions.intake.function), {
+    orders.addMethod('POST', new apigateway.LambdaIntegration(functions.intakeTarget), {
       authorizationType: apigateway.AuthorizationType.IAM,
       requestValidator: bodyValidator,
       requestModels: { 'application/json': orderModel },

@@ -1,5 +1,6 @@
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { ParameterKey } from '../../lib/core/naming';
+import { RegionRole } from '../../lib/core/region-settings';
 import { OrderApi } from '../../lib/order-path/order-api';
 import { OrderProcessing } from '../../lib/order-path/order-processing';
 import type { StageContext } from './context';
@@ -33,6 +34,7 @@ export function buildOrderPath(ctx: StageContext, data: RegionalData, zone: rout
     queue: orderProcessing.queue,
     database: data.database,
     config,
+    warmIntakeInstances: ctx.role === RegionRole.SECONDARY ? config.standbyIntakeProvisionedConcurrency : 0,
   });
   parameters.publish(
     ParameterKey.apiRegionalDomainName,

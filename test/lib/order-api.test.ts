@@ -121,3 +121,27 @@ describe('order API', () => {
     });
   });
 });
+
+describe('a warm standby intake', () => {
+  it('has no alias by default: POST /orders calls the function in both regions', () => {
+    for (const template of [primary, secondary]) {
+      template.resourceCountIs('AWS::Lambda::Alias', 0);
+      expect(JSON.stringify(methodFor(template, 'POST', 'orders').Properties.Integration.Uri)).not.toContain('IntakeLive');
+    }
+  });
+
+  it('keeps standbyIntakeProvisionedConcurrency instances initialised in the secondary only, and routes POST /orders to them', () => {
+    const warm = synthDeployment({ standbyIntakeProvisionedConcurrency: '3' }).deployment;
+    const warmSecondary = Template.fromStack(warm.secondary.regionalStack);
+    const warmPrimary = Template.fromStack(warm.primary.regionalStack);
+    warmSecondary.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 3 } });
+    const [aliasId] = Object.keys(warmSecondary.findResources('AWS::Lambda::Alias'));
+    expect(JSON.stringify(methodFor(warmSecondary, 'POST', 'orders').Properties.Integration.Uri)).toContain(aliasId);
+    // API Gateway may invoke the alias (the permission names it, not the bare function).
+    const permissions = Object.values(warmSecondary.findResources('AWS::Lambda::Permission')).filter((permission) =>
+      JSON.stringify(permission.Properties.FunctionName).includes(aliasId),
+    );
+    expect(permissions.length).toBeGreaterThan(0);
+    warmPrimary.resourceCountIs('AWS::Lambda::Alias', 0);
+  });
+});
