@@ -136,11 +136,7 @@ export const configSchema = z
     apiThrottleBurstLimit: integer(1, 100000).default(2000),
     /** Requests one client IP may send in five minutes before the API's firewall blocks it. */
     apiWafRateLimit: integer(100, 2000000000).default(20000),
-    /**
-     * Intake instances kept initialised in the secondary region (Lambda provisioned concurrency),
-     * so the first orders of a failover do not wait for cold starts. 0, the default: none, and no
-     * cost; the first requests after a failover pay a cold start (README, "Benchmark").
-     */
+    /** Intake instances kept initialised in the secondary (provisioned concurrency); 0: none, no cost (README, "Benchmark"). */
     standbyIntakeProvisionedConcurrency: integer(0, 1000).default(0),
     /** Largest order request body accepted, in bytes. */
     maxOrderBodyBytes: integer(256, 65536).default(4096),
