@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Naming } from './naming';
 
 export interface ServiceMetricProps {
@@ -29,5 +30,19 @@ export function serviceMetric(naming: Naming, props: ServiceMetricProps): cloudw
     statistic: props.statistic,
     period: props.period ?? Duration.minutes(1),
     region: naming.region,
+  });
+}
+
+/**
+ * Lets a principal publish metrics into the deployment's namespace and no other. PutMetricData
+ * supports no resource-level permissions (Service Authorization Reference, Amazon CloudWatch), so
+ * the statement names `*` and the `cloudwatch:namespace` condition scopes it.
+ */
+export function publishMetricsStatement(naming: Naming, sid: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    actions: ['cloudwatch:PutMetricData'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
   });
 }

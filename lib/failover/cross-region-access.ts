@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { clusterArn, globalClusterArn } from '../data/global-database';
 import { acknowledgeScopedWildcards } from '../core/compliance';
 import { Naming, Purpose } from '../core/naming';
+import { publishMetricsStatement } from '../core/service-metric';
 
 export interface CrossRegionAccessProps {
   /** Names for this region's resources. */
@@ -94,13 +95,7 @@ export class CrossRegionAccess extends Construct {
   }
 
   private putMetrics(): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      sid: 'PutDeploymentMetrics',
-      actions: ['cloudwatch:PutMetricData'],
-      // PutMetricData supports no resource-level permissions; the namespace condition scopes it.
-      resources: ['*'],
-      conditions: { StringEquals: { 'cloudwatch:namespace': this.naming.metricNamespace() } },
-    });
+    return publishMetricsStatement(this.naming, 'PutDeploymentMetrics');
   }
 
   private tableArns(purpose: string): string[] {

@@ -13,7 +13,7 @@ import type { ControlTable } from '../data/control-table';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, ParameterKey, Purpose } from '../core/naming';
 import { readPeerParameterStatement } from '../core/peer-parameter';
-import { serviceMetric } from '../core/service-metric';
+import { publishMetricsStatement, serviceMetric } from '../core/service-metric';
 
 /** One probe of /health: the health function answers within Route 53's 2 s, so 5 s means no answer. */
 const PROBE_TIMEOUT = Duration.seconds(5);
@@ -123,15 +123,7 @@ export class FailoverProber extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'HoldEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }),
     );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishEvacuationSwitches',
-        actions: ['cloudwatch:PutMetricData'],
-        // PutMetricData supports no resource-level permissions; the namespace condition scopes it.
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
-      }),
-    );
+    fn.addToRolePolicy(publishMetricsStatement(naming, 'PublishEvacuationSwitches'));
     Validations.of(this.function.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: "cloudwatch:PutMetricData supports no resource-level permissions; limited to the deployment's namespace by condition",

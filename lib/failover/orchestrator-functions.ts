@@ -5,6 +5,7 @@ import { FAILOVER_STEPS } from '../../lambda/contracts/failover-steps';
 import { RECONCILE } from '../../lambda/contracts/reconcile';
 import { acknowledgeScopedWildcards } from '../core/compliance';
 import { HandlerFunction } from '../core/handler-function';
+import { publishMetricsStatement } from '../core/service-metric';
 import { ParameterKey, Purpose } from '../core/naming';
 import { readPeerParameterStatement } from '../core/peer-parameter';
 import { clusterArn, globalClusterArn } from '../data/global-database';
@@ -74,14 +75,7 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
   fn.addToRolePolicy(readPeerParameterStatement(stack, naming, props.peerRegion, ParameterKey.apiUrl));
   // GetMetricStatistics supports no resource-level permissions.
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadReplicationLag', actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }));
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      sid: 'PublishEvacuationSwitches',
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
-    }),
-  );
+  fn.addToRolePolicy(publishMetricsStatement(naming, 'PublishEvacuationSwitches'));
   fn.addToRolePolicy(
     new iam.PolicyStatement({ sid: 'SetEvacuationSwitches', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: switchParameterArns }),
   );

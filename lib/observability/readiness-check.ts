@@ -12,6 +12,7 @@ import { evacuationSignal } from '../routing/evacuation-switch';
 import type { ControlTable } from '../data/control-table';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, ParameterKey, Purpose, regionCode } from '../core/naming';
+import { publishMetricsStatement } from '../core/service-metric';
 import { readPeerParameterStatement } from '../core/peer-parameter';
 import { REPLICATED_BUCKET_PURPOSES } from '../data/storage';
 
@@ -169,12 +170,7 @@ export class ReadinessCheck extends Construct {
       }),
       // Neither supports resource-level permissions; PutMetricData is scoped by namespace.
       new iam.PolicyStatement({ sid: 'ReadLagAndHealthMetrics', actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        sid: 'PublishReadiness',
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
-      }),
+      publishMetricsStatement(naming, 'PublishReadiness'),
     ]) {
       fn.addToRolePolicy(statement);
     }

@@ -11,6 +11,7 @@ import type { SwitchPosition, SwitchRef } from '../../lambda/contracts/switches'
 import { switchRefFor } from './evacuation-switch';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, Purpose } from '../core/naming';
+import { publishMetricsStatement } from '../core/service-metric';
 
 /** Three passes a minute, one every 20 s: a failed pass or a late run still leaves data in every minute. */
 const DEFAULT_PUBLISHES_PER_MINUTE = 3;
@@ -107,14 +108,7 @@ export class SwitchKeeper extends Construct {
     // The ARN from the name (what the parameter's own ARN resolves to), so the policy reads as what it allows.
     const parameterArn = Arn.format({ service: 'ssm', resource: 'parameter', resourceName: this.switchRef.parameterName.slice(1) }, Stack.of(this));
     iam.Grant.addToPrincipal({ grantee: keeper.function, actions: ['ssm:GetParameter'], resourceArns: [parameterArn] });
-    keeper.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishEvacuationSwitch',
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': naming.metricNamespace() } },
-      }),
-    );
+    keeper.function.addToRolePolicy(publishMetricsStatement(naming, 'PublishEvacuationSwitch'));
     Validations.of(keeper.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: "cloudwatch:PutMetricData supports no resource-level permissions; it is limited to the deployment's namespace by condition",
