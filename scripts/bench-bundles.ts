@@ -12,11 +12,10 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as esbuild from 'esbuild';
 import { FUNCTION_CONTRACTS } from '../lambda/contracts';
 import { INTAKE } from '../lambda/contracts/intake';
-import { BUNDLE_OPTIONS } from '../lib/core/lambda-defaults';
 import { createJournalTable, createOrderQueues } from '../test/helpers/aws';
+import { bundleAsDeployed } from '../test/helpers/bundles';
 
 const ROOT = path.join(__dirname, '..');
 /** Fresh processes per figure: the median of 7, floor and handler alternating. */
@@ -53,7 +52,7 @@ export interface BundleFigure {
 
 async function build(name: string, entry: string, directory: string): Promise<BundleFigure> {
   const file = path.join(directory, `${name}.js`);
-  await esbuild.build({ ...BUNDLE_OPTIONS, mainFields: [...BUNDLE_OPTIONS.mainFields], entryPoints: [entry], bundle: true, outfile: file, logLevel: 'silent' });
+  await bundleAsDeployed(entry, file);
   return { name, file, bytes: fs.statSync(file).size };
 }
 

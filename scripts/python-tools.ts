@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { inToolsVenv, onPath, PYTHON_TOOLS, PythonTool, REPOSITORY_ROOT, REQUIREMENTS, TOOLS_VENV } from '../test/helpers/python-tools';
+import { inToolsVenv, onPath, PYTHON_TOOLS, PythonTool, REPOSITORY_ROOT, REQUIREMENTS, TOOLS_VENV, venvBin } from '../test/helpers/python-tools';
 
 const MANUAL = `python3 -m venv .venv-tools && .venv-tools/bin/pip install -r requirements-dev.txt`;
 
@@ -32,7 +32,7 @@ function main(): void {
   const create = spawnSync(python, ['-m', 'venv', venv], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (create.status !== 0)
     fail(`could not create the virtual environment (${(create.stderr ?? '').trim().split('\n').pop()}): install python3-venv, or run ${MANUAL}`);
-  const pip = path.join(venv, process.platform === 'win32' ? 'Scripts' : 'bin', 'pip');
+  const pip = path.join(venvBin(venv), 'pip');
   const install = spawnSync(pip, ['install', '--quiet', '-r', REQUIREMENTS], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (install.status !== 0) {
     const reason = (install.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? `exit ${install.status}`;

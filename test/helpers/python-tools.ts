@@ -30,9 +30,14 @@ export function onPath(name: string, searchPath = process.env.PATH ?? ''): strin
   return undefined;
 }
 
+/** Where a virtual environment keeps its executables (`Scripts` on Windows). */
+export function venvBin(venv: string): string {
+  return path.join(venv, process.platform === 'win32' ? 'Scripts' : 'bin');
+}
+
 /** The tool in the project's virtual environment, if it was installed there. */
 export function inToolsVenv(tool: PythonTool, venv = TOOLS_VENV): string | undefined {
-  const candidate = path.join(venv, process.platform === 'win32' ? 'Scripts' : 'bin', tool);
+  const candidate = path.join(venvBin(venv), tool);
   return fs.existsSync(candidate) ? candidate : undefined;
 }
 

@@ -2,11 +2,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as esbuild from 'esbuild';
 import { FUNCTION_CONTRACTS } from '../../lambda/contracts';
 import { INTAKE } from '../../lambda/contracts/intake';
-import { BUNDLE_OPTIONS } from '../../lib/core/lambda-defaults';
 import { createJournalTable, createOrderQueues, scanAll } from '../helpers/aws';
+import { bundleAsDeployed } from '../helpers/bundles';
 
 /**
  * Each handler bundled as the deployment bundles it (BUNDLE_OPTIONS), its esbuild metafile read
@@ -36,17 +35,9 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 async function bundle(folder: string): Promise<{ file: string; packages: Set<string> }> {
   const file = path.join(outdir, `${folder}.js`);
-  const result = await esbuild.build({
-    ...BUNDLE_OPTIONS,
-    mainFields: [...BUNDLE_OPTIONS.mainFields],
-    entryPoints: [path.join(ROOT, 'lambda', folder, 'index.ts')],
-    bundle: true,
-    outfile: file,
-    metafile: true,
-    logLevel: 'silent',
-  });
+  const metafile = await bundleAsDeployed(path.join(ROOT, 'lambda', folder, 'index.ts'), file);
   const packages = new Set<string>();
-  for (const input of Object.keys(result.metafile.inputs)) {
+  for (const input of Object.keys(metafile.inputs)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)(\/v4\/classic)?/.exec(input);
     if (match) packages.add(match[2] ? `${match[1]}/classic` : match[1]);
   }
