@@ -18,8 +18,11 @@ import { createJournalTable, createOrderQueues } from '../test/helpers/aws';
 import { bundleAsDeployed } from '../test/helpers/bundles';
 
 const ROOT = path.join(__dirname, '..');
-/** Fresh processes per figure: the median of 7, floor and handler alternating. */
-const LOAD_RUNS = 7;
+/**
+ * Fresh processes per figure, floor and handler alternating. The issue asked for the median of 7;
+ * on the 2-core CI machine kind that median still moved by 15% between runs, so 15.
+ */
+const LOAD_RUNS = 15;
 /** The issue's goals, as ratios to the floor. */
 const SIZE_GOALS: Record<string, number> = { intake: 1.3, health: 1.3, processor: 1.3, readiness: 1.6, 'failover-steps': 1.6 };
 const LOAD_GOAL = 1.15;
@@ -48,12 +51,32 @@ export interface BundleFigure {
   readonly name: string;
   readonly bytes: number;
   readonly file: string;
+  /** Bytes in the bundle by package (`lambda/` for this repository's code), from esbuild's metafile. */
+  readonly packages: Map<string, number>;
 }
 
 async function build(name: string, entry: string, directory: string): Promise<BundleFigure> {
   const file = path.join(directory, `${name}.js`);
-  await bundleAsDeployed(entry, file);
-  return { name, file, bytes: fs.statSync(file).size };
+  const metafile = await bundleAsDeployed(entry, file);
+  const packages = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input.split('/')[0];
+      packages.set(name, (packages.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return { name, file, bytes: fs.statSync(file).size, packages };
+}
+
+/** The packages that make a bundle bigger than the floor, largest first: what its size above the floor is made of. */
+function aboveFloor(bundle: BundleFigure, floor: BundleFigure, count: number): string {
+  return [...bundle.packages]
+    .map(([name, bytes]) => [name, bytes - (floor.packages.get(name) ?? 0)] as const)
+    .filter(([, extra]) => extra >= 1024)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, extra]) => `${name} +${kib(extra)}`)
+    .join(', ');
 }
 
 /** Milliseconds a fresh Node.js process takes to run `script` (timed inside it), once. */
@@ -69,19 +92,29 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Median of LOAD_RUNS runs of each of two scripts, alternating A B A B so drift affects both alike. */
-function alternating(a: () => number, b: () => number): [number, number] {
+/** Two scripts' timings, LOAD_RUNS runs each, alternating A B A B so drift affects both alike. */
+interface Paired {
+  readonly a: number;
+  readonly b: number;
+  /** The median of each pair's b/a: a neighbour's load on a shared machine moves both halves of a pair alike. */
+  readonly ratio: number;
+}
+
+function alternating(a: () => number, b: () => number): Paired {
   const as: number[] = [];
   const bs: number[] = [];
   for (let run = 0; run < LOAD_RUNS; run++) {
     as.push(a());
     bs.push(b());
   }
-  return [median(as), median(bs)];
+  return { a: median(as), b: median(bs), ratio: median(bs.map((value, run) => value / as[run])) };
 }
 
 const loadScript = (file: string) =>
   `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write('ELAPSED='+String(Number(process.hrtime.bigint()-t)/1e6))`;
+
+/** What a handler pays to log at all: a Console on stdout and stderr, which Node.js opens on first use. */
+const consoleScript = `const t=process.hrtime.bigint();new (require('console').Console)({stdout:process.stdout,stderr:process.stderr});process.stdout.write('ELAPSED='+String(Number(process.hrtime.bigint()-t)/1e6))`;
 
 function firstRequestScript(file: string, event: unknown): string {
   return (
@@ -107,20 +140,26 @@ export async function bundleFigures(): Promise<void> {
       const verdict = goal === undefined ? '' : `${goal.toFixed(1)} ${ratio <= goal ? 'met' : 'MISSED'}`;
       console.log(`  ${bundle.name.padEnd(16)} ${kib(bundle.bytes).padStart(9)}  ${ratio.toFixed(2)}   ${verdict}`);
     }
+    console.log('what each bundle holds beyond the floor (largest packages first):');
+    for (const bundle of handlers) console.log(`  ${bundle.name.padEnd(16)} ${aboveFloor(bundle, floor, 7)}`);
 
     const intake = handlers.find((bundle) => bundle.name === 'intake')!;
-    console.log(`module load, fresh process (median of ${LOAD_RUNS}, alternating with the floor):`);
+    console.log(`module load, fresh process (median of ${LOAD_RUNS}, alternating with the floor; ratio: the median of each pair's ratio):`);
     for (const name of ['intake', 'health', 'processor', 'get-order']) {
       const bundle = handlers.find((each) => each.name === name)!;
-      const [floorMs, ms] = alternating(
+      const load = alternating(
         () => timeFresh(loadScript(floor.file), LOAD_ENVIRONMENT),
         () => timeFresh(loadScript(bundle.file), LOAD_ENVIRONMENT),
       );
-      const goal = name === 'intake' ? `  goal ${LOAD_GOAL} ${ms / floorMs <= LOAD_GOAL ? 'met' : 'MISSED'}` : '';
-      console.log(
-        `  ${name.padEnd(16)} ${ms.toFixed(1).padStart(6)} ms  floor ${floorMs.toFixed(1).padStart(6)} ms  ratio ${(ms / floorMs).toFixed(2)}${goal}`,
-      );
+      const goal = name === 'intake' ? `  goal ${LOAD_GOAL} ${load.ratio <= LOAD_GOAL ? 'met' : 'MISSED'}` : '';
+      console.log(`  ${name.padEnd(16)} ${load.b.toFixed(1).padStart(6)} ms  floor ${load.a.toFixed(1).padStart(6)} ms  ratio ${load.ratio.toFixed(2)}${goal}`);
     }
+
+    const streams: number[] = [];
+    for (let run = 0; run < LOAD_RUNS; run++) streams.push(timeFresh(consoleScript, LOAD_ENVIRONMENT));
+    console.log(
+      `  of which opening stdout and stderr, which the floor never writes to (Powertools' logger and metrics each make a Console on them): ${median(streams).toFixed(1)} ms`,
+    );
 
     const [journalTable, queues] = await Promise.all([createJournalTable(), createOrderQueues(5, 30)]);
     const environment = {
@@ -139,13 +178,13 @@ export async function bundleFigures(): Promise<void> {
       isBase64Encoded: false,
       requestContext: { requestId: `cold-${sequence}` },
     });
-    const [floorMs, intakeMs] = alternating(
+    const first = alternating(
       () => timeFresh(firstRequestScript(floor.file, order()), environment),
       () => timeFresh(firstRequestScript(intake.file, order()), environment),
     );
     console.log(
       `standby's first request (fresh process: load with its environment, accept one order on moto_server; median of ${LOAD_RUNS}):` +
-        `\n  intake ${intakeMs.toFixed(1)} ms  floor ${floorMs.toFixed(1)} ms  ratio ${(intakeMs / floorMs).toFixed(2)}`,
+        `\n  intake ${first.b.toFixed(1)} ms  floor ${first.a.toFixed(1)} ms  ratio ${first.ratio.toFixed(2)}`,
     );
   } finally {
     fs.rmSync(directory, { recursive: true, force: true });

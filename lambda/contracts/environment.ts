@@ -1,6 +1,15 @@
 import * as z from 'zod/mini';
 
 /**
+ * No generated code in any handler: zod otherwise compiles a fast path for each object schema on
+ * its first parse (`new Function`). A cold start pays for that compile, and the objects handlers
+ * parse are too small for it to pay back (intake's module load falls by about 2 ms, `npm run bench
+ * -- --bundles`). Every handler imports this module through its contract, so it is set before any
+ * schema runs.
+ */
+z.config({ jitless: true });
+
+/**
  * A function's environment, declared once for both sides: the construct in `lib/` builds the
  * variables with `toEnvironment` (typed: a missing or misnamed variable does not compile), and the
  * handler reads them with `read` (a misconfigured function fails at cold start, naming each
