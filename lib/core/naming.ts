@@ -111,6 +111,14 @@ const KINDS = {
   api: { prefix: 'api', maxLength: 1024, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'API Gateway names: at most 1024 characters' },
   pipeline: { prefix: 'pipeline', maxLength: 100, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CodePipeline names: at most 100 characters' },
   stack: { prefix: 'stack', maxLength: 128, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudFormation stack names: at most 128 characters' },
+  backupVault: { prefix: 'vault', maxLength: 50, scope: Scope.REGIONAL, pattern: LOWER_HYPHEN, rule: 'AWS Backup vault names: 2-50 characters' },
+  backupPlan: {
+    prefix: 'backup',
+    maxLength: 50,
+    scope: Scope.REGIONAL,
+    pattern: LOWER_HYPHEN,
+    rule: 'AWS Backup plan and selection names: at most 50 characters',
+  },
 } satisfies Record<string, KindRule>;
 
 /** The kinds of named resources this app creates. */
@@ -167,6 +175,12 @@ export const Purpose = {
   config: 'config',
   auditLogs: 'audit-logs',
   regional: 'regional',
+  /** AWS Backup: each region's vault and plan, and the copies the other region's plan sends. */
+  backup: 'backup',
+  /** The restore drill's scratch cluster and table. */
+  restoreDrill: 'restore-drill',
+  /** The unplanned drill's fault injection (FIS experiment template, its role and configuration). */
+  faultInjection: 'fault-injection',
 } as const;
 
 /** SSM parameter keys below `/{app}/{suffix}/`; both stages read and write these paths. */
@@ -324,4 +338,12 @@ export class Naming {
   public metricNamespace(): string {
     return `${this.props.appName}/${this.props.environmentSuffix}`;
   }
+}
+
+/**
+ * Where every drill (planned, unplanned, restore) writes its report in the audit bucket: this
+ * prefix, then `<yyyy-mm-dd>/`. The drill's pipeline role may write below it and nowhere else.
+ */
+export function drillReportPrefix(environmentSuffix: string): string {
+  return `drills/${environmentSuffix}/`;
 }
