@@ -8,14 +8,29 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseConfig } from '../lib/core/config';
 import { Naming, ParameterKey } from '../lib/core/naming';
 import { withRetry } from '../lambda/shared/retry';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DrillOptions, runDrill, sfnExecutionApi } from './drill';
+import { elapsedPrinter, failureLines } from './drill-cli';
+import { plannedReportDocument, recordEvidence, restoreReportDocument } from './drill-evidence';
+import { drillProvenance, gitHead } from './drill-report';
+import { backupRecoveryPoints } from './restore-aurora';
+import { dataApiRunner } from './restore-checks';
+import { runRestoreDrill } from './restore-drill';
+import { parseRestoreArgs, RESTORE_USAGE, RestoreOptions } from './restore-options';
 
 /**
  * `npm run drill -- --env <suffix> [--target us-east-2] [--reason "..."] [--app trading-dr]
  *   [--account 123456789012] [--traffic-target-seconds N] [--total-target-seconds N]`
+ * `npm run drill -- --restore --env <suffix> [--region us-east-2] [--point-in-time <ISO>] ...`
  *
- * Runs a planned failover drill against a deployed environment (integ/drill.ts). Exit codes:
- * 0 the drill passed, 1 it failed (every problem printed), 2 bad arguments.
+ * Runs a planned failover drill (integ/drill.ts) or the restore drill (integ/restore-drill.ts)
+ * against a deployed environment, prints its progress and figures, and writes its report to the
+ * audit bucket and drill-reports/ (integ/drill-report.ts). Exit codes: 0 the drill passed, 1 it
+ * failed (every problem printed) or could not run (one line saying why), 2 bad arguments.
  */
 
 export const USAGE =
@@ -97,13 +112,15 @@ export function parseDrillArgs(argv: readonly string[], today: Date = new Date()
   };
 }
 
-/** The account the credentials belong to (the state machine's ARN needs it). */
-async function callerAccount(region: string): Promise<string> {
+/** The caller's account and ARN (the state machine's ARN needs the account; the report, who ran it). */
+async function callerIdentity(region: string): Promise<{ account: string; arn: string }> {
   const identity = await withRetry('read the caller identity', () => new STSClient({ region, maxAttempts: 3 }).send(new GetCallerIdentityCommand({})), {
     attempts: 2,
+    // Missing or expired credentials do not come back by asking again.
+    isRetryable: (error) => !/^(CredentialsProviderError|ExpiredToken|ExpiredTokenException)$/.test((error as Error).name),
   });
-  if (!identity.Account) throw new Error('STS returned no account');
-  return identity.Account;
+  if (!identity.Account || !identity.Arn) throw new Error('STS GetCallerIdentity returned no account or ARN');
+  return { account: identity.Account, arn: identity.Arn };
 }
 
 /** The one place the CLI writes. */
@@ -116,27 +133,27 @@ const printer = {
   },
 };
 
-export async function main(argv: readonly string[]): Promise<number> {
-  let options: DrillOptions;
-  try {
-    options = parseDrillArgs(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      printer.err(error.message);
-      return 2;
-    }
-    throw error;
-  }
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Who runs the drill, from what commit, and the account (STS first: missing credentials end the command here, in one line). */
+async function runRecordStart(region: string, account: string | undefined): Promise<{ account: string; commit: string; startedBy: string; startedAt: Date }> {
+  const startedAt = new Date();
+  const identity = await callerIdentity(region);
+  const provenance = await drillProvenance({ env: process.env, gitHead, callerArn: async () => identity.arn });
+  return { account: account ?? identity.account, ...provenance, startedAt };
+}
+
+/** The planned drill: the target's state machine, watched, its figures checked, its report written. */
+async function plannedDrill(parsed: DrillOptions, print: (line: string) => void): Promise<number> {
+  let options = parsed;
+  const run = await runRecordStart(options.targetRegion, options.account);
+  options = { ...options, account: run.account };
   if (options.dns) {
     // The target region's API target, as its stage published it: what api.<domain> must resolve to.
-    // Parameter names do not contain the account.
-    const naming = Naming.forDeployment(
-      { appName: options.appName, environmentSuffix: options.environmentSuffix, account: options.account ?? '000000000000' },
-      options.targetRegion,
-    );
+    const naming = Naming.forDeployment({ appName: options.appName, environmentSuffix: options.environmentSuffix, account: run.account }, options.targetRegion);
     const parameter = naming.parameterName(ParameterKey.apiRegionalDomainName);
     const ssm = new SSMClient({ region: options.targetRegion, maxAttempts: 3 });
-    const targetName = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value;
+    const targetName = (await withRetry(`read ${parameter}`, () => ssm.send(new GetParameterCommand({ Name: parameter })))).Parameter?.Value;
     if (!targetName) {
       printer.err(`${parameter} in ${options.targetRegion} has no value: is the environment deployed?`);
       return 1;
@@ -148,12 +165,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     executions: sfnExecutionApi(sfn),
     documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region: options.targetRegion })),
     cloudwatch: new CloudWatchClient({ region: options.targetRegion }),
-    callerAccount: () => callerAccount(options.targetRegion),
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    print: printer.out,
+    sleep,
+    print,
     resolveCname: (name) => dns.resolveCname(name),
   });
+  const document = plannedReportDocument(options, report, { ...run, endedAt: new Date() });
+  await recordEvidence(document, { s3: new S3Client({ region: options.targetRegion }) }, printer.out, printer.err);
   if (!report.ok) {
     printer.err(`drill failed (${report.executionArn || 'no execution'}):`);
     for (const problem of report.problems) printer.err(`  - ${problem}`);
@@ -162,13 +180,58 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** The restore drill: scratch cluster and table restored, checked and deleted, its report written. */
+async function restoreDrill(options: RestoreOptions, print: (line: string) => void): Promise<number> {
+  const run = await runRecordStart(options.region, options.account);
+  const region = options.region;
+  const result = await runRestoreDrill(
+    { ...options, account: run.account },
+    {
+      rds: new RDSClient({ region }),
+      recoveryPoints: backupRecoveryPoints(new BackupClient({ region })),
+      secrets: new SecretsManagerClient({ region }),
+      dynamodb: new DynamoDBClient({ region }),
+      sqlFor: (target) => dataApiRunner(new RDSDataClient({ region }), target),
+      now: () => Date.now(),
+      sleep,
+      print,
+    },
+  );
+  const document = restoreReportDocument(options, result, { ...run, endedAt: new Date() });
+  await recordEvidence(document, { s3: new S3Client({ region }) }, printer.out, printer.err);
+  return result.ok ? 0 : 1;
+}
+
+/** The command: `--help`, the restore drill (`--restore`) or the planned drill. Exit codes: 0 passed, 1 failed, 2 bad arguments. */
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    printer.out(`${USAGE}\n${RESTORE_USAGE}`);
+    return 0;
+  }
+  const restore = argv.includes('--restore');
+  let parsed: { kind: 'planned'; options: DrillOptions } | { kind: 'restore'; options: RestoreOptions };
+  try {
+    parsed = restore
+      ? { kind: 'restore', options: parseRestoreArgs(argv.filter((each) => each !== '--restore')) }
+      : { kind: 'planned', options: parseDrillArgs(argv) };
+  } catch (error) {
+    if ((error as Error).name === 'UsageError') {
+      printer.err(`drill: ${(error as Error).message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const print = elapsedPrinter(printer.out, () => Date.now());
+  return parsed.kind === 'restore' ? restoreDrill(parsed.options, print) : plannedDrill(parsed.options, print);
+}
+
 if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (error: Error) => {
-      printer.err(`drill crashed: ${error.stack ?? error.message}`);
+    (error: unknown) => {
+      for (const line of failureLines(error, process.env.DRILL_DEBUG === '1')) printer.err(line);
       process.exitCode = 1;
     },
   );

@@ -1,5 +1,12 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeExecutionCommand, HistoryEvent, paginateGetExecutionHistory, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  HistoryEvent,
+  paginateGetExecutionHistory,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readControlState } from '../lambda/shared/control';
 import { latestDatapoint } from '../lambda/shared/metrics';
@@ -87,7 +94,12 @@ export interface ExecutionApi {
   start(stateMachineArn: string, name: string, input: string): Promise<{ executionArn: string }>;
   describe(executionArn: string): Promise<ExecutionDescription>;
   history(executionArn: string): Promise<HistoryEvent[]>;
+  /** The state the execution entered last, for progress lines (optional: the drill's figures do not use it). */
+  currentState?(executionArn: string): Promise<string | undefined>;
 }
+
+/** How many of the newest history events are read to find the current state (one page, newest first). */
+const CURRENT_STATE_EVENTS = 20;
 
 /** The ExecutionApi over a real SFN client. */
 export function sfnExecutionApi(client: SFNClient): ExecutionApi {
@@ -113,6 +125,10 @@ export function sfnExecutionApi(client: SFNClient): ExecutionApi {
         events.push(...(page.events ?? []));
       }
       return events;
+    },
+    currentState: async (executionArn) => {
+      const page = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: CURRENT_STATE_EVENTS }));
+      return page.events?.find((event) => event.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
     },
   };
 }
@@ -187,6 +203,20 @@ async function drillAccount(options: DrillOptions, deps: DrillDependencies): Pro
   }
 }
 
+/**
+ * Prints a line whenever the execution's status or current state changes while the drill polls.
+ * The state comes from the newest history events; a failure to read it costs only the line.
+ */
+function progressReporter(executionArn: string, deps: DrillDependencies): (status: string) => Promise<void> {
+  let last = '';
+  return async (status) => {
+    const state = status === 'RUNNING' && deps.executions.currentState ? await deps.executions.currentState(executionArn).catch(() => undefined) : undefined;
+    const line = state ? `execution ${status}: state '${state}'` : `execution ${status}`;
+    if (line !== last) deps.print(line);
+    last = line;
+  };
+}
+
 interface WatchedExecution {
   readonly description: ExecutionDescription;
   /** When DNS first answered with the target region (the drill's own watch), if it did. */
@@ -208,8 +238,12 @@ async function watchExecution(executionArn: string, options: DrillOptions, deps:
     if (!options.dns || !deps.resolveCname || dnsAnsweredAt !== undefined) return;
     const target = options.dns.targetName.toLowerCase().replace(/\.$/, '');
     const names = await deps.resolveCname(options.dns.hostName).catch(() => [] as string[]);
-    if (names.some((each) => each.toLowerCase().replace(/\.$/, '') === target)) dnsAnsweredAt = deps.now();
+    if (names.some((each) => each.toLowerCase().replace(/\.$/, '') === target)) {
+      dnsAnsweredAt = deps.now();
+      deps.print(`DNS: ${options.dns.hostName} answers ${options.dns.targetName}`);
+    }
   };
+  const progress = progressReporter(executionArn, deps);
   for (;;) {
     await watchDns();
     try {
@@ -217,6 +251,7 @@ async function watchExecution(executionArn: string, options: DrillOptions, deps:
     } catch (error) {
       return { problem: (error as Error).message };
     }
+    await progress(description.status);
     if (description.status !== 'RUNNING') break;
     if (deps.now() >= deadline) {
       return { problem: `execution ${executionArn} did not end within ${options.timeoutMs} ms (still RUNNING; it was not stopped)` };
@@ -335,6 +370,7 @@ export async function runDrill(options: DrillOptions, deps: DrillDependencies): 
   } catch (error) {
     return fail('', `could not start ${names.stateMachineArn}: ${(error as Error).message}`);
   }
+  deps.print(`execution started: ${executionArn}`);
 
   const watched = await watchExecution(executionArn, options, deps);
   if ('problem' in watched) return fail(executionArn, watched.problem);
