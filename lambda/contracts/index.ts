@@ -1,3 +1,4 @@
+import { BACKUP_VAULT_CLEANER } from './backup-vault-cleaner';
 import type { FunctionContract } from './environment';
 import { FAILOVER_STEPS } from './failover-steps';
 import { HEALTH } from './health';
@@ -25,4 +26,5 @@ export const FUNCTION_CONTRACTS: readonly FunctionContract[] = [
   READINESS,
   SWITCH_KEEPER,
   MIGRATE,
+  BACKUP_VAULT_CLEANER,
 ];

@@ -90,9 +90,21 @@ function declaredProperties(resource: CfnResource): Record<string, unknown> {
  * Errors are annotations, so `cdk synth` stops and names the construct path.
  */
 export class DestroyableGuard implements IAspect {
+  /** Resources config asked to keep on teardown, with the reason (`permitRetain`). */
+  private static readonly permitted = new WeakMap<IConstruct, string>();
+
+  /**
+   * Lets one resource keep a Retain policy because config asked for it by name (for example
+   * `keepBackupsOnTeardown`): the reason says which key. Nothing else may be retained.
+   */
+  public static permitRetain(resource: CfnResource, reason: string): void {
+    DestroyableGuard.permitted.set(resource, reason);
+  }
+
   public visit(node: IConstruct): void {
     if (!CfnResource.isCfnResource(node)) return;
     const { deletionPolicy, updateReplacePolicy } = node.cfnOptions;
+    if (DestroyableGuard.permitted.has(node) && deletionPolicy === CfnDeletionPolicy.RETAIN) return;
     if (deletionPolicy && FORBIDDEN_POLICIES.has(deletionPolicy)) {
       Annotations.of(node).addError(
         `DestroyableGuard: ${node.cfnResourceType} has DeletionPolicy ${deletionPolicy}; set removalPolicy: RemovalPolicy.DESTROY so the stack can be torn down`,
@@ -341,3 +353,19 @@ export function findSynthesisErrors(assembly: cxapi.CloudAssembly): string[] {
 function nestedAssemblies(assembly: cxapi.CloudAssembly): cxapi.CloudAssembly[] {
   return assembly.nestedAssemblies.flatMap((nested) => [nested.nestedAssembly, ...nestedAssemblies(nested.nestedAssembly)]);
 }
+
+// ---- Template-level acknowledgments ----
+
+/** A finding acknowledged on synthesized templates, for resources the in-app pack cannot see. */
+export interface TemplateAcknowledgment {
+  /** The finding's id as cdk-nag reports it, with its detail (`AwsSolutions-IAM4[Policy::...]`). */
+  readonly id: string;
+  /** The CloudFormation type of the resources it applies to. */
+  readonly resourceType: string;
+  /** Which resources of that type, by logical id. */
+  readonly logicalId: RegExp;
+  /** Why the finding is accepted. */
+  readonly reason: string;
+}
+
+export const TEMPLATE_ACKNOWLEDGMENTS: readonly TemplateAcknowledgment[] = [];

@@ -177,6 +177,8 @@ export const Purpose = {
   regional: 'regional',
   /** AWS Backup: each region's vault and plan, and the copies the other region's plan sends. */
   backup: 'backup',
+  backupCleaner: 'backup-cleaner',
+  backupCleanerProvider: 'backup-provider',
   /** The restore drill's scratch cluster and table. */
   restoreDrill: 'restore-drill',
   /** The unplanned drill's fault injection (FIS experiment template, its role and configuration). */

@@ -1,5 +1,6 @@
 import { RegionRole } from '../../lib/core/region-settings';
-import { ParameterKey } from '../../lib/core/naming';
+import { ParameterKey, Purpose } from '../../lib/core/naming';
+import { RegionalBackup } from '../../lib/data/backup';
 import { PeerParameter } from '../../lib/core/peer-parameter';
 import { ControlTable } from '../../lib/data/control-table';
 import { GlobalDatabase } from '../../lib/data/global-database';
@@ -16,6 +17,8 @@ export interface RegionalData {
   readonly controlTable: ControlTable;
   readonly sessionStore: SessionStore;
   readonly database: GlobalDatabase;
+  /** This region's vault and backup plan, copying to the other region's vault. */
+  readonly backup: RegionalBackup;
   /** This region holds the writer now (config's writerRegion, else the primary): the schema migration runs here. */
   readonly holdsWriter: boolean;
 }
@@ -44,7 +47,14 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
   if (holdsWriter) {
     new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: config.logRetentionDays, sourceMaps: config.lambdaSourceMaps });
   }
-  return { orderJournal, controlTable, sessionStore, database, holdsWriter };
+  const backup = new RegionalBackup(stack, 'Backup', {
+    naming,
+    peerRegion: settings.peerRegion,
+    clusterIdentifier: database.clusterIdentifier,
+    tableNames: [Purpose.orderJournal, Purpose.control, Purpose.sessions].map((purpose) => naming.name('table', purpose)),
+    config,
+  });
+  return { orderJournal, controlTable, sessionStore, database, backup, holdsWriter };
 }
 
 /** The config, audit and access-log buckets; the secondary, deployed second, sets up replication both ways. */

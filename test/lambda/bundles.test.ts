@@ -28,6 +28,7 @@ const SDK_CLIENTS: Record<string, readonly string[]> = {
   readiness: ['cloudwatch', 'dynamodb', 'eventbridge', 'route-53', 's3', 'sfn', 'ssm'],
   'switch-keeper': ['cloudwatch', 'ssm'],
   migrate: ['secrets-manager'],
+  'backup-vault-cleaner': ['backup'],
 };
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
