@@ -352,6 +352,23 @@ describe('runDrill against moto', () => {
     ]);
   });
 
+  test('prints a line per status or state change it sees while polling, and none while nothing changes', async () => {
+    const { env } = await deployment({ activeRegion: TARGET });
+    // DescribeExecution fed (RUNNING four times, then SUCCEEDED); the current state fed per poll.
+    const states = ['Preflight: target ready', 'Preflight: target ready', 'Promote: switchover', 'Promote: switchover'];
+    const executions = { ...fedExecutions({}, realisticHistory(), 4), currentState: async () => states.shift() };
+    const d = deps(executions);
+    const report = await runDrill(options(env), d);
+    expect(report.ok).toBe(true);
+    const progress = d.lines.filter((line) => line.startsWith('execution '));
+    expect(progress).toEqual([
+      `execution started: ${report.executionArn}`,
+      "execution RUNNING: state 'Preflight: target ready'",
+      "execution RUNNING: state 'Promote: switchover'",
+      'execution SUCCEEDED',
+    ]);
+  });
+
   test('the account comes from the caller identity when not given', async () => {
     const { env } = await deployment({ activeRegion: TARGET });
     const d = { ...deps(fedExecutions({})), callerAccount: async () => ACCOUNT };
@@ -378,6 +395,7 @@ describe('the DNS watch', () => {
     // Watched every pollMs (1 s) from the start: the fourth lookup, 3 s in, saw the target.
     expect(report.figures.trafficSeconds).toBe(3);
     expect(d.sleeps.slice(0, 4)).toEqual([1000, 1000, 1000, 1000]);
+    expect(d.lines.filter((line) => line.startsWith('DNS:'))).toEqual(['DNS: api.trading.example.com answers d-new.execute-api.us-east-2.amazonaws.com']);
   });
 
   test('says so, and falls back to the validation bound, when the target never answered', async () => {
