@@ -246,6 +246,35 @@ async function instanceStatus(identifier: string, wanted: 'available' | 'gone', 
   }
 }
 
+/** RDS refuses to delete a cluster or an instance while it is busy (creating, modifying, or a cluster that still has an instance). */
+function isBusy(error: unknown): boolean {
+  return /^InvalidDB(Cluster|Instance)StateFault$/.test((error as Error).name);
+}
+
+/**
+ * Asks RDS to delete until it accepts (or the resource is gone): a drill that gave up while the
+ * scratch cluster or its instance was still being created must still delete them, so a busy answer
+ * is waited out, not reported.
+ */
+async function requestDeletion(what: string, send: () => Promise<unknown>, deadline: number, pollMs: number, deps: ScratchClusterDependencies): Promise<void> {
+  await waitUntil(
+    what,
+    async () => {
+      try {
+        await withRetry(what, send, { attempts: RDS_ATTEMPTS, sleep: deps.sleep, isRetryable: (error) => !isNotFound(error) && !isBusy(error) });
+        return { done: true, status: 'deletion accepted' };
+      } catch (error) {
+        if (isNotFound(error)) return { done: true, status: 'gone' };
+        if (isBusy(error)) return { done: false, status: `busy (${(error as Error).message})` };
+        throw error;
+      }
+    },
+    deadline,
+    pollMs,
+    deps,
+  );
+}
+
 /**
  * Deletes the scratch instance, then the cluster without a final snapshot (a cluster with an
  * instance cannot be deleted), and waits until both are gone. Returns the problems; never throws.
@@ -261,28 +290,14 @@ export async function deleteScratchCluster(names: ScratchClusterNames, deadline:
     }
   };
   const instanceProblem = await attempt(`deleting instance ${names.scratchInstance}`, async () => {
-    try {
-      await withRetry(
-        `delete instance ${names.scratchInstance}`,
-        () => deps.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: names.scratchInstance, SkipFinalSnapshot: true })),
-        { attempts: RDS_ATTEMPTS, sleep: deps.sleep, isRetryable: (error) => !isNotFound(error) },
-      );
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    const send = (): Promise<unknown> => deps.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: names.scratchInstance, SkipFinalSnapshot: true }));
+    await requestDeletion(`delete instance ${names.scratchInstance}`, send, deadline, pollMs, deps);
     await waitUntil(`deleting instance ${names.scratchInstance}`, () => instanceStatus(names.scratchInstance, 'gone', deps), deadline, pollMs, deps);
   });
   if (instanceProblem) return [instanceProblem];
   const clusterProblem = await attempt(`deleting cluster ${names.scratchCluster}`, async () => {
-    try {
-      await withRetry(
-        `delete cluster ${names.scratchCluster}`,
-        () => deps.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: names.scratchCluster, SkipFinalSnapshot: true })),
-        { attempts: RDS_ATTEMPTS, sleep: deps.sleep, isRetryable: (error) => !isNotFound(error) },
-      );
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    const send = (): Promise<unknown> => deps.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: names.scratchCluster, SkipFinalSnapshot: true }));
+    await requestDeletion(`delete cluster ${names.scratchCluster}`, send, deadline, pollMs, deps);
     await waitUntil(
       `deleting cluster ${names.scratchCluster}`,
       async () => {

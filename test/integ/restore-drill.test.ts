@@ -5,6 +5,7 @@ import {
   CreateDBClusterSnapshotCommand,
   CreateDBSubnetGroupCommand,
   DescribeDBClustersCommand,
+  DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   EnableHttpEndpointCommand,
   RDSClient,
@@ -364,6 +365,27 @@ describe('the restore drill', () => {
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([expect.stringContaining("Aurora restore drill failed: injected failure of 'SELECT count(*) AS count FROM orders'")]);
     expect(d.lines).toContain(`deleting scratch cluster ${w.names.scratchCluster} (after a failure)`);
+    expect(await instanceGone(w.names.scratchInstance)).toBe(true);
+    expect(await clusterGone(w.names.scratchCluster)).toBe(true);
+  });
+
+  test('waits out an instance RDS calls busy and still deletes it, then the cluster', async () => {
+    // moto: RDS, DynamoDB. Scripted: vault listing, EnableHttpEndpoint, and the first DeleteDBInstance refused as
+    // InvalidDBInstanceStateFault (an instance still being created when a drill gives up). SQL: PostgreSQL.
+    const w = await world();
+    const d = deps(w, [copiedPoint(w)]);
+    let refusals = 1;
+    const rdsBusyOnce: Pick<RDSClient, 'send'> = {
+      send: (async (command: object) => {
+        if (command instanceof DeleteDBInstanceCommand && refusals-- > 0) {
+          throw Object.assign(new Error('Instance is not in available state'), { name: 'InvalidDBInstanceStateFault' });
+        }
+        return d.rds.send(command as never);
+      }) as RDSClient['send'],
+    };
+    const result = await runRestoreDrill(options(w), { ...d, rds: rdsBusyOnce });
+    expect(result.problems).toEqual([]);
+    expect(d.lines).toContain(`delete instance ${w.names.scratchInstance}: busy (Instance is not in available state)`);
     expect(await instanceGone(w.names.scratchInstance)).toBe(true);
     expect(await clusterGone(w.names.scratchCluster)).toBe(true);
   });
