@@ -37,6 +37,7 @@ export function addPipeline(app: App, config: AppConfig): PipelineStack {
     env: { account: config.account, region: config.secondaryRegion },
     stackName: Naming.forPipeline(config, config.secondaryRegion).name('stack', Purpose.delivery),
     bucketName: pipelineReplicationBucketName(config, config.secondaryRegion),
+    config,
   });
   const pipeline = new PipelineStack(app, 'DrPipeline', {
     env,

@@ -11,6 +11,7 @@ import { RegionRole, regionSettings } from '../lib/core/region-settings';
 import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/core/compliance';
 import { Naming, ParameterKey, Purpose, regionCode } from '../lib/core/naming';
 import { DrStage, stageId } from '../stages/dr-stage';
+import { pipelineArtifactLifecycle } from './pipeline-support-stack';
 
 /** The runtimes every CodeBuild step of the pipeline selects on the standard 7.0 image. */
 export const BUILD_RUNTIMES = { nodejs: '20', python: '3.12' } as const;
@@ -76,6 +77,7 @@ export class PipelineStack extends Stack {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       versioned: true,
+      lifecycleRules: pipelineArtifactLifecycle(props.config),
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });

@@ -1,10 +1,35 @@
-import { RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import type { AppConfig } from '../lib/core/config';
+
+/**
+ * Days a pipeline artifact is kept. An artifact is read by the run that wrote it (and by a retry
+ * of its stages); three months keeps any run that can still be retried or inspected. Not config: it
+ * changes nothing the deployment promises, only how long build outputs are billed.
+ */
+export const PIPELINE_ARTIFACT_EXPIRATION = Duration.days(90);
+
+/** Incomplete multipart uploads are abandoned after this long (they are billed until removed). */
+const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(7);
+
+/** The lifecycle of every pipeline artifact bucket: old artifacts and replaced versions expire. */
+export function pipelineArtifactLifecycle(config: Pick<AppConfig, 'noncurrentVersionExpirationDays'>): s3.LifecycleRule[] {
+  return [
+    {
+      id: 'expire-old-artifacts',
+      expiration: PIPELINE_ARTIFACT_EXPIRATION,
+      noncurrentVersionExpiration: Duration.days(config.noncurrentVersionExpirationDays),
+      abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
+    },
+  ];
+}
 
 export interface PipelineSupportStackProps extends StackProps {
   /** The bucket's name (`pipelineReplicationBucketName`), known to the pipeline without a reference. */
   readonly bucketName: string;
+  /** When replaced artifact versions expire. */
+  readonly config: Pick<AppConfig, 'noncurrentVersionExpirationDays'>;
 }
 
 /**
@@ -18,10 +43,14 @@ export class PipelineSupportStack extends Stack {
     super(scope, id, props);
     this.bucket = new s3.Bucket(this, 'Replication', {
       bucketName: props.bucketName,
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      // SSE-KMS with the AWS managed key (aws/s3): the pipeline imports this bucket by name, with no
+      // key, so CodePipeline encrypts what it copies here with that key, whose policy lets every
+      // principal of the account use it through S3 (the deploy roles read templates from here).
+      encryption: s3.BucketEncryption.KMS_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       versioned: true,
+      lifecycleRules: pipelineArtifactLifecycle(props.config),
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });

@@ -3,6 +3,7 @@ import * as path from 'path';
 import {
   Annotations,
   App,
+  AspectPriority,
   Aspects,
   CfnDeletionPolicy,
   CfnResource,
@@ -20,7 +21,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, WriteNagSuppressionsToCloudFormationAspect } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -197,6 +198,7 @@ export function applyGuardrails(scope: IConstruct, props: GuardrailProps): void 
   }
   Aspects.of(scope).add(new RawResourceTagger(tags));
   Aspects.of(scope).add(new DestroyableGuard());
+  recordAcknowledgments(scope);
 }
 
 // ---- cdk-nag ----
@@ -209,7 +211,8 @@ export function applyGuardrails(scope: IConstruct, props: GuardrailProps): void 
  */
 export class StageAwsSolutionsChecks extends AwsSolutionsChecks {
   constructor(private readonly scope: IConstruct) {
-    super(scope, { writeSuppressionsToCloudFormation: true });
+    // The acknowledgments are written to the templates by recordAcknowledgments, not here.
+    super(scope);
   }
 
   public override validate(_context: IPolicyValidationContext): PolicyValidationPluginReport {
@@ -227,8 +230,21 @@ export function addComplianceChecks(app: App): void {
     if (Stage.isStage(node) && node !== app) Validations.of(node).addPlugins(new StageAwsSolutionsChecks(node));
   }
   for (const child of app.node.children) {
-    if (Stack.isStack(child)) Validations.of(app).addPlugins(new StageAwsSolutionsChecks(child));
+    if (!Stack.isStack(child)) continue;
+    Validations.of(app).addPlugins(new StageAwsSolutionsChecks(child));
+    recordAcknowledgments(child);
   }
+}
+
+/**
+ * Writes every acknowledgment below `scope` into its resources' template metadata
+ * (`cdk_nag.rules_to_suppress`), where the template-level check reads them back. As the last aspect
+ * (read-only priority), so acknowledgments other aspects add are recorded too; and from the stage's
+ * constructor (applyGuardrails), since CDK Pipelines synthesizes a stage as soon as it is added to
+ * the pipeline, before the app registers its checks.
+ */
+export function recordAcknowledgments(scope: IConstruct): void {
+  Aspects.of(scope).add(new WriteNagSuppressionsToCloudFormationAspect(), { priority: AspectPriority.READONLY });
 }
 
 /**
@@ -353,19 +369,3 @@ export function findSynthesisErrors(assembly: cxapi.CloudAssembly): string[] {
 function nestedAssemblies(assembly: cxapi.CloudAssembly): cxapi.CloudAssembly[] {
   return assembly.nestedAssemblies.flatMap((nested) => [nested.nestedAssembly, ...nestedAssemblies(nested.nestedAssembly)]);
 }
-
-// ---- Template-level acknowledgments ----
-
-/** A finding acknowledged on synthesized templates, for resources the in-app pack cannot see. */
-export interface TemplateAcknowledgment {
-  /** The finding's id as cdk-nag reports it, with its detail (`AwsSolutions-IAM4[Policy::...]`). */
-  readonly id: string;
-  /** The CloudFormation type of the resources it applies to. */
-  readonly resourceType: string;
-  /** Which resources of that type, by logical id. */
-  readonly logicalId: RegExp;
-  /** Why the finding is accepted. */
-  readonly reason: string;
-}
-
-export const TEMPLATE_ACKNOWLEDGMENTS: readonly TemplateAcknowledgment[] = [];

@@ -102,6 +102,14 @@ const KINDS = {
   rule: { prefix: 'rule', maxLength: 64, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'EventBridge rule names: at most 64 characters' },
   secret: { prefix: 'secret', maxLength: 512, scope: Scope.SHARED, pattern: LOWER_HYPHEN, rule: 'Secrets Manager names: at most 512 characters' },
   logGroup: { prefix: 'logs', maxLength: 512, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudWatch log group names: at most 512 characters' },
+  /** WAF delivers web ACL logs only to a log group whose name starts with `aws-waf-logs-` (WAF developer guide, "Amazon CloudWatch Logs"). */
+  wafLogGroup: {
+    prefix: 'aws-waf-logs',
+    maxLength: 512,
+    scope: Scope.PER_REGION,
+    pattern: LOWER_HYPHEN,
+    rule: 'WAF log groups: at most 512 characters, starting with aws-waf-logs-',
+  },
   alarm: { prefix: 'alarm', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudWatch alarm names: at most 255 characters' },
   dashboard: { prefix: 'dash', maxLength: 255, scope: Scope.REGIONAL, pattern: LOWER_HYPHEN, rule: 'CloudWatch dashboard names: at most 255 characters' },
   securityGroup: { prefix: 'sg', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'security group names: at most 255 characters' },
@@ -169,6 +177,10 @@ export const Purpose = {
   processingHalted: 'processing-halted',
   dashboard: 'dr',
   cdkProviders: 'cdk-providers',
+  /** The key every log group of a regional stack is encrypted with. */
+  logEncryption: 'logs',
+  /** Aurora enhanced monitoring (the role RDS assumes to publish OS metrics). */
+  databaseMonitoring: 'db-monitoring',
   pipelineArtifacts: 'pipeline-artifacts',
   delivery: 'delivery',
   integAssertions: 'integ-assertions',

@@ -1,6 +1,6 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -29,7 +29,14 @@ const PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7;
 /** The config keys the database reads (lib/core/config.ts documents and defaults each). */
 export type GlobalDatabaseConfig = Pick<
   AppConfig,
-  'auroraEngineVersion' | 'dbInstanceClass' | 'dbReaderCount' | 'dbPort' | 'dbBackupRetentionDays' | 'dbSecretRotationDays' | 'logRetentionDays'
+  | 'auroraEngineVersion'
+  | 'dbInstanceClass'
+  | 'dbReaderCount'
+  | 'dbPort'
+  | 'dbBackupRetentionDays'
+  | 'dbSecretRotationDays'
+  | 'logRetentionDays'
+  | 'databaseMonitoringIntervalSeconds'
 >;
 
 export interface GlobalDatabaseProps {
@@ -292,6 +299,8 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
   private createInstances(props: GlobalDatabaseProps, cluster: rds.CfnDBCluster, engine: rds.IClusterEngine, key: kms.IKey): rds.CfnDBInstance[] {
     const { naming } = props;
     const instanceCount = 1 + props.config.dbReaderCount;
+    const monitoringInterval = props.config.databaseMonitoringIntervalSeconds;
+    const monitoringRole = monitoringInterval > 0 ? this.createMonitoringRole(naming) : undefined;
     const instances: rds.CfnDBInstance[] = [];
     for (let index = 1; index <= instanceCount; index++) {
       const instance = new rds.CfnDBInstance(this, `Instance${index}`, {
@@ -306,11 +315,33 @@ export class GlobalDatabase extends Construct implements DatabaseConnection {
         enablePerformanceInsights: true,
         performanceInsightsKmsKeyId: key.keyArn,
         performanceInsightsRetentionPeriod: PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+        ...(monitoringRole ? { monitoringInterval, monitoringRoleArn: monitoringRole.roleArn } : {}),
       });
       instance.applyRemovalPolicy(RemovalPolicy.DESTROY);
       instances.push(instance);
     }
     return instances;
+  }
+
+  /**
+   * The role RDS assumes to publish enhanced-monitoring OS metrics, with AWS's managed policy for it.
+   * RDS writes the metrics to the account's `RDSOSMetrics` log group, which RDS creates and owns
+   * (shared by every instance of the account and region, so no stack can own it).
+   */
+  private createMonitoringRole(naming: Naming): iam.Role {
+    const role = new iam.Role(this, 'MonitoringRole', {
+      roleName: naming.name('role', Purpose.databaseMonitoring),
+      description: 'Aurora enhanced monitoring: RDS publishes OS metrics to the RDSOSMetrics log group',
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      reason:
+        "AWS's managed policy for enhanced monitoring, kept current by AWS: it reaches only the RDS* log groups (RDSOSMetrics, which RDS creates) " +
+        'and only RDS can assume this role',
+    });
+    return role;
   }
 
   /** Ties the owned secret to the cluster; rotation runs where the writer is, and is acknowledged as paused elsewhere. */

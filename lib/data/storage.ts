@@ -83,10 +83,15 @@ export class Storage extends Construct {
     });
     this.key = key;
 
-    // Server access logs can only be delivered to a bucket encrypted with S3-managed keys.
+    // S3 delivers server access logs only to a bucket whose default encryption is SSE-S3; SSE-KMS is
+    // not supported ("Enabling Amazon S3 server access logging",
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+    // Listed in UNENCRYPTED_BY_DESIGN (lib/core/template-acknowledgments.ts). Versioned, so a log
+    // overwritten or deleted stays recoverable until its noncurrent version expires.
     const accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
       bucketName: naming.name('bucket', Purpose.accessLogs),
       encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -94,6 +99,7 @@ export class Storage extends Construct {
         {
           id: 'expire-access-logs',
           expiration: Duration.days(props.config.accessLogExpirationDays),
+          noncurrentVersionExpiration: Duration.days(props.config.noncurrentVersionExpirationDays),
           abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
         },
       ],

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -126,7 +126,7 @@ export class OrderApi extends Construct {
     this.api = this.createRestApi(props);
     const healthMethod = this.addRoutes(this.api, { ...functions, intakeTarget: this.intakeTarget });
     this.domain = this.createDomain(props, this.api);
-    this.addFirewall(props.naming, this.api, props.config.apiWafRateLimit);
+    this.addFirewall(props.naming, this.api, props.config);
 
     Validations.of(healthMethod).acknowledge(
       { id: 'AwsSolutions-APIG4', reason: 'Route 53 health checkers cannot sign requests; /health reveals only whether the region can serve' },
@@ -292,8 +292,9 @@ export class OrderApi extends Construct {
     return domain;
   }
 
-  /** AWS managed rule groups plus a per-IP rate limit, in front of the stage. */
-  private addFirewall(naming: Naming, api: apigateway.RestApi, rateLimit: number): void {
+  /** AWS managed rule groups plus a per-IP rate limit, in front of the stage, logging every request it inspects. */
+  private addFirewall(naming: Naming, api: apigateway.RestApi, config: OrderApiConfig): void {
+    const rateLimit = config.apiWafRateLimit;
     const webAclName = naming.name('webAcl', Purpose.firewall);
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
@@ -333,6 +334,27 @@ export class OrderApi extends Construct {
         resourceName: `${api.restApiId}/stages/${api.deploymentStage.stageName}`,
       }),
     });
+    this.logFirewall(naming, webAcl, config.logRetentionDays);
+  }
+
+  /**
+   * Sends the web ACL's logs to a log group of its own (encrypted with the stack's log key, like
+   * every group). WAF delivers only to a group whose name starts with `aws-waf-logs-`, in the web
+   * ACL's region, and adds the group's resource policy itself when logging is enabled (WAF developer
+   * guide, "Amazon CloudWatch Logs": https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html).
+   */
+  private logFirewall(naming: Naming, webAcl: wafv2.CfnWebACL, retention: logs.RetentionDays): void {
+    const logGroupName = naming.name('wafLogGroup', Purpose.firewall);
+    const logGroup = new logs.LogGroup(this, 'FirewallLogs', { logGroupName, retention, removalPolicy: RemovalPolicy.DESTROY });
+    const logging = new wafv2.CfnLoggingConfiguration(this, 'FirewallLogging', {
+      resourceArn: webAcl.attrArn,
+      // The group's ARN without the ':*' that LogGroup.logGroupArn ends with, which WAF refuses.
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ],
+    });
+    // The ARN is built from the name, so the group must be created first explicitly.
+    logging.node.addDependency(logGroup);
   }
 }
 
