@@ -8,7 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { BACKUP_VAULT_CLEANER, VAULT_CLEANER_TIMEOUT_SECONDS } from '../../lambda/contracts/backup-vault-cleaner';
 import { AwsCallSupport } from '../core/aws-call-support';
-import { DestroyableGuard } from '../core/compliance';
+import { acknowledgeScopedWildcards, DestroyableGuard } from '../core/compliance';
 import type { AppConfig } from '../core/config';
 import { HandlerFunction } from '../core/handler-function';
 import { Naming, Purpose } from '../core/naming';
@@ -142,7 +142,7 @@ export class RegionalBackup extends Construct {
   /** The cleaner that deletes the vault's recovery points when the stack is destroyed. */
   private emptyOnTeardown(props: RegionalBackupProps, vaultName: string, vault: backup.BackupVault): void {
     const { naming, config } = props;
-    const { function: fn } = new HandlerFunction(this, 'Cleaner', {
+    const { function: fn, role } = new HandlerFunction(this, 'Cleaner', {
       naming,
       purpose: Purpose.backupCleaner,
       contract: BACKUP_VAULT_CLEANER,
@@ -155,8 +155,8 @@ export class RegionalBackup extends Construct {
       tracing: false,
     });
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['backup:ListRecoveryPointsByBackupVault'], resources: [vault.backupVaultArn] }));
-    // DeleteRecoveryPoint is authorised on the recovery point; its ARN is the underlying
-    // snapshot's or backup's, so it is scoped by the vault it is deleted from.
+    // DeleteRecoveryPoint is authorised on the recovery point, whose ARN is the underlying snapshot's
+    // or backup's and not known in advance; the condition keeps it to this vault.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['backup:DeleteRecoveryPoint'],
@@ -164,15 +164,14 @@ export class RegionalBackup extends Construct {
         conditions: { StringEquals: { 'backup:BackupVaultName': vaultName } },
       }),
     );
-    // Deleting an Aurora recovery point deletes its cluster snapshot through RDS.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['rds:DeleteDBClusterSnapshot'],
-        resources: [
-          Arn.format({ service: 'rds', resource: 'cluster-snapshot', resourceName: 'awsbackup:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(this)),
-        ],
-      }),
+    // Deleting an Aurora recovery point deletes its cluster snapshot (AWS Backup names them awsbackup:*) through RDS.
+    const snapshots = Arn.format(
+      { service: 'rds', resource: 'cluster-snapshot', resourceName: 'awsbackup:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      Stack.of(this),
     );
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBClusterSnapshot'], resources: [snapshots] }));
+    acknowledgeScopedWildcards(role, ['*'], 'DeleteRecoveryPoint is limited to this vault by the backup:BackupVaultName condition');
+    acknowledgeScopedWildcards(role, [snapshots], 'The cluster snapshots AWS Backup creates, which deleting a recovery point removes');
     const providerFunctionName = naming.name('function', Purpose.backupCleanerProvider);
     const provider = new cr.Provider(this, 'CleanerProvider', {
       onEventHandler: fn,
@@ -199,13 +198,6 @@ export class RegionalBackup extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
         reason: 'The provider framework may invoke any version of the cleaner function, and only that function',
-      },
-    );
-    Validations.of(fn).acknowledge(
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'DeleteRecoveryPoint is limited to this vault by the backup:BackupVaultName condition' },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster-snapshot:awsbackup:*]`,
-        reason: 'The cluster snapshots AWS Backup names awsbackup:*, which deleting a recovery point removes',
       },
     );
   }
