@@ -110,6 +110,14 @@ const KINDS = {
     pattern: LOWER_HYPHEN,
     rule: 'WAF log groups: at most 512 characters, starting with aws-waf-logs-',
   },
+  /** FIS experiment templates have no name property: the name is their `Name` tag, whose value holds at most 256 characters. */
+  experimentTemplate: {
+    prefix: 'fis',
+    maxLength: 256,
+    scope: Scope.PER_REGION,
+    pattern: LOWER_HYPHEN,
+    rule: 'FIS experiment template Name tags: at most 256 characters',
+  },
   alarm: { prefix: 'alarm', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'CloudWatch alarm names: at most 255 characters' },
   dashboard: { prefix: 'dash', maxLength: 255, scope: Scope.REGIONAL, pattern: LOWER_HYPHEN, rule: 'CloudWatch dashboard names: at most 255 characters' },
   securityGroup: { prefix: 'sg', maxLength: 255, scope: Scope.PER_REGION, pattern: LOWER_HYPHEN, rule: 'security group names: at most 255 characters' },
@@ -215,6 +223,8 @@ export const ParameterKey = {
   healthCheckIds: 'dns/health-check-ids',
   /** The position (`thrown` or `released`) of the evacuation switch this region hosts: the *other* region's. */
   evacuationSwitch: 'dns/evacuation-switch',
+  /** The id of the unplanned drill's FIS experiment template (primary region, `faultInjectionDrills` only), which the drill starts. */
+  faultInjectionTemplateId: 'drill/fault-injection-template-id',
 } as const;
 export type ParameterKeyName = (typeof ParameterKey)[keyof typeof ParameterKey];
 
