@@ -22,8 +22,15 @@ export const FAILOVER_STEPS = {
     LOCK_SECONDS: integer(1),
     VALIDATION_TIMEOUT_SECONDS: integer(1),
     POLL_MS: integer(100),
+    /** Whether the unplanned drill's switch is honoured (config `faultInjectionDrills`: the test environment only). */
+    DRILL_SWITCH_ENABLED: flag(),
+    /** The drill's switch (ParameterKey.drillForcedPromotion), read only when enabled. */
+    DRILL_SWITCH_PARAMETER: parameterName(),
   }),
 } satisfies FunctionContract;
+
+/** The drill switch's value that forces a failover allowing data loss (any other value, or none, forces nothing). */
+export const DRILL_FORCED_FAILOVER = 'failover';
 
 /** The steps' metrics (in METRIC_NAMESPACE), shared with the alarms and the dashboard. */
 export const FAILOVER_METRICS = {

@@ -4,12 +4,12 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { HistoryEvent, paginateGetExecutionHistory, SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Context } from 'aws-lambda';
-import { FAILOVER_METRICS, FAILOVER_STEPS } from '../contracts/failover-steps';
+import { DRILL_FORCED_FAILOVER, FAILOVER_METRICS, FAILOVER_STEPS } from '../contracts/failover-steps';
 import { crossRegionClientConfig } from '../shared/cross-region';
 import { fetchGet } from '../shared/health-probe';
 import { createLogger } from '../shared/logger';
@@ -78,6 +78,17 @@ function emit(figures: FailoverFigures): void {
   }
 }
 
+/** The unplanned drill's switch in this region: `failover` forces one (a missing parameter is no switch). */
+async function readDrillSwitch(): Promise<boolean> {
+  try {
+    const response = await localSwitch.ssm.send(new GetParameterCommand({ Name: environment.DRILL_SWITCH_PARAMETER }));
+    return response.Parameter?.Value === DRILL_FORCED_FAILOVER;
+  } catch (error) {
+    if ((error as Error).name === 'ParameterNotFound') return false;
+    throw error;
+  }
+}
+
 const dependencies: StepDependencies = {
   region: environment.AWS_REGION,
   peerRegion: environment.PEER_REGION,
@@ -111,6 +122,7 @@ const dependencies: StepDependencies = {
   logger,
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ...(environment.DRILL_SWITCH_ENABLED ? { forcedFailover: readDrillSwitch } : {}),
 };
 
 /** One of the orchestrator's steps that need logic: preflight, promote, setSwitches, validate, record. */

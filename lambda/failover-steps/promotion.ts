@@ -93,8 +93,9 @@ export interface PromotionPlan {
  * a switchover whenever the primary's RDS control plane answers, the global cluster is
  * `available` and this region's cluster is a member in sync; otherwise a failover allowing data
  * loss, and only when the run allows data loss (an unplanned run that did not say otherwise).
+ * `forced` (the unplanned drill's switch, test environment only) skips straight to the failover.
  */
-export async function planPromotion(deps: PromotionDependencies, allowDataLoss: boolean): Promise<PromotionPlan> {
+export async function planPromotion(deps: PromotionDependencies, allowDataLoss: boolean, forced = false): Promise<PromotionPlan> {
   let own: GlobalClusterView;
   try {
     own = await readGlobalCluster(deps, deps.region);
@@ -103,6 +104,7 @@ export async function planPromotion(deps: PromotionDependencies, allowDataLoss: 
   }
   if (own.writerArn === deps.ownClusterArn) return { kind: 'none', writerRegion: deps.region, detail: `${deps.region} is already the writer` };
   const writerRegion = own.writerArn ? regionOfArn(own.writerArn) : deps.peerRegion;
+  if (forced) return { kind: 'failover', writerRegion, detail: "forced by the unplanned drill's switch (test environment only): failover allowing data loss" };
   let reason: string;
   try {
     const primary = await readGlobalCluster(deps, writerRegion);

@@ -73,6 +73,12 @@ export interface StepDependencies extends StepSettings, Omit<PromotionDependenci
   readonly logger: Logger;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /**
+   * Whether the unplanned drill's switch asks for a failover allowing data loss (the test
+   * environment only; absent elsewhere). A drill uses it to exercise the data-losing path when a
+   * switchover would be possible.
+   */
+  readonly forcedFailover?: () => Promise<boolean>;
 }
 
 async function replicationLagMs(deps: StepDependencies): Promise<number | null> {
@@ -96,6 +102,16 @@ async function replicationLagMs(deps: StepDependencies): Promise<number | null> 
   return latestDatapoint(response.Datapoints)?.Maximum ?? null;
 }
 
+/** The drill's switch; unreadable means not forced (the drill then sees a switchover and fails on it). */
+async function readDrillSwitch(deps: StepDependencies): Promise<boolean> {
+  try {
+    return await deps.forcedFailover!();
+  } catch (error) {
+    deps.logger.warn('drill switch unreadable; not forcing a failover', { error: (error as Error).message });
+    return false;
+  }
+}
+
 /**
  * Step 1: can this region take over? Its own /health must answer with the database and journal
  * checks passing (the control check may fail: a drained region is what failback brings back). A
@@ -104,7 +120,8 @@ async function replicationLagMs(deps: StepDependencies): Promise<number | null> 
  */
 export async function preflight(request: Extract<StepRequest, { action: 'preflight' }>, deps: StepDependencies): Promise<PreflightResult> {
   const { mode, reason } = request.input;
-  const allowDataLoss = mode === 'unplanned' && request.input.allowDataLoss !== false;
+  const forced = mode === 'unplanned' && deps.forcedFailover !== undefined && (await readDrillSwitch(deps));
+  const allowDataLoss = forced || (mode === 'unplanned' && request.input.allowDataLoss !== false);
   // Everything at once: a silent peer costs one cross-region timeout, not the sum of them.
   const [own, peer, control, lagMs, promotion] = await Promise.all([
     probeHealth(healthUrlOf(deps.ownApiUrl), deps.httpTimeoutMs, deps.get),
@@ -117,7 +134,7 @@ export async function preflight(request: Extract<StepRequest, { action: 'preflig
       deps.logger.warn('replication lag unreadable; recorded as unknown', { error: error.message });
       return null;
     }),
-    planPromotion({ ...deps, logger: deps.logger }, allowDataLoss),
+    planPromotion({ ...deps, logger: deps.logger }, allowDataLoss, forced),
   ]);
   const secondaryRegion = secondaryRegionOf(deps);
   const roles = rolesFor(deps.region, deps.primaryRegion, secondaryRegion);

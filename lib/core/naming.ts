@@ -225,6 +225,12 @@ export const ParameterKey = {
   evacuationSwitch: 'dns/evacuation-switch',
   /** The id of the unplanned drill's FIS experiment template (primary region, `faultInjectionDrills` only), which the drill starts. */
   faultInjectionTemplateId: 'drill/fault-injection-template-id',
+  /**
+   * The unplanned drill's switch (test environment only, `faultInjectionDrills`): `failover` makes
+   * the next unplanned run fail over allowing data loss even where a switchover is possible. The
+   * drill writes it and removes it; nothing creates it.
+   */
+  drillForcedPromotion: 'drill/forced-promotion',
 } as const;
 export type ParameterKeyName = (typeof ParameterKey)[keyof typeof ParameterKey];
 

@@ -60,6 +60,8 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
       VALIDATION_TIMEOUT_SECONDS: settings.validationTimeout.toSeconds(),
       HTTP_TIMEOUT_MS: HTTP_TIMEOUT.toMilliseconds(),
       POLL_MS: VALIDATION_POLL.toMilliseconds(),
+      DRILL_SWITCH_ENABLED: props.config.faultInjectionDrills,
+      DRILL_SWITCH_PARAMETER: naming.parameterName(ParameterKey.drillForcedPromotion),
     },
   });
   const fn = steps.function;
@@ -87,6 +89,18 @@ function buildSteps(scope: Construct, props: FailoverOrchestratorProps, settings
       resources: promotableClusterArns,
     }),
   );
+  if (props.config.faultInjectionDrills) {
+    // The test environment's drill switch; production's functions can neither read nor honour it.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDrillSwitch',
+        actions: ['ssm:GetParameter'],
+        resources: [
+          Arn.format({ service: 'ssm', resource: 'parameter', resourceName: naming.parameterName(ParameterKey.drillForcedPromotion).slice(1) }, stack),
+        ],
+      }),
+    );
+  }
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadOwnExecutionHistory', actions: ['states:GetExecutionHistory'], resources: [executionArns] }));
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'PlaceCanaryOrders', actions: ['execute-api:Invoke'], resources: props.canaryRouteArns }));
   Validations.of(steps.role).acknowledge({

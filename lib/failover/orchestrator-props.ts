@@ -59,6 +59,7 @@ export type OrchestratorConfig = Pick<
   | 'promotionTimeoutSeconds'
   | 'validationTimeoutSeconds'
   | 'requireDataLossApproval'
+  | 'faultInjectionDrills'
   | 'dataLossApprovalTimeoutSeconds'
   | 'journalPendingShards'
   | 'dbPoolSize'

@@ -65,6 +65,8 @@ export interface RunOptions {
  * tables, topic and bus, the database. `start` once, `reset` before each scenario, `stop` at the end.
  */
 export class WorldFixture {
+  /** The unplanned drill's switch, as the steps read it (lambda/failover-steps: forcedFailover). */
+  forcedFailover = false;
   readonly apis: Record<Region, RegionApi>;
   readonly cloudwatch: Record<Region, CloudWatchClient> = {
     [PRIMARY]: new CloudWatchClient({ region: PRIMARY }),
@@ -294,6 +296,7 @@ export class World {
       peerSwitch: this.down.has(peer) ? fixture.deadRegion : { ssm: fixture.ssm[peer], cloudwatch: fixture.cloudwatch[peer] },
       peerApiUrl: async () => (this.down.has(peer) ? `${CLOSED}/v1/` : fixture.apis[peer].url),
       get: fetchGet,
+      forcedFailover: async () => fixture.forcedFailover,
       signed: async (request) => {
         const response = await fetch(request.url, { method: request.method, body: request.body });
         return { status: response.status, body: await response.text() };

@@ -6,6 +6,8 @@ export type RunFault = 'lose-lock-answer' | 'lose-fence-answer' | 'busy-cluster'
 /** Something that happens at `at` seconds into a sequence. */
 export type Event = { readonly at: number } & (
   | { readonly kind: 'region-down' | 'region-up' | 'region-errors' | 'region-errors-end' | 'database-down' | 'database-up'; readonly region: Region }
+  // The region's API functions answer errors while its RDS control plane is sound (FIS Lambda faults).
+  | { readonly kind: 'api-errors' | 'api-errors-end'; readonly region: Region }
   | { readonly kind: 'prober-path-down' | 'prober-path-up' | 'pause' | 'resume' }
   | { readonly kind: 'operator-run'; readonly region: Region; readonly mode: 'planned' | 'unplanned' }
   | { readonly kind: 'run-fault'; readonly fault: RunFault }

@@ -91,6 +91,31 @@ const ORDER_CHECK_MS = 60_000;
 const NAME_REUSE_MS = 90 * 24 * 3600_000;
 const START = Date.parse('2026-12-01T14:00:00.000Z');
 
+/** What a drill driving the simulation sees after each tick (test/integ/unplanned-drill.test.ts). */
+export interface SimulationView {
+  readonly clock: number;
+  /** The region Route 53 answers with now. */
+  readonly dnsRegion: Region;
+  readonly activeRegion: string;
+  readonly runs: readonly SimulatedRun[];
+}
+
+/** A finished run of one region's state machine, on the virtual clock. */
+export interface SimulatedRun {
+  readonly executionArn: string;
+  readonly region: Region;
+  readonly mode: string;
+  readonly status: string;
+  readonly startedAt: number;
+  readonly stoppedAt: number;
+  readonly promotion?: string;
+  /** The run validated with a canary order (accepted by the time it stopped). */
+  readonly canaryAcceptedAt?: number;
+}
+
+/** Called after every tick; the events it returns happen at once. */
+export type SimulationObserver = (view: SimulationView) => Promise<Event[]>;
+
 interface QueuedRun {
   readonly region: Region;
   readonly input: Record<string, unknown>;
@@ -106,6 +131,7 @@ export class Simulation {
   private readonly faults: RunFault[] = [];
   private readonly violations: Violation[] = [];
   private readonly runs: SequenceReport['runs'] = [];
+  private readonly finishedRuns: SimulatedRun[] = [];
   private proberPathBroken = false;
   private running = false;
   private standbyUnhealthySince?: number;
@@ -128,6 +154,7 @@ export class Simulation {
     private readonly simulationFixture: SimulationFixture,
     private readonly sequence: Sequence,
     private readonly seed: number,
+    private readonly observer?: SimulationObserver,
   ) {
     installReadCache();
     const fixture = simulationFixture.world;
@@ -183,7 +210,8 @@ export class Simulation {
       ticks++;
       // Quiet (no fault, us-east-1 active and a healthy standby, nothing queued): nothing the
       // prober or the checkers see can change until the next event, so time jumps there.
-      if (await this.quiet()) {
+      // (Not while a drill observes: it acts between events.)
+      if (!this.observer && (await this.quiet())) {
         const nextEvent = events.length > 0 ? events[0].at * 1000 : endMs;
         elapsed = Math.max(elapsed, Math.floor((nextEvent - TICK_MS) / TICK_MS) * TICK_MS);
       }
@@ -196,6 +224,7 @@ export class Simulation {
       await this.reconcileOnSchedule();
       await this.checkBetweenRuns();
       if (this.clock - this.lastOrderCheck >= ORDER_CHECK_MS) await this.checkOrders();
+      if (this.observer) for (const event of await this.observer(await this.view())) await this.apply(event);
     }
     await this.checkConverged();
     await this.checkOrders();
@@ -216,6 +245,17 @@ export class Simulation {
         blockedInvocations: this.traffic.blockedInvocations,
         lostWriteAnswers: dynamodb.lostAnswers.length,
       },
+    };
+  }
+
+  private async view(): Promise<SimulationView> {
+    const answer = this.route53.answer(this.clock);
+    const control = await readControlState(documents, this.fixture.deployment.controlTable, PRIMARY);
+    return {
+      clock: this.clock,
+      dnsRegion: REGIONS.find((region) => TARGETS[region] === answer) ?? PRIMARY,
+      activeRegion: control.activeRegion,
+      runs: this.finishedRuns,
     };
   }
 
@@ -390,6 +430,10 @@ export class Simulation {
       case 'region-errors-end':
         this.world.setFailing(event.region, false);
         break;
+      case 'api-errors':
+      case 'api-errors-end':
+        this.fixture.apis[event.region].failing = event.kind === 'api-errors';
+        break;
       case 'database-down':
         this.fixture.apis[event.region].databaseOk = false;
         break;
@@ -498,6 +542,7 @@ export class Simulation {
       await this.fixture.drainAlerts();
       this.running = true;
       const startedAt = Date.now();
+      const virtualStart = this.clock;
       let result: ExecutionResult;
       try {
         result = await this.world.run(next.region, next.input, options.run);
@@ -508,6 +553,17 @@ export class Simulation {
       await this.followAurora();
       await this.recordEpoch(startedAt);
       this.runs.push({ region: next.region, mode: String(next.input.mode), status: result.status, error: result.error?.name });
+      const output = (result.output ?? {}) as { preflight?: { promotion?: { kind?: string } }; validation?: unknown };
+      this.finishedRuns.push({
+        executionArn: `${next.region}:${this.finishedRuns.length + 1}`,
+        region: next.region,
+        mode: String(next.input.mode),
+        status: result.status,
+        startedAt: virtualStart,
+        stoppedAt: this.clock,
+        promotion: output.preflight?.promotion?.kind,
+        canaryAcceptedAt: output.validation ? this.clock : undefined,
+      });
       if (next.input.mode === 'planned' && sound && result.status !== 'SUCCEEDED') {
         this.violation(
           'planned-succeeds',
