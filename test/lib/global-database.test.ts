@@ -3,7 +3,7 @@ import { RegionRole } from '../../lib/core/region-settings';
 import { GlobalDatabase } from '../../lib/data/global-database';
 import { DEFAULT_CONFIG, regionalStack } from '../helpers/stacks';
 
-function databaseTemplate(role: RegionRole): Template {
+function databaseTemplate(role: RegionRole, config = DEFAULT_CONFIG): Template {
   const { stack, naming, network, peerRegion, cidr, peerCidr } = regionalStack(role);
   new GlobalDatabase(stack, 'Database', {
     naming,
@@ -12,7 +12,7 @@ function databaseTemplate(role: RegionRole): Template {
     vpc: network.vpc,
     vpcCidr: cidr,
     peerVpcCidr: peerCidr,
-    config: DEFAULT_CONFIG,
+    config,
   });
   return Template.fromStack(stack);
 }
@@ -115,5 +115,19 @@ describe('global database', () => {
       Properties: { LogGroupName: '/aws/rds/cluster/aurora-orders-use1-dev/postgresql', RetentionInDays: 30 },
       DeletionPolicy: 'Delete',
     });
+  });
+
+  it('monitors every instance at the configured interval through its own role, and not at all with 0', () => {
+    primary.allResourcesProperties('AWS::RDS::DBInstance', {
+      MonitoringInterval: 60,
+      MonitoringRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseMonitoringRole'), 'Arn'] },
+    });
+    primary.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'role-db-monitoring-use1-dev',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'monitoring.rds.amazonaws.com' } })] },
+    });
+    const off = databaseTemplate(RegionRole.PRIMARY, { ...DEFAULT_CONFIG, databaseMonitoringIntervalSeconds: 0 });
+    off.allResourcesProperties('AWS::RDS::DBInstance', { MonitoringInterval: Match.absent(), MonitoringRoleArn: Match.absent() });
+    expect(Object.keys(off.findResources('AWS::IAM::Role', { Properties: { RoleName: 'role-db-monitoring-use1-dev' } }))).toEqual([]);
   });
 });

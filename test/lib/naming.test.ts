@@ -41,6 +41,11 @@ describe('naming', () => {
     }
   });
 
+  it("starts the WAF log group's name with aws-waf-logs-, as WAF requires, without shortening the suffix budget", () => {
+    expect(naming.name('wafLogGroup', Purpose.firewall)).toBe('aws-waf-logs-api-firewall-use1-dev');
+    expect(maxSuffixLength().limitedBy).not.toBe('wafLogGroup');
+  });
+
   it('refuses a name that breaks the service rule instead of truncating it', () => {
     const tooLong = new Naming({ appName: 'trading-dr', environmentSuffix: 'a'.repeat(30), account: '123456789012', region: 'us-east-1' });
     expect(() => tooLong.name('bucket', 'p'.repeat(MAX_PURPOSE_LENGTH))).toThrow(/breaks the rule for bucket \(S3 bucket names/);
