@@ -17,6 +17,7 @@ import type { Storage } from '../lib/data/storage';
 import { CrossRegionAccess } from '../lib/failover/cross-region-access';
 import type { FailoverOrchestrator } from '../lib/failover/failover-orchestrator';
 import type { FailoverProber } from '../lib/failover/failover-prober';
+import type { FaultInjection } from '../lib/failover/fault-injection';
 import type { AlertTopic } from '../lib/observability/alert-topic';
 import type { DrDashboard } from '../lib/observability/dr-dashboard';
 import type { DrEventBus } from '../lib/observability/dr-event-bus';
@@ -30,7 +31,7 @@ import type { FailoverRouting } from '../lib/routing/failover-routing';
 import type { SwitchKeeper } from '../lib/routing/switch-keeper';
 import type { StageContext } from './groups/context';
 import { buildData, buildStorage } from './groups/data';
-import { buildFailoverControl } from './groups/failover';
+import { buildFailoverControl, buildFaultInjection } from './groups/failover';
 import { buildNetwork } from './groups/network';
 import { buildAnnouncements, buildObservability } from './groups/observability';
 import { buildOrderPath } from './groups/order-path';
@@ -97,6 +98,8 @@ export class DrStage extends Stage {
   public readonly dashboard?: DrDashboard;
   /** The public hosted zone of the API names (created by the primary stage, or the configured one). */
   public readonly hostedZone: route53.IHostedZone;
+  /** The unplanned drill's FIS experiment (primary region, `faultInjectionDrills` only). */
+  public readonly faultInjection?: FaultInjection;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const { config, role } = props;
@@ -151,5 +154,6 @@ export class DrStage extends Stage {
     });
     ({ readiness: this.readiness, regionalAlarms: this.regionalAlarms, eventForwarding: this.eventForwarding, dashboard: this.dashboard } = observability);
     this.storage = buildStorage(ctx, this.database);
+    this.faultInjection = buildFaultInjection(ctx, { orderApi: this.orderApi, regionalAlarms: this.regionalAlarms, storage: this.storage });
   }
 }
