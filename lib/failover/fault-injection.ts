@@ -141,8 +141,8 @@ export class FaultInjection extends Construct {
           targets: { Functions: 'Functions' },
         },
       },
-      // FIS does not start an experiment while a stop condition is in ALARM, and stops one when it
-      // enters ALARM: the drill never runs over orders that already need a person.
+      // FIS stops the experiment when a stop condition's alarm enters ALARM ("Stop conditions for
+      // AWS FIS", https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html).
       stopConditions: [{ source: 'aws:cloudwatch:alarm', value: props.stopCondition.alarmArn }],
     });
     Tags.of(this.template).add('Name', naming.name('experimentTemplate', Purpose.faultInjection));
