@@ -3,6 +3,7 @@ import type { DrillReport } from './drill-figures';
 import { evidenceSummary, REPORT_SCHEMA_VERSION, writeDrillReport, type DrillReportDependencies, type DrillReportDocument } from './drill-report';
 import type { RestoreDrillResult } from './restore-drill';
 import type { RestoreOptions } from './restore-options';
+import type { UnplannedOptions, UnplannedRun } from './unplanned-drill-run';
 
 /**
  * A drill's result as its evidence document (drill-report.ts defines the shape), and the CLI's
@@ -37,6 +38,39 @@ export function plannedReportDocument(options: DrillOptions, result: DrillReport
     startedAt: run.startedAt.toISOString(),
     endedAt: run.endedAt.toISOString(),
     details: { mode: options.mode, reason: options.reason },
+  };
+}
+
+/** The unplanned drill's report: the failover run as its execution, the FIS experiment, the failback run in the details. */
+export function unplannedReportDocument(options: UnplannedOptions, result: UnplannedRun, run: RunRecord): DrillReportDocument {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'unplanned',
+    appName: options.appName,
+    environment: options.environmentSuffix,
+    account: run.account,
+    regions: { target: options.secondaryRegion, other: options.primaryRegion },
+    targets: { ...options.targets },
+    figures: {
+      detectionSeconds: result.figures.detectionSeconds,
+      trafficSeconds: result.figures.trafficSeconds,
+      ordersAcceptedSeconds: result.figures.ordersAcceptedSeconds,
+      failoverRunSeconds: result.figures.failoverRunSeconds,
+      failbackSeconds: result.figures.failbackSeconds,
+      failbackRunSeconds: result.figures.failbackRunSeconds,
+    },
+    result: { passed: result.ok, problems: [...result.problems], evidenceProblems: [] },
+    executionArn: result.failoverExecutionArn,
+    experimentId: result.experimentId,
+    commit: run.commit,
+    startedBy: run.startedBy,
+    startedAt: run.startedAt.toISOString(),
+    endedAt: run.endedAt.toISOString(),
+    details: {
+      expectedPromotion: options.expectedPromotion,
+      promotion: result.figures.promotion ?? 'unknown',
+      failbackExecutionArn: result.failbackExecutionArn ?? 'none',
+    },
   };
 }
 

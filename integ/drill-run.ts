@@ -15,17 +15,20 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DrillOptions, runDrill, sfnExecutionApi } from './drill';
 import { elapsedPrinter, failureLines } from './drill-cli';
-import { plannedReportDocument, recordEvidence, restoreReportDocument } from './drill-evidence';
+import { plannedReportDocument, recordEvidence, restoreReportDocument, unplannedReportDocument } from './drill-evidence';
 import { drillProvenance, gitHead } from './drill-report';
 import { backupRecoveryPoints } from './restore-aurora';
 import { dataApiRunner } from './restore-checks';
 import { runRestoreDrill } from './restore-drill';
 import { parseRestoreArgs, RESTORE_USAGE, RestoreOptions } from './restore-options';
+import { FisClient } from '@aws-sdk/client-fis';
+import { parseUnplannedArgs, runUnplannedDrill, UNPLANNED_USAGE, UnplannedOptions } from './unplanned-drill-run';
 
 /**
  * `npm run drill -- --env <suffix> [--target us-east-2] [--reason "..."] [--app trading-dr]
  *   [--account 123456789012] [--traffic-target-seconds N] [--total-target-seconds N]`
  * `npm run drill -- --restore --env <suffix> [--region us-east-2] [--point-in-time <ISO>] ...`
+ * `npm run drill -- --unplanned --env <suffix> --api-host <api.domain> ...` (integ/unplanned-drill-run.ts)
  *
  * Runs a planned failover drill (integ/drill.ts) or the restore drill (integ/restore-drill.ts)
  * against a deployed environment, prints its progress and figures, and writes its report to the
@@ -202,18 +205,46 @@ async function restoreDrill(options: RestoreOptions, print: (line: string) => vo
   return result.ok ? 0 : 1;
 }
 
+/** The unplanned drill: a FIS fault in the primary, the automatic failover and failback watched, its report written. */
+async function unplannedDrill(options: UnplannedOptions, print: (line: string) => void): Promise<number> {
+  const run = await runRecordStart(options.secondaryRegion, options.account);
+  const regions = [options.primaryRegion, options.secondaryRegion];
+  const result = await runUnplannedDrill(options, run.account, {
+    sfn: Object.fromEntries(regions.map((region) => [region, new SFNClient({ region })])),
+    ssm: Object.fromEntries(regions.map((region) => [region, new SSMClient({ region, maxAttempts: 3 })])),
+    fis: new FisClient({ region: options.primaryRegion }),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region: options.secondaryRegion })),
+    resolveCname: (name) => dns.resolveCname(name),
+    now: () => Date.now(),
+    sleep,
+    print,
+  });
+  const document = unplannedReportDocument(options, result, { ...run, endedAt: new Date() });
+  await recordEvidence(document, { s3: new S3Client({ region: options.secondaryRegion }) }, printer.out, printer.err);
+  if (!result.ok) {
+    printer.err('unplanned drill failed:');
+    for (const problem of result.problems) printer.err(`  - ${problem}`);
+    return 1;
+  }
+  return 0;
+}
+
 /** The command: `--help`, the restore drill (`--restore`) or the planned drill. Exit codes: 0 passed, 1 failed, 2 bad arguments. */
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    printer.out(`${USAGE}\n${RESTORE_USAGE}`);
+    printer.out(`${USAGE}\n${RESTORE_USAGE}\n${UNPLANNED_USAGE}`);
     return 0;
   }
   const restore = argv.includes('--restore');
-  let parsed: { kind: 'planned'; options: DrillOptions } | { kind: 'restore'; options: RestoreOptions };
+  const unplanned = argv.includes('--unplanned');
+  let parsed: { kind: 'planned'; options: DrillOptions } | { kind: 'restore'; options: RestoreOptions } | { kind: 'unplanned'; options: UnplannedOptions };
   try {
+    if (restore && unplanned) throw Object.assign(new Error(`--restore and --unplanned are two drills: give one\n${USAGE}`), { name: 'UsageError' });
     parsed = restore
       ? { kind: 'restore', options: parseRestoreArgs(argv.filter((each) => each !== '--restore')) }
-      : { kind: 'planned', options: parseDrillArgs(argv) };
+      : unplanned
+        ? { kind: 'unplanned', options: parseUnplannedArgs(argv.filter((each) => each !== '--unplanned')) }
+        : { kind: 'planned', options: parseDrillArgs(argv) };
   } catch (error) {
     if ((error as Error).name === 'UsageError') {
       printer.err(`drill: ${(error as Error).message}`);
@@ -222,7 +253,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const print = elapsedPrinter(printer.out, () => Date.now());
-  return parsed.kind === 'restore' ? restoreDrill(parsed.options, print) : plannedDrill(parsed.options, print);
+  if (parsed.kind === 'restore') return restoreDrill(parsed.options, print);
+  if (parsed.kind === 'unplanned') return unplannedDrill(parsed.options, print);
+  return plannedDrill(parsed.options, print);
 }
 
 if (require.main === module) {
