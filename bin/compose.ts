@@ -47,8 +47,9 @@ export function addPipeline(app: App, config: AppConfig): PipelineStack {
       repository: config.pipelineRepository,
       branch: config.pipelineBranch,
       connectionArn: config.pipelineConnectionArn,
-      test: { ...config, environmentSuffix: config.testEnvironmentSuffix, apiSubdomain: config.testApiSubdomain },
-      production: { ...config, environmentSuffix: config.productionEnvironmentSuffix },
+      // The unplanned drill's fault injection exists in the test environment only, whatever the context says.
+      test: { ...config, environmentSuffix: config.testEnvironmentSuffix, apiSubdomain: config.testApiSubdomain, faultInjectionDrills: true },
+      production: { ...config, environmentSuffix: config.productionEnvironmentSuffix, faultInjectionDrills: false },
     },
     replicationBuckets: {
       [config.secondaryRegion]: s3.Bucket.fromBucketName(support, 'ReplicationRef', pipelineReplicationBucketName(config, config.secondaryRegion)),

@@ -5,9 +5,20 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DRILL_FORCED_FAILOVER } from '../lambda/contracts/failover-steps';
 import { readControlState } from '../lambda/shared/control';
 import { withRetry } from '../lambda/shared/retry';
-import { AppConfig, parseConfig } from '../lib/core/config';
+import { parseConfig } from '../lib/core/config';
 import { Naming, ParameterKey, Purpose } from '../lib/core/naming';
-import { ObservedRun, PromotionKind, promotionForRun, UnplannedDrill, UnplannedResult, UnplannedTargets, unplannedFigureTable } from './unplanned-drill';
+import {
+  ObservedRun,
+  PromotionKind,
+  promotionForRun,
+  UnplannedDrill,
+  UnplannedResult,
+  UnplannedTargets,
+  unplannedFigureTable,
+  unplannedTargets,
+} from './unplanned-drill';
+
+export { unplannedTargets };
 
 /**
  * The unplanned drill against a deployed test environment (`npm run drill -- --unplanned ...`):
@@ -38,19 +49,6 @@ export interface UnplannedOptions {
   readonly expectedPromotion: PromotionKind;
   readonly targets: UnplannedTargets;
   readonly pollMs: number;
-}
-
-/** The targets from a deployment's config: what the README promises for an unplanned failover. */
-export function unplannedTargets(config: AppConfig): UnplannedTargets {
-  return {
-    trafficSeconds: config.failoverTargetSeconds,
-    // The prober waits for its own minimum outage on top of what Route 53 needs.
-    detectionSeconds: config.failoverTargetSeconds + config.probeMinimumOutageSeconds,
-    ordersAcceptedSeconds: config.maxFailoverDurationSeconds,
-    failoverRunSeconds: config.maxFailoverDurationSeconds,
-    failbackSeconds: config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds,
-    phaseTimeoutSeconds: 2 * (config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds),
-  };
 }
 
 const TARGET_FLAGS: Record<string, keyof UnplannedTargets> = {

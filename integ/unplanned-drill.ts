@@ -11,6 +11,8 @@
  * both feed it, so the logic the pipeline runs is the logic the tests check.
  */
 
+import type { AppConfig } from '../lib/core/config';
+
 /** A run of one region's failover state machine, as the driver read it. */
 export interface ObservedRun {
   readonly region: string;
@@ -60,6 +62,21 @@ export interface UnplannedTargets {
   readonly failbackSeconds: number;
   /** Give up waiting for the next phase after this long (the drill fails). */
   readonly phaseTimeoutSeconds: number;
+}
+
+/** The targets from a deployment's config: what the README promises for an unplanned failover. */
+export function unplannedTargets(
+  config: Pick<AppConfig, 'failoverTargetSeconds' | 'probeMinimumOutageSeconds' | 'maxFailoverDurationSeconds' | 'failbackAfterHealthySeconds'>,
+): UnplannedTargets {
+  return {
+    trafficSeconds: config.failoverTargetSeconds,
+    // The prober waits for its own minimum outage on top of what Route 53 needs.
+    detectionSeconds: config.failoverTargetSeconds + config.probeMinimumOutageSeconds,
+    ordersAcceptedSeconds: config.maxFailoverDurationSeconds,
+    failoverRunSeconds: config.maxFailoverDurationSeconds,
+    failbackSeconds: config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds,
+    phaseTimeoutSeconds: 2 * (config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds),
+  };
 }
 
 export type Phase = 'inject' | 'detect' | 'failover' | 'stop-fault' | 'failback' | 'done';

@@ -9,7 +9,8 @@ import type { Construct } from 'constructs';
 import { AppConfig, apiHostName } from '../lib/core/config';
 import { RegionRole, regionSettings } from '../lib/core/region-settings';
 import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/core/compliance';
-import { Naming, ParameterKey, Purpose, regionCode } from '../lib/core/naming';
+import { drillReportPrefix, Naming, ParameterKey, ParameterKeyName, Purpose, regionCode } from '../lib/core/naming';
+import { unplannedTargets } from '../integ/unplanned-drill';
 import { DrStage, stageId } from '../stages/dr-stage';
 import { pipelineArtifactLifecycle } from './pipeline-support-stack';
 
@@ -119,7 +120,8 @@ export class PipelineStack extends Stack {
       acknowledgeGeneratedWildcards(
         scope,
         "Roles CDK Pipelines and CodePipeline generate: artifact objects of this pipeline's buckets and data keys of its key, its own CodeBuild log streams and report groups, " +
-          "the CDK bootstrap roles it assumes to deploy; the drill steps read their own state machine's executions and GetMetricStatistics, which has no resource scope",
+          "the CDK bootstrap roles it assumes to deploy; the drill steps read their own state machines' executions and GetMetricStatistics, which has no resource scope, " +
+          "write reports below the audit bucket's drill prefix with its storage key (picked by alias), and the unplanned drill starts the experiment template tagged with its environment's name and stops the experiments it started",
       );
     }
     // Grants on the other regions' buckets are added while the pipeline is prepared, after aspects run.
@@ -160,7 +162,109 @@ export class PipelineStack extends Stack {
     const failover = this.drillStep(config, RegionRole.SECONDARY, 'FailoverDrill');
     const failback = this.drillStep(config, RegionRole.PRIMARY, 'FailbackDrill');
     failback.addStepDependency(failover);
-    this.pipeline.addStage(secondary, { post: [failover, failback] });
+    // The unplanned path, with a real fault, after the planned drills and before the approval.
+    const unplanned = this.unplannedDrillStep(config);
+    unplanned.addStepDependency(failback);
+    this.pipeline.addStage(secondary, { post: [failover, failback, unplanned] });
+  }
+
+  /** Writing a drill's report: objects below the drill prefix of the audit bucket, encrypted with its region's storage key (named by alias). */
+  private reportStatements(config: AppConfig, region: string): iam.PolicyStatement[] {
+    const naming = Naming.forDeployment(config, region);
+    return [
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [
+          Arn.format(
+            {
+              service: 's3',
+              region: '',
+              account: '',
+              resource: naming.name('bucket', Purpose.auditLogs),
+              resourceName: `${drillReportPrefix(config.environmentSuffix)}*`,
+            },
+            this,
+          ),
+        ],
+      }),
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey'],
+        resources: [Arn.format({ service: 'kms', region, account: config.account, resource: 'key', resourceName: '*' }, this)],
+        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': naming.name('keyAlias', Purpose.storage) } },
+      }),
+    ];
+  }
+
+  /**
+   * The unplanned drill (test environment only): FIS injects Lambda errors into the primary's health
+   * and intake functions, and the step fails unless detection, the prober's unplanned run, DNS, the
+   * orders in the secondary and the automatic failback all happen within their targets. It may
+   * start and stop only that environment's experiment, set only its drill switch, and read only
+   * its state machines, control item and API parameters.
+   */
+  private unplannedDrillStep(config: AppConfig): pipelines.CodeBuildStep {
+    const { primaryRegion, secondaryRegion, account } = config;
+    const [primary, secondary] = [primaryRegion, secondaryRegion].map((region) => Naming.forDeployment(config, region));
+    const targets = unplannedTargets(config);
+    const parameter = (naming: Naming, key: ParameterKeyName) =>
+      Arn.format({ service: 'ssm', region: naming.region, account, resource: 'parameter', resourceName: naming.parameterName(key).slice(1) }, this);
+    const fis = (resource: string) => Arn.format({ service: 'fis', region: primaryRegion, account, resource, resourceName: '*' }, this);
+    const stateMachines = [primary, secondary].map((naming) => ({ naming, name: naming.name('stateMachine', Purpose.failover) }));
+    return new pipelines.CodeBuildStep('UnplannedDrill', {
+      commands: [
+        'npm ci',
+        [
+          `npm run drill -- --unplanned --env ${config.environmentSuffix} --app ${config.appName} --account ${account} --api-host ${apiHostName(config)}`,
+          `--traffic-target-seconds ${targets.trafficSeconds} --detection-target-seconds ${targets.detectionSeconds}`,
+          `--orders-target-seconds ${targets.ordersAcceptedSeconds} --run-target-seconds ${targets.failoverRunSeconds} --failback-target-seconds ${targets.failbackSeconds}`,
+        ].join(' '),
+      ],
+      rolePolicyStatements: [
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [
+            parameter(primary, ParameterKey.faultInjectionTemplateId),
+            ...[primary, secondary].map((naming) => parameter(naming, ParameterKey.apiRegionalDomainName)),
+          ],
+        }),
+        new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [parameter(secondary, ParameterKey.drillForcedPromotion)] }),
+        // The template's id is generated; its Name tag (from the naming helper) picks out this environment's.
+        new iam.PolicyStatement({
+          actions: ['fis:StartExperiment'],
+          resources: [fis('experiment-template')],
+          conditions: { StringEquals: { 'aws:ResourceTag/Name': primary.name('experimentTemplate', Purpose.faultInjection) } },
+        }),
+        new iam.PolicyStatement({ actions: ['fis:StartExperiment', 'fis:StopExperiment', 'fis:GetExperiment'], resources: [fis('experiment')] }),
+        new iam.PolicyStatement({
+          actions: ['states:ListExecutions'],
+          resources: stateMachines.map(({ naming, name }) =>
+            Arn.format(
+              { service: 'states', region: naming.region, account, resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+              this,
+            ),
+          ),
+        }),
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution'],
+          resources: stateMachines.map(({ naming, name }) =>
+            Arn.format(
+              { service: 'states', region: naming.region, account, resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+              this,
+            ),
+          ),
+        }),
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [
+            Arn.format(
+              { service: 'dynamodb', region: secondaryRegion, account, resource: 'table', resourceName: secondary.name('table', Purpose.control) },
+              this,
+            ),
+          ],
+        }),
+        ...this.reportStatements(config, secondaryRegion),
+      ],
+    });
   }
 
   /** A drill that moves the active role to `role`'s region and fails when a figure misses its target. */
@@ -231,6 +335,7 @@ export class PipelineStack extends Stack {
         }),
         // GetMetricStatistics has no resource-level permissions.
         new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }),
+        ...this.reportStatements(config, region),
       ],
       env: { DRILL_TARGET: region, DRILL_FROM: peerRegion, DRILL_TARGET_CODE: regionCode(region) },
     });

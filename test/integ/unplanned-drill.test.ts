@@ -1,5 +1,5 @@
 import { parseConfig } from '../../lib/core/config';
-import { Observation, promotionForRun, UnplannedDrill, UnplannedTargets } from '../../integ/unplanned-drill';
+import { Observation, promotionForRun, UnplannedDrill, UnplannedTargets, unplannedTargets } from '../../integ/unplanned-drill';
 import { deploymentOf, PRIMARY, SECONDARY } from '../helpers/two-region-world';
 import { SimulationFixture } from '../simulation/fixture';
 import { brokenInvariants, SIMULATION_CONFIG } from '../simulation/report';
@@ -21,15 +21,8 @@ afterEach(() => {
 });
 
 const config = parseConfig(SIMULATION_CONFIG);
-/** The targets the pipeline's drill uses, from the simulation's config (integ/unplanned-drill-run.ts). */
-const TARGETS: UnplannedTargets = {
-  trafficSeconds: config.failoverTargetSeconds,
-  detectionSeconds: config.failoverTargetSeconds + config.probeMinimumOutageSeconds,
-  ordersAcceptedSeconds: config.maxFailoverDurationSeconds,
-  failoverRunSeconds: config.maxFailoverDurationSeconds,
-  failbackSeconds: config.failbackAfterHealthySeconds + config.maxFailoverDurationSeconds,
-  phaseTimeoutSeconds: 900,
-};
+/** The targets the pipeline's drill uses, from the simulation's config. */
+const TARGETS: UnplannedTargets = unplannedTargets(config);
 
 const SEQUENCE: Sequence = {
   name: 'unplanned-drill',

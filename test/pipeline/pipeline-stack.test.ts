@@ -30,10 +30,12 @@ describe('the delivery pipeline', () => {
     expect(actionsOf('UpdatePipeline')).toEqual(['SelfMutate']);
   });
 
-  it('deploys the test environment region by region, drills failover and failback, then asks before production', () => {
+  it('deploys the test environment region by region, drills failover, failback and the unplanned path, then asks before production', () => {
     const order = stages.map((stage) => stage.Name).filter((name) => name.startsWith('Dr-'));
     expect(order).toEqual(['Dr-test-use1', 'Dr-test-use2', 'Dr-prod-use1', 'Dr-prod-use2']);
-    expect(actionsOf('Dr-test-use2').slice(-2)).toEqual(['FailoverDrill', 'FailbackDrill']);
+    expect(actionsOf('Dr-test-use2').slice(-3)).toEqual(['FailoverDrill', 'FailbackDrill', 'UnplannedDrill']);
+    const runOrder = (name: string) => stages.find((stage) => stage.Name === 'Dr-test-use2')!.Actions.find((action) => action.Name === name)!.RunOrder;
+    expect(runOrder('UnplannedDrill')).toBeGreaterThan(runOrder('FailbackDrill'));
     expect(actionsOf('Dr-prod-use1')[0]).toBe('PromoteToProduction');
   });
 
@@ -69,6 +71,32 @@ describe('the delivery pipeline', () => {
     expect(resources).toContain('table/ddb-control-test');
     expect(resources).toContain('parameter/trading-dr/test/api/regional-domain-name');
     expect(resources).not.toContain('-prod');
+  });
+
+  it("lets the unplanned drill start only its environment's tagged experiment template and set only its drill switch", () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('UnplannedDrill'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+    const start = statements.find((statement) => JSON.stringify(statement.Resource).includes('experiment-template'));
+    expect(start?.Action).toBe('fis:StartExperiment');
+    expect(start?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/Name': expect.stringMatching(/fault-injection-use1-test$/) } });
+    const writes = statements.filter((statement) => [statement.Action].flat().some((action: string) => /Put|Delete/.test(action)));
+    expect(JSON.stringify(writes.map((statement) => statement.Resource))).toMatch(
+      /^\[.*parameter\/trading-dr\/test\/drill\/forced-promotion.*,.*s3:::s3-audit-logs-use2-\d+-test\/drills\/test\/\*.*\]$/,
+    );
+    expect(JSON.stringify(statements)).not.toContain('-prod');
+    const projects = JSON.stringify(template.findResources('AWS::CodeBuild::Project'));
+    expect(projects).toContain('npm run drill -- --unplanned --env test');
+  });
+
+  it('deploys fault injection into the test environment only', () => {
+    const templates = (prefix: string) =>
+      assembly.nestedAssemblies
+        .flatMap((nested) => nested.nestedAssembly.stacks)
+        .filter((stack) => stack.stackName.includes(prefix))
+        .map((stack) => JSON.stringify(stack.template));
+    expect(templates('-test').some((each) => each.includes('AWS::FIS::ExperimentTemplate'))).toBe(true);
+    expect(templates('-prod').some((each) => each.includes('AWS::FIS::ExperimentTemplate') || each.includes('"DRILL_SWITCH_ENABLED":"true"'))).toBe(false);
   });
 
   it('keeps nothing after teardown: its buckets and key are destroyed with it', () => {
