@@ -42,6 +42,13 @@ export interface SchemaMigrationProps {
   readonly logRetention: logs.RetentionDays;
   /** The source map in the package (config's `lambdaSourceMaps`). */
   readonly sourceMaps: boolean;
+  /**
+   * Apply the migrations here: this region holds the writer. The function, the provider and their
+   * roles exist in both regions either way, so moving the writer (config `writerRegion`) changes
+   * no IAM resource: a deploy while us-east-1, and IAM's control plane with it, is down can still
+   * move it (docs/runbooks/break-glass.md).
+   */
+  readonly applies: boolean;
 }
 
 /**
@@ -82,18 +89,20 @@ export class SchemaMigration extends Construct {
       }),
     });
 
-    const migration = new CustomResource(this, 'Migration', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::SchemaMigration',
-      properties: {
-        SecretArn: database.secret.secretArn,
-        Host: database.clusterEndpoint,
-        Port: String(database.port),
-        Database: DATABASE_NAME,
-        MigrationSetChecksum: migrationFilesChecksum(),
-      },
-    });
-    migration.node.addDependency(database.firstInstance);
+    if (props.applies) {
+      const migration = new CustomResource(this, 'Migration', {
+        serviceToken: provider.serviceToken,
+        resourceType: 'Custom::SchemaMigration',
+        properties: {
+          SecretArn: database.secret.secretArn,
+          Host: database.clusterEndpoint,
+          Port: String(database.port),
+          Database: DATABASE_NAME,
+          MigrationSetChecksum: migrationFilesChecksum(),
+        },
+      });
+      migration.node.addDependency(database.firstInstance);
+    }
 
     const functionLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
     Validations.of(provider).acknowledge(

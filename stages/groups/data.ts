@@ -44,9 +44,13 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
     holdsWriter,
   });
   parameters.publish(ParameterKey.databaseEndpoint, database.clusterEndpoint, "This region's Aurora cluster endpoint (the writer when this region is primary)");
-  if (holdsWriter) {
-    new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: config.logRetentionDays, sourceMaps: config.lambdaSourceMaps });
-  }
+  new SchemaMigration(stack, 'SchemaMigration', {
+    naming,
+    database,
+    logRetention: config.logRetentionDays,
+    sourceMaps: config.lambdaSourceMaps,
+    applies: holdsWriter,
+  });
   const backup = new RegionalBackup(stack, 'Backup', {
     naming,
     peerRegion: settings.peerRegion,

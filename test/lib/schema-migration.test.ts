@@ -17,7 +17,7 @@ const database = new GlobalDatabase(stack, 'Database', {
   peerVpcCidr: peerCidr,
   config: DEFAULT_CONFIG,
 });
-new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: DEFAULT_CONFIG.logRetentionDays, sourceMaps: false });
+new SchemaMigration(stack, 'SchemaMigration', { naming, database, logRetention: DEFAULT_CONFIG.logRetentionDays, sourceMaps: false, applies: true });
 const template = Template.fromStack(stack);
 
 describe('schema migration', () => {

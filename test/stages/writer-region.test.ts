@@ -67,3 +67,28 @@ it("pauses the secret rotation while the writer is away from the secret's home r
 it("refuses a writer region that is neither of the deployment's regions", () => {
   expect(() => synthDeployment({ writerRegion: 'eu-west-1' })).toThrow(/writerRegion: must be primaryRegion \(us-east-1\) or secondaryRegion \(us-east-2\)/);
 });
+
+/**
+ * The break-glass deploy (docs/runbooks/break-glass.md): with us-east-1 down, a change is deployed
+ * from a workstation straight to the us-east-2 stack with writerRegion=us-east-2. IAM's control
+ * plane lives in us-east-1 (AWS: "IAM ... control plane in us-east-1"), so that deploy must not
+ * create, change or delete any IAM resource: the us-east-2 stack's IAM is the same either way.
+ */
+const IAM_TYPES = [
+  'AWS::IAM::Role',
+  'AWS::IAM::Policy',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::IAM::InstanceProfile',
+  'AWS::IAM::ServiceLinkedRole',
+  'AWS::IAM::User',
+];
+
+describe('the break-glass deploy to us-east-2', () => {
+  it('changes no IAM resource in the us-east-2 stack', () => {
+    const before = resourcesOf(templates.normal.secondary, IAM_TYPES);
+    expect(Object.keys(before).length).toBeGreaterThan(10);
+    const after = resourcesOf(templates.afterFailover.secondary, IAM_TYPES);
+    const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((id) => JSON.stringify(before[id]) !== JSON.stringify(after[id]));
+    expect(changed).toEqual([]);
+  });
+});
