@@ -193,6 +193,10 @@ function fisTraces(template: Record<string, unknown>, suffixNaming: typeof namin
 }
 
 describe('where there is no fault injection', () => {
+  it('would see every trace of it (the primary with drills has all of them)', () => {
+    expect(fisTraces(primary.toJSON(), naming)).toHaveLength(6);
+  });
+
   it('deploys none of it in the secondary region', () => {
     secondary.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
     expect(fisTraces(secondary.toJSON(), namingFor(drills.config, drills.config.secondaryRegion))).toEqual([]);
