@@ -3,7 +3,6 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { BACKUP_VAULT_CLEANER, VAULT_CLEANER_TIMEOUT_SECONDS } from '../../lambda/contracts/backup-vault-cleaner';
@@ -11,6 +10,7 @@ import { AwsCallSupport } from '../core/aws-call-support';
 import { acknowledgeScopedWildcards, DestroyableGuard } from '../core/compliance';
 import type { AppConfig } from '../core/config';
 import { HandlerFunction } from '../core/handler-function';
+import { handlerProvider } from '../core/handler-provider';
 import { Naming, Purpose } from '../core/naming';
 
 /** The config keys the backups read. */
@@ -172,15 +172,11 @@ export class RegionalBackup extends Construct {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBClusterSnapshot'], resources: [snapshots] }));
     acknowledgeScopedWildcards(role, ['*'], 'DeleteRecoveryPoint is limited to this vault by the backup:BackupVaultName condition');
     acknowledgeScopedWildcards(role, [snapshots], 'The cluster snapshots AWS Backup creates, which deleting a recovery point removes');
-    const providerFunctionName = naming.name('function', Purpose.backupCleanerProvider);
-    const provider = new cr.Provider(this, 'CleanerProvider', {
+    const provider = handlerProvider(this, 'CleanerProvider', {
       onEventHandler: fn,
-      providerFunctionName,
-      logGroup: new logs.LogGroup(this, 'CleanerProviderLogs', {
-        logGroupName: `/aws/lambda/${providerFunctionName}`,
-        retention: config.logRetentionDays,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      functionName: naming.name('function', Purpose.backupCleanerProvider),
+      logRetention: config.logRetentionDays,
+      handles: 'the cleaner function',
     });
     const cleaner = new CustomResource(this, 'EmptyOnTeardown', {
       serviceToken: provider.serviceToken,
@@ -189,17 +185,6 @@ export class RegionalBackup extends Construct {
     });
     // Deleted before the vault: CloudFormation deletes in reverse dependency order.
     cleaner.node.addDependency(vault);
-    const functionLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
-    Validations.of(provider).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The CDK provider framework function only writes its own logs with this AWS managed policy; it holds no data access',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-        reason: 'The provider framework may invoke any version of the cleaner function, and only that function',
-      },
-    );
   }
 
   /** Turns on AWS Backup's advanced DynamoDB features in this region (needed to copy table backups across regions). */

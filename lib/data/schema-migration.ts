@@ -1,14 +1,14 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { MIGRATE } from '../../lambda/contracts/migrate';
 import { DATABASE_NAME, GlobalDatabase } from './global-database';
 import { HandlerFunction } from '../core/handler-function';
+import { handlerProvider } from '../core/handler-provider';
 import { Naming, Purpose } from '../core/naming';
 
 /** Where the versioned SQL migrations live (bundled into the function as text). */
@@ -78,15 +78,11 @@ export class SchemaMigration extends Construct {
     });
     this.function = fn;
 
-    const providerFunctionName = naming.name('function', Purpose.migrationProvider);
-    const provider = new cr.Provider(this, 'Provider', {
+    const provider = handlerProvider(this, 'Provider', {
       onEventHandler: fn,
-      providerFunctionName,
-      logGroup: new logs.LogGroup(this, 'ProviderLogs', {
-        logGroupName: `/aws/lambda/${providerFunctionName}`,
-        retention: props.logRetention,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      functionName: naming.name('function', Purpose.migrationProvider),
+      logRetention: props.logRetention,
+      handles: 'the migration function',
     });
 
     if (props.applies) {
@@ -103,17 +99,5 @@ export class SchemaMigration extends Construct {
       });
       migration.node.addDependency(database.firstInstance);
     }
-
-    const functionLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-    Validations.of(provider).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The CDK provider framework function only writes its own logs with this AWS managed policy; it holds no data access',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-        reason: 'The provider framework may invoke any version of the migration function, and only that function',
-      },
-    );
   }
 }
