@@ -117,6 +117,11 @@ export function figureTable(figures: DrillFigures, targets: DrillTargets): strin
     ['total (execution start -> stop)', show(figures.totalSeconds, 's'), `${targets.totalSeconds} s`, verdict(figures.totalSeconds, targets.totalSeconds)],
     ['FailoverDuration metric', show(figures.recordedFailoverSeconds, 's'), '', ''],
   ];
+  return fixedWidthTable(rows);
+}
+
+/** Rows of four cells (figure, value, target, verdict) as lines, the first three columns padded to their widest cell. */
+export function fixedWidthTable(rows: readonly (readonly [string, string, string, string])[]): string[] {
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) =>
     row

@@ -19,6 +19,7 @@ import { appliedBefore, checkOrders, checkSchema, expectedSchema, type AppliedEn
 import { restoreJournalTable } from './restore-dynamodb';
 import type { RestoreOptions } from './restore-options';
 import { waitUntil } from './restore-wait';
+import { fixedWidthTable } from './drill-figures';
 
 /**
  * The restore drill: proves the backups outside the replication path restore. In one region (the
@@ -309,11 +310,5 @@ export function restoreFigureTable(figures: RestoreFigures, restoreTargetMinutes
     ['journal items restored (PITR)', show(figures.journalItemsRestored), '', ''],
     ['journal table restore', show(figures.tableRestoreSeconds, ' s'), '', ''],
   ];
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) =>
-    row
-      .map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell))
-      .join('  ')
-      .trimEnd(),
-  );
+  return fixedWidthTable(rows);
 }
