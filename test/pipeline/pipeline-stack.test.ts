@@ -89,6 +89,26 @@ describe('the delivery pipeline', () => {
     expect(projects).toContain('npm run drill -- --unplanned --env test');
   });
 
+  it("backs up both environments in both regions, each copying to the other region's vault", () => {
+    const stacks = assembly.nestedAssemblies.flatMap((nested) => nested.nestedAssembly.stacks).filter((stack) => /-(test|prod)-use[12]/.test(stack.stackName));
+    expect(stacks.map((stack) => stack.stackName).sort()).toEqual([
+      'stack-regional-use1-prod',
+      'stack-regional-use1-test',
+      'stack-regional-use2-prod',
+      'stack-regional-use2-test',
+    ]);
+    for (const stack of stacks) {
+      const plans = Object.values(stack.template.Resources as Record<string, any>).filter((resource) => resource.Type === 'AWS::Backup::BackupPlan');
+      expect(plans).toHaveLength(1);
+      const [rule] = plans[0].Properties.BackupPlan.BackupPlanRule;
+      const [, env] = /-(test|prod)$/.exec(stack.stackName)!;
+      const peer = stack.stackName.includes('use1') ? 'us-east-2' : 'us-east-1';
+      expect(rule.CopyActions).toEqual([
+        expect.objectContaining({ DestinationBackupVaultArn: `arn:aws:backup:${peer}:111111111111:backup-vault:vault-backup-${env}` }),
+      ]);
+    }
+  });
+
   it('deploys fault injection into the test environment only', () => {
     const templates = (prefix: string) =>
       assembly.nestedAssemblies
