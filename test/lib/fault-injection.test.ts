@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ParameterKey, Purpose } from '../../lib/core/naming';
 import { faultDuration, FIS_CONFIGURATION_PREFIX, FIS_EXEC_WRAPPER, INVOCATION_ERROR_ACTION } from '../../lib/failover/fault-injection';
+import { fisTraces } from '../helpers/fis-traces';
 import { namingFor, synthDeployment } from '../helpers/app';
 
 /*
@@ -15,7 +16,6 @@ const drills = synthDeployment({ faultInjectionDrills: true });
 const primary = Template.fromStack(drills.deployment.primary.regionalStack);
 const secondary = Template.fromStack(drills.deployment.secondary.regionalStack);
 const naming = namingFor(drills.config, drills.config.primaryRegion);
-const defaults = synthDeployment();
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 
@@ -178,20 +178,6 @@ describe('the configuration bucket', () => {
   });
 });
 
-/** Whatever the FIS pieces leave in a template: the resource type, the layer parameter, the variables, the bucket and the parameter. */
-function fisTraces(template: Record<string, unknown>, suffixNaming: typeof naming): string[] {
-  const text = JSON.stringify(template);
-  const markers = [
-    'AWS::FIS::',
-    'lambda-extension/AWS-FIS-extension',
-    'AWS_FIS_',
-    FIS_EXEC_WRAPPER,
-    suffixNaming.name('bucket', Purpose.faultInjection),
-    ParameterKey.faultInjectionTemplateId,
-  ];
-  return markers.filter((marker) => text.includes(marker));
-}
-
 describe('where there is no fault injection', () => {
   it('would see every trace of it (the primary with drills has all of them)', () => {
     expect(fisTraces(primary.toJSON(), naming)).toHaveLength(6);
@@ -200,15 +186,6 @@ describe('where there is no fault injection', () => {
   it('deploys none of it in the secondary region', () => {
     secondary.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
     expect(fisTraces(secondary.toJSON(), namingFor(drills.config, drills.config.secondaryRegion))).toEqual([]);
-  });
-
-  it('deploys none of it anywhere with the default config', () => {
-    expect(defaults.config.faultInjectionDrills).toBe(false);
-    expect(defaults.templates.size).toBeGreaterThanOrEqual(2);
-    for (const [stack, template] of defaults.templates) {
-      const region = stack.includes('use2') ? defaults.config.secondaryRegion : defaults.config.primaryRegion;
-      expect({ stack, traces: fisTraces(template, namingFor(defaults.config, region)) }).toEqual({ stack, traces: [] });
-    }
   });
 });
 

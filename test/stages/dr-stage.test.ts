@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Purpose, ParameterKey } from '../../lib/core/naming';
 import { namingFor, synthDeployment } from '../helpers/app';
+import { fisTraces } from '../helpers/fis-traces';
 
 // One synthesized app for the file: synthesis is the slow part.
 const synthesized = synthDeployment();
@@ -229,6 +230,18 @@ describe('logging', () => {
           deletion: 'Delete',
         });
       }
+    }
+  });
+});
+
+describe('fault injection, with the default config', () => {
+  // test/lib/fault-injection.test.ts shows the same check finds every trace where the drills are on.
+  it('deploys none of it anywhere', () => {
+    expect(config.faultInjectionDrills).toBe(false);
+    expect(synthesized.templates.size).toBeGreaterThanOrEqual(2);
+    for (const [stack, template] of synthesized.templates) {
+      const region = stack.includes('use2') ? config.secondaryRegion : config.primaryRegion;
+      expect({ stack, traces: fisTraces(template, namingFor(config, region)) }).toEqual({ stack, traces: [] });
     }
   });
 });
