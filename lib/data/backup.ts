@@ -62,6 +62,8 @@ const COMPLETION_WINDOW = Duration.hours(2);
  *   retained instead (the only Retain the destroyability guard permits).
  * - A separate backup account (the copy a compromised workload account cannot delete) is a
  *   further copy action on the same rule: `copyTo` below takes any vault ARN.
+ * - Break-glass: nothing here changes with the writer's region (config `writerRegion`), so moving
+ *   the writer touches no IAM resource of this construct.
  */
 export class RegionalBackup extends Construct {
   public readonly vault: backup.IBackupVault;
@@ -108,7 +110,7 @@ export class RegionalBackup extends Construct {
           startWindow: START_WINDOW,
           completionWindow: COMPLETION_WINDOW,
           deleteAfter: Duration.days(config.backupRetentionDays),
-          copyActions: [this.copyTo(Arn.format(peerVaultArnParts(naming, props.peerRegion), Stack.of(this)), config.backupCopyRetentionDays)],
+          copyActions: [this.copyTo('PeerVault', Arn.format(peerVaultArnParts(naming, props.peerRegion), Stack.of(this)), config.backupCopyRetentionDays)],
         }),
       ],
     });
@@ -131,10 +133,10 @@ export class RegionalBackup extends Construct {
     });
   }
 
-  /** A copy of every recovery point into `vaultArn`, kept `days`. */
-  private copyTo(vaultArn: string, days: number): backup.BackupPlanCopyActionProps {
+  /** A copy of every recovery point into `vaultArn` (imported as `id`), kept `days`. */
+  private copyTo(id: string, vaultArn: string, days: number): backup.BackupPlanCopyActionProps {
     return {
-      destinationBackupVault: backup.BackupVault.fromBackupVaultArn(this, `CopyTo${this.node.children.length}`, vaultArn),
+      destinationBackupVault: backup.BackupVault.fromBackupVaultArn(this, id, vaultArn),
       deleteAfter: Duration.days(days),
     };
   }
