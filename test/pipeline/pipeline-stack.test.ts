@@ -90,7 +90,7 @@ describe('the delivery pipeline', () => {
   });
 
   it("backs up both environments in both regions, each copying to the other region's vault", () => {
-    const stacks = assembly.nestedAssemblies.flatMap((nested) => nested.nestedAssembly.stacks).filter((stack) => /-(test|prod)-use[12]/.test(stack.stackName));
+    const stacks = assembly.nestedAssemblies.flatMap((nested) => nested.nestedAssembly.stacks).filter((stack) => /-use[12]-(test|prod)$/.test(stack.stackName));
     expect(stacks.map((stack) => stack.stackName).sort()).toEqual([
       'stack-regional-use1-prod',
       'stack-regional-use1-test',
