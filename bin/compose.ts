@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AppConfig } from '../lib/core/config';
+import { deliveryConfig, directEnvironmentConfig, productionEnvironmentConfig, testEnvironmentConfig } from '../lib/core/environment-config';
 import { RegionRole } from '../lib/core/region-settings';
 import { Naming, Purpose } from '../lib/core/naming';
 import { PipelineStack, pipelineReplicationBucketName } from '../pipeline/pipeline-stack';
@@ -19,24 +19,32 @@ export interface DrDeployment {
   readonly secondary: DrStage;
 }
 
-/** Adds both regional stages to `app` for direct deployment (`cdk deploy --all`). */
-export function addDrStages(app: App, config: AppConfig): DrDeployment {
+/**
+ * Adds both regional stages to `app` for direct deployment (`cdk deploy --all`), in the account of
+ * `environmentSuffix` (the test environment's, production's, or `account`).
+ */
+export function addDrStages(app: App, appConfig: AppConfig): DrDeployment {
+  const config = directEnvironmentConfig(appConfig);
   const primary = new DrStage(app, stageId(config, RegionRole.PRIMARY), { config, role: RegionRole.PRIMARY });
   const secondary = new DrStage(app, stageId(config, RegionRole.SECONDARY), { config, role: RegionRole.SECONDARY });
   return { primary, secondary };
 }
 
 /**
- * The delivery pipeline instead of the direct stages: the pipeline stack in the primary region
- * (it deploys the test environment, drills it, waits for approval, deploys production) and the
- * support stack holding its artifact bucket in the secondary region.
+ * The delivery pipeline instead of the direct stages: the pipeline stack in the primary region of
+ * the delivery account (it deploys the test environment into the test account, drills it, waits
+ * for approval, deploys production into production's account) and the support stack holding its
+ * artifact bucket in the secondary region.
  */
-export function addPipeline(app: App, config: AppConfig): PipelineStack {
+export function addPipeline(app: App, appConfig: AppConfig): PipelineStack {
+  const config = deliveryConfig(appConfig);
   const env = { account: config.account, region: config.primaryRegion };
+  const supportNaming = Naming.forPipeline(config, config.secondaryRegion);
   const support = new PipelineSupportStack(app, 'DrPipelineSupport', {
     env: { account: config.account, region: config.secondaryRegion },
-    stackName: Naming.forPipeline(config, config.secondaryRegion).name('stack', Purpose.delivery),
+    stackName: supportNaming.name('stack', Purpose.delivery),
     bucketName: pipelineReplicationBucketName(config, config.secondaryRegion),
+    keyAlias: supportNaming.name('keyAlias', Purpose.pipelineArtifacts),
     config,
   });
   const pipeline = new PipelineStack(app, 'DrPipeline', {
@@ -48,12 +56,10 @@ export function addPipeline(app: App, config: AppConfig): PipelineStack {
       branch: config.pipelineBranch,
       connectionArn: config.pipelineConnectionArn,
       // The unplanned drill's fault injection exists in the test environment only, whatever the context says.
-      test: { ...config, environmentSuffix: config.testEnvironmentSuffix, apiSubdomain: config.testApiSubdomain, faultInjectionDrills: true },
-      production: { ...config, environmentSuffix: config.productionEnvironmentSuffix, faultInjectionDrills: false },
+      test: { ...testEnvironmentConfig(appConfig), faultInjectionDrills: true },
+      production: { ...productionEnvironmentConfig(appConfig), faultInjectionDrills: false },
     },
-    replicationBuckets: {
-      [config.secondaryRegion]: s3.Bucket.fromBucketName(support, 'ReplicationRef', pipelineReplicationBucketName(config, config.secondaryRegion)),
-    },
+    replicationBuckets: { [config.secondaryRegion]: support.bucket },
   });
   pipeline.addStackDependency(support);
   return pipeline;

@@ -15,6 +15,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DrillOptions, runDrill, sfnExecutionApi } from './drill';
 import { elapsedPrinter, failureLines } from './drill-cli';
+import { assumedRoleCredentials, CredentialsProvider, takeRoleArn } from './drill-credentials';
 import { plannedReportDocument, recordEvidence, restoreReportDocument, unplannedReportDocument } from './drill-evidence';
 import { drillProvenance, gitHead } from './drill-report';
 import { backupRecoveryPoints } from './restore-aurora';
@@ -29,6 +30,7 @@ import { parseUnplannedArgs, runUnplannedDrill, UNPLANNED_USAGE, UnplannedOption
  *   [--account 123456789012] [--traffic-target-seconds N] [--total-target-seconds N]`
  * `npm run drill -- --restore --env <suffix> [--region us-east-2] [--point-in-time <ISO>] ...`
  * `npm run drill -- --unplanned --env <suffix> --api-host <api.domain> ...` (integ/unplanned-drill-run.ts)
+ * Any of them with `--role-arn <arn>`: drill as that role (integ/drill-credentials.ts).
  *
  * Runs a planned failover drill (integ/drill.ts) or the restore drill (integ/restore-drill.ts)
  * against a deployed environment, prints its progress and figures, and writes its report to the
@@ -38,7 +40,7 @@ import { parseUnplannedArgs, runUnplannedDrill, UNPLANNED_USAGE, UnplannedOption
 
 export const USAGE =
   'usage: npm run drill -- --env <suffix> [--target <region>] [--reason <text>] [--app <name>] [--account <12 digits>] ' +
-  '[--traffic-target-seconds <n>] [--total-target-seconds <n>] [--timeout-seconds <n>] [--api-host <api.domain>]';
+  '[--traffic-target-seconds <n>] [--total-target-seconds <n>] [--timeout-seconds <n>] [--api-host <api.domain>] [--role-arn <role to drill as>]';
 
 const REGIONS: Record<string, string> = { 'us-east-1': 'us-east-2', 'us-east-2': 'us-east-1' };
 
@@ -117,13 +119,21 @@ export function parseDrillArgs(argv: readonly string[], today: Date = new Date()
 
 /** The caller's account and ARN (the state machine's ARN needs the account; the report, who ran it). */
 async function callerIdentity(region: string): Promise<{ account: string; arn: string }> {
-  const identity = await withRetry('read the caller identity', () => new STSClient({ region, maxAttempts: 3 }).send(new GetCallerIdentityCommand({})), {
+  const identity = await withRetry('read the caller identity', () => new STSClient({ ...on(region), maxAttempts: 3 }).send(new GetCallerIdentityCommand({})), {
     attempts: 2,
     // Missing or expired credentials do not come back by asking again.
     isRetryable: (error) => !/^(CredentialsProviderError|ExpiredToken|ExpiredTokenException)$/.test((error as Error).name),
   });
   if (!identity.Account || !identity.Arn) throw new Error('STS GetCallerIdentity returned no account or ARN');
   return { account: identity.Account, arn: identity.Arn };
+}
+
+/** The credentials every client uses: the role of `--role-arn`, else the SDK's default chain. */
+let credentials: CredentialsProvider | undefined;
+
+/** A client's settings in `region`, with the drill's credentials. */
+function on(region: string): { region: string; credentials?: CredentialsProvider } {
+  return credentials ? { region, credentials } : { region };
 }
 
 /** The one place the CLI writes. */
@@ -155,7 +165,7 @@ async function plannedDrill(parsed: DrillOptions, print: (line: string) => void)
     // The target region's API target, as its stage published it: what api.<domain> must resolve to.
     const naming = Naming.forDeployment({ appName: options.appName, environmentSuffix: options.environmentSuffix, account: run.account }, options.targetRegion);
     const parameter = naming.parameterName(ParameterKey.apiRegionalDomainName);
-    const ssm = new SSMClient({ region: options.targetRegion, maxAttempts: 3 });
+    const ssm = new SSMClient({ ...on(options.targetRegion), maxAttempts: 3 });
     const targetName = (await withRetry(`read ${parameter}`, () => ssm.send(new GetParameterCommand({ Name: parameter })))).Parameter?.Value;
     if (!targetName) {
       printer.err(`${parameter} in ${options.targetRegion} has no value: is the environment deployed?`);
@@ -163,18 +173,18 @@ async function plannedDrill(parsed: DrillOptions, print: (line: string) => void)
     }
     options = { ...options, dns: { hostName: options.dns.hostName, targetName } };
   }
-  const sfn = new SFNClient({ region: options.targetRegion });
+  const sfn = new SFNClient(on(options.targetRegion));
   const report = await runDrill(options, {
     executions: sfnExecutionApi(sfn),
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region: options.targetRegion })),
-    cloudwatch: new CloudWatchClient({ region: options.targetRegion }),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient(on(options.targetRegion))),
+    cloudwatch: new CloudWatchClient(on(options.targetRegion)),
     now: () => Date.now(),
     sleep,
     print,
     resolveCname: (name) => dns.resolveCname(name),
   });
   const document = plannedReportDocument(options, report, { ...run, endedAt: new Date() });
-  await recordEvidence(document, { s3: new S3Client({ region: options.targetRegion }) }, printer.out, printer.err);
+  await recordEvidence(document, { s3: new S3Client(on(options.targetRegion)) }, printer.out, printer.err);
   if (!report.ok) {
     printer.err(`drill failed (${report.executionArn || 'no execution'}):`);
     for (const problem of report.problems) printer.err(`  - ${problem}`);
@@ -190,18 +200,18 @@ async function restoreDrill(options: RestoreOptions, print: (line: string) => vo
   const result = await runRestoreDrill(
     { ...options, account: run.account },
     {
-      rds: new RDSClient({ region }),
-      recoveryPoints: backupRecoveryPoints(new BackupClient({ region })),
-      secrets: new SecretsManagerClient({ region }),
-      dynamodb: new DynamoDBClient({ region }),
-      sqlFor: (target) => dataApiRunner(new RDSDataClient({ region }), target),
+      rds: new RDSClient(on(region)),
+      recoveryPoints: backupRecoveryPoints(new BackupClient(on(region))),
+      secrets: new SecretsManagerClient(on(region)),
+      dynamodb: new DynamoDBClient(on(region)),
+      sqlFor: (target) => dataApiRunner(new RDSDataClient(on(region)), target),
       now: () => Date.now(),
       sleep,
       print,
     },
   );
   const document = restoreReportDocument(options, result, { ...run, endedAt: new Date() });
-  await recordEvidence(document, { s3: new S3Client({ region }) }, printer.out, printer.err);
+  await recordEvidence(document, { s3: new S3Client(on(region)) }, printer.out, printer.err);
   return result.ok ? 0 : 1;
 }
 
@@ -210,17 +220,17 @@ async function unplannedDrill(options: UnplannedOptions, print: (line: string) =
   const run = await runRecordStart(options.secondaryRegion, options.account);
   const regions = [options.primaryRegion, options.secondaryRegion];
   const result = await runUnplannedDrill(options, run.account, {
-    sfn: Object.fromEntries(regions.map((region) => [region, new SFNClient({ region })])),
-    ssm: Object.fromEntries(regions.map((region) => [region, new SSMClient({ region, maxAttempts: 3 })])),
-    fis: new FisClient({ region: options.primaryRegion }),
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region: options.secondaryRegion })),
+    sfn: Object.fromEntries(regions.map((region) => [region, new SFNClient(on(region))])),
+    ssm: Object.fromEntries(regions.map((region) => [region, new SSMClient({ ...on(region), maxAttempts: 3 })])),
+    fis: new FisClient(on(options.primaryRegion)),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient(on(options.secondaryRegion))),
     resolveCname: (name) => dns.resolveCname(name),
     now: () => Date.now(),
     sleep,
     print,
   });
   const document = unplannedReportDocument(options, result, { ...run, endedAt: new Date() });
-  await recordEvidence(document, { s3: new S3Client({ region: options.secondaryRegion }) }, printer.out, printer.err);
+  await recordEvidence(document, { s3: new S3Client(on(options.secondaryRegion)) }, printer.out, printer.err);
   if (!result.ok) {
     printer.err('unplanned drill failed:');
     for (const problem of result.problems) printer.err(`  - ${problem}`);
@@ -230,11 +240,18 @@ async function unplannedDrill(options: UnplannedOptions, print: (line: string) =
 }
 
 /** The command: `--help`, the restore drill (`--restore`) or the planned drill. Exit codes: 0 passed, 1 failed, 2 bad arguments. */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(args: readonly string[]): Promise<number> {
+  let argv = args;
   if (argv.includes('--help') || argv.includes('-h')) {
     printer.out(`${USAGE}\n${RESTORE_USAGE}\n${UNPLANNED_USAGE}`);
     return 0;
   }
+  const taken = takeRoleArn(argv);
+  if (taken.problem !== undefined) {
+    printer.err(`drill: ${taken.problem}\n${USAGE}`);
+    return 2;
+  }
+  argv = taken.rest;
   const restore = argv.includes('--restore');
   const unplanned = argv.includes('--unplanned');
   let parsed: { kind: 'planned'; options: DrillOptions } | { kind: 'restore'; options: RestoreOptions } | { kind: 'unplanned'; options: UnplannedOptions };
@@ -251,6 +268,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     throw error;
+  }
+  if (taken.roleArn !== undefined) {
+    const region =
+      parsed.kind === 'restore' ? parsed.options.region : parsed.kind === 'unplanned' ? parsed.options.secondaryRegion : parsed.options.targetRegion;
+    credentials = assumedRoleCredentials(taken.roleArn, `drill-${parsed.options.environmentSuffix}`, region);
   }
   const print = elapsedPrinter(printer.out, () => Date.now());
   if (parsed.kind === 'restore') return restoreDrill(parsed.options, print);

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Arn, CfnResource, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,10 +9,13 @@ import type { Construct } from 'constructs';
 import { AppConfig, apiHostName } from '../lib/core/config';
 import { RegionRole, regionSettings } from '../lib/core/region-settings';
 import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../lib/core/compliance';
-import { drillReportPrefix, Naming, ParameterKey, ParameterKeyName, Purpose, regionCode } from '../lib/core/naming';
+import { Naming, Purpose, regionCode } from '../lib/core/naming';
+import { DRILL_STEPS, drillAccessRoleName, drillProjectRoleName, DrillStepId, DrillTrust } from '../lib/failover/drill-access';
 import { unplannedTargets } from '../integ/unplanned-drill';
 import { DrStage, stageId } from '../stages/dr-stage';
 import { pipelineArtifactLifecycle } from './pipeline-support-stack';
+
+const DRILL_STEP_IDS = Object.keys(DRILL_STEPS) as DrillStepId[];
 
 /** The runtimes every CodeBuild step of the pipeline selects on the standard 7.0 image. */
 export const BUILD_RUNTIMES = { nodejs: '20', python: '3.12' } as const;
@@ -59,10 +62,15 @@ export class PipelineStack extends Stack {
   public readonly pipeline: pipelines.CodePipeline;
   /** The stages, in the order they deploy. */
   public readonly stages: DrStage[] = [];
+  /** The pipeline's own config: the delivery account and its names. */
+  private readonly deliveryConfig: AppConfig;
+  /** The drill projects' roles (named, so the test account's drill role can trust them). */
+  private readonly drillProjectRoles: iam.Role[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { settings } = props;
+    this.deliveryConfig = props.config;
     const naming = Naming.forPipeline(props.config, props.config.primaryRegion);
 
     const artifactKey = new kms.Key(this, 'ArtifactKey', {
@@ -116,20 +124,30 @@ export class PipelineStack extends Stack {
     this.addEnvironment(settings.production, false);
 
     // Scoped to the pipeline's own constructs, never to the stages it deploys (they run their own checks).
-    for (const scope of [this.pipeline, codePipeline]) {
+    for (const scope of [this.pipeline, codePipeline, ...this.drillProjectRoles]) {
       acknowledgeGeneratedWildcards(
         scope,
-        "Roles CDK Pipelines and CodePipeline generate: artifact objects of this pipeline's buckets and data keys of its key, its own CodeBuild log streams and report groups, " +
-          "the CDK bootstrap roles it assumes to deploy; the drill steps read their own state machines' executions and GetMetricStatistics, which has no resource scope, " +
-          "write reports below the audit bucket's drill prefix with its storage key (picked by alias), and the unplanned drill starts the experiment template tagged with its environment's name and stops the experiments it started",
+        "Roles CDK Pipelines and CodePipeline generate or add to: artifact objects of this pipeline's buckets and data keys of its key, its own CodeBuild log streams and report groups, " +
+          'the CDK bootstrap roles it assumes to deploy. The drill projects may besides only assume the drill role of the test environment',
       );
     }
+    // CodePipeline names the us-east-2 bucket's key by its alias (the key's ARN would be a cross-region
+    // reference), and CDK grants an alias on the role with Resource "*": the key's own policy decides.
+    Validations.of(codePipeline.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "Use of the replication bucket's key in the other region, granted by its alias: the key is in another stack and region, so CDK cannot name its ARN; the delivery account holds only the pipeline's keys",
+    });
     // Grants on the other regions' buckets are added while the pipeline is prepared, after aspects run.
     acknowledgeScopedWildcards(
       codePipeline.role,
       Object.values(props.replicationBuckets).map((bucket) => bucket.arnForObjects('*')),
       'The pipeline copies artifacts into its own replication bucket in each region it deploys to',
     );
+    // cfn-lint's E3703 reads a CloudFormation deploy action's RoleArn as a literal string; in another
+    // account CDK Pipelines writes it as Fn::Join with the partition, which the rule reports as "prefer
+    // Fn::Sub" although CloudFormation accepts it. Only this resource skips the rule.
+    (codePipeline.node.defaultChild as CfnResource).addMetadata('cfn-lint', { config: { ignore_checks: ['E3703'] } });
     Validations.of(artifactBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: "Build artifacts only, written and read by the pipeline's roles; CloudTrail records the API calls",
@@ -137,8 +155,12 @@ export class PipelineStack extends Stack {
   }
 
   private addEnvironment(config: AppConfig, drill: boolean): void {
+    // The test environment's primary stage creates the role its drill steps assume; production's stages never do.
+    const drillTrust: DrillTrust | undefined = drill
+      ? { deliveryAccount: this.account, projectRoleNames: DRILL_STEP_IDS.map((step) => drillProjectRoleName(this.deliveryConfig, step)) }
+      : undefined;
     const [primary, secondary] = [RegionRole.PRIMARY, RegionRole.SECONDARY].map((role) => {
-      const stage = new DrStage(this, stageId(config, role), { config, role });
+      const stage = new DrStage(this, stageId(config, role), { config, role, drillTrust });
       this.stages.push(stage);
       return stage;
     });
@@ -168,175 +190,60 @@ export class PipelineStack extends Stack {
     this.pipeline.addStage(secondary, { post: [failover, failback, unplanned] });
   }
 
-  /** Writing a drill's report: objects below the drill prefix of the audit bucket, encrypted with its region's storage key (named by alias). */
-  private reportStatements(config: AppConfig, region: string): iam.PolicyStatement[] {
-    const naming = Naming.forDeployment(config, region);
-    return [
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject'],
-        resources: [
-          Arn.format(
-            {
-              service: 's3',
-              region: '',
-              account: '',
-              resource: naming.name('bucket', Purpose.auditLogs),
-              resourceName: `${drillReportPrefix(config.environmentSuffix)}*`,
-            },
-            this,
-          ),
-        ],
-      }),
-      new iam.PolicyStatement({
-        actions: ['kms:GenerateDataKey'],
-        resources: [Arn.format({ service: 'kms', region, account: config.account, resource: 'key', resourceName: '*' }, this)],
-        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': naming.name('keyAlias', Purpose.storage) } },
-      }),
-    ];
+  /**
+   * A drill step's CodeBuild role, named so the test account's drill role can trust it: besides
+   * what CodeBuild needs (logs, artifacts, which CDK Pipelines adds), it may only assume the drill
+   * role. Everything the drill does, it does as that role, in the test environment's account.
+   */
+  private drillProjectRole(config: AppConfig, step: DrillStepId): { role: iam.Role; drillRoleArn: string } {
+    const drillRoleArn = Arn.format({ service: 'iam', region: '', account: config.account, resource: 'role', resourceName: drillAccessRoleName(config) }, this);
+    const role = new iam.Role(this, `${step}Role`, {
+      roleName: drillProjectRoleName(this.deliveryConfig, step),
+      description: `The pipeline's ${step} step: assumes the drill role of ${config.environmentSuffix} (${config.account})`,
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [drillRoleArn] }));
+    this.drillProjectRoles.push(role);
+    return { role, drillRoleArn };
   }
 
   /**
    * The unplanned drill (test environment only): FIS injects Lambda errors into the primary's health
    * and intake functions, and the step fails unless detection, the prober's unplanned run, DNS, the
-   * orders in the secondary and the automatic failback all happen within their targets. It may
-   * start and stop only that environment's experiment, set only its drill switch, and read only
-   * its state machines, control item and API parameters.
+   * orders in the secondary and the automatic failback all happen within their targets. As the
+   * drill role, it may start and stop only that environment's experiment, set only its drill
+   * switch, and read only its state machines, control item and API parameters.
    */
   private unplannedDrillStep(config: AppConfig): pipelines.CodeBuildStep {
-    const { primaryRegion, secondaryRegion, account } = config;
-    const [primary, secondary] = [primaryRegion, secondaryRegion].map((region) => Naming.forDeployment(config, region));
     const targets = unplannedTargets(config);
-    const parameter = (naming: Naming, key: ParameterKeyName) =>
-      Arn.format({ service: 'ssm', region: naming.region, account, resource: 'parameter', resourceName: naming.parameterName(key).slice(1) }, this);
-    const fis = (resource: string) => Arn.format({ service: 'fis', region: primaryRegion, account, resource, resourceName: '*' }, this);
-    const stateMachines = [primary, secondary].map((naming) => ({ naming, name: naming.name('stateMachine', Purpose.failover) }));
+    const { role, drillRoleArn } = this.drillProjectRole(config, 'UnplannedDrill');
     return new pipelines.CodeBuildStep('UnplannedDrill', {
       commands: [
         'npm ci',
         [
-          `npm run drill -- --unplanned --env ${config.environmentSuffix} --app ${config.appName} --account ${account} --api-host ${apiHostName(config)}`,
+          `npm run drill -- --unplanned --env ${config.environmentSuffix} --app ${config.appName} --account ${config.account} --api-host ${apiHostName(config)}`,
+          `--role-arn ${drillRoleArn}`,
           `--traffic-target-seconds ${targets.trafficSeconds} --detection-target-seconds ${targets.detectionSeconds}`,
           `--orders-target-seconds ${targets.ordersAcceptedSeconds} --run-target-seconds ${targets.failoverRunSeconds} --failback-target-seconds ${targets.failbackSeconds}`,
         ].join(' '),
       ],
-      rolePolicyStatements: [
-        new iam.PolicyStatement({
-          actions: ['ssm:GetParameter'],
-          resources: [
-            parameter(primary, ParameterKey.faultInjectionTemplateId),
-            ...[primary, secondary].map((naming) => parameter(naming, ParameterKey.apiRegionalDomainName)),
-          ],
-        }),
-        new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [parameter(secondary, ParameterKey.drillForcedPromotion)] }),
-        // The template's id is generated; its Name tag (from the naming helper) picks out this environment's.
-        new iam.PolicyStatement({
-          actions: ['fis:StartExperiment'],
-          resources: [fis('experiment-template')],
-          conditions: { StringEquals: { 'aws:ResourceTag/Name': primary.name('experimentTemplate', Purpose.faultInjection) } },
-        }),
-        new iam.PolicyStatement({ actions: ['fis:StartExperiment', 'fis:StopExperiment', 'fis:GetExperiment'], resources: [fis('experiment')] }),
-        new iam.PolicyStatement({
-          actions: ['states:ListExecutions'],
-          resources: stateMachines.map(({ naming, name }) =>
-            Arn.format(
-              { service: 'states', region: naming.region, account, resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-              this,
-            ),
-          ),
-        }),
-        new iam.PolicyStatement({
-          actions: ['states:DescribeExecution'],
-          resources: stateMachines.map(({ naming, name }) =>
-            Arn.format(
-              { service: 'states', region: naming.region, account, resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-              this,
-            ),
-          ),
-        }),
-        new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem'],
-          resources: [
-            Arn.format(
-              { service: 'dynamodb', region: secondaryRegion, account, resource: 'table', resourceName: secondary.name('table', Purpose.control) },
-              this,
-            ),
-          ],
-        }),
-        ...this.reportStatements(config, secondaryRegion),
-      ],
+      role,
     });
   }
 
   /** A drill that moves the active role to `role`'s region and fails when a figure misses its target. */
-  private drillStep(config: AppConfig, role: RegionRole, id: string): pipelines.CodeBuildStep {
+  private drillStep(config: AppConfig, role: RegionRole, id: 'FailoverDrill' | 'FailbackDrill'): pipelines.CodeBuildStep {
     const { region, peerRegion } = regionSettings(config, role);
-    const naming = Naming.forDeployment(config, region);
-    const apiHost = apiHostName(config);
+    const { role: projectRole, drillRoleArn } = this.drillProjectRole(config, id);
     return new pipelines.CodeBuildStep(id, {
       commands: [
         'npm ci',
-        `npm run drill -- --env ${config.environmentSuffix} --app ${config.appName} --target ${region} --account ${config.account} --api-host ${apiHost} --traffic-target-seconds ${config.failoverTargetSeconds} --reason "pipeline ${id}"`,
+        [
+          `npm run drill -- --env ${config.environmentSuffix} --app ${config.appName} --target ${region} --account ${config.account} --api-host ${apiHostName(config)}`,
+          `--role-arn ${drillRoleArn} --traffic-target-seconds ${config.failoverTargetSeconds} --reason "pipeline ${id}"`,
+        ].join(' '),
       ],
-      // Only what the drill does: run and read its state machine, read the control item, the
-      // metrics and the API target parameter.
-      rolePolicyStatements: [
-        new iam.PolicyStatement({
-          actions: ['states:StartExecution'],
-          resources: [
-            Arn.format(
-              {
-                service: 'states',
-                region,
-                account: config.account,
-                resource: 'stateMachine',
-                resourceName: naming.name('stateMachine', Purpose.failover),
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              },
-              this,
-            ),
-          ],
-        }),
-        new iam.PolicyStatement({
-          actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-          resources: [
-            Arn.format(
-              {
-                service: 'states',
-                region,
-                account: config.account,
-                resource: 'execution',
-                resourceName: `${naming.name('stateMachine', Purpose.failover)}:*`,
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              },
-              this,
-            ),
-          ],
-        }),
-        new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem'],
-          resources: [
-            Arn.format({ service: 'dynamodb', region, account: config.account, resource: 'table', resourceName: naming.name('table', Purpose.control) }, this),
-          ],
-        }),
-        new iam.PolicyStatement({
-          actions: ['ssm:GetParameter'],
-          resources: [
-            Arn.format(
-              {
-                service: 'ssm',
-                region,
-                account: config.account,
-                resource: 'parameter',
-                resourceName: naming.parameterName(ParameterKey.apiRegionalDomainName).slice(1),
-              },
-              this,
-            ),
-          ],
-        }),
-        // GetMetricStatistics has no resource-level permissions.
-        new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }),
-        ...this.reportStatements(config, region),
-      ],
+      role: projectRole,
       env: { DRILL_TARGET: region, DRILL_FROM: peerRegion, DRILL_TARGET_CODE: regionCode(region) },
     });
   }

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../lib/core/config';
@@ -26,27 +27,38 @@ export function pipelineArtifactLifecycle(config: Pick<AppConfig, 'noncurrentVer
 }
 
 export interface PipelineSupportStackProps extends StackProps {
-  /** The bucket's name (`pipelineReplicationBucketName`), known to the pipeline without a reference. */
+  /** The bucket's name (`pipelineReplicationBucketName`). */
   readonly bucketName: string;
+  /** The alias of the bucket's key (CodePipeline names the key by its alias ARN, known without a reference). */
+  readonly keyAlias: string;
   /** When replaced artifact versions expire. */
   readonly config: Pick<AppConfig, 'noncurrentVersionExpirationDays'>;
 }
 
 /**
- * The bucket CodePipeline copies artifacts into for actions in another region. CDK would create
- * it in a support stack of its own with a Retain policy; this one is destroyed with the stack.
+ * The bucket CodePipeline copies artifacts into for actions in another region, under a key of its
+ * own: the deploy roles of the environments' accounts read templates from here, and an AWS managed
+ * key (aws/s3) cannot be shared with another account. CDK would create both in a support stack of
+ * its own with a Retain policy on the bucket; these are destroyed with the stack. The pipeline
+ * holds the bucket and the key's alias (physical names, no cross-region reference), so CDK grants
+ * each action's role, the other accounts' deploy roles included, on the bucket's and the key's
+ * policies here.
  */
 export class PipelineSupportStack extends Stack {
   public readonly bucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: PipelineSupportStackProps) {
     super(scope, id, props);
+    const key = new kms.Key(this, 'ReplicationKey', {
+      description: "Encrypts the pipeline's artifacts copied to this region",
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const alias = new kms.Alias(this, 'ReplicationKeyAlias', { aliasName: props.keyAlias, targetKey: key, removalPolicy: RemovalPolicy.DESTROY });
     this.bucket = new s3.Bucket(this, 'Replication', {
       bucketName: props.bucketName,
-      // SSE-KMS with the AWS managed key (aws/s3): the pipeline imports this bucket by name, with no
-      // key, so CodePipeline encrypts what it copies here with that key, whose policy lets every
-      // principal of the account use it through S3 (the deploy roles read templates from here).
-      encryption: s3.BucketEncryption.KMS_MANAGED,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: alias,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       versioned: true,

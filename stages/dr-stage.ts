@@ -18,6 +18,7 @@ import { CrossRegionAccess } from '../lib/failover/cross-region-access';
 import type { FailoverOrchestrator } from '../lib/failover/failover-orchestrator';
 import type { FailoverProber } from '../lib/failover/failover-prober';
 import type { FaultInjection } from '../lib/failover/fault-injection';
+import { DrillAccess, DrillTrust } from '../lib/failover/drill-access';
 import type { AlertTopic } from '../lib/observability/alert-topic';
 import type { DrDashboard } from '../lib/observability/dr-dashboard';
 import type { DrEventBus } from '../lib/observability/dr-event-bus';
@@ -49,6 +50,11 @@ export interface DrStageProps extends StageProps {
   readonly config: AppConfig;
   /** Which region of the pair this stage deploys. */
   readonly role: RegionRole;
+  /**
+   * The pipeline's drill projects, for the test environment only: its primary stage creates the
+   * role they assume. @default - no drill role (production, and a direct deployment)
+   */
+  readonly drillTrust?: DrillTrust;
 }
 
 /**
@@ -100,6 +106,8 @@ export class DrStage extends Stage {
   public readonly hostedZone: route53.IHostedZone;
   /** The unplanned drill's FIS experiment (primary region, `faultInjectionDrills` only). */
   public readonly faultInjection?: FaultInjection;
+  /** The role the pipeline's drill steps assume (the test environment's primary stage only). */
+  public readonly drillAccess?: DrillAccess;
 
   constructor(scope: Construct, id: string, props: DrStageProps) {
     const { config, role } = props;
@@ -155,5 +163,8 @@ export class DrStage extends Stage {
     ({ readiness: this.readiness, regionalAlarms: this.regionalAlarms, eventForwarding: this.eventForwarding, dashboard: this.dashboard } = observability);
     this.storage = buildStorage(ctx, this.database);
     this.faultInjection = buildFaultInjection(ctx, { orderApi: this.orderApi, regionalAlarms: this.regionalAlarms, storage: this.storage });
+    if (props.drillTrust !== undefined && role === RegionRole.PRIMARY) {
+      this.drillAccess = new DrillAccess(stack, 'DrillAccess', { config, trust: props.drillTrust });
+    }
   }
 }

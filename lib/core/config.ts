@@ -17,6 +17,8 @@ import {
   suffixSchema,
 } from './config-fields';
 import { checkRecovery, RECOVERY_FIELDS } from './config-recovery';
+import { ACCOUNT_FIELDS, checkAccounts } from './config-accounts';
+import { checkDns, DNS_FIELDS } from './config-dns';
 
 /**
  * The whole app's configuration: one zod schema, read from `cdk.json` context with every key
@@ -46,7 +48,11 @@ export const configSchema = z
       .default('trading-dr'),
     /** Carried by every physical name, so several environments can share an account. */
     environmentSuffix: suffixSchema().default('dev'),
-    /** The AWS account both regions deploy into. The default is a placeholder for offline synth. */
+    /**
+     * The AWS account of everything `deliveryAccount`, `testAccount` and `productionAccount` leave
+     * unset (config-accounts.ts), and of a direct deployment of any other suffix. The default is a
+     * placeholder for offline synth.
+     */
     account: z
       .string()
       .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
@@ -293,26 +299,14 @@ export const configSchema = z
     testEnvironmentSuffix: suffixSchema().default('test'),
     /** The environment suffix of production. */
     productionEnvironmentSuffix: suffixSchema().default('prod'),
-    /**
-     * The test environment's API host label in the same zone (`{testApiSubdomain}.{domainName}`):
-     * both environments live in one account and zone, so their failover records and certificates
-     * must not share a name.
-     */
-    testApiSubdomain: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api-test')
-      .default('api-test'),
     ...RECOVERY_FIELDS,
+    ...ACCOUNT_FIELDS,
+    ...DNS_FIELDS,
   })
   .superRefine((config, ctx) => {
     checkRecovery(config, ctx);
-    if (config.testApiSubdomain === config.apiSubdomain) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['testApiSubdomain'],
-        message: `must differ from apiSubdomain (both are ${config.apiSubdomain}): the test environment's records and certificate would collide with production's`,
-      });
-    }
+    checkAccounts(config, ctx);
+    checkDns(config, ctx);
     if (config.primaryRegion === config.secondaryRegion) {
       ctx.addIssue({ code: 'custom', path: ['secondaryRegion'], message: `must differ from primaryRegion (both are ${config.primaryRegion})` });
     }

@@ -46,6 +46,12 @@ export const TEMPLATE_ACKNOWLEDGMENTS: readonly TemplateAcknowledgment[] = [
     logicalId: /^CustomVpcRestrictDefaultSGCustomResourceProviderRole[0-9A-F]{8}$/,
     reason: `${PROVIDER_ROLE_REASON} (it removes the rules of the VPC's default security group)`,
   },
+  {
+    id: BASIC_EXECUTION_ROLE,
+    resourceType: 'AWS::IAM::Role',
+    logicalId: /^CustomCrossAccountZoneDelegationCustomResourceProviderRole[0-9A-F]{8}$/,
+    reason: `${PROVIDER_ROLE_REASON} (with a delegation only: it assumes the parent zone's role to write this zone's NS record)`,
+  },
 ];
 
 /**

@@ -1,4 +1,5 @@
 import type * as route53 from 'aws-cdk-lib/aws-route53';
+import { zoneDelegation } from '../../lib/core/config-dns';
 import { ParameterKey } from '../../lib/core/naming';
 import type { OrderApi } from '../../lib/order-path/order-api';
 import { FailoverRouting } from '../../lib/routing/failover-routing';
@@ -14,6 +15,7 @@ export function buildHostedZone({ stack, config, role, settings, naming, paramet
     peerRegion: settings.peerRegion,
     zoneName: config.domainName,
     hostedZoneId: config.hostedZoneId,
+    delegation: zoneDelegation(config),
   });
   if (hostedZone.created) {
     parameters.publish(ParameterKey.hostedZoneId, hostedZone.zone.hostedZoneId, 'The public hosted zone of the API names (created by the primary stage)');

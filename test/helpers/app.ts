@@ -5,7 +5,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { AppConfig, parseConfig } from '../../lib/core/config';
-import { addDrStages, DrDeployment } from '../../bin/compose';
+import { addDrStages, addPipeline, DrDeployment } from '../../bin/compose';
+import type { PipelineStack } from '../../pipeline/pipeline-stack';
 import { addComplianceChecks } from '../../lib/core/compliance';
 import { Naming } from '../../lib/core/naming';
 
@@ -16,9 +17,24 @@ export function cdkJsonContext(): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(CDK_JSON, 'utf8')).context as Record<string, unknown>;
 }
 
-/** A fresh App with cdk.json's context, writing to its own temporary directory. */
+/**
+ * CDK's context key naming the stacks whose assets are bundled (`cdk synth <stack>` sets it to the
+ * stacks selected); an empty list bundles none. The templates are the same apart from the asset
+ * hashes: a template test does not need the functions' code, and esbuild costs about 20 s of every
+ * whole-app synthesis on two cores. The bundles themselves are tested by test/lambda/bundles.test.ts
+ * and by test/cli.test.ts, which runs the README's `cdk synth` and bundles everything.
+ */
+const BUNDLING_STACKS = 'aws:cdk:bundling-stacks';
+
+/**
+ * A fresh App with cdk.json's context, writing to its own temporary directory. Assets are not
+ * bundled unless the context given names stacks under `aws:cdk:bundling-stacks`.
+ */
 export function newApp(context: Record<string, unknown> = {}): App {
-  return new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')), context: { ...cdkJsonContext(), ...context } });
+  return new App({
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')),
+    context: { ...cdkJsonContext(), [BUNDLING_STACKS]: [], ...context },
+  });
 }
 
 export interface SynthesizedDeployment {
@@ -31,20 +47,64 @@ export interface SynthesizedDeployment {
   template(stack: Stack): Template;
 }
 
-/** Builds and synthesizes the whole app (both stages, cdk-nag on) as `bin/app.ts` does. */
-export function synthDeployment(overrides: Record<string, unknown> = {}): SynthesizedDeployment {
-  const app = newApp();
+/** Every stack's assets bundled, as `cdk synth` does: for a test of the deployment packages themselves. */
+export const BUNDLE_ALL = { [BUNDLING_STACKS]: ['**'] };
+
+/**
+ * Builds and synthesizes the whole app (both stages, cdk-nag on) as `bin/app.ts` does, without
+ * bundling the functions unless `context` is BUNDLE_ALL.
+ */
+export function synthDeployment(overrides: Record<string, unknown> = {}, context: Record<string, unknown> = {}): SynthesizedDeployment {
+  const app = newApp(context);
   const config = parseConfig(overrides);
   const deployment = addDrStages(app, config);
   addComplianceChecks(app);
   const assembly = app.synth();
+  return { config, deployment, assembly, templates: templatesOf(assembly), template: (stack) => Template.fromStack(stack) };
+}
+
+/**
+ * The three-account layout: the pipeline in a delivery account, test and production in their own,
+ * a backup account, and each environment's zone delegated from a parent zone in a networking account.
+ */
+export const THREE_ACCOUNTS = {
+  deliveryAccount: '222222222222',
+  testAccount: '333333333333',
+  productionAccount: '444444444444',
+  backupAccount: '555555555555',
+  testDomainName: 'trading-test.example.com',
+  parentHostedZoneId: 'Z0PARENTZONE000000001',
+  parentZoneName: 'example.com',
+  dnsDelegationRoleArn: 'arn:aws:iam::666666666666:role/dns-delegation',
+} as const;
+
+export interface SynthesizedPipeline {
+  readonly config: AppConfig;
+  readonly pipeline: PipelineStack;
+  readonly assembly: cxapi.CloudAssembly;
+  /** Every synthesized template by stack artifact id, across nested stage assemblies. */
+  readonly templates: Map<string, Record<string, any>>;
+}
+
+/** Builds and synthesizes the pipeline (its support stack and four stages, cdk-nag on) as `bin/app.ts` does. */
+export function synthPipeline(overrides: Record<string, unknown> = {}): SynthesizedPipeline {
+  const app = newApp();
+  const config = parseConfig({ deployment: 'pipeline', ...overrides });
+  const pipeline = addPipeline(app, config);
+  addComplianceChecks(app);
+  const assembly = app.synth();
+  return { config, pipeline, assembly, templates: templatesOf(assembly) };
+}
+
+/** Every template of an assembly by stack artifact id, across nested stage assemblies. */
+export function templatesOf(assembly: cxapi.CloudAssembly): Map<string, Record<string, any>> {
   const templates = new Map<string, Record<string, any>>();
   const collect = (each: cxapi.CloudAssembly): void => {
     for (const stack of each.stacks) templates.set(stack.id, stack.template);
     for (const nested of each.nestedAssemblies) collect(nested.nestedAssembly);
   };
   collect(assembly);
-  return { config, deployment, assembly, templates, template: (stack) => Template.fromStack(stack) };
+  return templates;
 }
 
 /** Naming for the default config in a region, to state expected names in assertions. */

@@ -1,7 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { synthDeployment } from '../helpers/app';
+import { BUNDLE_ALL, synthDeployment } from '../helpers/app';
 
-const synthesized = synthDeployment();
+// The deployment packages are compared, so this synthesis bundles them.
+const synthesized = synthDeployment({}, BUNDLE_ALL);
 const primary = Template.fromStack(synthesized.deployment.primary.regionalStack);
 
 describe('order processing', () => {
