@@ -12,6 +12,7 @@ import { acknowledgeGeneratedWildcards, acknowledgeScopedWildcards } from '../li
 import { Naming, Purpose, regionCode } from '../lib/core/naming';
 import { DRILL_STEPS, drillAccessRoleName, drillProjectRoleName, DrillStepId, DrillTrust } from '../lib/failover/drill-access';
 import { unplannedTargets } from '../integ/unplanned-drill';
+import { BackupVaultStage, backupVaultStageId } from '../stages/backup-vault-stage';
 import { DrStage, stageId } from '../stages/dr-stage';
 import { pipelineArtifactLifecycle } from './pipeline-support-stack';
 
@@ -164,19 +165,18 @@ export class PipelineStack extends Stack {
       this.stages.push(stage);
       return stage;
     });
-    const isProduction = !drill;
-    this.pipeline.addStage(
-      primary,
-      isProduction
-        ? {
-            pre: [
-              new pipelines.ManualApprovalStep('PromoteToProduction', {
-                comment: `The test environment passed its failover drill and failback; deploy ${config.environmentSuffix}?`,
-              }),
-            ],
-          }
-        : {},
-    );
+    const approval = new pipelines.ManualApprovalStep('PromoteToProduction', {
+      comment: `The test environment passed its failover drill and failback; deploy ${config.environmentSuffix}?`,
+    });
+    // Production's backup account, when configured: its vaults exist before production's plans copy into them.
+    if (!drill && config.backupAccount !== undefined) {
+      const backupAccount = config.backupAccount;
+      const wave = this.pipeline.addWave(`Dr-${config.environmentSuffix}-backup`, { pre: [approval] });
+      for (const region of [config.primaryRegion, config.secondaryRegion]) {
+        wave.addStage(new BackupVaultStage(this, backupVaultStageId(config, region), { config, backupAccount, region }));
+      }
+    }
+    this.pipeline.addStage(primary, drill || config.backupAccount !== undefined ? {} : { pre: [approval] });
     if (!drill) {
       this.pipeline.addStage(secondary);
       return;

@@ -16,6 +16,8 @@ export function testEnvironmentConfig(config: AppConfig): AppConfig {
     environmentSuffix: config.testEnvironmentSuffix,
     account: deploymentAccounts(config).test,
     ...testEnvironmentDns(config),
+    // Only production's recovery points are copied to the backup account.
+    backupAccount: undefined,
   };
 }
 
@@ -31,7 +33,7 @@ export function productionEnvironmentConfig(config: AppConfig): AppConfig {
 export function directEnvironmentConfig(config: AppConfig): AppConfig {
   if (config.environmentSuffix === config.testEnvironmentSuffix) return testEnvironmentConfig(config);
   if (config.environmentSuffix === config.productionEnvironmentSuffix) return productionEnvironmentConfig(config);
-  return { ...config, account: environmentAccount(config, config.environmentSuffix) };
+  return { ...config, account: environmentAccount(config, config.environmentSuffix), backupAccount: undefined };
 }
 
 /** The pipeline's own config: its names and stacks in the delivery account. */

@@ -203,6 +203,8 @@ export const Purpose = {
   restoreDrill: 'restore-drill',
   /** The unplanned drill's fault injection (FIS experiment template, its role and configuration). */
   faultInjection: 'fault-injection',
+  /** The backup account's vaults, which receive a copy of every production recovery point. */
+  backupCopies: 'backup-copies',
   /** The role the pipeline's drill steps assume in the test environment's account. */
   drillAccess: 'drill',
 } as const;

@@ -1,16 +1,14 @@
-import { Arn, ArnFormat, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { BACKUP_VAULT_CLEANER, VAULT_CLEANER_TIMEOUT_SECONDS } from '../../lambda/contracts/backup-vault-cleaner';
 import { AwsCallSupport } from '../core/aws-call-support';
-import { acknowledgeScopedWildcards, DestroyableGuard } from '../core/compliance';
 import type { AppConfig } from '../core/config';
-import { HandlerFunction } from '../core/handler-function';
-import { handlerProvider } from '../core/handler-provider';
+import { backupAccountKeyStatements, backupAccountVaultArn } from './backup-account-vault';
+import { encryptedVault, vaultLock } from './backup-vault';
 import { Naming, Purpose } from '../core/naming';
 
 /** The config keys the backups read. */
@@ -35,10 +33,13 @@ export interface RegionalBackupProps {
   /** Names of the tables to back up (this region's replica of each global table). */
   readonly tableNames: readonly string[];
   readonly config: BackupConfig;
+  /**
+   * The backup account: each recovery point is also copied to its vault in this region (production
+   * only). @default - no copy outside this account
+   */
+  readonly backupAccount?: string;
 }
 
-/** A Vault Lock grace period for compliance mode: AWS Backup's least (3 days), after which the lock is permanent. */
-const COMPLIANCE_GRACE_DAYS = 3;
 /** Hours a scheduled backup may wait to start, and then run, before AWS Backup cancels it: within the hour that follows. */
 const START_WINDOW = Duration.hours(1);
 const COMPLETION_WINDOW = Duration.hours(2);
@@ -60,8 +61,9 @@ const COMPLETION_WINDOW = Duration.hours(2);
  * - Teardown: by default a cleaner deletes the vault's recovery points when the stack is
  *   destroyed, so the vault can go too. With `keepBackupsOnTeardown` the vault and its key are
  *   retained instead (the only Retain the destroyability guard permits).
- * - A separate backup account (the copy a compromised workload account cannot delete) is a
- *   further copy action on the same rule: `copyTo` below takes any vault ARN.
+ * - With a backup account (production only), each recovery point is also copied to that
+ *   account's vault in this region (data/backup-account-vault.ts): the copy a compromised
+ *   workload account cannot delete.
  * - Break-glass: nothing here changes with the writer's region (config `writerRegion`), so moving
  *   the writer touches no IAM resource of this construct.
  */
@@ -74,30 +76,17 @@ export class RegionalBackup extends Construct {
   constructor(scope: Construct, id: string, props: RegionalBackupProps) {
     super(scope, id);
     const { naming, config } = props;
-    const keep = config.keepBackupsOnTeardown;
-    const removalPolicy = keep ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const vaultName = naming.name('backupVault', Purpose.backup);
 
-    const key = new kms.Key(this, 'Key', {
-      alias: naming.name('keyAlias', Purpose.backup),
-      description: `Encrypts the recovery points in backup vault ${vaultName}`,
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    this.key = key;
-    const vault = new backup.BackupVault(this, 'Vault', {
-      backupVaultName: vaultName,
-      encryptionKey: key,
-      removalPolicy,
-      lockConfiguration: vaultLock(config),
+    const { vault, key } = encryptedVault(this, {
+      naming,
+      purpose: Purpose.backup,
+      config,
+      lock: vaultLock(config, [config.backupRetentionDays, config.backupCopyRetentionDays]),
     });
     this.vault = vault;
-    if (keep) {
-      const reason = 'config keepBackupsOnTeardown=true keeps the recovery points and the key that decrypts them';
-      DestroyableGuard.permitRetain(vault.node.defaultChild as CfnResource, reason);
-      DestroyableGuard.permitRetain(key.node.defaultChild as CfnResource, reason);
-    } else {
-      this.emptyOnTeardown(props, vaultName, vault);
+    this.key = key;
+    if (props.backupAccount !== undefined) {
+      for (const statement of backupAccountKeyStatements(props.backupAccount)) key.addToResourcePolicy(statement);
     }
 
     this.plan = new backup.BackupPlan(this, 'Plan', {
@@ -110,7 +99,12 @@ export class RegionalBackup extends Construct {
           startWindow: START_WINDOW,
           completionWindow: COMPLETION_WINDOW,
           deleteAfter: Duration.days(config.backupRetentionDays),
-          copyActions: [this.copyTo('PeerVault', Arn.format(peerVaultArnParts(naming, props.peerRegion), Stack.of(this)), config.backupCopyRetentionDays)],
+          copyActions: [
+            this.copyTo('PeerVault', Arn.format(peerVaultArnParts(naming, props.peerRegion), Stack.of(this)), config.backupCopyRetentionDays),
+            ...(props.backupAccount === undefined
+              ? []
+              : [this.copyTo('BackupAccountVault', backupAccountVaultArn(naming, props.backupAccount, this), config.backupCopyRetentionDays)]),
+          ],
         }),
       ],
     });
@@ -139,54 +133,6 @@ export class RegionalBackup extends Construct {
       destinationBackupVault: backup.BackupVault.fromBackupVaultArn(this, id, vaultArn),
       deleteAfter: Duration.days(days),
     };
-  }
-
-  /** The cleaner that deletes the vault's recovery points when the stack is destroyed. */
-  private emptyOnTeardown(props: RegionalBackupProps, vaultName: string, vault: backup.BackupVault): void {
-    const { naming, config } = props;
-    const { function: fn, role } = new HandlerFunction(this, 'Cleaner', {
-      naming,
-      purpose: Purpose.backupCleaner,
-      contract: BACKUP_VAULT_CLEANER,
-      variables: {},
-      description: `Deletes the recovery points of backup vault ${vaultName} when the stack is destroyed`,
-      timeout: Duration.seconds(VAULT_CLEANER_TIMEOUT_SECONDS),
-      memorySize: 256,
-      logRetention: config.logRetentionDays,
-      sourceMaps: config.lambdaSourceMaps,
-      tracing: false,
-    });
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['backup:ListRecoveryPointsByBackupVault'], resources: [vault.backupVaultArn] }));
-    // DeleteRecoveryPoint is authorised on the recovery point, whose ARN is the underlying snapshot's
-    // or backup's and not known in advance; the condition keeps it to this vault.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['backup:DeleteRecoveryPoint'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'backup:BackupVaultName': vaultName } },
-      }),
-    );
-    // Deleting an Aurora recovery point deletes its cluster snapshot (AWS Backup names them awsbackup:*) through RDS.
-    const snapshots = Arn.format(
-      { service: 'rds', resource: 'cluster-snapshot', resourceName: 'awsbackup:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-      Stack.of(this),
-    );
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBClusterSnapshot'], resources: [snapshots] }));
-    acknowledgeScopedWildcards(role, ['*'], 'DeleteRecoveryPoint is limited to this vault by the backup:BackupVaultName condition');
-    acknowledgeScopedWildcards(role, [snapshots], 'The cluster snapshots AWS Backup creates, which deleting a recovery point removes');
-    const provider = handlerProvider(this, 'CleanerProvider', {
-      onEventHandler: fn,
-      functionName: naming.name('function', Purpose.backupCleanerProvider),
-      logRetention: config.logRetentionDays,
-      handles: 'the cleaner function',
-    });
-    const cleaner = new CustomResource(this, 'EmptyOnTeardown', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::BackupVaultCleaner',
-      properties: { VaultName: vaultName },
-    });
-    // Deleted before the vault: CloudFormation deletes in reverse dependency order.
-    cleaner.node.addDependency(vault);
   }
 
   /** Turns on AWS Backup's advanced DynamoDB features in this region (needed to copy table backups across regions). */
@@ -220,19 +166,5 @@ function peerVaultArnParts(naming: Naming, peerRegion: string) {
     resource: 'backup-vault',
     resourceName: naming.forRegion(peerRegion).name('backupVault', Purpose.backup),
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  };
-}
-
-/** Vault Lock from config: governance keeps a minimum retention; compliance also becomes permanent after its grace period. */
-function vaultLock(config: BackupConfig): backup.LockConfiguration | undefined {
-  if (config.backupVaultLock === 'none') return undefined;
-  // The vault holds its own recovery points and the other region's copies.
-  const least = Math.min(config.backupRetentionDays, config.backupCopyRetentionDays);
-  const most = Math.max(config.backupRetentionDays, config.backupCopyRetentionDays);
-  return {
-    minRetention: Duration.days(least),
-    // AWS Backup wants a maximum above the minimum, or none.
-    ...(most > least ? { maxRetention: Duration.days(most) } : {}),
-    ...(config.backupVaultLock === 'compliance' ? { changeableFor: Duration.days(COMPLIANCE_GRACE_DAYS) } : {}),
   };
 }

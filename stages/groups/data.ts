@@ -1,6 +1,7 @@
 import { RegionRole } from '../../lib/core/region-settings';
 import { ParameterKey, Purpose } from '../../lib/core/naming';
 import { RegionalBackup } from '../../lib/data/backup';
+import { backupAccountKeyStatements } from '../../lib/data/backup-account-vault';
 import { PeerParameter } from '../../lib/core/peer-parameter';
 import { ControlTable } from '../../lib/data/control-table';
 import { GlobalDatabase } from '../../lib/data/global-database';
@@ -57,7 +58,11 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
     clusterIdentifier: database.clusterIdentifier,
     tableNames: [Purpose.orderJournal, Purpose.control, Purpose.sessions].map((purpose) => naming.name('table', purpose)),
     config,
+    backupAccount: config.backupAccount,
   });
+  if (config.backupAccount !== undefined) {
+    for (const statement of backupAccountKeyStatements(config.backupAccount)) database.key.addToResourcePolicy(statement);
+  }
   return { orderJournal, controlTable, sessionStore, database, backup, holdsWriter };
 }
 

@@ -70,8 +70,14 @@ describe('three accounts', () => {
 
   it('puts the pipeline in the delivery account and each stage in its environment’s account', () => {
     expect(byName(/^stack-delivery-/).map((stack) => stack.account)).toEqual([deliveryAccount, deliveryAccount]);
-    expect(byName(/-test$/).map((stack) => `${stack.region}:${stack.account}`)).toEqual([`us-east-1:${testAccount}`, `us-east-2:${testAccount}`]);
-    expect(byName(/-prod$/).map((stack) => `${stack.region}:${stack.account}`)).toEqual([`us-east-1:${productionAccount}`, `us-east-2:${productionAccount}`]);
+    expect(byName(/^stack-regional-.*-test$/).map((stack) => `${stack.region}:${stack.account}`)).toEqual([
+      `us-east-1:${testAccount}`,
+      `us-east-2:${testAccount}`,
+    ]);
+    expect(byName(/^stack-regional-.*-prod$/).map((stack) => `${stack.region}:${stack.account}`)).toEqual([
+      `us-east-1:${productionAccount}`,
+      `us-east-2:${productionAccount}`,
+    ]);
   });
 
   it("encrypts both artifact buckets with keys of their own that the environments' deploy roles may use", () => {
@@ -120,7 +126,7 @@ describe('three accounts', () => {
   });
 
   it("production's accounts hold no role the delivery account, or any other account, can assume", () => {
-    for (const stack of byName(/-prod$/)) {
+    for (const stack of byName(/^stack-regional-.*-prod$/)) {
       for (const [logicalId, role] of resourcesOf(stack, 'AWS::IAM::Role')) {
         const principals = (role.Properties!.AssumeRolePolicyDocument.Statement as Array<{ Principal: Record<string, unknown> }>).map((each) => each.Principal);
         expect({ logicalId, aws: principals.filter((principal) => 'AWS' in principal) }).toEqual({ logicalId, aws: [] });
@@ -180,10 +186,49 @@ describe('three accounts', () => {
     }
   });
 
+  it("copies production's recovery points, and only production's, into the backup account's vault of the same region", () => {
+    const vaults = byName(/^stack-backup-copies-/);
+    expect(vaults.map((stack) => `${stack.region}:${stack.account}`)).toEqual([
+      `us-east-1:${THREE_ACCOUNTS.backupAccount}`,
+      `us-east-2:${THREE_ACCOUNTS.backupAccount}`,
+    ]);
+    for (const stack of vaults) {
+      const [[, vault]] = resourcesOf(stack, 'AWS::Backup::BackupVault');
+      expect(vault.Properties!.AccessPolicy.Statement).toEqual([
+        { Action: 'backup:CopyIntoBackupVault', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${productionAccount}:root` }, Resource: '*' },
+      ]);
+      expect(JSON.stringify(stack.template)).not.toContain('"Retain"');
+    }
+    for (const stack of byName(/^stack-regional-/)) {
+      const [[, plan]] = resourcesOf(stack, 'AWS::Backup::BackupPlan');
+      const destinations = (plan.Properties!.BackupPlan.BackupPlanRule[0].CopyActions as Array<{ DestinationBackupVaultArn: string }>).map(
+        (action) => action.DestinationBackupVaultArn,
+      );
+      const backupVault = `arn:aws:backup:${stack.region}:${THREE_ACCOUNTS.backupAccount}:backup-vault:vault-backup-copies-prod`;
+      expect(destinations.includes(backupVault)).toBe(stack.stackName.endsWith('-prod'));
+      // The keys of what is copied may be used by the backup account (production only).
+      const keyPolicies = rendered(resourcesOf(stack, 'AWS::KMS::Key').map(([, key]) => key.Properties!.KeyPolicy));
+      expect(keyPolicies.includes(`arn:aws:iam::${THREE_ACCOUNTS.backupAccount}:root`)).toBe(stack.stackName.endsWith('-prod'));
+    }
+  });
+
+  it('deploys the backup vaults after the approval and before production', () => {
+    const [pipeline] = byName(/^stack-delivery-use1-pipeline$/);
+    const [[, codePipeline]] = resourcesOf(pipeline, 'AWS::CodePipeline::Pipeline');
+    const stageNames = (codePipeline.Properties!.Stages as Array<{ Name: string; Actions: Array<{ Name: string; RunOrder: number }> }>).map(
+      (stage) => stage.Name,
+    );
+    expect(stageNames.filter((name) => name.startsWith('Dr-'))).toEqual(['Dr-test-use1', 'Dr-test-use2', 'Dr-prod-backup', 'Dr-prod-use1', 'Dr-prod-use2']);
+    const backupStage = (codePipeline.Properties!.Stages as Array<{ Name: string; Actions: Array<{ Name: string; RunOrder: number }> }>).find(
+      (stage) => stage.Name === 'Dr-prod-backup',
+    )!;
+    expect([...backupStage.Actions].sort((a, b) => a.RunOrder - b.RunOrder)[0].Name).toBe('PromoteToProduction');
+  });
+
   it('passes the destroyability guard and cdk-nag in the app, cdk-nag at template level, and cfn-lint', () => {
     expect(findSynthesisErrors(three.assembly)).toEqual([]);
     const files = templateFilesOf(three.assembly);
-    expect(files.size).toBe(6);
+    expect(files.size).toBe(8);
     expect(nagTemplates(files)).toEqual([]);
     const lint = cfnLint([...files.values()]);
     expect(lint.error).toBeUndefined();
