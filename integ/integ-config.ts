@@ -48,12 +48,55 @@ export function appContext(cdkJsonPath = path.join(__dirname, '..', 'cdk.json'))
  */
 export function integConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (env[SNAPSHOT_SYNTH_VARIABLE] !== undefined) return parseConfig({ ...INTEG_DEFAULTS });
+  const given = integOverrides(env, INTEG_REQUIRED_KEYS, 'a delegated public hosted zone the account owns');
+  const account = given.account ?? env.CDK_DEFAULT_ACCOUNT;
+  return parseConfig({ ...INTEG_DEFAULTS, ...given, ...(account === undefined ? {} : { account }) });
+}
 
+/**
+ * The three-account layout the accounts integration test (integ/integ.accounts.ts) snapshots: the
+ * pipeline in a delivery account, test and production in their own, a backup account, and each
+ * environment's zone delegated from a parent zone in a networking account. Placeholders, never
+ * deployed; the tests hold the app to the same layout (test/pipeline/accounts.test.ts).
+ */
+export const THREE_ACCOUNT_LAYOUT = {
+  deliveryAccount: '222222222222',
+  testAccount: '333333333333',
+  productionAccount: '444444444444',
+  backupAccount: '555555555555',
+  testDomainName: 'trading-test.example.com',
+  parentHostedZoneId: 'Z0PARENTZONE000000001',
+  parentZoneName: 'example.com',
+  dnsDelegationRoleArn: 'arn:aws:iam::666666666666:role/dns-delegation',
+} as const;
+
+/** Example values of the required keys, for the message that asks for them. */
+const INTEG_EXAMPLES: Record<string, string> = {
+  domainName: 'dr-integ.example.net',
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  deliveryAccount: '222222222222',
+  testAccount: '333333333333',
+  productionAccount: '444444444444',
+};
+
+/** Keys a three-account deployment must set. */
+export const ACCOUNTS_REQUIRED_KEYS = ['deliveryAccount', 'testAccount', 'productionAccount'] as const;
+
+/**
+ * The config of the accounts integration test app: the pipeline with THREE_ACCOUNT_LAYOUT for the
+ * snapshot; for a deployment, the keys of `DR_INTEG_CONFIG`, which must name the three accounts.
+ */
+export function accountsIntegConfig(env: NodeJS.ProcessEnv): AppConfig {
+  if (env[SNAPSHOT_SYNTH_VARIABLE] !== undefined) return parseConfig({ deployment: 'pipeline', ...THREE_ACCOUNT_LAYOUT });
+  return parseConfig({ ...integOverrides(env, ACCOUNTS_REQUIRED_KEYS, 'the accounts of the three-account layout'), deployment: 'pipeline' });
+}
+
+/** The keys of `DR_INTEG_CONFIG`, checked to be config keys and to include `required`. */
+function integOverrides(env: NodeJS.ProcessEnv, required: readonly string[], why: string): Record<string, unknown> {
   const text = env[INTEG_CONFIG_VARIABLE];
   if (text === undefined || text.trim() === '') {
-    throw new ConfigError([
-      `${INTEG_CONFIG_VARIABLE}: not set; a deployment needs a JSON object with at least ${INTEG_REQUIRED_KEYS.join(' and ')}, e.g. '{"domainName":"dr-integ.example.net","hostedZoneId":"Z0123456789ABCDEFGHIJ"}'`,
-    ]);
+    const example = JSON.stringify(Object.fromEntries(required.map((key) => [key, INTEG_EXAMPLES[key] ?? '...'])));
+    throw new ConfigError([`${INTEG_CONFIG_VARIABLE}: not set; a deployment needs a JSON object with at least ${required.join(' and ')}, e.g. '${example}'`]);
   }
   let overrides: unknown;
   try {
@@ -69,12 +112,9 @@ export function integConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (unknown.length > 0) {
     throw new ConfigError(unknown.map((key) => `${INTEG_CONFIG_VARIABLE}: '${key}' is not a config key (see the README's configuration table)`));
   }
-  const missing = INTEG_REQUIRED_KEYS.filter((key) => given[key] === undefined || given[key] === '');
+  const missing = required.filter((key) => given[key] === undefined || given[key] === '');
   if (missing.length > 0) {
-    throw new ConfigError(
-      missing.map((key) => `${INTEG_CONFIG_VARIABLE}: ${key} is required for a deployment (a delegated public hosted zone the account owns)`),
-    );
+    throw new ConfigError(missing.map((key) => `${INTEG_CONFIG_VARIABLE}: ${key} is required for a deployment (${why})`));
   }
-  const account = given.account ?? env.CDK_DEFAULT_ACCOUNT;
-  return parseConfig({ ...INTEG_DEFAULTS, ...given, ...(account === undefined ? {} : { account }) });
+  return given;
 }

@@ -29,6 +29,7 @@ import { addDrStages } from '../bin/compose';
 import { Naming, ParameterKey, Purpose } from '../lib/core/naming';
 import { AwsCallSupport } from '../lib/core/aws-call-support';
 import { PeerParameter } from '../lib/core/peer-parameter';
+import { LOG_ENCRYPTION_ID, LogEncryptionKey } from '../lib/core/log-encryption';
 import { ControlTableSchema } from '../lambda/contracts/tables';
 import { appContext, integConfig } from './integ-config';
 
@@ -53,6 +54,8 @@ const assertionStack = new Stack(secondary, 'IntegAssertions', {
   description: 'integ-tests-alpha assertions of the failover and failback (integration test only)',
 });
 assertionStack.addDependency(secondary.regionalStack);
+// The stage encrypts every log group with its stack's own key: the assertion stack's (its AWS call support) with this one.
+new LogEncryptionKey(assertionStack, LOG_ENCRYPTION_ID, { naming });
 
 const integ = new IntegTest(app, 'Failover', {
   testCases: [primary.regionalStack, secondary.regionalStack],

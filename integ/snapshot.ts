@@ -18,9 +18,29 @@ import { SNAPSHOT_SYNTH_VARIABLE } from './integ-config';
 
 const ROOT = path.join(__dirname, '..');
 
-/** The integration test apps and where their snapshots live (integ-runner's layout). */
-export const INTEG_APP = path.join(ROOT, 'integ', 'integ.failover.ts');
-export const SNAPSHOT_DIR = `${INTEG_APP}.snapshot`;
+/** An integration test app: its file, where its snapshot lives (integ-runner's layout), and its assertion stack. */
+export interface IntegApp {
+  readonly file: string;
+  readonly snapshotDir: string;
+  /**
+   * The stack the snapshot synthesis selects (`--exclusively`): the CLI writes every template all
+   * the same, but bundles only the selected stack's functions. The snapshot ignores asset hashes,
+   * so the regional functions need not be bundled (test/lambda/bundles.test.ts and the README's
+   * `cdk synth` bundle them).
+   */
+  readonly assertionStack: string;
+}
+
+function integApp(name: string, assertionStack: string): IntegApp {
+  const file = path.join(ROOT, 'integ', `integ.${name}.ts`);
+  return { file, snapshotDir: `${file}.snapshot`, assertionStack };
+}
+
+/** The failover and failback of one account's two regions. */
+export const FAILOVER_APP = integApp('failover', 'Dr-integ-use2/IntegAssertions');
+/** The pipeline in the three-account layout. */
+export const ACCOUNTS_APP = integApp('accounts', 'DrPipelineSupport');
+export const INTEG_APPS: readonly IntegApp[] = [FAILOVER_APP, ACCOUNTS_APP];
 
 /** integ-runner's placeholder account for snapshot synthesis (the value is never deployed). */
 const SNAPSHOT_ACCOUNT = '12345678';
@@ -69,12 +89,22 @@ export function snapshotOf(assemblyDir: string): Snapshot {
  * Synthesizes the integration test app with the CDK CLI, as a deployment would (but marked as a
  * snapshot synthesis, offline, with no credentials), into a fresh directory; returns its snapshot.
  */
-export function synthesizeSnapshot(app = INTEG_APP): Snapshot {
+export function synthesizeSnapshot(app: IntegApp = FAILOVER_APP): Snapshot {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'integ-snapshot-'));
   try {
     const result = spawnSync(
       path.join(ROOT, 'node_modules', '.bin', 'cdk'),
-      ['synth', '--quiet', '--app', `npx tsx ${path.relative(ROOT, app)}`, '--output', outdir, ...SNAPSHOT_SYNTH_OPTIONS],
+      [
+        'synth',
+        '--quiet',
+        '--app',
+        `npx tsx ${path.relative(ROOT, app.file)}`,
+        '--output',
+        outdir,
+        ...SNAPSHOT_SYNTH_OPTIONS,
+        '--exclusively',
+        app.assertionStack,
+      ],
       {
         cwd: ROOT,
         encoding: 'utf8',
@@ -92,7 +122,7 @@ export function synthesizeSnapshot(app = INTEG_APP): Snapshot {
       },
     );
     if (result.status !== 0) {
-      throw new Error(`cdk synth of ${path.relative(ROOT, app)} failed (exit ${result.status ?? result.signal}):\n${result.stderr}`);
+      throw new Error(`cdk synth of ${path.relative(ROOT, app.file)} failed (exit ${result.status ?? result.signal}):\n${result.stderr}`);
     }
     return snapshotOf(outdir);
   } finally {
@@ -101,7 +131,7 @@ export function synthesizeSnapshot(app = INTEG_APP): Snapshot {
 }
 
 /** Reads a checked-in snapshot directory. */
-export function readSnapshot(dir = SNAPSHOT_DIR): Snapshot {
+export function readSnapshot(dir = FAILOVER_APP.snapshotDir): Snapshot {
   if (!fs.existsSync(dir)) throw new Error(`${path.relative(ROOT, dir)} does not exist; write it with \`npm run integ:snapshot\``);
   const snapshot: Snapshot = new Map();
   for (const file of fs
@@ -115,7 +145,7 @@ export function readSnapshot(dir = SNAPSHOT_DIR): Snapshot {
 }
 
 /** Replaces a snapshot directory's content with `snapshot`. */
-export function writeSnapshot(snapshot: Snapshot, dir = SNAPSHOT_DIR): void {
+export function writeSnapshot(snapshot: Snapshot, dir = FAILOVER_APP.snapshotDir): void {
   fs.rmSync(dir, { recursive: true, force: true });
   for (const [file, text] of snapshot) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });

@@ -3,7 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { applyGuardrails, ProviderLogging } from '../lib/core/compliance';
 import type { AppConfig } from '../lib/core/config';
-import { LogEncryptionKey, LogGroupEncryption } from '../lib/core/log-encryption';
+import { LOG_ENCRYPTION_ID, LogEncryptionKey, LogGroupEncryption } from '../lib/core/log-encryption';
 import { Naming, Purpose, regionCode } from '../lib/core/naming';
 import { BackupAccountVault } from '../lib/data/backup-account-vault';
 
@@ -41,7 +41,7 @@ export class BackupVaultStage extends Stage {
       description: `${config.appName} backup account vault (${props.region}) for the copies of ${config.environmentSuffix}'s recovery points`,
       env,
     });
-    Aspects.of(this).add(new LogGroupEncryption(new LogEncryptionKey(stack, 'LogEncryption', { naming })));
+    Aspects.of(this).add(new LogGroupEncryption(new LogEncryptionKey(stack, LOG_ENCRYPTION_ID, { naming })));
     const providerLogs = new logs.LogGroup(stack, 'ProviderLogs', {
       logGroupName: `/aws/lambda/${naming.name('logGroup', Purpose.cdkProviders)}`,
       retention: config.logRetentionDays,

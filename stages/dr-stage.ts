@@ -4,7 +4,7 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { AwsCallSupport } from '../lib/core/aws-call-support';
 import { applyGuardrails, ProviderLogging } from '../lib/core/compliance';
-import { LogEncryptionKey, LogGroupEncryption } from '../lib/core/log-encryption';
+import { LOG_ENCRYPTION_ID, LogEncryptionKey, LogGroupEncryption } from '../lib/core/log-encryption';
 import { AppConfig, apiHostName } from '../lib/core/config';
 import { RegionRole, regionSettings } from '../lib/core/region-settings';
 import { Naming, Purpose, regionCode } from '../lib/core/naming';
@@ -126,7 +126,7 @@ export class DrStage extends Stage {
     });
     this.regionalStack = stack;
     // Every log group of the stage, CDK's own included, is encrypted with this stack's log key.
-    Aspects.of(this).add(new LogGroupEncryption(new LogEncryptionKey(stack, 'LogEncryption', { naming })));
+    Aspects.of(this).add(new LogGroupEncryption(new LogEncryptionKey(stack, LOG_ENCRYPTION_ID, { naming })));
     // CDK's own provider functions (default security group, bucket auto-delete) log here, not to a
     // group Lambda would create and the stack would leave behind.
     const providerLogs = new logs.LogGroup(stack, 'ProviderLogs', {

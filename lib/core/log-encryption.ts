@@ -65,24 +65,32 @@ export class LogEncryptionKey extends Construct {
  * the key, so CloudFormation creates the key first, and with it the key policy (a property of the
  * key resource, not a resource of its own), which CloudWatch Logs checks when it creates the group
  * with the key: the reference is the dependency, and no DependsOn is needed. A group in another
- * stack is an error: it needs that stack's own key (a key cannot be referenced across stacks in
- * another region, and one per stack keeps the policy's scope to its region).
+ * stack gets that stack's own LogEncryptionKey (construct id `LogEncryption`, as every stack of
+ * the app names it), and is an error where the stack has none: a key cannot be referenced across
+ * stacks in another region, and one per stack keeps the policy's scope to its region.
  */
+/** The construct id every stack gives its LogEncryptionKey, so the aspect finds another stack's key. */
+export const LOG_ENCRYPTION_ID = 'LogEncryption';
+
 export class LogGroupEncryption implements IAspect {
   constructor(private readonly encryption: LogEncryptionKey) {}
 
   public visit(node: IConstruct): void {
     if (!CfnResource.isCfnResource(node) || node.cfnResourceType !== 'AWS::Logs::LogGroup') return;
-    if (Stack.of(node) !== Stack.of(this.encryption)) {
-      Annotations.of(node).addError(`LogGroupEncryption: this log group is not in ${Stack.of(this.encryption).node.path}; give its stack a LogEncryptionKey`);
+    const own = Stack.of(node).node.tryFindChild(LOG_ENCRYPTION_ID);
+    const encryption = Stack.of(node) === Stack.of(this.encryption) ? this.encryption : own instanceof LogEncryptionKey ? own : undefined;
+    if (encryption === undefined) {
+      Annotations.of(node).addError(
+        `LogGroupEncryption: this log group is not in ${Stack.of(this.encryption).node.path}; give its stack a LogEncryptionKey with id ${LOG_ENCRYPTION_ID}`,
+      );
       return;
     }
     if (node instanceof logs.CfnLogGroup) {
       // A group given a key of its own keeps it.
       if (node.kmsKeyId !== undefined) return;
-      node.kmsKeyId = this.encryption.key.keyArn;
+      node.kmsKeyId = encryption.key.keyArn;
     } else {
-      node.addPropertyOverride('KmsKeyId', this.encryption.key.keyArn);
+      node.addPropertyOverride('KmsKeyId', encryption.key.keyArn);
     }
   }
 }

@@ -9,6 +9,7 @@ import { addDrStages, addPipeline, DrDeployment } from '../../bin/compose';
 import type { PipelineStack } from '../../pipeline/pipeline-stack';
 import { addComplianceChecks } from '../../lib/core/compliance';
 import { Naming } from '../../lib/core/naming';
+import { THREE_ACCOUNT_LAYOUT } from '../../integ/integ-config';
 
 const CDK_JSON = path.join(__dirname, '..', '..', 'cdk.json');
 
@@ -63,20 +64,8 @@ export function synthDeployment(overrides: Record<string, unknown> = {}, context
   return { config, deployment, assembly, templates: templatesOf(assembly), template: (stack) => Template.fromStack(stack) };
 }
 
-/**
- * The three-account layout: the pipeline in a delivery account, test and production in their own,
- * a backup account, and each environment's zone delegated from a parent zone in a networking account.
- */
-export const THREE_ACCOUNTS = {
-  deliveryAccount: '222222222222',
-  testAccount: '333333333333',
-  productionAccount: '444444444444',
-  backupAccount: '555555555555',
-  testDomainName: 'trading-test.example.com',
-  parentHostedZoneId: 'Z0PARENTZONE000000001',
-  parentZoneName: 'example.com',
-  dnsDelegationRoleArn: 'arn:aws:iam::666666666666:role/dns-delegation',
-} as const;
+/** The three-account layout (integ/integ-config.ts): the integration snapshot's and the tests'. */
+export const THREE_ACCOUNTS = THREE_ACCOUNT_LAYOUT;
 
 export interface SynthesizedPipeline {
   readonly config: AppConfig;

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { appContext, INTEG_CONFIG_VARIABLE, integConfig, SNAPSHOT_SYNTH_VARIABLE } from '../../integ/integ-config';
+import { accountsIntegConfig, appContext, INTEG_CONFIG_VARIABLE, integConfig, SNAPSHOT_SYNTH_VARIABLE, THREE_ACCOUNT_LAYOUT } from '../../integ/integ-config';
 import { ConfigError } from '../../lib/core/config';
 
 const DEPLOYMENT = { domainName: 'dr-integ.example.net', hostedZoneId: 'Z0123456789ABCDEFGHIJ' };
@@ -81,5 +81,23 @@ describe('appContext', () => {
     const context = appContext(path.join(__dirname, '..', '..', 'cdk.json'));
     expect(context['@aws-cdk/core:defaultCrossStackReferences']).toBe('weak');
     expect(Object.keys(context).length).toBeGreaterThan(50);
+  });
+});
+
+describe('accountsIntegConfig', () => {
+  it('synthesizes the snapshot in the placeholder three-account layout, whatever the environment says', () => {
+    const config = accountsIntegConfig({ [SNAPSHOT_SYNTH_VARIABLE]: '12345678', [INTEG_CONFIG_VARIABLE]: JSON.stringify({ testAccount: '999999999999' }) });
+    expect(config).toMatchObject({ deployment: 'pipeline', ...THREE_ACCOUNT_LAYOUT });
+  });
+
+  it('deploys the pipeline with the accounts DR_INTEG_CONFIG names, and asks for each missing one', () => {
+    const accounts = { deliveryAccount: '222222222222', testAccount: '333333333333', productionAccount: '444444444444', testDomainName: 'test.example.net' };
+    expect(accountsIntegConfig({ [INTEG_CONFIG_VARIABLE]: JSON.stringify(accounts) })).toMatchObject({ deployment: 'pipeline', ...accounts });
+    expect(() => accountsIntegConfig({ [INTEG_CONFIG_VARIABLE]: JSON.stringify({ deliveryAccount: '222222222222' }) })).toThrow(
+      /DR_INTEG_CONFIG: testAccount is required for a deployment \(the accounts of the three-account layout\)/,
+    );
+    expect(() => accountsIntegConfig({})).toThrow(
+      `DR_INTEG_CONFIG: not set; a deployment needs a JSON object with at least deliveryAccount and testAccount and productionAccount, e.g. '{"deliveryAccount":"222222222222","testAccount":"333333333333","productionAccount":"444444444444"}'`,
+    );
   });
 });
