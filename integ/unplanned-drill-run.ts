@@ -162,12 +162,17 @@ export async function runUnplannedDrill(options: UnplannedOptions, account: stri
       const observation = {
         at: clients.now(),
         dnsRegion: await dnsRegion(options.apiHost, targetsByRegion, clients),
-        activeRegion: (await readControlState(clients.documents, controlTable, options.primaryRegion)).activeRegion,
+        activeRegion: (
+          await withRetry(`read the control item of ${controlTable}`, () => readControlState(clients.documents, controlTable, options.primaryRegion))
+        ).activeRegion,
         runs: await observeRuns(stateMachines, began, finished, clients),
       };
       for (const action of monitor.observe(observation)) {
         if (action.kind === 'start-fault') {
-          const started = await clients.fis.send(new StartExperimentCommand({ experimentTemplateId: templateId, clientToken: `drill-${began}` }));
+          // The client token makes a repeated start the same experiment.
+          const started = await withRetry(`start FIS experiment from ${templateId}`, () =>
+            clients.fis.send(new StartExperimentCommand({ experimentTemplateId: templateId, clientToken: `drill-${began}` })),
+          );
           experimentId = started.experiment?.id ?? null;
         } else if (experimentId) {
           await stopExperiment(clients.fis, experimentId);

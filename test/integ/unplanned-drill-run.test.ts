@@ -149,4 +149,19 @@ describe('the unplanned drill against scripted AWS answers', () => {
     expect(sent.some((line) => line.startsWith('StopExperimentCommand'))).toBe(true);
     expect(sent.at(-1)).toBe('us-east-2 DeleteParameterCommand /trading-dr/test/drill/forced-promotion');
   });
+
+  it('rides out a transient error reading the control item, as the other reads do', async () => {
+    const { clients } = scriptedDeployment('failover');
+    const documents = clients.documents as unknown as { send: (command: unknown) => Promise<unknown> };
+    const read = documents.send;
+    let calls = 0;
+    documents.send = async (command) => {
+      calls += 1;
+      if (calls === 2) throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' });
+      return read(command);
+    };
+    const result = await runUnplannedDrill(options('failover'), ACCOUNT, clients);
+    expect(result.problems).toEqual([]);
+    expect(calls).toBeGreaterThan(2);
+  });
 });
