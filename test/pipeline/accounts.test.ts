@@ -370,3 +370,54 @@ describe.each(LAYOUTS)('the bootstrap execution policy (%s)', (_layout, layout) 
     }
   });
 });
+
+/** A policy document kept in bootstrap/, with its placeholders filled as the README's guide fills them. */
+function bootstrapDocument(file: string, values: Record<string, string>): Record<string, any> {
+  let text = fs.readFileSync(path.join(__dirname, '..', '..', 'bootstrap', file), 'utf8');
+  for (const [placeholder, value] of Object.entries(values)) text = text.split(placeholder).join(value);
+  return JSON.parse(text) as Record<string, any>;
+}
+
+describe("the parent zone's delegation role (bootstrap/dns-delegation-*.json)", () => {
+  const stacks = stacksOf(three.assembly);
+  const values = {
+    PARENT_ZONE_ID: THREE_ACCOUNTS.parentHostedZoneId,
+    PRODUCTION_DOMAIN: 'trading.example.com',
+    TEST_DOMAIN: THREE_ACCOUNTS.testDomainName,
+    TEST_ACCOUNT: testAccount,
+    PRODUCTION_ACCOUNT: productionAccount,
+    TEST_SUFFIX: 'test',
+    PRODUCTION_SUFFIX: 'prod',
+  };
+  const policy = bootstrapDocument('dns-delegation-policy.json', values);
+  const trust = bootstrapDocument('dns-delegation-trust.json', values);
+  const delegations = stacks.flatMap((stack) =>
+    resourcesOf(stack, 'Custom::CrossAccountZoneDelegation').map(([, resource]) => ({ stack, properties: resource.Properties! })),
+  );
+
+  it('lets the record be written by zone id (CDK’s handler looks the zone up by name only when given no id)', () => {
+    expect(delegations).toHaveLength(2);
+    for (const { properties } of delegations) {
+      expect(properties.ParentZoneId).toBe(THREE_ACCOUNTS.parentHostedZoneId);
+      expect(properties.ParentZoneName).toBeUndefined();
+    }
+    const [statement] = policy.Statement;
+    expect(statement.Action).toBe('route53:ChangeResourceRecordSets');
+    expect(statement.Resource).toBe(`arn:aws:route53:::hostedzone/${THREE_ACCOUNTS.parentHostedZoneId}`);
+    expect(statement.Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames'].sort()).toEqual(
+      delegations.map(({ properties }) => properties.DelegatedZoneName).sort(),
+    );
+  });
+
+  it("is assumable by each primary stage's delegation handler, whose role CloudFormation names after its stack, and by no other role", () => {
+    const [statement] = trust.Statement;
+    const patterns = (statement.Condition.ArnLike['aws:PrincipalArn'] as string[]).map((arn) => new RegExp(`^${arn.replace(/\*/g, '.*')}$`));
+    for (const { stack } of delegations) {
+      const [[logicalId]] = resourcesOf(stack, 'AWS::IAM::Role').filter(([id]) => id.startsWith('CustomCrossAccountZoneDelegation'));
+      const handlerRole = `arn:aws:iam::${stack.account}:role/${stack.stackName}-${logicalId}`.slice(0, 64 + `arn:aws:iam::${stack.account}:role/`.length);
+      expect(patterns.some((pattern) => pattern.test(handlerRole))).toBe(true);
+      expect(patterns.some((pattern) => pattern.test(`arn:aws:iam::${stack.account}:role/role-health-use1-prod`))).toBe(false);
+    }
+    expect(statement.Principal.AWS.sort()).toEqual([`arn:aws:iam::${testAccount}:root`, `arn:aws:iam::${productionAccount}:root`].sort());
+  });
+});
