@@ -1,11 +1,10 @@
-import { Aspects, RemovalPolicy, Stack, Stage, StageProps } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Stack, Stage, StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { applyGuardrails, ProviderLogging } from '../lib/core/compliance';
+import { applyGuardrails } from '../lib/core/compliance';
 import type { AppConfig } from '../lib/core/config';
-import { LOG_ENCRYPTION_ID, LogEncryptionKey, LogGroupEncryption } from '../lib/core/log-encryption';
 import { Naming, Purpose, regionCode } from '../lib/core/naming';
 import { BackupAccountVault } from '../lib/data/backup-account-vault';
+import { stageLogging } from './stage-logging';
 
 export interface BackupVaultStageProps extends StageProps {
   /** Production's config: its account copies into the vault, its suffix and app name name it. */
@@ -41,13 +40,7 @@ export class BackupVaultStage extends Stage {
       description: `${config.appName} backup account vault (${props.region}) for the copies of ${config.environmentSuffix}'s recovery points`,
       env,
     });
-    Aspects.of(this).add(new LogGroupEncryption(new LogEncryptionKey(stack, LOG_ENCRYPTION_ID, { naming })));
-    const providerLogs = new logs.LogGroup(stack, 'ProviderLogs', {
-      logGroupName: `/aws/lambda/${naming.name('logGroup', Purpose.cdkProviders)}`,
-      retention: config.logRetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Aspects.of(stack).add(new ProviderLogging(providerLogs));
+    stageLogging(this, stack, naming, config.logRetentionDays);
     this.vault = new BackupAccountVault(stack, 'Vault', { naming, sourceAccount: config.account, config });
   }
 }

@@ -1,10 +1,8 @@
-import { Aspects, RemovalPolicy, Stage, StageProps } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Stage, StageProps } from 'aws-cdk-lib';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { AwsCallSupport } from '../lib/core/aws-call-support';
-import { applyGuardrails, ProviderLogging } from '../lib/core/compliance';
-import { LOG_ENCRYPTION_ID, LogEncryptionKey, LogGroupEncryption } from '../lib/core/log-encryption';
+import { applyGuardrails } from '../lib/core/compliance';
 import { AppConfig, apiHostName } from '../lib/core/config';
 import { RegionRole, regionSettings } from '../lib/core/region-settings';
 import { Naming, Purpose, regionCode } from '../lib/core/naming';
@@ -38,6 +36,7 @@ import { buildAnnouncements, buildObservability } from './groups/observability';
 import { buildOrderPath } from './groups/order-path';
 import { buildHostedZone, buildRouting } from './groups/routing';
 import { RegionalStack } from './regional-stack';
+import { stageLogging } from './stage-logging';
 
 /** Construct id of a region's stage: readable in `cdk ls` and unique per environment and region. */
 export function stageId(config: AppConfig, role: RegionRole): string {
@@ -125,16 +124,7 @@ export class DrStage extends Stage {
       env: { account: config.account, region: settings.region },
     });
     this.regionalStack = stack;
-    // Every log group of the stage, CDK's own included, is encrypted with this stack's log key.
-    Aspects.of(this).add(new LogGroupEncryption(new LogEncryptionKey(stack, LOG_ENCRYPTION_ID, { naming })));
-    // CDK's own provider functions (default security group, bucket auto-delete) log here, not to a
-    // group Lambda would create and the stack would leave behind.
-    const providerLogs = new logs.LogGroup(stack, 'ProviderLogs', {
-      logGroupName: `/aws/lambda/${naming.name('logGroup', Purpose.cdkProviders)}`,
-      retention: config.logRetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Aspects.of(stack).add(new ProviderLogging(providerLogs));
+    stageLogging(this, stack, naming, config.logRetentionDays);
     AwsCallSupport.create(stack, { naming, logRetention: config.logRetentionDays });
     const parameters = new RegionalParameters(stack, 'Parameters', { naming, role, peerRegion: settings.peerRegion });
     const ctx: StageContext = { stack, config, role, settings, naming, parameters, apiHostName: apiHostName(config) };

@@ -1,21 +1,11 @@
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadConfig, parseConfig } from '../../lib/core/config';
+import { loadConfig, parseConfig } from '../../lib/core/config';
 import { deploymentAccounts } from '../../lib/core/config-accounts';
 import { zoneDelegation } from '../../lib/core/config-dns';
 import { deliveryConfig, directEnvironmentConfig, productionEnvironmentConfig, testEnvironmentConfig } from '../../lib/core/environment-config';
 import { addDrStages } from '../../bin/compose';
 import { newApp, THREE_ACCOUNTS } from '../helpers/app';
-
-/** The `key: rule` lines a raw config is rejected with. */
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error(`config ${JSON.stringify(raw)} was accepted`);
-}
+import { problemsOf } from '../helpers/config-problems';
 
 const SEPARATE = { testAccount: '333333333333', productionAccount: '444444444444' };
 

@@ -3,17 +3,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, CONFIG_KEYS, loadConfig, parseConfig } from '../../lib/core/config';
 import { RegionRole, regionSettings } from '../../lib/core/region-settings';
-
-/** The `key: rule` lines a raw config is rejected with. */
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error(`config ${JSON.stringify(raw)} was accepted`);
-}
+import { problemsOf } from '../helpers/config-problems';
 
 describe('config', () => {
   it('gives working defaults with no context at all', () => {
