@@ -56,8 +56,11 @@ export function pipelineReplicationBucketName(config: AppConfig, region: string)
  * CodeConnections connection; a synth step that installs what the tests need and runs the
  * README's test command and `cdk synth`; then the test environment's us-east-1 wave, its
  * us-east-2 wave, a failover drill to us-east-2 and a failback drill to us-east-1 (each fails
- * the pipeline when a figure misses its target); a manual approval; production's two waves.
- * Its artifact buckets are destroyed with it.
+ * the pipeline when a figure misses its target), then the unplanned drill; a manual approval;
+ * the backup account's vaults when one is configured; production's two waves. It lives in the
+ * delivery account and deploys each environment into its own account (all one account by
+ * default); every drill step acts as the test environment's drill role, which its CodeBuild role
+ * may only assume. Its artifact buckets are destroyed with it.
  */
 export class PipelineStack extends Stack {
   public readonly pipeline: pipelines.CodePipeline;
