@@ -11,6 +11,7 @@ import { SNAPSHOT_SYNTH_VARIABLE } from './integ-config';
  * every stack's template, stage assemblies included, in canonical form:
  * - asset hashes (64 hex digits) become ASSET_HASH, as integ-runner ignores them by default: a
  *   Lambda bundle changes with every dependency update without changing what is deployed;
+ *   the asset publishing step's buildspec file, named after a hash of the asset hashes, likewise;
  * - the `salt` integ-tests-alpha puts on each assertion (Date.now(), so that assertions run on
  *   every deployment) becomes SALT.
  * Everything else must match, key for key.
@@ -55,10 +56,16 @@ const SNAPSHOT_SYNTH_OPTIONS = ['--no-version-reporting', '--no-path-metadata', 
 export type Snapshot = Map<string, string>;
 
 const ASSET_HASH = /\b[0-9a-f]{64}\b/g;
+/**
+ * The buildspec file CDK Pipelines writes for its asset publishing step is named after a hash of
+ * its content, which lists the asset hashes: it changes with them, and is replaced the same way.
+ */
+const BUILDSPEC_HASH = /\bbuildspec-[0-9a-f]{16,}-/g;
 
 /** Replaces what changes without a change in what is deployed (see the module comment). */
 export function canonicalize(value: unknown, key?: string): unknown {
-  if (typeof value === 'string') return key === 'salt' && /^\d+$/.test(value) ? 'SALT' : value.replace(ASSET_HASH, 'ASSET_HASH');
+  if (typeof value === 'string')
+    return key === 'salt' && /^\d+$/.test(value) ? 'SALT' : value.replace(ASSET_HASH, 'ASSET_HASH').replace(BUILDSPEC_HASH, 'buildspec-ASSET_HASH-');
   if (Array.isArray(value)) return value.map((item) => canonicalize(item));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(

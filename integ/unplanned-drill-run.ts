@@ -237,6 +237,7 @@ async function observeRuns(
         promotion: output.preflight?.promotion?.kind,
         // An upper bound: the canary was accepted before the run that validated with it stopped.
         canaryAcceptedAt: output.validation ? described.stopDate?.getTime() : undefined,
+        ...(described.error === undefined ? {} : { error: [described.error, described.cause].filter(Boolean).join(': ').slice(0, 300) }),
       };
       if (run.status !== 'RUNNING') finished.set(run.executionArn, run);
       runs.push(run);

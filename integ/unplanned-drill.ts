@@ -26,6 +26,13 @@ export interface ObservedRun {
   readonly promotion?: string;
   /** When its validation's canary order was accepted in its region (from its output). */
   readonly canaryAcceptedAt?: number;
+  /** Why it did not succeed: the execution's error and cause, when it names them. */
+  readonly error?: string;
+}
+
+/** ` (error: cause)` for a run that names why it ended, else nothing. */
+function why(run: ObservedRun): string {
+  return run.error === undefined ? '' : ` (${run.error})`;
 }
 
 export interface Observation {
@@ -160,7 +167,7 @@ export class UnplannedDrill {
       const run = observation.runs.find((each) => each.executionArn === this.failoverRun!.executionArn) ?? this.failoverRun!;
       this.failoverRun = run;
       if (run.status !== 'RUNNING') {
-        if (run.status !== 'SUCCEEDED') this.problems.push(`the unplanned run ${run.executionArn} ended ${run.status}`);
+        if (run.status !== 'SUCCEEDED') this.problems.push(`the unplanned run ${run.executionArn} ended ${run.status}${why(run)}`);
         else if (run.promotion !== this.settings.expectedPromotion) {
           this.problems.push(`the unplanned run promoted with ${run.promotion ?? 'nothing'}, not the ${this.settings.expectedPromotion} this drill expected`);
         }
@@ -181,7 +188,7 @@ export class UnplannedDrill {
     if (this.dnsBackAt === undefined && observation.dnsRegion === primaryRegion && this.failbackRun) this.dnsBackAt = observation.at;
     const run = this.failbackRun;
     if (!run || run.status === 'RUNNING' || this.dnsBackAt === undefined) return;
-    if (run.status !== 'SUCCEEDED') this.problems.push(`the failback run ${run.executionArn} ended ${run.status}`);
+    if (run.status !== 'SUCCEEDED') this.problems.push(`the failback run ${run.executionArn} ended ${run.status}${why(run)}`);
     if (observation.activeRegion !== primaryRegion)
       this.problems.push(`after failback the control table names ${observation.activeRegion ?? 'no region'} active, not ${primaryRegion}`);
     this.enter('done', observation.at, `failback ${run.status}; DNS answers ${primaryRegion}`);

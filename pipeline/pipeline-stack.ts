@@ -107,6 +107,10 @@ export class PipelineStack extends Stack {
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       codePipeline,
       selfMutation: true,
+      // One CodeBuild project publishes every file asset, not one project per asset: the stages hold
+      // about fifty assets, which would fill one CodePipeline stage to its quota of 50 actions and
+      // start as many builds at once as a new account's CodeBuild concurrency allows (often fewer).
+      publishAssetsInParallel: false,
       synth: new pipelines.ShellStep('Synth', {
         input: source,
         installCommands: [

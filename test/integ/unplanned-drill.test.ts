@@ -102,3 +102,19 @@ describe('the promotion kind a pipeline run drills', () => {
     expect([1, 2, 3, 4].map(promotionForRun)).toEqual(['failover', 'switchover', 'failover', 'switchover']);
   });
 });
+
+describe('a failed run, as the monitor reports it', () => {
+  it("names the execution's error and cause, so the pipeline's log says why", () => {
+    const { monitor } = monitorOf('switchover');
+    expect(monitor.observe({ at: 0, dnsRegion: PRIMARY, activeRegion: PRIMARY, runs: [] })).toEqual([{ kind: 'start-fault' }]);
+    const run = { region: SECONDARY, executionArn: 'arn:execution:1', mode: 'unplanned', startedAt: 10_000 };
+    monitor.observe({ at: 20_000, dnsRegion: SECONDARY, activeRegion: PRIMARY, runs: [{ ...run, status: 'RUNNING' }] });
+    monitor.observe({
+      at: 30_000,
+      dnsRegion: SECONDARY,
+      activeRegion: PRIMARY,
+      runs: [{ ...run, status: 'FAILED', stoppedAt: 30_000, error: 'States.TaskFailed: the promotion was refused' }],
+    });
+    expect(monitor.result().problems).toContain('the unplanned run arn:execution:1 ended FAILED (States.TaskFailed: the promotion was refused)');
+  });
+});

@@ -563,6 +563,7 @@ export class Simulation {
         stoppedAt: this.clock,
         promotion: output.preflight?.promotion?.kind,
         canaryAcceptedAt: output.validation ? this.clock : undefined,
+        ...(result.error === undefined ? {} : { error: `${result.error.name}: ${result.error.cause}`.slice(0, 300) }),
       });
       if (next.input.mode === 'planned' && sound && result.status !== 'SUCCEEDED') {
         this.violation(
