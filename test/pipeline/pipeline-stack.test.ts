@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lib/core/config';
 import { addPipeline } from '../../bin/compose';
@@ -28,6 +30,8 @@ describe('the delivery pipeline', () => {
     expect(pipeline.Properties.PipelineType).toBe('V2');
     expect(stages.map((stage) => stage.Name).slice(0, 3)).toEqual(['Source', 'Build', 'UpdatePipeline']);
     expect(actionsOf('UpdatePipeline')).toEqual(['SelfMutate']);
+    // One action publishes every file asset: one per asset would come near CodePipeline's 50 actions a stage.
+    expect(actionsOf('Assets')).toEqual(['FileAssets']);
   });
 
   it('deploys the test environment region by region, drills failover, failback and the unplanned path, then asks before production', () => {
@@ -55,7 +59,10 @@ describe('the delivery pipeline', () => {
     const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
     expect(projects.length).toBeGreaterThanOrEqual(4); // synth, self-mutation, two drills
     for (const project of projects) {
-      const buildSpec = JSON.parse(project.Properties.Source.BuildSpec as string) as { phases: { install: Record<string, unknown> } };
+      // The asset publishing step's buildspec is a file of the cloud assembly, named in the template.
+      const source = project.Properties.Source.BuildSpec as string;
+      const text = source.startsWith('buildspec-') ? fs.readFileSync(path.join(assembly.directory, source), 'utf8') : source;
+      const buildSpec = JSON.parse(text) as { phases: { install: Record<string, unknown> } };
       expect(buildSpec.phases.install['runtime-versions']).toEqual({ nodejs: '20', python: '3.12' });
     }
   });
