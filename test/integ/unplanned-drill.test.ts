@@ -12,7 +12,13 @@ import { Simulation, SimulationView } from '../simulation/simulation';
  * RDS control plane answers (what FIS's Lambda fault leaves: test/simulation/ 'api-errors').
  */
 
-const fixture = new SimulationFixture(deploymentOf(SIMULATION_CONFIG));
+/**
+ * The simulation's config under a suffix of its own: every test file shares one moto_server, and
+ * the names (control table, parameters) come from the suffix, so with the simulation test's `sim`
+ * the two files, run at once by jest's two workers, took each other's failover lock.
+ */
+const DRILL_CONFIG = { ...SIMULATION_CONFIG, environmentSuffix: 'drill' };
+const fixture = new SimulationFixture(deploymentOf(DRILL_CONFIG));
 beforeAll(() => fixture.start());
 afterAll(() => fixture.stop());
 beforeEach(() => fixture.reset());
@@ -20,7 +26,7 @@ afterEach(() => {
   fixture.world.forcedFailover = false;
 });
 
-const config = parseConfig(SIMULATION_CONFIG);
+const config = parseConfig(DRILL_CONFIG);
 /** The targets the pipeline's drill uses, from the simulation's config. */
 const TARGETS: UnplannedTargets = unplannedTargets(config);
 
