@@ -1,4 +1,5 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { ROLE_ARN } from '../lib/core/config-fields';
 
 /**
  * `--role-arn`, common to every drill: the role to drill as. The pipeline's drill steps run in the
@@ -10,8 +11,6 @@ export const ROLE_ARN_FLAG = '--role-arn';
 
 /** A provider of temporary credentials, as the SDK's clients take it. */
 export type CredentialsProvider = ReturnType<typeof fromTemporaryCredentials>;
-
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /** The role named by `--role-arn` and the arguments without it; a malformed one is a usage error (the message). */
 export function takeRoleArn(argv: readonly string[]): { roleArn?: string; rest: string[]; problem?: string } {

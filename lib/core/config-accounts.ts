@@ -68,17 +68,6 @@ export function deploymentAccounts(config: AccountKeys): DeploymentAccounts {
   };
 }
 
-/**
- * The account an environment deploys into, by its suffix: the test environment's, production's, or
- * (any other suffix, such as a developer's `dev`) `account`.
- */
-export function environmentAccount(config: AccountKeys, environmentSuffix: string): string {
-  const accounts = deploymentAccounts(config);
-  if (environmentSuffix === config.productionEnvironmentSuffix) return accounts.production;
-  if (environmentSuffix === config.testEnvironmentSuffix) return accounts.test;
-  return config.account;
-}
-
 /** True when test and production live in different accounts (then they cannot share a hosted zone). */
 export function separateEnvironmentAccounts(config: AccountKeys): boolean {
   const accounts = deploymentAccounts(config);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOSTNAME } from './config-fields';
+import { dnsLabel, dnsName, emptyAsUnset, hostedZoneId, ROLE_ARN } from './config-fields';
 import { separateEnvironmentAccounts } from './config-accounts';
 
 /**
@@ -10,45 +10,34 @@ import { separateEnvironmentAccounts } from './config-accounts';
  * into it and runs `checkDns` with its other cross-field rules).
  */
 
-const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-
-/** Unset when absent or empty (`-c key=`). */
-function optional<T extends z.ZodType>(schema: T): z.ZodType<z.infer<T> | undefined> {
-  return z.preprocess((value) => (value === '' ? undefined : value), schema.optional()) as z.ZodType<z.infer<T> | undefined>;
-}
-
-const domainName = (example: string) => z.string().regex(HOSTNAME, `must be a lower-case DNS name such as ${example}`);
-const label = (example: string) => z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, `must be one DNS label such as ${example}`);
-
 export const DNS_FIELDS = {
   /**
    * The test environment's API host label (`{testApiSubdomain}.{testDomainName}`). In one account
    * and one zone with production, it must differ from `apiSubdomain`: their failover records and
    * certificates would collide.
    */
-  testApiSubdomain: label('api-test').default('api-test'),
+  testApiSubdomain: dnsLabel('api-test').default('api-test'),
   /**
    * The test environment's zone. Unset: `domainName`, the zone production uses, which only works
    * while both environments share an account; with their own accounts, each needs its own zone.
    */
-  testDomainName: optional(domainName('trading-test.example.com')),
+  testDomainName: emptyAsUnset(dnsName('trading-test.example.com')),
   /** An existing public hosted zone for `testDomainName`, in the test account. Unset: `hostedZoneId` when the zone is shared, else the test stage creates its zone. */
-  testHostedZoneId: optional(z.string().regex(ZONE_ID, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')),
+  testHostedZoneId: emptyAsUnset(hostedZoneId()),
   /**
    * The parent zone, usually in a shared networking account, that delegates each environment's
    * zone. Set with `parentZoneName` and `dnsDelegationRoleArn`: each environment's primary stage
    * then creates its zone in its own account and writes the zone's NS record into this one.
    */
-  parentHostedZoneId: optional(z.string().regex(ZONE_ID, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')),
+  parentHostedZoneId: emptyAsUnset(hostedZoneId()),
   /** The parent zone's DNS name: every environment's zone must lie below it. */
-  parentZoneName: optional(domainName('example.com')),
+  parentZoneName: emptyAsUnset(dnsName('example.com')),
   /**
    * The role, in the parent zone's account, that may write the delegation (NS) records into the
    * parent zone (README, "Three accounts"). Only the deploy-time delegation uses it; no failover
    * step does.
    */
-  dnsDelegationRoleArn: optional(z.string().regex(ROLE_ARN, 'must be an IAM role ARN such as arn:aws:iam::444455556666:role/dns-delegation')),
+  dnsDelegationRoleArn: emptyAsUnset(z.string().regex(ROLE_ARN, 'must be an IAM role ARN such as arn:aws:iam::444455556666:role/dns-delegation')),
 };
 
 interface DnsKeys {
@@ -90,16 +79,20 @@ export function zoneDelegation(config: DnsKeys): ZoneDelegation | undefined {
   return { parentHostedZoneId, parentZoneName, roleArn: dnsDelegationRoleArn };
 }
 
+/** The test environment's zone name: `testDomainName`, else production's `domainName`. */
+function testDomain(config: DnsKeys): string {
+  return config.testDomainName ?? config.domainName;
+}
+
 /** True when the test environment uses production's zone (same account, same name). */
 function sharesZone(config: DnsKeys): boolean {
-  return !separateEnvironmentAccounts(config) && (config.testDomainName ?? config.domainName) === config.domainName;
+  return !separateEnvironmentAccounts(config) && testDomain(config) === config.domainName;
 }
 
 /** The pipeline's test environment's names: its own zone, or production's zone shared in one account. */
 export function testEnvironmentDns(config: DnsKeys): EnvironmentDns {
-  const domain = config.testDomainName ?? config.domainName;
   return {
-    domainName: domain,
+    domainName: testDomain(config),
     hostedZoneId: config.testHostedZoneId ?? (sharesZone(config) ? config.hostedZoneId : undefined),
     apiSubdomain: config.testApiSubdomain,
   };
@@ -114,7 +107,7 @@ export function checkDns(config: DnsKeys, ctx: z.RefinementCtx): void {
       `must differ from apiSubdomain (both are ${config.apiSubdomain}): the test environment's records and certificate would collide with production's`,
     );
   }
-  if (separateEnvironmentAccounts(config) && (config.testDomainName ?? config.domainName) === config.domainName) {
+  if (separateEnvironmentAccounts(config) && testDomain(config) === config.domainName) {
     issue(
       'testDomainName',
       `must be set, and differ from domainName (${config.domainName}), when test and production have their own accounts: each account needs its own zone`,
@@ -129,12 +122,12 @@ export function checkDns(config: DnsKeys, ctx: z.RefinementCtx): void {
   }
   const delegation = zoneDelegation(config);
   if (delegation === undefined) return;
-  if (config.deployment === 'pipeline' && (config.testDomainName ?? config.domainName) === config.domainName) {
+  if (config.deployment === 'pipeline' && testDomain(config) === config.domainName) {
     issue('testDomainName', `must be set, and differ from domainName (${config.domainName}), with a delegation: each environment delegates its own zone`);
   }
   for (const [key, zoneKey, name, zoneId] of [
     ['domainName', 'hostedZoneId', config.domainName, config.hostedZoneId],
-    ['testDomainName', 'testHostedZoneId', config.testDomainName ?? config.domainName, config.testHostedZoneId],
+    ['testDomainName', 'testHostedZoneId', testDomain(config), config.testHostedZoneId],
   ] as const) {
     if (!name.endsWith(`.${delegation.parentZoneName}`)) {
       issue(key, `must lie below parentZoneName (${delegation.parentZoneName}): the delegation writes ${name}'s NS record into that zone`);

@@ -15,6 +15,29 @@ export const SUFFIX = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
 export const APP_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 export const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 export const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+export const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** Unset when absent or empty: `-c key=` says "not set". */
+export function emptyAsUnset<T extends z.ZodType>(schema: T): z.ZodType<z.infer<T> | undefined> {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema.optional()) as z.ZodType<z.infer<T> | undefined>;
+}
+
+/** A lower-case DNS name; the message names `example`. */
+export function dnsName(example: string): z.ZodString {
+  return z.string().regex(HOSTNAME, `must be a lower-case DNS name such as ${example}`);
+}
+
+/** One DNS label (a host name's first part); the message names `example`. */
+export function dnsLabel(example: string): z.ZodString {
+  return z.string().regex(DNS_LABEL, `must be one DNS label such as ${example}`);
+}
+
+/** A Route 53 hosted zone id. */
+export function hostedZoneId(): z.ZodString {
+  return z.string().regex(HOSTED_ZONE_ID, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ');
+}
 
 /** `-c` values arrive as strings; lists may be written `a,b,c` or as a JSON array. */
 export function stringList(): z.ZodType<string[]> {

@@ -3,8 +3,11 @@ import type { Node } from 'constructs';
 import { failoverBudget, HEALTH_CHECK_INTERVALS, trafficBudgetSum } from '../failover/failover-budget';
 import {
   APP_NAME,
-  HOSTNAME,
   cidr,
+  dnsLabel,
+  dnsName,
+  emptyAsUnset,
+  hostedZoneId,
   cidrsOverlap,
   integer,
   MRSC_REGION_SETS,
@@ -74,9 +77,9 @@ export const configSchema = z
     /** Prefix length of each database subnet, one per AZ. */
     dataSubnetCidrMask: integer(16, 28).default(24),
     /** The DNS zone the API is served under (`api.<domainName>`). */
-    domainName: z.string().regex(HOSTNAME, 'must be a lower-case DNS name such as trading.example.com').default('trading.example.com'),
+    domainName: dnsName('trading.example.com').default('trading.example.com'),
     /** Where critical alerts are e-mailed; empty means no e-mail subscription. */
-    alertEmail: z.preprocess((value) => (value === '' ? undefined : value), z.email('must be an e-mail address such as sre@example.com').optional()),
+    alertEmail: emptyAsUnset(z.email('must be an e-mail address such as sre@example.com')),
     /** Retention of VPC flow logs in days. */
     flowLogRetentionDays: retentionDays().default(90),
     /** Retention of function, API and state machine logs in days. */
@@ -124,18 +127,9 @@ export const configSchema = z
     /** Days until S3 server access logs expire. */
     accessLogExpirationDays: integer(1, 3650).default(365),
     /** An existing public hosted zone for `domainName` (recommended: ACM validates certificates in it). Empty: the primary stage creates the zone. */
-    hostedZoneId: z.preprocess(
-      (value) => (value === '' ? undefined : value),
-      z
-        .string()
-        .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')
-        .optional(),
-    ),
+    hostedZoneId: emptyAsUnset(hostedZoneId()),
     /** The API's host label: the API answers at `{apiSubdomain}.{domainName}`. */
-    apiSubdomain: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as api')
-      .default('api'),
+    apiSubdomain: dnsLabel('api').default('api'),
     /** Steady-state requests per second the API stage admits. */
     apiThrottleRateLimit: integer(1, 100000).default(1000),
     /** Burst of requests the API stage admits. */
@@ -225,7 +219,7 @@ export const configSchema = z
       )
       .default(['us-west-1', 'us-west-2', 'eu-west-1']),
     /** Which region holds the Aurora writer now: set it to the secondary after a failover, so a deploy does not undo it. Empty: primaryRegion. */
-    writerRegion: z.preprocess((value) => (value === '' ? undefined : value), region().optional()),
+    writerRegion: emptyAsUnset(region()),
     /** How long a failover holds its lock before another may take it over (a crashed run must not block failover forever), in seconds. */
     failoverLockSeconds: integer(300, 86400).default(3600),
     /** Seconds between the orchestrator's checks of whether this region's cluster became the writer. */

@@ -1,5 +1,5 @@
 import type { AppConfig } from './config';
-import { deploymentAccounts, environmentAccount } from './config-accounts';
+import { deploymentAccounts } from './config-accounts';
 import { testEnvironmentDns } from './config-dns';
 
 /**
@@ -33,7 +33,7 @@ export function productionEnvironmentConfig(config: AppConfig): AppConfig {
 export function directEnvironmentConfig(config: AppConfig): AppConfig {
   if (config.environmentSuffix === config.testEnvironmentSuffix) return testEnvironmentConfig(config);
   if (config.environmentSuffix === config.productionEnvironmentSuffix) return productionEnvironmentConfig(config);
-  return { ...config, account: environmentAccount(config, config.environmentSuffix), backupAccount: undefined };
+  return { ...config, backupAccount: undefined };
 }
 
 /** The pipeline's own config: its names and stacks in the delivery account. */
