@@ -33,7 +33,7 @@ export class BackupVaultStage extends Stage {
     const env = { account: props.backupAccount, region: props.region };
     super(scope, id, { ...props, env });
     const { config } = props;
-    const naming = Naming.forDeployment({ appName: config.appName, environmentSuffix: config.environmentSuffix, account: props.backupAccount }, props.region);
+    const naming = Naming.forDeployment({ ...config, account: props.backupAccount }, props.region);
     applyGuardrails(this, { environment: config.environmentSuffix, region: props.region, application: config.appName });
     const stack = new Stack(this, 'BackupVault', {
       stackName: naming.name('stack', Purpose.backupCopies),

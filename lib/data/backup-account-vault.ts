@@ -1,6 +1,7 @@
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../core/config';
 import { Naming, Purpose } from '../core/naming';
@@ -71,20 +72,20 @@ export function backupAccountVaultArn(naming: Naming, backupAccount: string, sco
 }
 
 /**
- * What the backup account needs of a production key whose data it copies: AWS Backup copies a
- * recovery point into another account only when that account may use the key that encrypts it
- * (the Aurora cluster's, and the vault's for what AWS Backup fully manages), through grants made
- * for AWS resources ("Creating backup copies across AWS accounts").
+ * Lets the backup account use a production key whose data it copies: AWS Backup copies a recovery
+ * point into another account only when that account may use the key that encrypts it (the Aurora
+ * cluster's, and the vault's for what AWS Backup fully manages), through grants made for AWS
+ * resources ("Creating backup copies across AWS accounts").
  */
-export function backupAccountKeyStatements(backupAccount: string): iam.PolicyStatement[] {
+export function shareKeyWithBackupAccount(key: kms.IKey, backupAccount: string): void {
   const principals = [new iam.AccountPrincipal(backupAccount)];
-  return [
-    new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:DescribeKey'], principals, resources: ['*'] }),
+  key.addToResourcePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:DescribeKey'], principals, resources: ['*'] }));
+  key.addToResourcePolicy(
     new iam.PolicyStatement({
       actions: ['kms:CreateGrant'],
       principals,
       resources: ['*'],
       conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     }),
-  ];
+  );
 }

@@ -7,7 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AwsCallSupport } from '../core/aws-call-support';
 import type { AppConfig } from '../core/config';
-import { backupAccountKeyStatements, backupAccountVaultArn } from './backup-account-vault';
+import { backupAccountVaultArn, shareKeyWithBackupAccount } from './backup-account-vault';
 import { encryptedVault, vaultLock } from './backup-vault';
 import { Naming, Purpose } from '../core/naming';
 
@@ -86,7 +86,7 @@ export class RegionalBackup extends Construct {
     this.vault = vault;
     this.key = key;
     if (props.backupAccount !== undefined) {
-      for (const statement of backupAccountKeyStatements(props.backupAccount)) key.addToResourcePolicy(statement);
+      shareKeyWithBackupAccount(key, props.backupAccount);
     }
 
     this.plan = new backup.BackupPlan(this, 'Plan', {

@@ -1,7 +1,7 @@
 import { RegionRole } from '../../lib/core/region-settings';
 import { ParameterKey, Purpose } from '../../lib/core/naming';
 import { RegionalBackup } from '../../lib/data/backup';
-import { backupAccountKeyStatements } from '../../lib/data/backup-account-vault';
+import { shareKeyWithBackupAccount } from '../../lib/data/backup-account-vault';
 import { PeerParameter } from '../../lib/core/peer-parameter';
 import { ControlTable } from '../../lib/data/control-table';
 import { GlobalDatabase } from '../../lib/data/global-database';
@@ -61,7 +61,7 @@ export function buildData({ stack, config, role, settings, naming, parameters }:
     backupAccount: config.backupAccount,
   });
   if (config.backupAccount !== undefined) {
-    for (const statement of backupAccountKeyStatements(config.backupAccount)) database.key.addToResourcePolicy(statement);
+    shareKeyWithBackupAccount(database.key, config.backupAccount);
   }
   return { orderJournal, controlTable, sessionStore, database, backup, holdsWriter };
 }
