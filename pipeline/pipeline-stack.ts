@@ -172,29 +172,32 @@ export class PipelineStack extends Stack {
       this.stages.push(stage);
       return stage;
     });
+    if (drill) {
+      this.pipeline.addStage(primary);
+      const failover = this.drillStep(config, RegionRole.SECONDARY, 'FailoverDrill');
+      const failback = this.drillStep(config, RegionRole.PRIMARY, 'FailbackDrill');
+      failback.addStepDependency(failover);
+      // The unplanned path, with a real fault, after the planned drills and before the approval.
+      const unplanned = this.unplannedDrillStep(config);
+      unplanned.addStepDependency(failback);
+      this.pipeline.addStage(secondary, { post: [failover, failback, unplanned] });
+      return;
+    }
     const approval = new pipelines.ManualApprovalStep('PromoteToProduction', {
       comment: `The test environment passed its failover drill and failback; deploy ${config.environmentSuffix}?`,
     });
-    // Production's backup account, when configured: its vaults exist before production's plans copy into them.
-    if (!drill && config.backupAccount !== undefined) {
-      const backupAccount = config.backupAccount;
+    const { backupAccount } = config;
+    if (backupAccount === undefined) {
+      this.pipeline.addStage(primary, { pre: [approval] });
+    } else {
+      // Production's backup account: its vaults exist before production's plans copy into them.
       const wave = this.pipeline.addWave(`Dr-${config.environmentSuffix}-backup`, { pre: [approval] });
       for (const region of [config.primaryRegion, config.secondaryRegion]) {
         wave.addStage(new BackupVaultStage(this, backupVaultStageId(config, region), { config, backupAccount, region }));
       }
+      this.pipeline.addStage(primary);
     }
-    this.pipeline.addStage(primary, drill || config.backupAccount !== undefined ? {} : { pre: [approval] });
-    if (!drill) {
-      this.pipeline.addStage(secondary);
-      return;
-    }
-    const failover = this.drillStep(config, RegionRole.SECONDARY, 'FailoverDrill');
-    const failback = this.drillStep(config, RegionRole.PRIMARY, 'FailbackDrill');
-    failback.addStepDependency(failover);
-    // The unplanned path, with a real fault, after the planned drills and before the approval.
-    const unplanned = this.unplannedDrillStep(config);
-    unplanned.addStepDependency(failback);
-    this.pipeline.addStage(secondary, { post: [failover, failback, unplanned] });
+    this.pipeline.addStage(secondary);
   }
 
   /**
