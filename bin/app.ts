@@ -1,22 +1,13 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadConfig } from '../lib/core/config';
+import { loadConfig } from '../lib/core/config';
 import { addComplianceChecks, findSynthesisErrors } from '../lib/core/compliance';
-import { addDrStages, addPipeline } from './compose';
+import { addDrStages, addPipeline, configOrExit } from './compose';
 
 const app = new App();
-try {
-  const config = loadConfig(app.node);
-  if (config.deployment === 'pipeline') addPipeline(app, config);
-  else addDrStages(app, config);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    // One `key: rule` line per problem, without a stack trace: this is the user's input, not a bug.
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = configOrExit(() => loadConfig(app.node));
+if (config.deployment === 'pipeline') addPipeline(app, config);
+else addDrStages(app, config);
 addComplianceChecks(app);
 
 const errors = findSynthesisErrors(app.synth());

@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { AppConfig } from '../lib/core/config';
+import { AppConfig, ConfigError } from '../lib/core/config';
 import { deliveryConfig, directEnvironmentConfig, productionEnvironmentConfig, testEnvironmentConfig } from '../lib/core/environment-config';
 import { RegionRole } from '../lib/core/region-settings';
 import { Naming, Purpose } from '../lib/core/naming';
@@ -9,8 +9,9 @@ import { DrStage, stageId } from '../stages/dr-stage';
 
 /**
  * The app's composition, next to its entry (bin/app.ts): either both regional stages for a direct
- * deployment, or the delivery pipeline that deploys them per environment. Compliance checks and
- * the synth gate are lib/core/compliance.ts.
+ * deployment, or the delivery pipeline that deploys them per environment; and how an entry point
+ * (this app's, the integration apps') ends on invalid config. Compliance checks and the synth gate
+ * are lib/core/compliance.ts.
  */
 
 /** The two regional stages of one deployment, primary first (the order they deploy in). */
@@ -63,4 +64,19 @@ export function addPipeline(app: App, appConfig: AppConfig): PipelineStack {
   });
   pipeline.addStackDependency(support);
   return pipeline;
+}
+
+/**
+ * The config `load` returns, for an entry point (bin/app.ts, the integration apps). Invalid
+ * config is the user's input, not a bug: its problems go to stderr, one `key: rule` line each,
+ * without a stack trace, and the process exits 1.
+ */
+export function configOrExit(load: () => AppConfig): AppConfig {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }

@@ -241,17 +241,16 @@ async function unplannedDrill(options: UnplannedOptions, print: (line: string) =
 
 /** The command: `--help`, the restore drill (`--restore`) or the planned drill. Exit codes: 0 passed, 1 failed, 2 bad arguments. */
 export async function main(args: readonly string[]): Promise<number> {
-  let argv = args;
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (args.includes('--help') || args.includes('-h')) {
     printer.out(`${USAGE}\n${RESTORE_USAGE}\n${UNPLANNED_USAGE}`);
     return 0;
   }
-  const taken = takeRoleArn(argv);
+  const taken = takeRoleArn(args);
   if (taken.problem !== undefined) {
     printer.err(`drill: ${taken.problem}\n${USAGE}`);
     return 2;
   }
-  argv = taken.rest;
+  const argv = taken.rest;
   const restore = argv.includes('--restore');
   const unplanned = argv.includes('--unplanned');
   let parsed: { kind: 'planned'; options: DrillOptions } | { kind: 'restore'; options: RestoreOptions } | { kind: 'unplanned'; options: UnplannedOptions };

@@ -16,21 +16,11 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { IntegTest } from '@aws-cdk/integ-tests-alpha';
-import { ConfigError } from '../lib/core/config';
-import { addPipeline } from '../bin/compose';
+import { addPipeline, configOrExit } from '../bin/compose';
 import { accountsIntegConfig, appContext } from './integ-config';
 
 const app = new App({ postCliContext: appContext() });
-let config;
-try {
-  config = accountsIntegConfig(process.env);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = configOrExit(() => accountsIntegConfig(process.env));
 const pipeline = addPipeline(app, config);
 const support = pipeline.dependencies.find((stack): stack is Stack => stack instanceof Stack)!;
 

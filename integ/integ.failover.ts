@@ -24,8 +24,8 @@
  */
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { apiHostName, ConfigError } from '../lib/core/config';
-import { addDrStages } from '../bin/compose';
+import { apiHostName } from '../lib/core/config';
+import { addDrStages, configOrExit } from '../bin/compose';
 import { Naming, ParameterKey, Purpose } from '../lib/core/naming';
 import { AwsCallSupport } from '../lib/core/aws-call-support';
 import { PeerParameter } from '../lib/core/peer-parameter';
@@ -34,16 +34,7 @@ import { ControlTableSchema } from '../lambda/contracts/tables';
 import { appContext, integConfig } from './integ-config';
 
 const app = new App({ postCliContext: appContext() });
-let config;
-try {
-  config = integConfig(process.env);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = configOrExit(() => integConfig(process.env));
 const { primary, secondary } = addDrStages(app, config);
 const secondaryRegion = secondary.regionalStack.region;
 const naming = Naming.forDeployment(config, secondaryRegion);
