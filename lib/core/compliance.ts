@@ -343,8 +343,7 @@ interface ValidationReport {
  */
 export function findSynthesisErrors(assembly: cxapi.CloudAssembly): string[] {
   const errors: string[] = [];
-  const assemblies = [assembly, ...nestedAssemblies(assembly)];
-  for (const stack of assemblies.flatMap((each) => each.stacks)) {
+  for (const stack of assemblyStacks(assembly)) {
     for (const message of stack.messages) {
       if (message.level === 'error') {
         errors.push(`${message.id}: ${String(message.entry.data)}`);
@@ -364,6 +363,11 @@ export function findSynthesisErrors(assembly: cxapi.CloudAssembly): string[] {
     }
   }
   return [...new Set(errors)];
+}
+
+/** Every stack of an assembly and of its nested (stage) assemblies, in that order. */
+export function assemblyStacks(assembly: cxapi.CloudAssembly): cxapi.CloudFormationStackArtifact[] {
+  return [assembly, ...nestedAssemblies(assembly)].flatMap((each) => each.stacks);
 }
 
 function nestedAssemblies(assembly: cxapi.CloudAssembly): cxapi.CloudAssembly[] {

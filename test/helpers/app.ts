@@ -7,7 +7,7 @@ import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { AppConfig, parseConfig } from '../../lib/core/config';
 import { addDrStages, addPipeline, DrDeployment } from '../../bin/compose';
 import type { PipelineStack } from '../../pipeline/pipeline-stack';
-import { addComplianceChecks } from '../../lib/core/compliance';
+import { addComplianceChecks, assemblyStacks } from '../../lib/core/compliance';
 import { Naming } from '../../lib/core/naming';
 import { THREE_ACCOUNT_LAYOUT } from '../../integ/integ-config';
 
@@ -87,13 +87,7 @@ export function synthPipeline(overrides: Record<string, unknown> = {}): Synthesi
 
 /** Every template of an assembly by stack artifact id, across nested stage assemblies. */
 export function templatesOf(assembly: cxapi.CloudAssembly): Map<string, Record<string, any>> {
-  const templates = new Map<string, Record<string, any>>();
-  const collect = (each: cxapi.CloudAssembly): void => {
-    for (const stack of each.stacks) templates.set(stack.id, stack.template);
-    for (const nested of each.nestedAssemblies) collect(nested.nestedAssembly);
-  };
-  collect(assembly);
-  return templates;
+  return new Map(assemblyStacks(assembly).map((stack) => [stack.id, stack.template as Record<string, any>]));
 }
 
 /** Naming for the default config in a region, to state expected names in assertions. */

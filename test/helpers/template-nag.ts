@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as cfninc from 'aws-cdk-lib/cloudformation-include';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
+import { assemblyStacks } from '../../lib/core/compliance';
 import { matchTemplateResource, TEMPLATE_ACKNOWLEDGMENTS, UNENCRYPTED_BY_DESIGN } from '../../lib/core/template-acknowledgments';
 
 /**
@@ -92,8 +92,5 @@ export function unencryptedResources(template: Record<string, any>): string[] {
 
 /** Every stack template of an assembly and its nested (stage) assemblies, by stack artifact id. */
 export function templateFilesOf(assembly: cxapi.CloudAssembly): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const stack of assembly.stacks) files.set(stack.id, path.join(assembly.directory, stack.templateFile));
-  for (const nested of assembly.nestedAssemblies) for (const [id, file] of templateFilesOf(nested.nestedAssembly)) files.set(id, file);
-  return files;
+  return new Map(assemblyStacks(assembly).map((stack) => [stack.id, stack.templateFullPath]));
 }

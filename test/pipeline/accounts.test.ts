@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
-import { findSynthesisErrors } from '../../lib/core/compliance';
+import { assemblyStacks, findSynthesisErrors } from '../../lib/core/compliance';
 import { SynthesizedPipeline, synthPipeline, THREE_ACCOUNTS } from '../helpers/app';
 import { cfnLint } from '../helpers/cfn-lint';
 import { nagTemplates, templateFilesOf } from '../helpers/template-nag';
@@ -30,14 +30,13 @@ interface StackOf {
 }
 
 function stacksOf(assembly: cxapi.CloudAssembly): StackOf[] {
-  const own = assembly.stacks.map((stack) => ({
+  return assemblyStacks(assembly).map((stack) => ({
     id: stack.id,
     stackName: stack.stackName,
     account: stack.environment.account,
     region: stack.environment.region,
     template: stack.template as Record<string, any>,
   }));
-  return [...own, ...assembly.nestedAssemblies.flatMap((nested) => stacksOf(nested.nestedAssembly))];
 }
 
 type Resource = { Type: string; Properties?: Record<string, any> };
